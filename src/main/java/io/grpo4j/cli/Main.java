@@ -1,0 +1,34 @@
+package io.grpo4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code grpo4j} launcher: one picocli sub-command per job. */
+@Command(
+    name = "grpo4j",
+    mixinStandardHelpOptions = true,
+    version = "grpo4j 0.1.0",
+    description = "Critic-free RL post-training (GRPO with token-level relative advantages) for language models.",
+    subcommands = {
+      CommandLine.HelpCommand.class,
+    })
+public final class Main implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line; tests drive commands through it. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler(new ErrorHandler());
+    return cl;
+  }
+}

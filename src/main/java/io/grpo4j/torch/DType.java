@@ -1,0 +1,61 @@
+package io.grpo4j.torch;
+
+import java.util.Locale;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The element types grpo4j reads, writes and computes in. The names are those of the safetensors
+ * header ({@code F32}, {@code BF16}, ...); {@link #parse} also accepts the config spellings
+ * ({@code f32}, {@code bfloat16}, {@code float32}, ...).
+ */
+public enum DType {
+  F32(4, ScalarType.Float),
+  BF16(2, ScalarType.BFloat16),
+  F16(2, ScalarType.Half),
+  I64(8, ScalarType.Long);
+
+  /** Bytes per element. */
+  public final int size;
+
+  public final ScalarType scalarType;
+
+  DType(int size, ScalarType scalarType) {
+    this.size = size;
+    this.scalarType = scalarType;
+  }
+
+  /** Parses safetensors, torch and short names; throws naming the accepted spellings. */
+  public static DType parse(String name) {
+    String n = name.trim().toLowerCase(Locale.ROOT);
+    return switch (n) {
+      case "f32", "float32", "float", "fp32" -> F32;
+      case "bf16", "bfloat16" -> BF16;
+      case "f16", "float16", "half", "fp16" -> F16;
+      case "i64", "int64", "long" -> I64;
+      default -> throw new IllegalArgumentException(
+          "unknown dtype '" + name + "': expected one of f32, bf16, f16 (or F32/BF16/F16/I64, float32, bfloat16, float16)");
+    };
+  }
+
+  /** The dtype of a libtorch scalar type, or an error naming it. */
+  public static DType of(ScalarType t) {
+    for (DType d : values()) {
+      if (d.scalarType == t) return d;
+    }
+    throw new IllegalArgumentException("unsupported tensor dtype " + t + ": grpo4j handles F32, BF16, F16, I64");
+  }
+
+  /** The name used by HF's config.json {@code torch_dtype}. */
+  public String torchName() {
+    return switch (this) {
+      case F32 -> "float32";
+      case BF16 -> "bfloat16";
+      case F16 -> "float16";
+      case I64 -> "int64";
+    };
+  }
+
+  public boolean isFloatingPoint() {
+    return this != I64;
+  }
+}
