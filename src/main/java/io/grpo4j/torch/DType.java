@@ -40,7 +40,8 @@ public enum DType {
   /** The dtype of a libtorch scalar type, or an error naming it. */
   public static DType of(ScalarType t) {
     for (DType d : values()) {
-      if (d.scalarType == t) return d;
+      // JavaCPP may hand out a non-canonical enum instance: compare by value, never by ==.
+      if (d.scalarType.value == t.value) return d;
     }
     throw new IllegalArgumentException("unsupported tensor dtype " + t + ": grpo4j handles F32, BF16, F16, I64");
   }

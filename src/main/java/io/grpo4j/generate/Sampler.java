@@ -1,0 +1,216 @@
+package io.grpo4j.generate;
+
+import io.grpo4j.model.AttentionMask;
+import io.grpo4j.model.KvCache;
+import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.T_TensorTensor_T;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Batched autoregressive sampling with a KV cache.
+ *
+ * <p>Prompts of different lengths are left-padded into one batch and prefilled once; the cache and
+ * the last logits are then copied {@code n} times so the n samples of a prompt share its prefill.
+ * Each decode step feeds one token per row. Rows that finished keep being fed (their outputs are
+ * discarded) so the batch keeps its shape; generation stops when every row has finished.
+ */
+public final class Sampler {
+  private final Qwen2Model model;
+  private final int samplableVocab;
+
+  /**
+   * @param samplableVocab ids at or above it are never sampled: embedding rows past the
+   *     tokenizer's vocabulary are untrained padding (Qwen2.5: 151,936 rows, 151,665 ids)
+   */
+  public Sampler(Qwen2Model model, int samplableVocab) {
+    if (samplableVocab <= 0 || samplableVocab > model.config().vocabSize()) {
+      throw new IllegalArgumentException("samplable vocabulary " + samplableVocab + " must be in 1.." + model.config().vocabSize());
+    }
+    this.model = model;
+    this.samplableVocab = samplableVocab;
+  }
+
+  /** Generates {@code n} completions for every prompt. */
+  public Rollout generate(List<int[]> prompts, int n, SamplingParams params) {
+    if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts");
+    if (n <= 0) throw new IllegalArgumentException("n must be > 0, got " + n);
+    int promptCount = prompts.size();
+    int promptLen = 0;
+    long promptTokens = 0;
+    for (int[] p : prompts) {
+      if (p.length == 0) throw new IllegalArgumentException("empty prompt: give at least one token");
+      for (int id : p) {
+        if (id < 0 || id >= model.config().vocabSize()) {
+          throw new IllegalArgumentException("prompt token id " + id + " outside the vocabulary 0.." + (model.config().vocabSize() - 1));
+        }
+      }
+      promptLen = Math.max(promptLen, p.length);
+      promptTokens += p.length;
+    }
+    int capacity = promptLen + params.maxNewTokens();
+    if (capacity > model.config().maxPositionEmbeddings()) {
+      throw new IllegalArgumentException("prompt (" + promptLen + ") + max_new_tokens (" + params.maxNewTokens()
+          + ") exceeds the model's max_position_embeddings " + model.config().maxPositionEmbeddings());
+    }
+    int rows = promptCount * n;
+    Device device = model.device();
+    int vocab = model.config().vocabSize();
+
+    List<List<Integer>> ids = new ArrayList<>();
+    List<List<Float>> logps = new ArrayList<>();
+    List<List<Float>> ents = new ArrayList<>();
+    Sample.FinishReason[] finish = new Sample.FinishReason[rows];
+    for (int r = 0; r < rows; r++) {
+      ids.add(new ArrayList<>());
+      logps.add(new ArrayList<>());
+      ents.add(new ArrayList<>());
+    }
+    long t0 = System.nanoTime();
+    long tPrefill;
+    try (PointerScope outer = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      Generator gen = device.is_cpu() ? torch.createCPUGenerator(params.seed()) : null;
+      if (gen == null) torch.manual_seed(params.seed());
+      GeneratorOptional genOpt = gen == null ? new GeneratorOptional() : new GeneratorOptional(gen);
+
+      long[][] padded = new long[promptCount][promptLen];
+      long[] validFlat = new long[rows * capacity];
+      long[] nextPos = new long[rows];
+      for (int p = 0; p < promptCount; p++) {
+        int[] prompt = prompts.get(p);
+        int pad = promptLen - prompt.length;
+        for (int i = 0; i < prompt.length; i++) padded[p][pad + i] = prompt[i];
+        for (int s = 0; s < n; s++) {
+          int r = p * n + s;
+          for (int i = pad; i < promptLen; i++) validFlat[r * capacity + i] = 1;
+          nextPos[r] = prompt.length;
+        }
+      }
+      // valid[r, j]: key position j of row r holds a real token; filled as decoding proceeds.
+      Tensor valid = Tensors.longs(validFlat).reshape(rows, capacity).to(device, torch.ScalarType.Bool);
+      Tensor lastLogits;
+      KvCache cache;
+      {
+        Tensor promptIds = Tensors.longs(padded).to(device, torch.ScalarType.Long);
+        Tensor promptValid = valid.narrow(1, 0, promptLen).index_select(0, groupStarts(promptCount, n, device));
+        KvCache promptCache = KvCache.allocate(model.config(), promptCount, capacity, Tensors.options(model.dtype(), device));
+        Tensor h = model.hidden(promptIds, AttentionMask.positions(promptValid), AttentionMask.of(promptValid, promptLen), promptCache);
+        Tensor last = model.logits(h.narrow(1, promptLen - 1, 1)).squeeze(1).to(torch.ScalarType.Float);
+        Tensor expand = torch.repeat_interleave(torch.arange(new Scalar(promptCount), Tensors.options(DType.I64, device)), n);
+        cache = promptCache.selectRows(expand);
+        lastLogits = last.index_select(0, expand).contiguous();
+      }
+      tPrefill = System.nanoTime();
+      boolean[] done = new boolean[rows];
+      int live = rows;
+      for (int step = 0; step < params.maxNewTokens() && live > 0; step++) {
+        try (PointerScope stepScope = new PointerScope()) {
+          Tensor[] picked = pick(lastLogits, params, genOpt, vocab);
+          long[] tok = Tensors.toLongs(picked[0]);
+          float[] lp = Tensors.toFloats(picked[1]);
+          float[] en = Tensors.toFloats(picked[2]);
+          for (int r = 0; r < rows; r++) {
+            if (done[r]) continue;
+            ids.get(r).add((int) tok[r]);
+            logps.get(r).add(lp[r]);
+            ents.get(r).add(en[r]);
+            if (params.stopTokenIds().contains((int) tok[r])) {
+              done[r] = true;
+              finish[r] = Sample.FinishReason.STOP;
+              live--;
+            } else if (ids.get(r).size() == params.maxNewTokens()) {
+              done[r] = true;
+              finish[r] = Sample.FinishReason.LENGTH;
+              live--;
+            }
+          }
+          if (live == 0) break;
+          int at = promptLen + step;
+          valid.narrow(1, at, 1).fill_(new Scalar(1));
+          Tensor keyValid = valid.narrow(1, 0, at + 1);
+          Tensor pos = Tensors.longs(nextPos).reshape(rows, 1).to(device, torch.ScalarType.Long);
+          for (int r = 0; r < rows; r++) nextPos[r]++;
+          Tensor input = picked[0].reshape(rows, 1);
+          Tensor h = model.hidden(input, pos, AttentionMask.of(keyValid, 1), cache);
+          lastLogits.copy_(model.logits(h).squeeze(1));
+        }
+      }
+    }
+    long t1 = System.nanoTime();
+    List<Sample> samples = new ArrayList<>(rows);
+    for (int r = 0; r < rows; r++) {
+      int p = r / n;
+      samples.add(new Sample(p, prompts.get(p).clone(), toInts(ids.get(r)), toFloats(logps.get(r)), toFloats(ents.get(r)), finish[r]));
+    }
+    return new Rollout(samples, n, promptTokens, (tPrefill - t0) / 1e9, (t1 - tPrefill) / 1e9);
+  }
+
+  private static Tensor groupStarts(int promptCount, int n, Device device) {
+    return torch.arange(new Scalar(0), new Scalar((long) promptCount * n), new Scalar(n), Tensors.options(DType.I64, device));
+  }
+
+  /**
+   * Chooses one token per row from logits [rows, V]; returns {token ids, log-prob of each under the
+   * sampling distribution, entropy of that distribution}.
+   */
+  private Tensor[] pick(Tensor logits, SamplingParams p, GeneratorOptional gen, int vocab) {
+    Tensor z = logits;
+    if (samplableVocab < vocab) {
+      z = z.clone();
+      z.narrow(1, samplableVocab, vocab - samplableVocab).fill_(new Scalar(Float.NEGATIVE_INFINITY));
+    }
+    Tensor token;
+    if (p.greedy()) {
+      token = torch.argmax(z, new org.bytedeco.pytorch.LongOptional(-1), false);
+    } else {
+      if (p.temperature() != 1.0) z = z.div(new Scalar(p.temperature()));
+      if (p.topK() > 0 && p.topK() < samplableVocab) z = topK(z, p.topK());
+      if (p.topP() < 1.0) z = topP(z, p.topP());
+      token = torch.multinomial(torch.softmax(z, -1), 1, false, gen).squeeze(1);
+    }
+    Tensor logp = torch.log_softmax(z, -1);
+    Tensor probs = logp.exp();
+    // 0·log 0 = 0 for tokens removed by top-k/top-p or the vocabulary limit.
+    Tensor entropy = probs.mul(logp.masked_fill(torch.isinf(logp), new Scalar(0.0))).sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()).neg();
+    Tensor chosen = torch.gather(logp, 1, token.unsqueeze(1)).squeeze(1);
+    return new Tensor[] {token, chosen, entropy};
+  }
+
+  private static Tensor topK(Tensor z, int k) {
+    T_TensorTensor_T top = torch.topk(z, k, -1, true, true);
+    Tensor kth = top.get0().narrow(1, k - 1, 1);
+    return z.masked_fill(torch.lt(z, kth), new Scalar(Float.NEGATIVE_INFINITY));
+  }
+
+  /** Nucleus filter: drop a token when the tokens more likely than it already reach p. */
+  private static Tensor topP(Tensor z, double p) {
+    T_TensorTensor_T sorted = torch.sort(z, -1, true);
+    Tensor values = sorted.get0();
+    Tensor probs = torch.softmax(values, -1);
+    Tensor before = torch.cumsum(probs, -1).sub(probs);
+    Tensor filtered = values.masked_fill(torch.gt(before, new Scalar(p)), new Scalar(Float.NEGATIVE_INFINITY));
+    return torch.full(Tensors.shape(z), new Scalar(Float.NEGATIVE_INFINITY), Tensors.options(DType.F32, z.device())).scatter(1, sorted.get1(), filtered);
+  }
+
+  private static int[] toInts(List<Integer> xs) {
+    int[] a = new int[xs.size()];
+    for (int i = 0; i < a.length; i++) a[i] = xs.get(i);
+    return a;
+  }
+
+  private static float[] toFloats(List<Float> xs) {
+    float[] a = new float[xs.size()];
+    for (int i = 0; i < a.length; i++) a[i] = xs.get(i);
+    return a;
+  }
+}

@@ -1,0 +1,80 @@
+package io.grpo4j.model;
+
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Per-layer key/value cache, pre-allocated to its capacity so a decode step writes one slice
+ * instead of concatenating (which would copy the whole cache every token).
+ *
+ * <p>Keys and values are stored after RoPE, shape [B, kvHeads, capacity, headDim]; {@link
+ * #length()} positions are filled. A forward pass appends its T new positions to every layer and
+ * then calls {@link #advance}.
+ */
+public final class KvCache {
+  private final Tensor[] keys;
+  private final Tensor[] values;
+  private final int capacity;
+  private int length;
+
+  private KvCache(Tensor[] keys, Tensor[] values, int capacity, int length) {
+    this.keys = keys;
+    this.values = values;
+    this.capacity = capacity;
+    this.length = length;
+  }
+
+  /** An empty cache for {@code batch} rows and up to {@code capacity} positions. */
+  public static KvCache allocate(Qwen2Config cfg, int batch, int capacity, org.bytedeco.pytorch.TensorOptions options) {
+    int n = cfg.numHiddenLayers();
+    Tensor[] k = new Tensor[n];
+    Tensor[] v = new Tensor[n];
+    long[] shape = {batch, cfg.numKeyValueHeads(), capacity, cfg.headDim()};
+    for (int l = 0; l < n; l++) {
+      k[l] = torch.zeros(shape, options);
+      v[l] = torch.zeros(shape, options);
+    }
+    return new KvCache(k, v, capacity, 0);
+  }
+
+  public int length() {
+    return length;
+  }
+
+  public int capacity() {
+    return capacity;
+  }
+
+  /**
+   * Writes the new keys/values [B, kvHeads, T, headDim] of layer {@code layer} at the current
+   * length and returns views of everything cached so far, [B, kvHeads, length + T, headDim].
+   */
+  Tensor[] append(int layer, Tensor k, Tensor v) {
+    long t = k.size(2);
+    if (length + t > capacity) {
+      throw new IllegalStateException("KV cache full: " + length + " + " + t + " > capacity " + capacity);
+    }
+    keys[layer].narrow(2, length, t).copy_(k);
+    values[layer].narrow(2, length, t).copy_(v);
+    return new Tensor[] {keys[layer].narrow(2, 0, length + t), values[layer].narrow(2, 0, length + t)};
+  }
+
+  /** Marks {@code t} more positions as filled (after all layers appended them). */
+  void advance(int t) {
+    length += t;
+  }
+
+  /**
+   * A new cache whose row i is a copy of this cache's row {@code rows[i]}: how the G samples of a
+   * prompt share one prefill.
+   */
+  public KvCache selectRows(Tensor rows) {
+    Tensor[] k = new Tensor[keys.length];
+    Tensor[] v = new Tensor[values.length];
+    for (int l = 0; l < keys.length; l++) {
+      k[l] = keys[l].index_select(0, rows);
+      v[l] = values[l].index_select(0, rows);
+    }
+    return new KvCache(k, v, capacity, length);
+  }
+}

@@ -1,0 +1,270 @@
+package io.grpo4j.model;
+
+import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Tensors;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.SequencedMap;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DoubleOptional;
+import org.bytedeco.pytorch.Generator;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The Qwen2 decoder, computed as Hugging Face transformers' {@code Qwen2ForCausalLM} does:
+ *
+ * <pre>
+ *   x = embed(ids)
+ *   for each layer:
+ *     h = rmsnorm(x);  q, k, v = h·Wqᵀ+bq, h·Wkᵀ+bk, h·Wvᵀ+bv;  q, k = rope(q), rope(k)
+ *     x = x + softmax(q·kᵀ/√d + mask)·v · Woᵀ          (grouped-query: kvHeads ≤ heads)
+ *     h = rmsnorm(x);  x = x + (silu(h·Wgᵀ) ⊙ h·Wuᵀ)·Wdᵀ
+ *   logits = rmsnorm(x) · Wlmᵀ                         (Wlm = embed when tied)
+ * </pre>
+ *
+ * Parameters live in one ordered map under HF's names ({@code model.layers.0.self_attn.q_proj.weight},
+ * ...), so checkpoints round-trip with transformers and vLLM. All parameters share one dtype and
+ * device.
+ */
+public final class Qwen2Model {
+  private final Qwen2Config config;
+  private final SequencedMap<String, Tensor> params;
+  private final Layer[] layers;
+  private final Tensor embed;
+  private final Tensor finalNorm;
+  private final Tensor lmHead;
+
+  /** One decoder layer's weights, looked up once so the forward pass reads like the maths. */
+  private record Layer(
+      Tensor inputNorm, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, Tensor wo,
+      Tensor postNorm, Tensor wGate, Tensor wUp, Tensor wDown) {}
+
+  /** Wraps existing tensors; {@code params} must hold exactly {@link #parameterNames}. */
+  public Qwen2Model(Qwen2Config config, SequencedMap<String, Tensor> params) {
+    this.config = config;
+    List<String> expected = parameterNames(config);
+    if (!params.keySet().containsAll(expected) || params.size() != expected.size()) {
+      throw new IllegalArgumentException("parameters do not match the config: expected " + expected.size() + " tensors, got " + params.size());
+    }
+    this.params = params;
+    for (String name : expected) {
+      long[] want = shapeOf(config, name);
+      long[] got = Tensors.shape(params.get(name));
+      if (!java.util.Arrays.equals(want, got)) {
+        throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(got) + ", config needs " + java.util.Arrays.toString(want));
+      }
+    }
+    layers = new Layer[config.numHiddenLayers()];
+    for (int l = 0; l < layers.length; l++) {
+      String p = "model.layers." + l + ".";
+      layers[l] = new Layer(
+          params.get(p + "input_layernorm.weight"),
+          params.get(p + "self_attn.q_proj.weight"), params.get(p + "self_attn.q_proj.bias"),
+          params.get(p + "self_attn.k_proj.weight"), params.get(p + "self_attn.k_proj.bias"),
+          params.get(p + "self_attn.v_proj.weight"), params.get(p + "self_attn.v_proj.bias"),
+          params.get(p + "self_attn.o_proj.weight"),
+          params.get(p + "post_attention_layernorm.weight"),
+          params.get(p + "mlp.gate_proj.weight"), params.get(p + "mlp.up_proj.weight"), params.get(p + "mlp.down_proj.weight"));
+    }
+    embed = params.get("model.embed_tokens.weight");
+    finalNorm = params.get("model.norm.weight");
+    lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
+  }
+
+  /** Every parameter name, in HF's order; {@code lm_head.weight} only when not tied. */
+  public static List<String> parameterNames(Qwen2Config c) {
+    List<String> names = new ArrayList<>();
+    names.add("model.embed_tokens.weight");
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      String p = "model.layers." + l + ".";
+      names.add(p + "input_layernorm.weight");
+      for (String proj : List.of("q_proj", "k_proj", "v_proj")) {
+        names.add(p + "self_attn." + proj + ".weight");
+        names.add(p + "self_attn." + proj + ".bias");
+      }
+      names.add(p + "self_attn.o_proj.weight");
+      names.add(p + "post_attention_layernorm.weight");
+      names.add(p + "mlp.gate_proj.weight");
+      names.add(p + "mlp.up_proj.weight");
+      names.add(p + "mlp.down_proj.weight");
+    }
+    names.add("model.norm.weight");
+    if (!c.tieWordEmbeddings()) names.add("lm_head.weight");
+    return names;
+  }
+
+  /** The shape HF gives parameter {@code name} under config {@code c}. */
+  public static long[] shapeOf(Qwen2Config c, String name) {
+    long h = c.hiddenSize();
+    long q = (long) c.numAttentionHeads() * c.headDim();
+    long kv = (long) c.numKeyValueHeads() * c.headDim();
+    long i = c.intermediateSize();
+    if (name.equals("model.embed_tokens.weight") || name.equals("lm_head.weight")) return new long[] {c.vocabSize(), h};
+    if (name.endsWith("layernorm.weight") || name.equals("model.norm.weight")) return new long[] {h};
+    if (name.endsWith("q_proj.weight")) return new long[] {q, h};
+    if (name.endsWith("q_proj.bias")) return new long[] {q};
+    if (name.endsWith("k_proj.weight") || name.endsWith("v_proj.weight")) return new long[] {kv, h};
+    if (name.endsWith("k_proj.bias") || name.endsWith("v_proj.bias")) return new long[] {kv};
+    if (name.endsWith("o_proj.weight")) return new long[] {h, q};
+    if (name.endsWith("gate_proj.weight") || name.endsWith("up_proj.weight")) return new long[] {i, h};
+    if (name.endsWith("down_proj.weight")) return new long[] {h, i};
+    throw new IllegalArgumentException("not a Qwen2 parameter: " + name);
+  }
+
+  /**
+   * A freshly initialised model, as transformers' {@code _init_weights} does it: linear and
+   * embedding weights ~ N(0, initializer_range), biases 0, RMSNorm weights 1. The same seed gives
+   * bit-identical weights (drawn in f32 on the CPU, in name order, then cast).
+   */
+  public static Qwen2Model initialize(Qwen2Config c, long seed, DType dtype, Device device) {
+    Generator gen = torch.createCPUGenerator(seed);
+    SequencedMap<String, Tensor> p = new LinkedHashMap<>();
+    for (String name : parameterNames(c)) {
+      long[] shape = shapeOf(c, name);
+      Tensor t;
+      if (name.endsWith("norm.weight")) {
+        t = torch.ones(shape, Tensors.options(DType.F32));
+      } else if (name.endsWith(".bias")) {
+        t = torch.zeros(shape, Tensors.options(DType.F32));
+      } else {
+        t = torch.normal(0.0, c.initializerRange(), shape, new GeneratorOptional(gen), Tensors.options(DType.F32));
+      }
+      p.put(name, t.to(device, dtype.scalarType).contiguous());
+    }
+    return new Qwen2Model(c, p);
+  }
+
+  public Qwen2Config config() {
+    return config;
+  }
+
+  /** Name → tensor, in HF order (unmodifiable view; the tensors themselves are live). */
+  public SequencedMap<String, Tensor> parameters() {
+    return Collections.unmodifiableSequencedMap(params);
+  }
+
+  public DType dtype() {
+    return DType.of(embed.scalar_type());
+  }
+
+  public Device device() {
+    return embed.device();
+  }
+
+  /** Marks every parameter as trainable (or frozen). */
+  public void setRequiresGrad(boolean on) {
+    for (Tensor t : params.values()) t.set_requires_grad(on);
+  }
+
+  /** A deep copy (same dtype/device, no autograd history): e.g. the frozen reference π_ref. */
+  public Qwen2Model copy() {
+    return to(dtype(), device());
+  }
+
+  /** A copy in another dtype and/or on another device. */
+  public Qwen2Model to(DType dtype, Device device) {
+    SequencedMap<String, Tensor> p = new LinkedHashMap<>();
+    for (var e : params.entrySet()) {
+      p.put(e.getKey(), e.getValue().detach().to(device, dtype.scalarType).clone().contiguous());
+    }
+    return new Qwen2Model(config, p);
+  }
+
+  /**
+   * The final hidden states [B, T, hidden] (after the last RMSNorm).
+   *
+   * @param ids [B, T] int64 token ids
+   * @param positions [B, T] int64 position ids (see {@link AttentionMask#positions})
+   * @param mask [B, 1, T, S] bool attention mask (see {@link AttentionMask#of}); S = cached + T
+   * @param cache KV cache to read and extend, or null for a cache-free pass
+   */
+  public Tensor hidden(Tensor ids, Tensor positions, Tensor mask, KvCache cache) {
+    long b = ids.size(0);
+    long t = ids.size(1);
+    int heads = config.numAttentionHeads();
+    int kvHeads = config.numKeyValueHeads();
+    int d = config.headDim();
+    Tensor x = torch.embedding(embed, ids);
+    Tensor[] cosSin = rotary(positions, x.scalar_type());
+    for (int l = 0; l < layers.length; l++) {
+      Layer w = layers[l];
+      Tensor h = rmsNorm(x, w.inputNorm());
+      Tensor q = torch.linear(h, w.wq(), new TensorOptional(w.bq())).view(b, t, heads, d).transpose(1, 2);
+      Tensor k = torch.linear(h, w.wk(), new TensorOptional(w.bk())).view(b, t, kvHeads, d).transpose(1, 2);
+      Tensor v = torch.linear(h, w.wv(), new TensorOptional(w.bv())).view(b, t, kvHeads, d).transpose(1, 2);
+      q = applyRotary(q, cosSin);
+      k = applyRotary(k, cosSin);
+      if (cache != null) {
+        Tensor[] kv = cache.append(l, k, v);
+        k = kv[0];
+        v = kv[1];
+      }
+      Tensor attn = torch.scaled_dot_product_attention(
+          q, k, v, new TensorOptional(mask), 0.0, false, new DoubleOptional(), config.groups() > 1);
+      attn = attn.transpose(1, 2).reshape(b, t, (long) heads * d);
+      x = x.add(torch.linear(attn, w.wo()));
+      h = rmsNorm(x, w.postNorm());
+      Tensor gate = torch.silu(torch.linear(h, w.wGate()));
+      x = x.add(torch.linear(gate.mul(torch.linear(h, w.wUp())), w.wDown()));
+    }
+    if (cache != null) cache.advance((int) t);
+    return rmsNorm(x, finalNorm);
+  }
+
+  /** logits = hidden · Wlmᵀ, [.., vocab]. */
+  public Tensor logits(Tensor hidden) {
+    return torch.linear(hidden, lmHead);
+  }
+
+  /** Convenience: logits [B, T, V] of left-padded rows with validity {@code valid} [B, T] bool. */
+  public Tensor forward(Tensor ids, Tensor valid) {
+    return logits(hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, ids.size(1)), null));
+  }
+
+  /** HF's Qwen2RMSNorm: normalise in float32 (or wider), cast back, then scale. */
+  private Tensor rmsNorm(Tensor x, Tensor weight) {
+    Tensor xf = x.to(atLeastFloat32(x.scalar_type()));
+    Tensor variance = xf.mul(xf).mean(new long[] {-1}, true, new ScalarTypeOptional());
+    Tensor normed = xf.mul(variance.add(new Scalar(config.rmsNormEps())).rsqrt());
+    return weight.mul(normed.to(x.scalar_type()));
+  }
+
+  /**
+   * cos and sin [B, 1, T, headDim] of the rotary embedding: θ_i = rope_theta^(−2i/d), angle =
+   * position · θ_i, duplicated across the two halves (HF's rotate-half layout). Computed in
+   * float32 (or wider) as HF does, then cast to the activations' dtype.
+   */
+  private Tensor[] rotary(Tensor positions, torch.ScalarType dtype) {
+    int d = config.headDim();
+    torch.ScalarType wide = atLeastFloat32(dtype);
+    Tensor exponents = torch.arange(new Scalar(0), new Scalar(d), new Scalar(2), Tensors.options(DType.I64, positions.device()))
+        .to(wide).div(new Scalar((double) d));
+    Tensor invFreq = torch.pow(new Scalar(config.ropeTheta()), exponents).reciprocal(); // [d/2]
+    Tensor freqs = positions.to(wide).unsqueeze(-1).mul(invFreq); // [B,T,d/2]
+    Tensor emb = torch.cat(new TensorVector(freqs, freqs), -1).unsqueeze(1); // [B,1,T,d]
+    return new Tensor[] {emb.cos().to(dtype), emb.sin().to(dtype)};
+  }
+
+  /** float64 stays float64 (tests check gradients in it); everything narrower computes in float32. */
+  private static torch.ScalarType atLeastFloat32(torch.ScalarType t) {
+    // JavaCPP may hand out a non-canonical enum instance: compare by value, never by ==.
+    return t.value == torch.ScalarType.Double.value ? torch.ScalarType.Double : torch.ScalarType.Float;
+  }
+
+  /** x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁]. */
+  private static Tensor applyRotary(Tensor x, Tensor[] cosSin) {
+    long half = x.size(-1) / 2;
+    Tensor x1 = x.narrow(-1, 0, half);
+    Tensor x2 = x.narrow(-1, half, half);
+    Tensor rotated = torch.cat(new TensorVector(x2.neg(), x1), -1);
+    return x.mul(cosSin[0]).add(rotated.mul(cosSin[1]));
+  }
+}
