@@ -1,0 +1,100 @@
+package io.grpo4j.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.torch.DType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import org.bytedeco.pytorch.Device;
+
+/**
+ * A local Hugging Face model folder, opened lazily: its config, tokenizer, chat template and stop
+ * tokens are read at once (cheap); weights only when {@link #loadModel} is called. Nothing is ever
+ * downloaded: a folder that lacks a file is an error naming it.
+ */
+public final class ModelFolder implements AutoCloseable {
+  private final Path dir;
+  private final ObjectNode rawConfig;
+  private final Qwen2Config config;
+  private final Tokenizer tokenizer;
+  private final ChatTemplate chatTemplate;
+  private final Set<Integer> stopTokenIds;
+
+  private ModelFolder(Path dir, ObjectNode rawConfig, Qwen2Config config, Tokenizer tokenizer, ChatTemplate chatTemplate, Set<Integer> stops) {
+    this.dir = dir;
+    this.rawConfig = rawConfig;
+    this.config = config;
+    this.tokenizer = tokenizer;
+    this.chatTemplate = chatTemplate;
+    this.stopTokenIds = stops;
+  }
+
+  public static ModelFolder open(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new java.nio.file.NoSuchFileException(dir + " (expected a Hugging Face model folder with config.json, *.safetensors and tokenizer.json)");
+    }
+    Path cfgFile = dir.resolve("config.json");
+    JsonNode raw = HfCheckpoint.readJson(cfgFile);
+    if (!raw.isObject()) throw new IOException(cfgFile + ": expected a JSON object");
+    Qwen2Config config = Qwen2Config.read(cfgFile);
+    Tokenizer tok = Tokenizer.load(dir);
+    Path tc = dir.resolve("tokenizer_config.json");
+    ChatTemplate chat = Files.isRegularFile(tc) ? ChatTemplate.fromTokenizerConfig(tc) : null;
+    Set<Integer> stops = new LinkedHashSet<>(config.eosTokenIds());
+    Path gen = dir.resolve("generation_config.json");
+    if (Files.isRegularFile(gen)) {
+      JsonNode g = HfCheckpoint.readJson(gen).path("eos_token_id");
+      if (g.isArray()) g.forEach(x -> stops.add(x.asInt()));
+      else if (g.isIntegralNumber()) stops.add(g.asInt());
+    }
+    return new ModelFolder(dir, (ObjectNode) raw, config, tok, chat, Set.copyOf(stops));
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public Qwen2Config config() {
+    return config;
+  }
+
+  /** config.json as it is on disk (kept so saves preserve fields grpo4j does not model). */
+  public ObjectNode rawConfig() {
+    return rawConfig.deepCopy();
+  }
+
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /** The chat template of tokenizer_config.json, if the folder has one. */
+  public Optional<ChatTemplate> chatTemplate() {
+    return Optional.ofNullable(chatTemplate);
+  }
+
+  /** Ids that end generation: config.json's and generation_config.json's eos ids. */
+  public Set<Integer> stopTokenIds() {
+    return stopTokenIds;
+  }
+
+  /**
+   * Ids the sampler may produce: the tokenizer's, never the untrained padding rows beyond it
+   * (Qwen2.5: 151,665 of 151,936 embedding rows).
+   */
+  public int samplableVocab() {
+    return Math.min(tokenizer.vocabSize(), config.vocabSize());
+  }
+
+  public Qwen2Model loadModel(DType dtype, Device device) throws IOException {
+    return HfCheckpoint.loadWeights(dir, config, dtype, device);
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}
