@@ -1,0 +1,43 @@
+package io.grpo4j.rl;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The token reward of GTPO / GRPO-S (arXiv:2508.04349): the verifier's preference signal plus an
+ * entropy bonus that pays the policy for staying uncertain where it is still exploring.
+ *
+ * <pre>r_t = α·pref_t + β·H(π(·|s_t))</pre>
+ *
+ * {@code pref_t = score(prefix ≤ t) − score(prefix < t)} is the validator's prefix-score
+ * difference; H is the entropy of the sampling distribution at step t, taken as a constant (it is
+ * detached: the entropy shapes the reward, it is not a differentiable regulariser). Padding
+ * positions get r = 0.
+ *
+ * @param alpha α, weight of the preference reward ({@code rl.entropy.alpha})
+ * @param beta β, weight of the entropy reward ({@code rl.entropy.beta}); 0 disables it
+ */
+public record EntropyReward(double alpha, double beta) {
+
+  public EntropyReward {
+    if (!Double.isFinite(alpha) || !Double.isFinite(beta)) {
+      throw new IllegalArgumentException(
+          "rl.entropy.alpha and rl.entropy.beta must be finite numbers, got alpha=" + alpha + ", beta=" + beta);
+    }
+  }
+
+  /**
+   * @param pref {@code [B, T]} preference reward pref_t
+   * @param entropy {@code [B, T]} H_t, e.g. the rollout's entropies or {@link Entropy#ofLogits}
+   * @param mask {@code [B, T]} completion mask
+   * @return r {@code [B, T]}, zero on padding, no gradient
+   */
+  public Tensor tokenRewards(Tensor pref, Tensor entropy, Tensor mask) {
+    Shapes.requireDim("pref", pref, 2);
+    Shapes.requireSameShape("entropy", entropy, "pref", pref);
+    Shapes.requireSameShape("mask", mask, "pref", pref);
+    Tensor h = entropy.detach().to(pref.scalar_type());
+    Tensor r = pref.detach().mul(new Scalar(alpha)).add(h.mul(new Scalar(beta)));
+    return r.mul(Shapes.maskLike(mask, r));
+  }
+}

@@ -1,0 +1,67 @@
+package io.grpo4j.rl;
+
+/**
+ * Adaptive KL coefficient (Ziegler et al. 2019, "Fine-Tuning Language Models from Human
+ * Preferences", as in PPO's adaptive KL): λ is nudged so that the measured KL tracks a target,
+ * instead of being hand-tuned per model and task.
+ *
+ * <pre>e = clip(KL / KL_target − 1, −0.2, 0.2)
+ * λ ← λ · (1 + e · n_steps / horizon)</pre>
+ *
+ * KL above target raises λ, below lowers it, by at most 20 % per {@code horizon} steps (λ never
+ * goes below 0).
+ * {@code n_steps} is how much experience the measurement covers (TRL passes the batch size).
+ * Mutable on purpose: one instance lives for the run; {@link #value()} goes into checkpoints and
+ * {@link #KlController(double, double, double)} restores it.
+ */
+public final class KlController {
+  /** Largest relative correction per horizon: the proportional error is clipped to ±this. */
+  public static final double MAX_ERROR = 0.2;
+
+  private final double target;
+  private final double horizon;
+  private double lambda;
+
+  /**
+   * @param initialLambda λ at the start (or the checkpointed value), ≥ 0
+   * @param target KL_target &gt; 0, per-token KL the run should sit at (e.g. 0.05)
+   * @param horizon &gt; 0, steps over which a full ±20 % correction is applied
+   */
+  public KlController(double initialLambda, double target, double horizon) {
+    if (!(initialLambda >= 0) || Double.isInfinite(initialLambda)) {
+      throw new IllegalArgumentException("KL coefficient must be finite and >= 0, got " + initialLambda);
+    }
+    if (!(target > 0) || Double.isInfinite(target)) {
+      throw new IllegalArgumentException("rl.kl.target must be finite and > 0, got " + target);
+    }
+    if (!(horizon > 0) || Double.isInfinite(horizon)) {
+      throw new IllegalArgumentException("rl.kl.horizon must be finite and > 0, got " + horizon);
+    }
+    this.lambda = initialLambda;
+    this.target = target;
+    this.horizon = horizon;
+  }
+
+  /** The current λ. */
+  public double value() {
+    return lambda;
+  }
+
+  public double target() {
+    return target;
+  }
+
+  /**
+   * Applies one correction and returns the new λ.
+   *
+   * @param observedKl the KL measured on the last batch (non-finite values leave λ unchanged)
+   * @param nSteps experience covered by that measurement, ≥ 0
+   */
+  public double update(double observedKl, double nSteps) {
+    if (!(nSteps >= 0)) throw new IllegalArgumentException("nSteps must be >= 0, got " + nSteps);
+    if (!Double.isFinite(observedKl)) return lambda;
+    double e = Math.max(-MAX_ERROR, Math.min(MAX_ERROR, observedKl / target - 1.0));
+    lambda = Math.max(0.0, lambda * (1.0 + e * nSteps / horizon));
+    return lambda;
+  }
+}

@@ -1,0 +1,73 @@
+package io.grpo4j.rl;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * How per-token losses {@code L [B, T]} become one scalar ({@code rl.loss.aggregation}). The
+ * choice decides how much each token weighs: with SEQUENCE a token of a short completion weighs
+ * more than one of a long completion (GRPO's length bias); TOKEN and CONSTANT weigh all tokens
+ * equally. The KL terms are aggregated the same way as the policy term.
+ */
+public enum LossAggregation {
+  /** Σ_{i,t} m·L / Σ_{i,t} m: mean over all valid tokens of the batch (DAPO). */
+  TOKEN("token"),
+  /**
+   * (1/B') Σ_i [Σ_t m_{i,t}·L_{i,t} / Σ_t m_{i,t}]: mean per completion, then mean over the B'
+   * completions that have at least one token (original GRPO).
+   */
+  SEQUENCE("sequence"),
+  /** Σ_{i,t} m·L / (B·C), C a fixed constant = the maximum completion length (Dr.GRPO). */
+  CONSTANT("constant");
+
+  /** The spelling in config files. */
+  public final String configName;
+
+  LossAggregation(String configName) {
+    this.configName = configName;
+  }
+
+  /** Parses the config spelling (case-insensitive). */
+  public static LossAggregation parse(String name) {
+    if (name != null) {
+      String n = name.trim().toLowerCase(Locale.ROOT);
+      for (LossAggregation a : values()) {
+        if (a.configName.equals(n)) return a;
+      }
+    }
+    throw new IllegalArgumentException(
+        "rl.loss.aggregation: unknown value '" + name + "', expected one of "
+            + Arrays.stream(values()).map(a -> a.configName).collect(Collectors.joining(", ")));
+  }
+
+  /**
+   * @param perToken L {@code [B, T]}
+   * @param mask completion mask {@code [B, T]}
+   * @param maxCompletionLength C for {@link #CONSTANT} ({@code sampling.max_new_tokens}); ignored
+   *     by the other modes
+   * @return 0-d tensor, differentiable w.r.t. {@code perToken}
+   */
+  public Tensor reduce(Tensor perToken, Tensor mask, long maxCompletionLength) {
+    Shapes.requireDim("perToken", perToken, 2);
+    Shapes.requireSameShape("mask", mask, "perToken", perToken);
+    return switch (this) {
+      case TOKEN -> Masked.mean(perToken, mask);
+      case SEQUENCE -> {
+        Tensor m = Shapes.maskLike(mask, perToken);
+        Tensor rowMeans = Masked.rowMean(perToken, m);
+        Tensor nonEmptyRows = Masked.count(m, 1).gt(new Scalar(0.0)).to(perToken.scalar_type()).sum();
+        yield rowMeans.sum().div(nonEmptyRows.clamp_min(new Scalar(1.0)));
+      }
+      case CONSTANT -> {
+        if (maxCompletionLength < 1) {
+          throw new IllegalArgumentException(
+              "constant loss aggregation needs the maximum completion length >= 1, got " + maxCompletionLength);
+        }
+        yield Masked.sum(perToken, mask).div(new Scalar((double) perToken.size(0) * maxCompletionLength));
+      }
+    };
+  }
+}
