@@ -13,6 +13,10 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class,
       InitModelCommand.class,
       GenerateCommand.class,
+      SftCommand.class,
+      TrainCommand.class,
+      EvalCommand.class,
+      QuickstartCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -67,12 +67,12 @@ public record Qwen2Config(
 
   /** The tiny preset: about 3.2 M parameters over the 259-id byte-level tokenizer. */
   public static Qwen2Config tiny() {
-    return new Qwen2Config(259, 256, 768, 4, 4, 2, 64, 512, 10000.0, 1e-6, true, 0.02, 256, List.of(258, 256), "float32");
+    return new Qwen2Config(259, 256, 768, 4, 4, 2, 64, 512, 10000.0, 1e-6, true, 0.02, 256, List.of(256, 258), "float32");
   }
 
   /** A Qwen2-shaped model of about 25 M parameters whose GEMMs are big enough to measure peak. */
   public static Qwen2Config bench25m() {
-    return new Qwen2Config(259, 512, 2816, 8, 8, 4, 64, 2048, 10000.0, 1e-6, true, 0.02, 256, List.of(258, 256), "float32");
+    return new Qwen2Config(259, 512, 2816, 8, 8, 4, 64, 2048, 10000.0, 1e-6, true, 0.02, 256, List.of(256, 258), "float32");
   }
 
   public int groups() {

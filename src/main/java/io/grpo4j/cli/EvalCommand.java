@@ -1,0 +1,60 @@
+package io.grpo4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.grpo4j.task.Problem;
+import io.grpo4j.task.Task;
+import io.grpo4j.torch.AtomicFiles;
+import io.grpo4j.train.Evaluation;
+import io.grpo4j.train.RunConfig;
+import io.grpo4j.train.Tasks;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "eval",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Evaluate a model on held-out problems: success rate, reward per prompt and per token, length,",
+      "KL drift to --ref, and the mean token advantage with --samples K >= 2."
+    })
+final class EvalCommand implements Callable<Integer> {
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  @Option(names = "--model", required = true, description = "Model folder to evaluate.")
+  Path model;
+
+  @Option(names = "--data", description = "JSONL of problems (from 'grpo4j data countdown'); default: the config's held-out set.")
+  Path data;
+
+  @Option(names = "--ref", description = "Reference model folder for KL drift (e.g. the SFT start).")
+  Path ref;
+
+  @Option(names = "--samples", defaultValue = "0", description = "0 = greedy; K = K sampled answers per problem (default: ${DEFAULT-VALUE}).")
+  int samples;
+
+  @Option(names = "--json", description = "Also write the result as JSON to this file.")
+  Path json;
+
+  @Mixin ConfigOptions config;
+
+  @Override
+  public Integer call() throws Exception {
+    RunConfig cfg = config.load(List.of());
+    return run(cfg, Tasks.create(cfg));
+  }
+
+  private <D> int run(RunConfig cfg, Task<D> task) throws Exception {
+    List<Problem<D>> problems = data != null ? task.readProblems(data) : task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
+    if (problems.isEmpty()) throw new IllegalArgumentException(data + " holds no problems");
+    Evaluation e = Evaluation.run(cfg, task, problems, model, ref, samples, System.out);
+    System.out.print(Evaluation.table(List.of(model.getFileName().toString()), List.of(e)));
+    System.out.printf("(%d problems x %d, %.1fs)%n", e.prompts(), e.samplesPerPrompt(), e.seconds());
+    if (json != null) AtomicFiles.writeString(json, JSON.writeValueAsString(e) + "\n");
+    return 0;
+  }
+}

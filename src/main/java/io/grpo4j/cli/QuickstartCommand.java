@@ -1,0 +1,116 @@
+package io.grpo4j.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.task.Problem;
+import io.grpo4j.task.Task;
+import io.grpo4j.torch.AtomicFiles;
+import io.grpo4j.train.ConfigLoader;
+import io.grpo4j.train.Evaluation;
+import io.grpo4j.train.RunConfig;
+import io.grpo4j.train.Runs;
+import io.grpo4j.train.Tasks;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "quickstart",
+    mixinStandardHelpOptions = true,
+    description = {
+      "The whole loop on the embedded default: Countdown data -> tiny model -> (SFT) -> eval -> GRPO -> eval,",
+      "with a before/after table and summary.json in the run folder."
+    })
+final class QuickstartCommand implements Callable<Integer> {
+  static final Path DEFAULT_CONFIG = Path.of("configs/countdown-tiny.yaml");
+
+  @Option(names = "--out", defaultValue = "runs/quickstart", description = "Run folder (default: ${DEFAULT-VALUE}); must be new or empty.")
+  Path out;
+
+  @Option(names = "--budget-minutes", defaultValue = "10", description = "Wall-time budget of the GRPO phase (default: ${DEFAULT-VALUE}).")
+  double budgetMinutes;
+
+  @Option(names = "--from-scratch", description = "Run SFT from a fresh tiny model first instead of starting from the shipped SFT checkpoint.")
+  boolean fromScratch;
+
+  @Mixin ConfigOptions config;
+
+  @Override
+  public Integer call() throws Exception {
+    if (config.config == null && Files.isRegularFile(DEFAULT_CONFIG)) config.config = DEFAULT_CONFIG;
+    if (Files.isDirectory(out)) {
+      try (var s = Files.list(out)) {
+        if (s.findAny().isPresent()) throw new IllegalArgumentException(out + " is not empty: pass another --out or remove it");
+      }
+    }
+    List<String> extra = new ArrayList<>();
+    extra.add("train.budget_minutes=" + budgetMinutes);
+    RunConfig cfg = config.load(extra);
+    return run(cfg, Tasks.create(cfg));
+  }
+
+  private <D> int run(RunConfig cfg, Task<D> task) throws Exception {
+    long t0 = System.nanoTime();
+    Files.createDirectories(out);
+    Path start;
+    double sftSeconds = 0;
+    if (fromScratch) {
+      System.out.println("== 1/4 SFT from a freshly initialised tiny model");
+      long s0 = System.nanoTime();
+      start = Runs.sft(Runs.withInit(cfg, null), out.resolve("sft"), System.out);
+      sftSeconds = (System.nanoTime() - s0) / 1e9;
+    } else {
+      if (cfg.model().init() == null || !Files.isDirectory(Path.of(cfg.model().init()))) {
+        throw new IllegalArgumentException("the SFT start " + cfg.model().init() + " is missing; run with --from-scratch to train it first");
+      }
+      start = Path.of(cfg.model().init());
+      System.out.println("== 1/4 starting from the shipped SFT checkpoint " + start + " (--from-scratch redoes SFT)");
+    }
+    List<Problem<D>> heldOut = task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
+    System.out.printf("== 2/4 evaluating the SFT model on %d held-out problems (greedy)%n", heldOut.size());
+    Evaluation before = Evaluation.run(cfg, task, heldOut, start, start, 0, System.out);
+    System.out.printf("== 3/4 GRPO for up to %d steps within %.1f minutes%n", cfg.train().steps(), cfg.train().budgetMinutes());
+    long g0 = System.nanoTime();
+    Path grpo = Runs.grpo(Runs.withInit(cfg, start.toString()), out.resolve("grpo"), System.out);
+    double grpoSeconds = (System.nanoTime() - g0) / 1e9;
+    System.out.println("== 4/4 evaluating the GRPO model (KL drift against the SFT model)");
+    Evaluation after = Evaluation.run(cfg, task, heldOut, grpo, start, 0, System.out);
+
+    System.out.println();
+    System.out.print(Evaluation.table(List.of("sft", "grpo"), List.of(before, after)));
+    System.out.printf("GRPO changed held-out greedy success by %+.1f points (%.1f%% -> %.1f%%), mean forward KL to the SFT model %.4f%n",
+        100 * (after.successRate() - before.successRate()), 100 * before.successRate(), 100 * after.successRate(), after.klForward());
+
+    ObjectNode summary = EvalCommand.JSON.createObjectNode();
+    summary.set("sft", block(before));
+    summary.set("grpo", block(after));
+    summary.put("sft_model", start.toString());
+    summary.put("grpo_model", grpo.toString());
+    summary.set("task", EvalCommand.JSON.valueToTree(cfg.task()));
+    summary.set("countdown", EvalCommand.JSON.readTree(EvalCommand.JSON.writeValueAsString(cfg.countdown())));
+    summary.put("eval_size", heldOut.size());
+    ObjectNode wall = summary.putObject("wall_seconds");
+    wall.put("sft", sftSeconds);
+    wall.put("grpo", grpoSeconds);
+    wall.put("total", (System.nanoTime() - t0) / 1e9);
+    summary.put("config", ConfigLoader.toYaml(cfg));
+    AtomicFiles.writeString(out.resolve("summary.json"), EvalCommand.JSON.writeValueAsString(summary) + "\n");
+    System.out.println("summary: " + out.resolve("summary.json"));
+    return 0;
+  }
+
+  private static ObjectNode block(Evaluation e) {
+    ObjectNode o = EvalCommand.JSON.createObjectNode();
+    o.put("success_rate", e.successRate());
+    o.put("reward_per_prompt", e.rewardPerPrompt());
+    o.put("reward_per_token", e.rewardPerToken());
+    o.put("kl_forward", e.klForward());
+    o.put("kl_reverse", e.klReverse());
+    o.put("mean_len", e.meanLength());
+    return o;
+  }
+}

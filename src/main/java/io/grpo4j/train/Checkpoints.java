@@ -1,0 +1,127 @@
+package io.grpo4j.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.model.HfCheckpoint;
+import io.grpo4j.model.ModelFolder;
+import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.torch.AtomicFiles;
+import io.grpo4j.torch.DType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.InputArchive;
+import org.bytedeco.pytorch.OutputArchive;
+
+/**
+ * {@code <run>/checkpoints/step-N/}: an HF model folder plus {@code optimizer.pt} (libtorch's own
+ * serialisation of the AdamW state) and {@code trainer_state.json}. A checkpoint is written into a
+ * hidden temporary folder and renamed into place in one step, so a folder named {@code step-N} is
+ * always complete; a kill mid-save leaves only a temporary folder, removed on the next save.
+ */
+public final class Checkpoints {
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  public static final String STATE_FILE = "trainer_state.json";
+  private static final String PREFIX = "step-";
+
+  /** How many step folders to keep (older ones are deleted after a successful save). */
+  static final int KEEP = 2;
+
+  private Checkpoints() {}
+
+  public static Path dir(Path run) {
+    return run.resolve("checkpoints");
+  }
+
+  /** Saves a complete checkpoint for {@code step}; returns its folder. */
+  public static Path save(Path run, long step, Qwen2Model model, DType storage, ModelFolder source, AdamW optimizer, ObjectNode state)
+      throws IOException {
+    Path root = dir(run);
+    Files.createDirectories(root);
+    try (Stream<Path> old = Files.list(root)) {
+      for (Path p : old.filter(p -> p.getFileName().toString().startsWith(".tmp-")).toList()) deleteTree(p);
+    }
+    Path tmp = root.resolve(".tmp-" + PREFIX + step);
+    Files.createDirectories(tmp);
+    HfCheckpoint.save(model, tmp, storage, source.rawConfig(), source.dir(), HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+    if (optimizer != null) {
+      OutputArchive archive = new OutputArchive();
+      optimizer.save(archive);
+      archive.save_to(tmp.resolve("optimizer.pt").toString());
+    }
+    state.put("step", step);
+    AtomicFiles.writeString(tmp.resolve(STATE_FILE), JSON.writeValueAsString(state) + "\n");
+    Path target = root.resolve(PREFIX + step);
+    if (Files.exists(target)) deleteTree(target);
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    prune(root);
+    return target;
+  }
+
+  /** The newest complete checkpoint folder, if any. */
+  public static Optional<Path> latest(Path run) throws IOException {
+    Path root = dir(run);
+    if (!Files.isDirectory(root)) return Optional.empty();
+    try (Stream<Path> s = Files.list(root)) {
+      return s.filter(Checkpoints::isComplete).max(Comparator.comparingLong(Checkpoints::stepOf));
+    }
+  }
+
+  public static JsonNode readState(Path checkpoint) throws IOException {
+    Path f = checkpoint.resolve(STATE_FILE);
+    try {
+      return JSON.readTree(Files.readString(f));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IOException(f + ": invalid JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Restores AdamW's moments and step counts saved with the checkpoint. */
+  public static void loadOptimizer(Path checkpoint, AdamW optimizer) throws IOException {
+    Path f = checkpoint.resolve("optimizer.pt");
+    if (!Files.isRegularFile(f)) throw new IOException(f + " is missing: cannot resume the optimizer state");
+    InputArchive in = new InputArchive();
+    try {
+      in.load_from(f.toString());
+      optimizer.load(in);
+    } catch (RuntimeException e) {
+      throw new IOException(f + ": cannot read optimizer state: " + e.getMessage(), e);
+    }
+  }
+
+  static long stepOf(Path p) {
+    String n = p.getFileName().toString();
+    try {
+      return Long.parseLong(n.substring(PREFIX.length()));
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
+  private static boolean isComplete(Path p) {
+    return p.getFileName().toString().startsWith(PREFIX) && stepOf(p) >= 0 && Files.isRegularFile(p.resolve(STATE_FILE));
+  }
+
+  private static void prune(Path root) throws IOException {
+    List<Path> all;
+    try (Stream<Path> s = Files.list(root)) {
+      all = s.filter(Checkpoints::isComplete).sorted(Comparator.comparingLong(Checkpoints::stepOf)).toList();
+    }
+    for (int i = 0; i < all.size() - KEEP; i++) deleteTree(all.get(i));
+  }
+
+  static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) return;
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+    }
+  }
+}

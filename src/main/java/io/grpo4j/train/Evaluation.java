@@ -1,0 +1,87 @@
+package io.grpo4j.train;
+
+import io.grpo4j.eval.EvalReport;
+import io.grpo4j.eval.Evaluator;
+import io.grpo4j.eval.Prompts;
+import io.grpo4j.model.ModelFolder;
+import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.rl.AdvantageMode;
+import io.grpo4j.rl.Advantages;
+import io.grpo4j.rl.EntropyReward;
+import io.grpo4j.task.Problem;
+import io.grpo4j.task.PromptStyle;
+import io.grpo4j.task.Task;
+import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Torch;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+
+/**
+ * Held-out evaluation as the {@code eval} command and the quickstart report it: success rate,
+ * validator reward per prompt and per token, completion length, KL drift to a reference, and (with
+ * k ≥ 2 samples per prompt) the mean token advantage under the run's advantage mode.
+ *
+ * @param klForward mean per-token KL(π‖π_ref) on the answers, NaN without a reference
+ * @param klReverse mean per-token KL(π_ref‖π), NaN without a reference
+ * @param advTokenMean mean token advantage over the k samples of each prompt, NaN when greedy
+ */
+public record Evaluation(
+    int prompts, int samplesPerPrompt, double successRate, double rewardPerPrompt, double rewardPerToken, double meanLength,
+    double klForward, double klReverse, double advTokenMean, double seconds) {
+
+  /** Evaluates {@code modelDir} on {@code problems}; {@code refDir} may be null. */
+  public static <D> Evaluation run(RunConfig cfg, Task<D> task, List<Problem<D>> problems, Path modelDir, Path refDir, int k,
+      PrintStream out) throws IOException {
+    Torch.init(cfg.model().threads(), cfg.seed());
+    Device device = Torch.device(cfg.model().device());
+    DType dtype = DType.parse(cfg.model().dtype());
+    long t0 = System.nanoTime();
+    try (ModelFolder folder = ModelFolder.open(modelDir); PointerScope scope = new PointerScope()) {
+      Qwen2Model model = folder.loadModel(dtype, device);
+      Prompts<D> prompts = new Prompts<>(task, PromptStyle.parse(cfg.task().promptStyle()), folder);
+      Evaluator<D> evaluator = new Evaluator<>(task, prompts, folder);
+      EvalReport report = evaluator.run(model, problems, k, cfg.sampling().maxNewTokens(), cfg.seed(),
+          done -> { if (out != null) out.printf("\r  evaluated %d/%d problems", done, problems.size()); });
+      if (out != null) out.println();
+      double kf = Double.NaN;
+      double kr = Double.NaN;
+      if (refDir != null) {
+        try (ModelFolder refFolder = ModelFolder.open(refDir)) {
+          Qwen2Model ref = refFolder.loadModel(dtype, device);
+          double[] drift = KlDrift.measure(model, ref, report.samples(), cfg.rl().microBatch());
+          kf = drift[0];
+          kr = drift[1];
+        }
+      }
+      double adv = Double.NaN;
+      if (k >= 2) {
+        RolloutBatch b = RolloutBatch.of(report.samples(), device);
+        var r = new EntropyReward(cfg.rl().entropy().alpha(), cfg.rl().entropy().beta()).tokenRewards(b.pref(), b.entropy(), b.mask());
+        RunConfig.Advantage a = cfg.rl().advantage();
+        adv = new Advantages(AdvantageMode.parse(a.mode()), a.clip(), a.scaleRewards(), a.epsilon()).compute(r, b.mask(), k).tokenMean();
+      }
+      return new Evaluation(report.prompts(), report.samplesPerPrompt(), report.successRate(), report.rewardPerPrompt(),
+          report.rewardPerToken(), report.meanLength(), kf, kr, adv, (System.nanoTime() - t0) / 1e9);
+    }
+  }
+
+  /** A fixed-width table of several evaluations, one row each. */
+  public static String table(List<String> names, List<Evaluation> rows) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format("%-14s %8s %9s %11s %10s %9s %9s %8s%n", "model", "success", "reward/p", "reward/tok", "mean_len", "kl_fwd", "kl_rev", "adv_tok"));
+    for (int i = 0; i < rows.size(); i++) {
+      Evaluation e = rows.get(i);
+      sb.append(String.format("%-14s %7.1f%% %9.3f %11.4f %10.1f %9s %9s %8s%n", names.get(i), 100 * e.successRate(), e.rewardPerPrompt(),
+          e.rewardPerToken(), e.meanLength(), fmt(e.klForward()), fmt(e.klReverse()), fmt(e.advTokenMean())));
+    }
+    return sb.toString();
+  }
+
+  private static String fmt(double v) {
+    return Double.isNaN(v) ? "-" : String.format("%.4f", v);
+  }
+}

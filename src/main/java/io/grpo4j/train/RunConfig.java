@@ -1,0 +1,305 @@
+package io.grpo4j.train;
+
+import io.grpo4j.task.countdown.CountdownRewards;
+import io.grpo4j.task.countdown.CountdownSettings;
+
+/**
+ * Everything a run needs, as one tree loaded from YAML ({@link ConfigLoader}). Keys are the
+ * snake_case forms of the component names ({@code rl.kl.forward}); each default below says why it
+ * is what it is. The resolved tree is written to {@code <run>/config.yaml}.
+ *
+ * @param seed master seed: data, sampling and initialisation all derive from it (default 0)
+ * @param model which weights to start from and how to run them
+ * @param task which environment, answer format and prompt style
+ * @param countdown the Countdown generator and its reward values
+ * @param data prompts per step and the held-out evaluation set
+ * @param sampling how rollouts are sampled
+ * @param rl the GRPO objective: group size, advantages, entropy reward, KL, clipping
+ * @param train the GRPO optimisation loop
+ * @param sft the supervised warm-start
+ */
+public record RunConfig(
+    long seed,
+    Model model,
+    Task task,
+    Countdown countdown,
+    Data data,
+    Sampling sampling,
+    Rl rl,
+    Train train,
+    Sft sft) {
+
+  public RunConfig {
+    require(model != null && task != null && countdown != null && data != null && sampling != null && rl != null && train != null && sft != null,
+        "every section (model, task, countdown, data, sampling, rl, train, sft) must be present");
+  }
+
+  /** Built-in defaults: the tiny Countdown recipe. */
+  public static RunConfig defaults() {
+    return new RunConfig(0, Model.defaults(), Task.defaults(), Countdown.defaults(), Data.defaults(), Sampling.defaults(), Rl.defaults(),
+        Train.defaults(), Sft.defaults());
+  }
+
+  static void require(boolean ok, String message) {
+    if (!ok) throw new IllegalArgumentException(message);
+  }
+
+  /**
+   * @param init model folder to start from ({@code model.init}); null means "use the run's SFT
+   *     output or the shipped tiny SFT checkpoint" (see the quickstart)
+   * @param dtype compute dtype, f32 or bf16 (default f32: the tiny model is small enough that
+   *     bf16's rounding costs more than it saves)
+   * @param device cpu, cuda or cuda:N (default cpu)
+   * @param threads libtorch intra-op threads, 0 = one per core (default 0)
+   * @param saveDtype storage dtype of saved checkpoints (default f32; bf16 halves the files)
+   */
+  public record Model(String init, String dtype, String device, int threads, String saveDtype) {
+    public Model {
+      require(threads >= 0, "model.threads must be >= 0");
+    }
+
+    static Model defaults() {
+      return new Model(null, "f32", "cpu", 0, "f32");
+    }
+  }
+
+  /**
+   * @param name environment ({@code countdown})
+   * @param format answer format: {@code steps} (one {@code a op b = c} per line; partial credit
+   *     per step, which gives token-level rewards their signal) or {@code expression} (TinyZero's
+   *     {@code <answer>…</answer>}, all-or-nothing)
+   * @param promptStyle {@code plain} (a short line, for the tiny model) or {@code chat}
+   *     (instructions rendered through the model's chat template, for instruct models)
+   */
+  public record Task(String name, String format, String promptStyle) {
+    public Task {
+      require("countdown".equals(name), "task.name must be 'countdown' (the only task built in), got '" + name + "'");
+      require("steps".equals(format) || "expression".equals(format), "task.format must be steps or expression, got '" + format + "'");
+      require("plain".equals(promptStyle) || "chat".equals(promptStyle), "task.prompt_style must be plain or chat, got '" + promptStyle + "'");
+    }
+
+    static Task defaults() {
+      return new Task("countdown", "steps", "plain");
+    }
+  }
+
+  /**
+   * @param generator how training and evaluation problems are generated ({@code
+   *     countdown.generator.*}; defaults and reasons in {@link CountdownSettings}): the tiny recipe
+   *     uses 3 numbers from 1..9 so that a 3 M-parameter byte model can do the arithmetic
+   * @param reward the verifier's reward values ({@code countdown.reward.*}; see {@link
+   *     CountdownRewards})
+   */
+  public record Countdown(CountdownSettings generator, CountdownRewards reward) {
+    public Countdown {
+      require(generator != null && reward != null, "countdown.generator and countdown.reward must be present");
+    }
+
+    static Countdown defaults() {
+      return new Countdown(CountdownSettings.DEFAULTS, CountdownRewards.DEFAULTS);
+    }
+  }
+
+  /**
+   * @param promptsPerStep P, prompts sampled per GRPO step; each gets {@code rl.group_size}
+   *     completions (default 16: 16 × 8 = 128 rollouts per step fit a 2-core CPU step budget)
+   * @param evalSize held-out problems for evaluation (default 200: ±3.5 points standard error)
+   * @param evalSeed seed of the held-out set, distinct from training problems by construction
+   *     (default 1000003)
+   */
+  public record Data(int promptsPerStep, int evalSize, long evalSeed) {
+    public Data {
+      require(promptsPerStep > 0, "data.prompts_per_step must be > 0, got " + promptsPerStep);
+      require(evalSize > 0, "data.eval_size must be > 0, got " + evalSize);
+    }
+
+    static Data defaults() {
+      return new Data(16, 200, 1_000_003L);
+    }
+  }
+
+  /**
+   * @param temperature rollout temperature (default 1.0: the sampling distribution is then π_old
+   *     itself, so the stored rollout log-probs are exact π_old values)
+   * @param topP nucleus mass, 1.0 = off (default 1.0, for the same reason)
+   * @param topK 0 = off (default 0)
+   * @param maxNewTokens completion length limit (default 48: a 3-number Countdown answer in the
+   *     steps format takes about 20 bytes)
+   */
+  public record Sampling(double temperature, double topP, int topK, int maxNewTokens) {
+    public Sampling {
+      require(temperature > 0, "sampling.temperature must be > 0, got " + temperature);
+      require(topP > 0 && topP <= 1, "sampling.top_p must be in (0, 1], got " + topP);
+      require(topK >= 0, "sampling.top_k must be >= 0, got " + topK);
+      require(maxNewTokens > 0, "sampling.max_new_tokens must be > 0, got " + maxNewTokens);
+    }
+
+    static Sampling defaults() {
+      return new Sampling(1.0, 1.0, 0, 48);
+    }
+
+    /** True when sampling draws from π itself, so rollout log-probs equal π_old's. */
+    public boolean isPolicyDistribution() {
+      return temperature == 1.0 && topP == 1.0 && topK == 0;
+    }
+  }
+
+  /**
+   * @param groupSize G, completions per prompt (default 8, the seed's recipe)
+   * @param epochs μ, passes of the clipped surrogate over one batch of rollouts (default 1: then
+   *     ρ = 1 at the start of the step and the rollout log-probs serve as π_old)
+   * @param microBatch rows per forward/backward chunk; gradients accumulate (default 32: bounds
+   *     activation memory without changing the maths)
+   * @param aggregation loss aggregation: {@code token}, {@code sequence} or {@code constant}
+   *     (Dr.GRPO) (default token)
+   * @param advantage how advantages are computed
+   * @param entropy the token reward r_t = α·pref_t + β·H_t
+   * @param kl the KL terms to π_ref
+   * @param clip the PPO ratio clip range
+   */
+  public record Rl(int groupSize, int epochs, int microBatch, String aggregation, Advantage advantage, Entropy entropy, Kl kl, Clip clip) {
+    public Rl {
+      require(groupSize >= 2, "rl.group_size must be >= 2 (advantages are relative within a group), got " + groupSize);
+      require(epochs >= 1, "rl.epochs must be >= 1, got " + epochs);
+      require(microBatch >= 1, "rl.micro_batch must be >= 1, got " + microBatch);
+      require(java.util.List.of("token", "sequence", "constant").contains(aggregation),
+          "rl.aggregation must be token, sequence or constant, got '" + aggregation + "'");
+      require(advantage != null && entropy != null && kl != null && clip != null, "rl.advantage, rl.entropy, rl.kl and rl.clip must be present");
+    }
+
+    static Rl defaults() {
+      return new Rl(8, 1, 32, "token", Advantage.defaults(), Entropy.defaults(), Kl.defaults(), Clip.defaults());
+    }
+  }
+
+  /**
+   * @param mode {@code token_relative} (δ_t = r_t − group mean token reward), {@code sequence}
+   *     (standard GRPO z-score of the summed reward) or {@code return_to_go} (group baseline on the
+   *     per-token return); default chosen by measurement, see docs/training.md
+   * @param clip c: token advantages are clipped to [−c, c] (default 1.0, the seed's δ clip)
+   * @param scaleRewards divide by the group's reward std (default true; Dr.GRPO sets false)
+   * @param epsilon added to the std (default 1e-4, as TRL)
+   */
+  public record Advantage(String mode, double clip, boolean scaleRewards, double epsilon) {
+    public Advantage {
+      require(java.util.List.of("token_relative", "sequence", "return_to_go").contains(mode),
+          "rl.advantage.mode must be token_relative, sequence or return_to_go, got '" + mode + "'");
+      require(clip > 0, "rl.advantage.clip must be > 0, got " + clip);
+      require(epsilon > 0, "rl.advantage.epsilon must be > 0, got " + epsilon);
+    }
+
+    static Advantage defaults() {
+      return new Advantage("return_to_go", 1.0, true, 1e-4);
+    }
+  }
+
+  /**
+   * @param alpha α, weight of the verifier's prefix-score difference pref_t (default 1.0)
+   * @param beta β, weight of the sampling entropy H_t (default 0.0: GTPO's entropy bonus is a
+   *     research knob; on the tiny model it rewarded rambling)
+   */
+  public record Entropy(double alpha, double beta) {
+    static Entropy defaults() {
+      return new Entropy(1.0, 0.0);
+    }
+  }
+
+  /**
+   * @param forward λ_F, weight of KL(π_θ‖π_ref) (default 0.02, the seed's recipe)
+   * @param reverse λ_R, weight of KL(π_ref‖π_θ) (default 0.01, the seed's recipe)
+   * @param estimator {@code exact} (sum over the whole vocabulary) or {@code k3} (sampled
+   *     estimator at the chosen token, for huge vocabularies) (default exact)
+   */
+  public record Kl(double forward, double reverse, String estimator) {
+    public Kl {
+      require(forward >= 0, "rl.kl.forward must be >= 0, got " + forward);
+      require(reverse >= 0, "rl.kl.reverse must be >= 0, got " + reverse);
+      require("exact".equals(estimator) || "k3".equals(estimator), "rl.kl.estimator must be exact or k3, got '" + estimator + "'");
+    }
+
+    static Kl defaults() {
+      return new Kl(0.02, 0.01, "exact");
+    }
+  }
+
+  /**
+   * @param low ε_low: ρ is clipped below at 1 − ε_low (default 0.2, PPO's)
+   * @param high ε_high: ρ is clipped above at 1 + ε_high (default 0.2; DAPO raises it to 0.28)
+   */
+  public record Clip(double low, double high) {
+    public Clip {
+      require(low > 0 && low < 1, "rl.clip.low must be in (0, 1), got " + low);
+      require(high > 0, "rl.clip.high must be > 0, got " + high);
+    }
+
+    static Clip defaults() {
+      return new Clip(0.2, 0.2);
+    }
+  }
+
+  /**
+   * @param steps GRPO steps (default 150)
+   * @param lr AdamW learning rate (default 2e-5)
+   * @param warmupSteps linear warm-up steps, then constant (default 5)
+   * @param weightDecay AdamW decoupled weight decay (default 0.0: RL should not pull weights to 0
+   *     away from π_ref)
+   * @param beta1 AdamW β1 (default 0.9)
+   * @param beta2 AdamW β2 (default 0.99: adapts faster to the shifting RL gradient scale)
+   * @param gradClip max global gradient norm (default 1.0)
+   * @param evalEvery evaluate on the held-out set every N steps, 0 = only at the end (default 50)
+   * @param saveEvery checkpoint every N steps (default 25); the last step is always saved
+   * @param samplesPerStep rollouts per step written to samples.jsonl (default 4)
+   * @param budgetMinutes stop (and save) after this wall time, 0 = no limit (default 0)
+   */
+  public record Train(
+      int steps, double lr, int warmupSteps, double weightDecay, double beta1, double beta2, double gradClip,
+      int evalEvery, int saveEvery, int samplesPerStep, double budgetMinutes) {
+    public Train {
+      require(steps >= 1, "train.steps must be >= 1, got " + steps);
+      require(lr > 0, "train.lr must be > 0, got " + lr);
+      require(warmupSteps >= 0, "train.warmup_steps must be >= 0");
+      require(weightDecay >= 0, "train.weight_decay must be >= 0");
+      require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "train.beta1 and train.beta2 must be in [0, 1)");
+      require(gradClip > 0, "train.grad_clip must be > 0");
+      require(evalEvery >= 0, "train.eval_every must be >= 0");
+      require(saveEvery >= 1, "train.save_every must be >= 1");
+      require(samplesPerStep >= 0, "train.samples_per_step must be >= 0");
+      require(budgetMinutes >= 0, "train.budget_minutes must be >= 0");
+    }
+
+    static Train defaults() {
+      return new Train(150, 2e-5, 5, 0.0, 0.9, 0.99, 1.0, 50, 25, 4, 0);
+    }
+  }
+
+  /**
+   * @param steps optimizer steps of supervised warm-start (default 3000)
+   * @param lr peak learning rate (default 1e-3: a 3 M-parameter model from scratch)
+   * @param minLrRatio cosine decays to lr × this (default 0.1)
+   * @param batchSize prompt → solution pairs per step, freshly generated (default 64)
+   * @param warmupSteps linear warm-up (default 100)
+   * @param weightDecay AdamW decoupled weight decay (default 0.01)
+   * @param gradClip max global gradient norm (default 1.0)
+   * @param evalEvery evaluate greedy success every N steps, 0 = only at the end (default 1000)
+   * @param saveEvery checkpoint every N steps (default 500)
+   */
+  public record Sft(
+      int steps, double lr, double minLrRatio, int batchSize, int warmupSteps, double weightDecay, double gradClip,
+      int evalEvery, int saveEvery) {
+    public Sft {
+      require(steps >= 1, "sft.steps must be >= 1, got " + steps);
+      require(lr > 0, "sft.lr must be > 0");
+      require(minLrRatio >= 0 && minLrRatio <= 1, "sft.min_lr_ratio must be in [0, 1]");
+      require(batchSize >= 1, "sft.batch_size must be >= 1");
+      require(warmupSteps >= 0, "sft.warmup_steps must be >= 0");
+      require(weightDecay >= 0, "sft.weight_decay must be >= 0");
+      require(gradClip > 0, "sft.grad_clip must be > 0");
+      require(evalEvery >= 0, "sft.eval_every must be >= 0");
+      require(saveEvery >= 1, "sft.save_every must be >= 1");
+    }
+
+    static Sft defaults() {
+      return new Sft(3000, 1e-3, 0.1, 64, 100, 0.01, 1.0, 1000, 500);
+    }
+  }
+}

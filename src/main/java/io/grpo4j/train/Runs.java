@@ -1,0 +1,153 @@
+package io.grpo4j.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.grpo4j.model.ModelFolder;
+import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.model.TinyPreset;
+import io.grpo4j.torch.AtomicFiles;
+import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Torch;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.bytedeco.pytorch.Device;
+
+/**
+ * Starting and resuming runs. A run folder holds {@code config.yaml} (the resolved config),
+ * {@code metrics.jsonl}, {@code samples.jsonl} (GRPO) and {@code checkpoints/step-N/}.
+ */
+public final class Runs {
+  public static final String CONFIG_FILE = "config.yaml";
+
+  private Runs() {}
+
+  /** Defaults ← YAML file (may be null) ← {@code --set} overrides. */
+  public static RunConfig config(Path file, List<String> overrides) throws IOException {
+    return ConfigLoader.load(RunConfig.class, RunConfig.defaults(), file, overrides);
+  }
+
+  /** Supervised warm-start into {@code runDir}; returns the final checkpoint folder. */
+  public static Path sft(RunConfig cfg, Path runDir, PrintStream out) throws IOException {
+    fresh(runDir);
+    Device device = init(cfg);
+    Path initDir;
+    if (cfg.model().init() == null) {
+      initDir = runDir.resolve("init-model");
+      out.printf("model.init not set: initialising the tiny preset (seed %d) in %s%n", cfg.seed(), initDir);
+      TinyPreset.write("tiny", initDir, cfg.seed(), DType.F32);
+      cfg = withInit(cfg, initDir.toString());
+    } else {
+      initDir = Path.of(cfg.model().init());
+    }
+    writeConfig(runDir, cfg);
+    try (ModelFolder folder = ModelFolder.open(initDir)) {
+      RunSetup<?> setup = RunSetup.of(cfg, runDir, Tasks.create(cfg), folder);
+      Qwen2Model model = folder.loadModel(DType.F32, device);
+      out.printf("SFT: %s (%,d parameters) for %d steps of %d examples; run folder %s%n", initDir,
+          model.config().parameterCount(), cfg.sft().steps(), cfg.sft().batchSize(), runDir);
+      new SftTrainer<>(setup, model, out).train(1);
+    }
+    return Checkpoints.latest(runDir).orElseThrow();
+  }
+
+  /** GRPO from {@code model.init} into {@code runDir}; returns the final checkpoint folder. */
+  public static Path grpo(RunConfig cfg, Path runDir, PrintStream out) throws IOException {
+    if (cfg.model().init() == null) {
+      throw new IllegalArgumentException("model.init is not set: pass --init MODEL_DIR or --set model.init=DIR "
+          + "(for the tiny Countdown recipe, models/countdown-tiny-sft, or the output of 'grpo4j sft')");
+    }
+    fresh(runDir);
+    writeConfig(runDir, cfg);
+    return runGrpo(cfg, runDir, 1, null, out);
+  }
+
+  /** Continues a killed or finished-early run from its newest complete checkpoint. */
+  public static Path resume(Path runDir, PrintStream out) throws IOException {
+    Path cfgFile = runDir.resolve(CONFIG_FILE);
+    if (!Files.isRegularFile(cfgFile)) throw new java.nio.file.NoSuchFileException(cfgFile + " (not a grpo4j run folder?)");
+    RunConfig cfg = config(cfgFile, List.of());
+    Optional<Path> latest = Checkpoints.latest(runDir);
+    if (latest.isEmpty()) {
+      throw new IllegalArgumentException(runDir + " has no complete checkpoint to resume from; start it again with 'grpo4j train'");
+    }
+    JsonNode state = Checkpoints.readState(latest.get());
+    String hash = RunSetup.sha256(ConfigLoader.toYaml(cfg));
+    if (!hash.equals(state.path("config_sha256").asText())) {
+      throw new IllegalArgumentException(cfgFile + " changed since " + latest.get() + " was written; resuming would mix two configs");
+    }
+    long step = state.path("step").asLong();
+    String kind = state.path("kind").asText();
+    MetricsLog.truncateAfter(runDir.resolve("metrics.jsonl"), step);
+    MetricsLog.truncateAfter(runDir.resolve("samples.jsonl"), step);
+    out.printf("resuming %s run %s from %s (step %d)%n", kind, runDir, latest.get(), step);
+    if (kind.equals("grpo")) return runGrpo(cfg, runDir, step + 1, latest.get(), out);
+    if (kind.equals("sft")) return resumeSft(cfg, runDir, step, latest.get(), out);
+    throw new IllegalArgumentException(latest.get().resolve(Checkpoints.STATE_FILE) + ": unknown run kind '" + kind + "'");
+  }
+
+  private static Path runGrpo(RunConfig cfg, Path runDir, long firstStep, Path checkpoint, PrintStream out) throws IOException {
+    Device device = init(cfg);
+    Path initDir = Path.of(cfg.model().init());
+    try (ModelFolder folder = ModelFolder.open(initDir)) {
+      RunSetup<?> setup = RunSetup.of(cfg, runDir, Tasks.create(cfg), folder);
+      Qwen2Model policy = checkpoint == null
+          ? folder.loadModel(DType.F32, device)
+          : io.grpo4j.model.HfCheckpoint.loadWeights(checkpoint, folder.config(), DType.F32, device);
+      boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
+      Qwen2Model reference = needRef ? folder.loadModel(DType.parse(cfg.model().dtype()), device) : null;
+      GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out);
+      if (checkpoint != null) Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+      if (firstStep == 1) {
+        out.printf("GRPO: %s (%,d parameters), %d steps of %d prompts x %d samples, advantage %s, lambda_F %.3g, lambda_R %.3g; run folder %s%n",
+            initDir, policy.config().parameterCount(), cfg.train().steps(), cfg.data().promptsPerStep(), cfg.rl().groupSize(),
+            cfg.rl().advantage().mode(), cfg.rl().kl().forward(), cfg.rl().kl().reverse(), runDir);
+      }
+      trainer.train(firstStep);
+    }
+    return Checkpoints.latest(runDir).orElseThrow();
+  }
+
+  private static Path resumeSft(RunConfig cfg, Path runDir, long step, Path checkpoint, PrintStream out) throws IOException {
+    Device device = init(cfg);
+    try (ModelFolder folder = ModelFolder.open(Path.of(cfg.model().init()))) {
+      RunSetup<?> setup = RunSetup.of(cfg, runDir, Tasks.create(cfg), folder);
+      Qwen2Model model = io.grpo4j.model.HfCheckpoint.loadWeights(checkpoint, folder.config(), DType.F32, device);
+      SftTrainer<?> trainer = new SftTrainer<>(setup, model, out);
+      Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+      trainer.train(step + 1);
+    }
+    return Checkpoints.latest(runDir).orElseThrow();
+  }
+
+  private static Device init(RunConfig cfg) {
+    Torch.init(cfg.model().threads(), cfg.seed());
+    return Torch.device(cfg.model().device());
+  }
+
+  /** A run must start in an empty or new folder (a folder with checkpoints is resumed instead). */
+  private static void fresh(Path runDir) throws IOException {
+    if (Files.isDirectory(runDir)) {
+      try (var s = Files.list(runDir)) {
+        if (s.findAny().isPresent()) {
+          throw new IllegalArgumentException(runDir + " is not empty: continue it with 'grpo4j train --resume " + runDir
+              + "' or choose another --out");
+        }
+      }
+    }
+    Files.createDirectories(runDir);
+  }
+
+  private static void writeConfig(Path runDir, RunConfig cfg) throws IOException {
+    AtomicFiles.writeString(runDir.resolve(CONFIG_FILE), ConfigLoader.toYaml(cfg));
+  }
+
+  /** The same config starting from another model folder ({@code model.init}). */
+  public static RunConfig withInit(RunConfig c, String init) {
+    RunConfig.Model m = c.model();
+    return new RunConfig(c.seed(), new RunConfig.Model(init, m.dtype(), m.device(), m.threads(), m.saveDtype()),
+        c.task(), c.countdown(), c.data(), c.sampling(), c.rl(), c.train(), c.sft());
+  }
+}

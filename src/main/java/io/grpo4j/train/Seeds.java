@@ -1,0 +1,21 @@
+package io.grpo4j.train;
+
+import java.util.SplittableRandom;
+
+/**
+ * Every random choice of a run is drawn from a seed derived from (run seed, purpose, step), so a
+ * resumed run draws exactly what the uninterrupted run would have drawn: there is no generator
+ * state to save or restore.
+ */
+final class Seeds {
+  static final long TRAIN_PROBLEMS = 1;
+  static final long ROLLOUT = 2;
+  static final long SFT_PROBLEMS = 3;
+  static final long EVAL_SAMPLING = 4;
+
+  private Seeds() {}
+
+  static long derive(long seed, long purpose, long step) {
+    return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + purpose * 0xBF58476D1CE4E5B9L + step).nextLong();
+  }
+}

@@ -1,0 +1,153 @@
+package io.grpo4j.train;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.eval.EvalReport;
+import io.grpo4j.model.AttentionMask;
+import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.rl.Masked;
+import io.grpo4j.rl.TokenLogProbs;
+import io.grpo4j.task.Problem;
+import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Tensors;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Supervised warm-start: teacher-forced cross-entropy on prompt → reference solution pairs, the
+ * loss on completion tokens only (the reference answer plus the end-of-text token, so the model
+ * learns to stop). Problems are drawn fresh every step, so the data never repeats. AdamW with
+ * linear warm-up and cosine decay, gradient clipping, HF checkpoints.
+ */
+public final class SftTrainer<D> {
+  private final RunSetup<D> setup;
+  private final RunConfig.Sft sft;
+  private final Qwen2Model model;
+  private final List<Tensor> params;
+  private final AdamW optimizer;
+  private final LrSchedule schedule;
+  private final int endOfText;
+  private final PrintStream out;
+
+  public SftTrainer(RunSetup<D> setup, Qwen2Model model, PrintStream out) {
+    this.setup = setup;
+    this.sft = setup.config().sft();
+    this.model = model;
+    this.out = out;
+    model.setRequiresGrad(true);
+    this.params = new ArrayList<>(model.parameters().values());
+    this.optimizer = Optimizers.adamW(params, sft.lr(), 0.9, 0.95, sft.weightDecay());
+    this.schedule = new LrSchedule(sft.lr(), sft.warmupSteps(), sft.steps(), true, sft.minLrRatio());
+    List<Integer> eos = model.config().eosTokenIds();
+    if (eos.isEmpty()) throw new IllegalArgumentException("config.json of " + setup.folder().dir() + " names no eos_token_id: SFT needs one to teach stopping");
+    this.endOfText = eos.get(0);
+  }
+
+  public AdamW optimizer() {
+    return optimizer;
+  }
+
+  public long train(long firstStep) throws IOException {
+    Progress progress = new Progress(out, firstStep, sft.steps());
+    long last = firstStep - 1;
+    double emaLoss = Double.NaN;
+    try (MetricsLog metrics = new MetricsLog(setup.runDir().resolve("metrics.jsonl"))) {
+      for (long step = firstStep; step <= sft.steps(); step++) {
+        Map<String, Object> row;
+        try (PointerScope scope = new PointerScope()) {
+          row = step(step);
+        }
+        double loss = (double) row.get("loss/sft");
+        emaLoss = Double.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
+        boolean evalNow = (sft.evalEvery() > 0 && step % sft.evalEvery() == 0) || step == sft.steps();
+        if (evalNow) {
+          EvalReport e = setup.evaluate(model, null);
+          row.put("eval/success_rate", e.successRate());
+          row.put("eval/reward_per_prompt", e.rewardPerPrompt());
+          row.put("eval/mean_len", e.meanLength());
+        }
+        metrics.append(row);
+        if (step % 25 == 0 || evalNow || step == firstStep) {
+          progress.line(step, String.format("loss %.4f (ema %.4f) | lr %.2e | %.0f tok/s%s", loss, emaLoss, (double) row.get("lr"),
+              (double) row.get("tokens_per_s"), evalNow ? String.format(" | eval success %.1f%%", 100 * (double) row.get("eval/success_rate")) : ""));
+        }
+        if (step % sft.saveEvery() == 0 || step == sft.steps()) save(step);
+        last = step;
+      }
+    }
+    return last;
+  }
+
+  void save(long step) throws IOException {
+    ObjectNode state = Checkpoints.JSON.createObjectNode();
+    state.put("kind", "sft");
+    state.put("config_sha256", setup.configHash());
+    state.put("seed", setup.config().seed());
+    state.put("rng", "stateless: every draw is seeded from (seed, purpose, step)");
+    Checkpoints.save(setup.runDir(), step, model, DType.parse(setup.config().model().saveDtype()), setup.folder(), optimizer, state);
+  }
+
+  Map<String, Object> step(long step) {
+    long t0 = System.nanoTime();
+    List<Problem<D>> problems = setup.trainProblems(Seeds.derive(setup.config().seed(), Seeds.SFT_PROBLEMS, step), sft.batchSize());
+    List<int[]> prompts = new ArrayList<>();
+    List<int[]> answers = new ArrayList<>();
+    int width = 0;
+    for (Problem<D> p : problems) {
+      int[] prompt = setup.prompts().ids(p);
+      int[] body = setup.folder().tokenizer().encode(setup.task().referenceCompletion(p));
+      int[] answer = java.util.Arrays.copyOf(body, body.length + 1);
+      answer[body.length] = endOfText;
+      prompts.add(prompt);
+      answers.add(answer);
+      width = Math.max(width, prompt.length + answer.length);
+    }
+    int b = problems.size();
+    // Right-padded rows; target[t] = ids[t + 1], trained only where ids[t + 1] is an answer token.
+    long[][] ids = new long[b][width];
+    long[][] valid = new long[b][width];
+    long[][] target = new long[b][width - 1];
+    float[] weight = new float[b * (width - 1)];
+    for (int r = 0; r < b; r++) {
+      int[] p = prompts.get(r);
+      int[] a = answers.get(r);
+      for (int i = 0; i < p.length; i++) ids[r][i] = p[i];
+      for (int i = 0; i < a.length; i++) ids[r][p.length + i] = a[i];
+      for (int i = 0; i < p.length + a.length; i++) valid[r][i] = 1;
+      for (int i = 0; i < width - 1; i++) {
+        target[r][i] = ids[r][i + 1];
+        if (i + 1 >= p.length && i + 1 < p.length + a.length) weight[r * (width - 1) + i] = 1f;
+      }
+    }
+    var device = model.device();
+    Tensor idT = Tensors.longs(ids).to(device, torch.ScalarType.Long);
+    Tensor validT = Tensors.longs(valid).to(device, torch.ScalarType.Bool);
+    Tensor targetT = Tensors.longs(target).to(device, torch.ScalarType.Long);
+    Tensor mask = Tensors.floats(weight).reshape(b, width - 1).to(device, torch.ScalarType.Float);
+    double lr = schedule.at((int) step);
+    Optimizers.setLr(optimizer, lr);
+    optimizer.zero_grad();
+    Tensor hidden = model.hidden(idT, AttentionMask.positions(validT), AttentionMask.of(validT, width), null);
+    Tensor logits = model.logits(hidden.narrow(1, 0, width - 1));
+    Tensor loss = Masked.mean(TokenLogProbs.of(logits, targetT), mask).neg();
+    loss.backward();
+    double gradNorm = Optimizers.clipGradNorm(params, sft.gradClip());
+    optimizer.step();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("step", step);
+    row.put("loss/sft", loss.item_double());
+    row.put("grad_norm", gradNorm);
+    row.put("lr", lr);
+    row.put("tokens_per_s", Masked.count(validT).item_double() / seconds);
+    row.put("time/train_s", seconds);
+    return row;
+  }
+}
