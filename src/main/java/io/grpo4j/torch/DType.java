@@ -37,10 +37,13 @@ public enum DType {
     };
   }
 
-  /** The dtype of a libtorch scalar type, or an error naming it. */
+  /**
+   * The dtype of a libtorch scalar type, or an error naming it. JavaCPP hands back a fresh enum
+   * instance from native calls such as {@code Tensor.scalar_type()} ({@code ==} against {@code
+   * ScalarType.Float} is false), so this compares the native value.
+   */
   public static DType of(ScalarType t) {
     for (DType d : values()) {
-      // JavaCPP may hand out a non-canonical enum instance: compare by value, never by ==.
       if (d.scalarType.value == t.value) return d;
     }
     throw new IllegalArgumentException("unsupported tensor dtype " + t + ": grpo4j handles F32, BF16, F16, I64");
