@@ -1,0 +1,85 @@
+package io.grpo4j.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.grpo4j.model.TinyPreset;
+import io.grpo4j.torch.DType;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A few SFT and GRPO steps on the tiny preset: every artifact is written and resume loses nothing. */
+class TrainerIntegrationTest {
+  @TempDir Path tmp;
+
+  private static List<Long> steps(Path jsonl) throws Exception {
+    return MetricsLog.read(jsonl).stream().map(n -> n.get("step").asLong()).toList();
+  }
+
+  @Test
+  void sftThenGrpoWriteEverythingAndResumeContinuesTheNumbering() throws Exception {
+    Path init = tmp.resolve("init");
+    TinyPreset.write("tiny", init, 1, DType.F32);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    List<String> common = List.of("model.init=" + init, "data.eval_size=4", "sampling.max_new_tokens=12",
+        "countdown.generator.max_numbers=3", "countdown.generator.max_value=9");
+
+    RunConfig sftCfg = Runs.config(null, concat(common, "sft.steps=4", "sft.batch_size=8", "sft.save_every=2", "sft.eval_every=0"));
+    Path sftRun = tmp.resolve("sft");
+    Path sftLast = Runs.sft(sftCfg, sftRun, quiet);
+    assertThat(sftLast.getFileName().toString()).isEqualTo("step-4");
+    assertThat(steps(sftRun.resolve("metrics.jsonl"))).containsExactly(1L, 2L, 3L, 4L);
+    assertThat(MetricsLog.read(sftRun.resolve("metrics.jsonl")).get(3).has("eval/success_rate")).isTrue();
+    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json",
+        "optimizer.pt", Checkpoints.STATE_FILE)) {
+      assertThat(sftLast.resolve(f)).as(f).exists();
+    }
+    assertThat(Files.readString(sftRun.resolve(Runs.CONFIG_FILE))).contains("steps: 4");
+
+    RunConfig grpoCfg = Runs.config(null, concat(common, "model.init=" + sftLast, "train.steps=4", "train.save_every=2",
+        "train.eval_every=0", "data.prompts_per_step=2", "rl.group_size=4", "train.samples_per_step=2"));
+    Path run = tmp.resolve("grpo");
+    Runs.grpo(grpoCfg, run, quiet);
+    List<JsonNode> first = MetricsLog.read(run.resolve("metrics.jsonl"));
+    assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L, 2L, 3L, 4L);
+    for (String key : List.of("step", "reward/mean", "reward/std", "success_rate", "kl/forward", "kl/reverse", "entropy", "adv/token_mean",
+        "adv/token_abs_mean", "loss/policy", "loss/total", "clip_ratio", "grad_norm", "lr", "completion_len/mean", "frac_zero_std_groups",
+        "time/rollout_s", "time/train_s", "tokens_per_s")) {
+      assertThat(first.get(0).has(key)).as(key).isTrue();
+    }
+    List<JsonNode> samples = MetricsLog.read(run.resolve("samples.jsonl"));
+    assertThat(samples).hasSize(8);
+    for (JsonNode s : samples) {
+      int n = s.get("token_ids").size();
+      assertThat(s.get("token_rewards").size()).isEqualTo(n);
+      assertThat(s.get("token_advantages").size()).isEqualTo(n);
+      assertThat(s.get("tokens").size()).isEqualTo(n);
+    }
+    assertThat(Checkpoints.latest(run)).hasValueSatisfying(p -> assertThat(p.getFileName().toString()).isEqualTo("step-4"));
+
+    // Simulate a kill after step 4's metrics but before its checkpoint, with a torn line.
+    Checkpoints.deleteTree(run.resolve("checkpoints/step-4"));
+    Files.writeString(run.resolve("metrics.jsonl"), "{\"step\": 5, \"reward/me", StandardOpenOption.APPEND);
+    Runs.resume(run, quiet);
+    List<JsonNode> resumed = MetricsLog.read(run.resolve("metrics.jsonl"));
+    assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L, 2L, 3L, 4L);
+    // Steps 3 and 4 are redone from the step-2 checkpoint with the same seeds: the same rollouts.
+    for (int i = 2; i < 4; i++) {
+      assertThat(resumed.get(i).get("reward/mean").asDouble()).isEqualTo(first.get(i).get("reward/mean").asDouble());
+      assertThat(resumed.get(i).get("completion_len/mean").asDouble()).isEqualTo(first.get(i).get("completion_len/mean").asDouble());
+    }
+    assertThat(steps(run.resolve("samples.jsonl"))).containsExactly(1L, 1L, 2L, 2L, 3L, 3L, 4L, 4L);
+  }
+
+  private static List<String> concat(List<String> a, String... b) {
+    java.util.ArrayList<String> out = new java.util.ArrayList<>(a);
+    out.addAll(List.of(b));
+    return out;
+  }
+}
