@@ -30,8 +30,13 @@ import java.util.stream.Collectors;
  * tojson} filter ({@code json.dumps(x, ensure_ascii=False, ...)}, not jinja2's HTML-escaping one)
  * and the globals {@code raise_exception} and {@code strftime_now}. jinjava needs the same settings
  * plus {@code useTrimmingForNotesAndExpressions} (so {@code {{-}} and {@code -}}} trim as in
- * jinja2) and the other Python-compatible legacy overrides. jinjava does not throw: it collects
- * errors in the render result, so every render checks them and throws.
+ * jinja2) and the other Python-compatible legacy overrides; {@code length} counts code points
+ * as Python's {@code len} does, and the source's line breaks are read as jinja2 reads them. jinjava
+ * does not throw: it collects errors in the render result, so every render checks them and throws.
+ *
+ * <p>Known differences left: a bare {@code {{ flag }}} prints {@code true} (Python: {@code True})
+ * and a null value prints nothing (Python: {@code None}); chat templates print booleans and None
+ * only through {@code tojson}, which matches.
  */
 public final class ChatTemplate {
 

@@ -192,8 +192,7 @@ final class PythonJson {
       return d > 0 ? "Infinity" : "-Infinity";
     }
     String sign = (d < 0 || (d == 0 && 1 / d < 0)) ? "-" : "";
-    // Since JDK 19 Double.toString gives the shortest round-tripping digits, as Python does.
-    BigDecimal exact = new BigDecimal(Double.toString(Math.abs(d))).stripTrailingZeros();
+    BigDecimal exact = shortestDecimal(Math.abs(d));
     String digits = exact.unscaledValue().toString();
     int exponent = digits.length() - 1 - exact.scale();
     if (exact.signum() == 0) {
@@ -218,5 +217,22 @@ final class PythonJson {
               + Math.abs(exponent);
     }
     return sign + body;
+  }
+
+  /**
+   * The shortest decimal that reads back as {@code d} (the closest one among equals). Since JDK 19
+   * Double.toString gives that, except that it never prints fewer than two digits: where one
+   * digit suffices (only for subnormals such as 5e-324 does the two-digit answer differ), Python
+   * prints the one digit.
+   */
+  private static BigDecimal shortestDecimal(double d) {
+    BigDecimal fromJava = new BigDecimal(Double.toString(d)).stripTrailingZeros();
+    if (fromJava.precision() == 2) {
+      BigDecimal one = new BigDecimal(d).round(new java.math.MathContext(1, java.math.RoundingMode.HALF_EVEN));
+      if (one.doubleValue() == d) {
+        return one.stripTrailingZeros();
+      }
+    }
+    return fromJava;
   }
 }
