@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -307,8 +306,7 @@ public final class Tokenizer implements AutoCloseable {
       }
       Map<Integer, String> byId = new HashMap<>();
       if (vocab.isObject()) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : vocab.properties()) {
           if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
             throw new IOException(
                 file + ": model.vocab[\"" + e.getKey() + "\"] must be a non-negative integer id");
