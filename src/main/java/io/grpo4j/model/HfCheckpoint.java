@@ -61,11 +61,11 @@ public final class HfCheckpoint {
         TensorInfo info = ckpt.info(name);
         long[] want = Qwen2Model.shapeOf(config, name);
         if (!java.util.Arrays.equals(info.shape(), want)) {
-          throw new CheckpointFormatException(dir + ": tensor " + name + " has shape " + java.util.Arrays.toString(info.shape())
+          throw new CheckpointFormatException(ckpt.fileOf(name), name, "shape " + java.util.Arrays.toString(info.shape())
               + " but config.json implies " + java.util.Arrays.toString(want));
         }
         if (!info.dtype().isFloatingPoint()) {
-          throw new CheckpointFormatException(dir + ": tensor " + name + " is " + info.dtype() + ", expected a float dtype (F32, BF16, F16)");
+          throw new CheckpointFormatException(ckpt.fileOf(name), name, "dtype " + info.dtype() + ", expected a float dtype (F32, BF16, F16)");
         }
         params.put(name, ckpt.read(name).to(device, dtype.scalarType).contiguous());
       }

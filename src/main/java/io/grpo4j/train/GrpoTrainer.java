@@ -162,7 +162,7 @@ public final class GrpoTrainer<D> {
     Tensor r = entropyReward.tokenRewards(batch.pref(), batch.entropy(), batch.mask());
     Advantages.Result adv = advantages.compute(r, batch.mask(), g);
     // 4. μ epochs of the clipped surrogate + KL
-    boolean rolloutIsPiOld = rl.epochs() == 1 && s.isPolicyDistribution();
+    boolean rolloutIsPiOld = rl.epochs() == 1 && s.samplesFromPolicy();
     Tensor oldLogProbs = rolloutIsPiOld ? batch.oldLogProbs() : currentLogProbs(batch);
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);

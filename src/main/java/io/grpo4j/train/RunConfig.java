@@ -139,7 +139,7 @@ public record RunConfig(
     }
 
     /** True when sampling draws from π itself, so rollout log-probs equal π_old's. */
-    public boolean isPolicyDistribution() {
+    public boolean samplesFromPolicy() {
       return temperature == 1.0 && topP == 1.0 && topK == 0;
     }
   }
