@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
     description = "Critic-free RL post-training (GRPO with token-level relative advantages) for language models.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      DataCommand.class,
+      ScoreCommand.class,
     })
 public final class Main implements Runnable {
 
