@@ -11,9 +11,6 @@ package io.grpo4j.task;
  * @param reason a short human-readable explanation, for logs and {@code grpo4j score}
  */
 public record PrefixScore(double value, boolean complete, String reason) {
-  /** The score of a prefix in which nothing has been judged yet. */
-  public static final PrefixScore NOTHING_YET = new PrefixScore(0.0, false, "nothing yet");
-
   public PrefixScore {
     if (!Double.isFinite(value)) {
       throw new IllegalArgumentException("prefix score must be finite, got " + value);
