@@ -11,12 +11,14 @@ import picocli.CommandLine.Command;
     description = "Critic-free RL post-training (GRPO with token-level relative advantages) for language models.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      QuickstartCommand.class,
       InitModelCommand.class,
       GenerateCommand.class,
       SftCommand.class,
       TrainCommand.class,
       EvalCommand.class,
-      QuickstartCommand.class,
+      DataCommand.class,
+      ScoreCommand.class,
     })
 public final class Main implements Runnable {
 

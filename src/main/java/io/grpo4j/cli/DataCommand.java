@@ -1,0 +1,232 @@
+package io.grpo4j.cli;
+
+import io.grpo4j.task.countdown.CountdownGenerator;
+import io.grpo4j.task.countdown.CountdownInstance;
+import io.grpo4j.task.countdown.CountdownJsonl;
+import io.grpo4j.task.countdown.CountdownSettings;
+import io.grpo4j.task.countdown.CountdownSolver;
+import io.grpo4j.task.countdown.Rules;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code grpo4j data ...}: make datasets and describe them. */
+@Command(
+    name = "data",
+    mixinStandardHelpOptions = true,
+    description = "Make and inspect datasets.",
+    subcommands = {DataCommand.Countdown.class, DataCommand.Stats.class})
+final class DataCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** {@code grpo4j data countdown}: a seeded, deduplicated Countdown dataset with a train/test split. */
+  @Command(
+      name = "countdown",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Generate solvable Countdown instances (JSONL: id, numbers, target, max_steps, solution).",
+        "The same options and seed always give the same file; no instance is in both splits."
+      })
+  static final class Countdown implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--n", required = true, description = "Number of distinct instances (train + test).")
+    int n;
+
+    @Option(names = "--numbers", defaultValue = "3..4", description = "Count of numbers per instance, 2..8 (default: ${DEFAULT-VALUE}).")
+    String numbers;
+
+    @Option(names = "--values", defaultValue = "1..25", description = "Range of the starting numbers (default: ${DEFAULT-VALUE}).")
+    String values;
+
+    @Option(names = "--targets", defaultValue = "10..100", description = "Range of the targets (default: ${DEFAULT-VALUE}).")
+    String targets;
+
+    @Option(names = "--min-steps", defaultValue = "1", description = "Fewest steps of the reference solution (default: ${DEFAULT-VALUE}).")
+    int minSteps;
+
+    @Option(names = "--max-steps", defaultValue = "6", description = "Step budget stated in the prompt; also the longest reference solution (default: ${DEFAULT-VALUE}).")
+    int maxSteps;
+
+    @Option(names = "--use-all", negatable = true, defaultValue = "true", fallbackValue = "true",
+        description = "Reference solutions use every number (default: ${DEFAULT-VALUE}; needed for the expression format).")
+    boolean useAll;
+
+    @Option(names = "--allow-negative", description = "Allow negative intermediate results.")
+    boolean allowNegative;
+
+    @Option(names = "--allow-zero", description = "Allow zero as an intermediate result.")
+    boolean allowZero;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", required = true, description = "Output JSONL file (the train split).")
+    Path out;
+
+    @Option(names = "--test-fraction", defaultValue = "0", description = "Fraction of instances held out as the test split (default: ${DEFAULT-VALUE}).")
+    double testFraction;
+
+    @Option(names = "--test-out", description = "Test split file (default: OUT with .test.jsonl).")
+    Path testOut;
+
+    @Override
+    public Integer call() throws IOException {
+      LongRange count = LongRange.parse(numbers, "--numbers");
+      LongRange valueRange = LongRange.parse(values, "--values");
+      LongRange targetRange = LongRange.parse(targets, "--targets");
+      CountdownSettings settings =
+          new CountdownSettings(
+              count.minInt("--numbers"),
+              count.maxInt("--numbers"),
+              valueRange.min(),
+              valueRange.max(),
+              targetRange.min(),
+              targetRange.max(),
+              minSteps,
+              maxSteps,
+              useAll,
+              allowNegative,
+              allowZero,
+              Rules.DEFAULT_BOUND);
+      CountdownGenerator.Dataset data = new CountdownGenerator(settings).dataset(seed, n, testFraction);
+      PrintWriter w = spec.commandLine().getOut();
+      AtomicFiles.writeString(out, jsonl(data.train()));
+      w.println("wrote " + data.train().size() + " train instances to " + out);
+      if (!data.test().isEmpty()) {
+        Path testPath = testOut != null ? testOut : testPathFor(out);
+        AtomicFiles.writeString(testPath, jsonl(data.test()));
+        w.println("wrote " + data.test().size() + " test instances to " + testPath);
+      }
+      w.flush();
+      return 0;
+    }
+
+    private static String jsonl(List<CountdownInstance> instances) {
+      StringBuilder sb = new StringBuilder();
+      for (CountdownInstance inst : instances) {
+        sb.append(CountdownJsonl.format(inst.id(), inst)).append('\n');
+      }
+      return sb.toString();
+    }
+
+    static Path testPathFor(Path out) {
+      String name = out.getFileName().toString();
+      String base = name.endsWith(".jsonl") ? name.substring(0, name.length() - ".jsonl".length()) : name;
+      return out.resolveSibling(base + ".test.jsonl");
+    }
+  }
+
+  /** {@code grpo4j data stats FILE}: difficulty statistics, checked by the brute-force solver. */
+  @Command(
+      name = "stats",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Describe a Countdown JSONL file: sizes, targets, reference lengths, and the shortest",
+        "solution the brute-force solver finds for each instance (within its max_steps)."
+      })
+  static final class Stats implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", description = "Countdown JSONL file.")
+    Path file;
+
+    @Option(names = "--allow-negative", description = "Solver may use negative intermediate results.")
+    boolean allowNegative;
+
+    @Option(names = "--allow-zero", description = "Solver may use zero as an intermediate result.")
+    boolean allowZero;
+
+    @Option(names = "--node-budget", defaultValue = "" + CountdownSolver.DEFAULT_NODE_BUDGET,
+        description = "Solver search nodes per instance before it reports 'unknown' (default: ${DEFAULT-VALUE}).")
+    long nodeBudget;
+
+    @Override
+    public Integer call() throws IOException {
+      if (!Files.isRegularFile(file)) {
+        throw new IOException("no such file: " + file);
+      }
+      List<CountdownJsonl.Entry> entries = CountdownJsonl.read(file);
+      if (entries.isEmpty()) {
+        throw new IllegalArgumentException(file + ": no instances");
+      }
+      CountdownSolver solver = new CountdownSolver(new Rules(allowNegative, allowZero, Rules.DEFAULT_BOUND), nodeBudget);
+      Map<Integer, Integer> counts = new TreeMap<>();
+      Map<Integer, Integer> referenceSteps = new TreeMap<>();
+      Map<String, Integer> shortest = new TreeMap<>();
+      Set<String> keys = new HashSet<>();
+      List<Long> targetValues = new ArrayList<>();
+      List<String> unsolvable = new ArrayList<>();
+      int withoutSolution = 0;
+      long nodes = 0;
+      for (CountdownJsonl.Entry e : entries) {
+        CountdownInstance inst = e.instance();
+        keys.add(inst.key());
+        counts.merge(inst.numbers().size(), 1, Integer::sum);
+        targetValues.add(inst.target());
+        if (inst.hasSolution()) {
+          referenceSteps.merge(inst.solution().size(), 1, Integer::sum);
+        } else {
+          withoutSolution++;
+        }
+        CountdownSolver.Result r = solver.solveShortest(inst.numbers(), inst.target(), inst.maxSteps());
+        nodes += r.nodes();
+        String bucket =
+            switch (r.status()) {
+              case SOLVED -> Integer.toString(r.steps().size());
+              case UNKNOWN -> "unknown";
+              case UNSOLVABLE -> "unsolvable";
+            };
+        shortest.merge(bucket, 1, Integer::sum);
+        if (r.status() == CountdownSolver.Status.UNSOLVABLE) {
+          unsolvable.add(e.id());
+        }
+      }
+      targetValues.sort(null);
+      PrintWriter w = spec.commandLine().getOut();
+      w.println("file: " + file);
+      w.println("instances: " + entries.size() + " (distinct numbers+target: " + keys.size() + ")");
+      w.println("numbers per instance: " + histogram(counts));
+      w.println(
+          "target: min "
+              + targetValues.get(0)
+              + ", median "
+              + targetValues.get(targetValues.size() / 2)
+              + ", max "
+              + targetValues.get(targetValues.size() - 1));
+      w.println("reference steps: " + (referenceSteps.isEmpty() ? "none" : histogram(referenceSteps))
+          + (withoutSolution > 0 ? " (" + withoutSolution + " without a reference)" : ""));
+      w.println("shortest solution steps (brute force): " + histogram(shortest));
+      w.println("solver nodes: " + nodes + " total, " + nodes / entries.size() + " per instance");
+      if (!unsolvable.isEmpty()) {
+        w.println("unsolvable within max_steps: " + unsolvable.size() + " (first: "
+            + String.join(", ", unsolvable.subList(0, Math.min(10, unsolvable.size()))) + ")");
+      }
+      w.flush();
+      return 0;
+    }
+
+    private static String histogram(Map<?, Integer> counts) {
+      StringBuilder sb = new StringBuilder();
+      counts.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append(": ").append(v));
+      return sb.toString();
+    }
+  }
+}

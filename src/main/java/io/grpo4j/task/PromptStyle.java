@@ -1,0 +1,29 @@
+package io.grpo4j.task;
+
+import java.util.Locale;
+
+/**
+ * How a problem is put to the model. {@link #PLAIN} is a short raw prompt for small models that
+ * learn the answer format by SFT; {@link #CHAT} is instruction text for instruct models, which the
+ * caller wraps as a user message and renders through the model's chat template.
+ */
+public enum PromptStyle {
+  PLAIN,
+  CHAT;
+
+  /** Parses {@code plain} or {@code chat} (any case), as written in config files and flags. */
+  public static PromptStyle parse(String text) {
+    for (PromptStyle style : values()) {
+      if (style.name().equalsIgnoreCase(text == null ? "" : text.strip())) {
+        return style;
+      }
+    }
+    throw new IllegalArgumentException(
+        "prompt style must be 'plain' or 'chat', got '" + text + "'");
+  }
+
+  /** The lower-case name used in config files. */
+  public String configName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,51 @@
+package io.grpo4j.task;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * An environment the trainer can learn from, stated in task-neutral terms: where problems come
+ * from, how they are put to the model, what a correct answer looks like (for SFT warm-start) and
+ * who judges answers. The trainer and evaluator only ever see this interface, so a new task (for
+ * example a JSONL of questions with numeric answers) plugs in without touching them.
+ *
+ * @param <D> the task's problem data
+ */
+public interface Task<D> {
+
+  /** The task's name as used in config files ({@code task: countdown}). */
+  String name();
+
+  /**
+   * Draws {@code n} training problems, deterministically from {@code seed}: the same seed always
+   * gives the same problems, different seeds give (almost surely) different ones. Generative tasks
+   * make fresh problems; dataset-backed tasks sample their pool (see {@link DatasetTask}).
+   */
+  List<Problem<D>> draw(long seed, int n);
+
+  /**
+   * Reads a JSONL dataset in this task's schema (one problem per line).
+   *
+   * @throws IOException if the file cannot be read
+   * @throws IllegalArgumentException naming the file, line and field, if a line is malformed
+   */
+  List<Problem<D>> readProblems(Path jsonl) throws IOException;
+
+  /**
+   * The prompt text for a problem. For {@link PromptStyle#CHAT} this is the user message only;
+   * the caller applies the model's chat template.
+   */
+  String prompt(Problem<D> problem, PromptStyle style);
+
+  /**
+   * A correct completion for SFT warm-start, exactly as the model should write it after the
+   * prompt (without any end-of-text token, which the caller appends).
+   *
+   * @throws IllegalArgumentException if this problem has no known reference answer
+   */
+  String referenceCompletion(Problem<D> problem);
+
+  /** The verifier that judges this task's answers. */
+  Verifier<D> verifier();
+}

@@ -1,0 +1,286 @@
+package io.grpo4j.task.countdown;
+
+import io.grpo4j.task.Outcome;
+import io.grpo4j.task.PrefixScore;
+import io.grpo4j.task.Problem;
+import io.grpo4j.task.Verifier;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Judges answers in the steps format: one move per line, {@code a op b = c} (spaces optional;
+ * {@code * x X ×} multiply, {@code / ÷} divide, {@code −} subtract; blank lines ignored). Operands
+ * must be in the current pool, the result joins it, as in the game.
+ *
+ * <p>Prefix scoring, in one left-to-right pass: each completed valid line earns step credit; the
+ * first invalid line (malformed, unavailable operand, wrong arithmetic, illegal result, too many
+ * steps) costs {@link CountdownRewards#stepInvalid()} and freezes the score; a line whose result
+ * is the target earns {@link CountdownRewards#success()} and everything after its last result
+ * digit is ignored (even on the same line: success is final once earned).
+ * A line is judged when its newline arrives; the last, still open line of a prefix counts as
+ * soon as it already is a valid step (so the digit that completes a correct result is the token
+ * that earns it) and is otherwise not judged yet. At end of text ({@link #outcome}) the open line
+ * is judged as it stands. With these rules the prefix scores of a correct solution never
+ * decrease and reach the maximum, {@code success}.
+ */
+public final class StepsVerifier implements Verifier<CountdownInstance> {
+  private static final int MAX_DIGITS = 18; // fits a long
+  private static final long NO_STOP = Long.MIN_VALUE; // never a parsed value (|v| < 1e18)
+
+  private final CountdownRewards rewards;
+  private final Rules rules;
+
+  public StepsVerifier(CountdownRewards rewards, Rules rules) {
+    this.rewards = Objects.requireNonNull(rewards, "rewards");
+    this.rules = Objects.requireNonNull(rules, "rules");
+  }
+
+  @Override
+  public PrefixScore score(Problem<CountdownInstance> problem, CharSequence prefix) {
+    Scan s = new Scan(problem.data(), prefix, false);
+    return new PrefixScore(s.value, s.success || s.invalid, s.reason);
+  }
+
+  @Override
+  public Outcome outcome(Problem<CountdownInstance> problem, CharSequence completion) {
+    Scan s = new Scan(problem.data(), completion, true);
+    return new Outcome(s.value, s.success, s.reason);
+  }
+
+  /** Result of parsing one line. */
+  private enum Parse {
+    BLANK,
+    STEP,
+    MALFORMED,
+    TOO_LONG
+  }
+
+  /** One pass over a text; the judgement is in the fields after construction. */
+  private final class Scan {
+    private final CountdownInstance inst;
+    private final long[] pool;
+    private int poolSize;
+    private int validSteps;
+    // the step parsed from the current line
+    private long a;
+    private long b;
+    private long c;
+    private Op op;
+    private int cursor;
+    // the judgement
+    double value;
+    boolean success;
+    boolean invalid;
+    String reason;
+
+    Scan(CountdownInstance inst, CharSequence text, boolean endOfText) {
+      this.inst = inst;
+      List<Long> numbers = inst.numbers();
+      // Each step takes two numbers and gives back one, so the pool never outgrows the start.
+      this.pool = new long[numbers.size()];
+      for (int i = 0; i < pool.length; i++) {
+        pool[i] = numbers.get(i);
+      }
+      this.poolSize = pool.length;
+      run(text, endOfText);
+    }
+
+    private void run(CharSequence text, boolean endOfText) {
+      int len = text.length();
+      int pos = 0;
+      int line = 0;
+      while (pos < len) {
+        line++;
+        int end = pos;
+        while (end < len && text.charAt(end) != '\n') {
+          end++;
+        }
+        boolean terminated = end < len || endOfText;
+        Parse parse = parseLine(text, pos, end);
+        if (parse == Parse.BLANK) {
+          pos = end + 1;
+          continue;
+        }
+        String error =
+            switch (parse) {
+              case MALFORMED -> "not a step 'a op b = c': '" + excerpt(text, pos, end) + "'";
+              case TOO_LONG -> "number with more than " + MAX_DIGITS + " digits";
+              default -> check();
+            };
+        if (error != null) {
+          if (terminated) {
+            fail(line, error);
+            return;
+          }
+          break; // an open line that is not (yet) a valid step is not judged
+        }
+        apply();
+        if (c == inst.target()) {
+          value = rewards.success();
+          success = true;
+          reason = "reached " + inst.target() + " in " + validSteps + (validSteps == 1 ? " step" : " steps");
+          return;
+        }
+        pos = end + 1;
+      }
+      value = rewards.stepCredit(validSteps);
+      String steps = validSteps + (validSteps == 1 ? " valid step" : " valid steps");
+      if (endOfText) {
+        reason = validSteps == 0 ? "no steps" : "stopped after " + steps + " without reaching " + inst.target();
+      } else {
+        reason = validSteps == 0 ? "no steps yet" : steps;
+      }
+    }
+
+    private void fail(int line, String error) {
+      invalid = true;
+      value = rewards.stepCredit(validSteps) + rewards.stepInvalid();
+      reason = "line " + line + ": " + error;
+    }
+
+    /** Why the parsed step is illegal now, or null when it is a valid move. */
+    private String check() {
+      if (validSteps >= inst.maxSteps()) {
+        return "too many steps (at most " + inst.maxSteps() + ")";
+      }
+      int ia = indexOf(a, -1);
+      if (ia < 0) {
+        return a + " is not available";
+      }
+      if (indexOf(b, ia) < 0) {
+        return b + (a == b ? " is not available twice" : " is not available");
+      }
+      long r = op.apply(a, b, rules.maxMagnitude());
+      if (r == Long.MIN_VALUE) {
+        if (op == Op.DIV && b == 0) {
+          return "division by zero";
+        }
+        if (op == Op.DIV && a % b != 0) {
+          return a + "/" + b + " is not a whole number";
+        }
+        return "result exceeds " + rules.maxMagnitude();
+      }
+      if (!rules.allows(r)) {
+        return r < 0 ? "negative result " + r + " is not allowed" : "zero result is not allowed";
+      }
+      if (r != c) {
+        return "wrong arithmetic: " + a + op.symbol() + b + " is " + r + ", not " + c;
+      }
+      return null;
+    }
+
+    /** Takes the checked step's operands from the pool and adds its result. */
+    private void apply() {
+      int ia = indexOf(a, -1);
+      removeAt(ia);
+      removeAt(indexOf(b, -1));
+      pool[poolSize++] = c;
+      validSteps++;
+    }
+
+    private int indexOf(long v, int skip) {
+      for (int i = 0; i < poolSize; i++) {
+        if (i != skip && pool[i] == v) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    private void removeAt(int i) {
+      pool[i] = pool[--poolSize];
+    }
+
+    /** Parses text[from, to) into a, op, b, c. */
+    private Parse parseLine(CharSequence text, int from, int to) {
+      cursor = from;
+      skipSpaces(text, to);
+      if (cursor == to) {
+        return Parse.BLANK;
+      }
+      int digits = number(text, to, NO_STOP);
+      if (digits <= 0) {
+        return digits == 0 ? Parse.MALFORMED : Parse.TOO_LONG;
+      }
+      a = parsed;
+      skipSpaces(text, to);
+      if (cursor == to || (op = Op.ofSymbol(text.charAt(cursor))) == null) {
+        return Parse.MALFORMED;
+      }
+      cursor++;
+      skipSpaces(text, to);
+      digits = number(text, to, NO_STOP);
+      if (digits <= 0) {
+        return digits == 0 ? Parse.MALFORMED : Parse.TOO_LONG;
+      }
+      b = parsed;
+      skipSpaces(text, to);
+      if (cursor == to || text.charAt(cursor) != '=') {
+        return Parse.MALFORMED;
+      }
+      cursor++;
+      skipSpaces(text, to);
+      // A correct step onto the target ends the answer at the result's last digit: whatever
+      // follows (even on the same line) is ignored, so success is final as soon as it is earned.
+      long expected = op.apply(a, b, rules.maxMagnitude());
+      digits = number(text, to, expected == inst.target() ? expected : NO_STOP);
+      if (digits <= 0) {
+        return digits == 0 ? Parse.MALFORMED : Parse.TOO_LONG;
+      }
+      c = parsed;
+      if (c == expected && c == inst.target()) {
+        return Parse.STEP;
+      }
+      skipSpaces(text, to);
+      return cursor == to ? Parse.STEP : Parse.MALFORMED;
+    }
+
+    private long parsed;
+
+    /**
+     * Reads an optionally negative whole number at the cursor into {@code parsed}, stopping early
+     * once the digits read so far equal {@code stopAt}; returns its digit count, 0 if there is
+     * none, -1 if it is too long.
+     */
+    private int number(CharSequence text, int to, long stopAt) {
+      boolean negative = false;
+      int p = cursor;
+      if (p < to && (text.charAt(p) == '-' || text.charAt(p) == '\u2212')) {
+        negative = true;
+        p++;
+      }
+      long v = 0;
+      int digits = 0;
+      while (p < to && text.charAt(p) >= '0' && text.charAt(p) <= '9') {
+        if (++digits > MAX_DIGITS) {
+          return -1;
+        }
+        v = v * 10 + (text.charAt(p) - '0');
+        p++;
+        if ((negative ? -v : v) == stopAt) {
+          break;
+        }
+      }
+      if (digits > 0) {
+        cursor = p;
+        parsed = negative ? -v : v;
+      }
+      return digits;
+    }
+
+    private void skipSpaces(CharSequence text, int to) {
+      while (cursor < to) {
+        char ch = text.charAt(cursor);
+        if (ch != ' ' && ch != '\t' && ch != '\r') {
+          return;
+        }
+        cursor++;
+      }
+    }
+  }
+
+  private static String excerpt(CharSequence text, int from, int to) {
+    String s = text.subSequence(from, Math.min(to, from + 40)).toString().strip();
+    return to - from > 40 ? s + "..." : s;
+  }
+}
