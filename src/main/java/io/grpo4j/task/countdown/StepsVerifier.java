@@ -19,8 +19,11 @@ import java.util.Objects;
  * digit is ignored (even on the same line: success is final once earned).
  * A line is judged when its newline arrives; the last, still open line of a prefix counts as
  * soon as it already is a valid step (so the digit that completes a correct result is the token
- * that earns it) and is otherwise not judged yet. At end of text ({@link #outcome}) the open line
- * is judged as it stands. With these rules the prefix scores of a correct solution never
+ * that earns it), and fails as soon as no continuation could make it valid (so {@code 7*7=48}
+ * is blamed on the {@code 8}, an unavailable operand on the character that completes it): token
+ * rewards then fall on the token that made the mistake, not on the newline after it. An open
+ * line that may still become valid is not judged yet. At end of text ({@link #outcome}) the open
+ * line is judged as it stands. With these rules the prefix scores of a correct solution never
  * decrease and reach the maximum, {@code success}.
  */
 public final class StepsVerifier implements Verifier<CountdownInstance> {
@@ -112,7 +115,12 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
             fail(line, error);
             return;
           }
-          break; // an open line that is not (yet) a valid step is not judged
+          String dead = deadEnd(text, pos, end);
+          if (dead != null) {
+            fail(line, dead);
+            return;
+          }
+          break; // an open line that may still become a valid step is not judged yet
         }
         apply();
         if (c == inst.target()) {
@@ -167,6 +175,76 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
         return "wrong arithmetic: " + a + op.symbol() + b + " is " + r + ", not " + c;
       }
       return null;
+    }
+
+    /**
+     * Why no continuation of the open line text[from, to) can be a valid step, or null while one
+     * still can. Reads the line left to right as far as it goes: a finished operand must be in the
+     * pool, a half-typed one must begin some pool number, the typed result must begin the true
+     * result, and nothing but spaces may follow a finished result.
+     */
+    private String deadEnd(CharSequence text, int from, int to) {
+      cursor = from;
+      skipSpaces(text, to);
+      if (cursor == to) return null;
+      if (validSteps >= inst.maxSteps()) return "too many steps (at most " + inst.maxSteps() + ")";
+      String first = signedDigits(text, to);
+      if (cursor == to) return beginsAny(first, -1) ? null : "no available number starts with " + first;
+      if (first.isEmpty() || first.equals("-")) return "not a step 'a op b = c': expected a number";
+      if (first.length() - (first.startsWith("-") ? 1 : 0) > MAX_DIGITS) return "number with more than " + MAX_DIGITS + " digits";
+      long left = Long.parseLong(first);
+      int ia = indexOf(left, -1);
+      if (ia < 0) return left + " is not available";
+      skipSpaces(text, to);
+      if (cursor == to) return null;
+      Op o = Op.ofSymbol(text.charAt(cursor));
+      if (o == null) return "not a step 'a op b = c': '" + text.charAt(cursor) + "' is not + - * /";
+      cursor++;
+      skipSpaces(text, to);
+      if (cursor == to) return null;
+      String second = signedDigits(text, to);
+      if (cursor == to) return beginsAny(second, ia) ? null : "no available number starts with " + second;
+      if (second.isEmpty() || second.equals("-")) return "not a step 'a op b = c': expected a number";
+      if (second.length() - (second.startsWith("-") ? 1 : 0) > MAX_DIGITS) return "number with more than " + MAX_DIGITS + " digits";
+      long right = Long.parseLong(second);
+      if (indexOf(right, ia) < 0) return right + (left == right ? " is not available twice" : " is not available");
+      skipSpaces(text, to);
+      if (cursor == to) return null;
+      if (text.charAt(cursor) != '=') return "not a step 'a op b = c': expected '='";
+      cursor++;
+      long r = o.apply(left, right, rules.maxMagnitude());
+      if (r == Long.MIN_VALUE || !rules.allows(r)) {
+        return "illegal move " + left + o.symbol() + right;
+      }
+      String truth = Long.toString(r);
+      skipSpaces(text, to);
+      String typed = signedDigits(text, to);
+      if (!truth.startsWith(typed)) return "wrong arithmetic: " + left + o.symbol() + right + " is " + r + ", not " + typed + "...";
+      if (cursor == to) return null;
+      if (!typed.equals(truth)) return "wrong arithmetic: " + left + o.symbol() + right + " is " + r + ", not " + typed;
+      skipSpaces(text, to);
+      return cursor == to ? null : "not a step 'a op b = c': text after the result";
+    }
+
+    /** Reads an optional minus sign and up to {@code MAX_DIGITS + 1} digits at the cursor, as typed. */
+    private String signedDigits(CharSequence text, int to) {
+      StringBuilder sb = new StringBuilder();
+      if (cursor < to && (text.charAt(cursor) == '-' || text.charAt(cursor) == '\u2212')) {
+        sb.append('-');
+        cursor++;
+      }
+      while (cursor < to && text.charAt(cursor) >= '0' && text.charAt(cursor) <= '9' && sb.length() <= MAX_DIGITS + 1) {
+        sb.append(text.charAt(cursor++));
+      }
+      return sb.toString();
+    }
+
+    /** Whether some pool number other than index {@code skip} is written starting with {@code typed}. */
+    private boolean beginsAny(String typed, int skip) {
+      for (int i = 0; i < poolSize; i++) {
+        if (i != skip && Long.toString(pool[i]).startsWith(typed)) return true;
+      }
+      return false;
     }
 
     /** Takes the checked step's operands from the pool and adds its result. */
