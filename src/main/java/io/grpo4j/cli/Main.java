@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       DataCommand.class,
       ScoreCommand.class,
+      ExportCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -1,0 +1,38 @@
+package io.grpo4j.cli;
+
+import io.grpo4j.model.HfCheckpoint;
+import io.grpo4j.model.ModelFolder;
+import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Torch;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.bytedeco.javacpp.PointerScope;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "export",
+    mixinStandardHelpOptions = true,
+    description = "Copy a model folder (e.g. a checkpoint) as a clean HF folder, optionally in another storage dtype.")
+final class ExportCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true, description = "Model folder or checkpoint to export.")
+  Path model;
+
+  @Option(names = "--out", required = true, description = "Destination folder.")
+  Path out;
+
+  @Option(names = "--dtype", defaultValue = "bf16", description = "Storage dtype: f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
+  String dtype;
+
+  @Override
+  public Integer call() throws Exception {
+    Torch.init(0, 0);
+    DType storage = DType.parse(dtype);
+    try (ModelFolder folder = ModelFolder.open(model); PointerScope scope = new PointerScope()) {
+      HfCheckpoint.save(folder.loadModel(DType.F32, Torch.device("cpu")), out, storage, folder.rawConfig(), folder.dir(),
+          HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+    }
+    System.out.println("exported " + model + " to " + out + " (" + storage + ")");
+    return 0;
+  }
+}
