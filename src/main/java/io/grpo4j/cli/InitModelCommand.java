@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Write a randomly initialised model folder (HF layout) for a built-in preset.")
 final class InitModelCommand implements Callable<Integer> {
-  @Option(names = "--preset", defaultValue = "tiny", description = "tiny (~3.2M params, byte tokenizer) or bench25m (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--preset", defaultValue = "tiny", description = "tiny (~3.2M params, byte tokenizer) or bench25m (~25M params) (default: ${DEFAULT-VALUE}).")
   String preset;
 
   @Option(names = "--out", required = true, description = "Folder to write (created if missing).")
