@@ -66,6 +66,16 @@ public final class Checkpoints {
     return target;
   }
 
+  /** The trainer_state.json fields every run kind writes; {@link #save} adds the step. */
+  static ObjectNode state(String kind, RunSetup<?> setup) {
+    ObjectNode state = JSON.createObjectNode();
+    state.put("kind", kind);
+    state.put("config_sha256", setup.configHash());
+    state.put("seed", setup.config().seed());
+    state.put("rng", "stateless: every draw is seeded from (seed, purpose, step)");
+    return state;
+  }
+
   /** The newest complete checkpoint folder, if any. */
   public static Optional<Path> latest(Path run) throws IOException {
     Path root = dir(run);

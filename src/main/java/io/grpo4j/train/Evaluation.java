@@ -5,9 +5,6 @@ import io.grpo4j.eval.Evaluator;
 import io.grpo4j.eval.Prompts;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
-import io.grpo4j.rl.AdvantageMode;
-import io.grpo4j.rl.Advantages;
-import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.PromptStyle;
 import io.grpo4j.task.Task;
@@ -60,9 +57,8 @@ public record Evaluation(
       double adv = Double.NaN;
       if (k >= 2) {
         RolloutBatch b = RolloutBatch.of(report.samples(), device);
-        var r = new EntropyReward(cfg.rl().entropy().alpha(), cfg.rl().entropy().beta()).tokenRewards(b.pref(), b.entropy(), b.mask());
-        RunConfig.Advantage a = cfg.rl().advantage();
-        adv = new Advantages(AdvantageMode.parse(a.mode()), a.clip(), a.scaleRewards(), a.epsilon()).compute(r, b.mask(), k).tokenMean();
+        var r = cfg.rl().entropy().toReward().tokenRewards(b.pref(), b.entropy(), b.mask());
+        adv = cfg.rl().advantage().toAdvantages().compute(r, b.mask(), k).tokenMean();
       }
       return new Evaluation(report.prompts(), report.samplesPerPrompt(), report.successRate(), report.rewardPerPrompt(),
           report.rewardPerToken(), report.meanLength(), kf, kr, adv, (System.nanoTime() - t0) / 1e9);

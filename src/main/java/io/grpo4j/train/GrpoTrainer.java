@@ -2,15 +2,11 @@ package io.grpo4j.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.eval.EvalReport;
-import io.grpo4j.eval.Evaluator;
-import io.grpo4j.eval.Prompts;
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
-import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
-import io.grpo4j.rl.AdvantageMode;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlEstimator;
@@ -20,7 +16,6 @@ import io.grpo4j.rl.Masked;
 import io.grpo4j.rl.PolicyLoss;
 import io.grpo4j.rl.TokenLogProbs;
 import io.grpo4j.task.Problem;
-import io.grpo4j.task.Task;
 import io.grpo4j.torch.DType;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -76,9 +71,8 @@ public final class GrpoTrainer<D> {
     RunConfig.Train t = cfg.train();
     this.optimizer = Optimizers.adamW(params, t.lr(), t.beta1(), t.beta2(), t.weightDecay());
     RunConfig.Rl rl = cfg.rl();
-    this.advantages = new Advantages(AdvantageMode.parse(rl.advantage().mode()), rl.advantage().clip(),
-        rl.advantage().scaleRewards(), rl.advantage().epsilon());
-    this.entropyReward = new EntropyReward(rl.entropy().alpha(), rl.entropy().beta());
+    this.advantages = rl.advantage().toAdvantages();
+    this.entropyReward = rl.entropy().toReward();
     this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), LossAggregation.parse(rl.aggregation()));
     this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), KlEstimator.parse(rl.kl().estimator()));
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
@@ -129,11 +123,7 @@ public final class GrpoTrainer<D> {
   }
 
   void save(long step) throws IOException {
-    ObjectNode state = Checkpoints.JSON.createObjectNode();
-    state.put("kind", "grpo");
-    state.put("config_sha256", setup.configHash());
-    state.put("seed", cfg.seed());
-    state.put("rng", "stateless: every draw is seeded from (seed, purpose, step)");
+    ObjectNode state = Checkpoints.state("grpo", setup);
     state.put("model_init", cfg.model().init());
     Checkpoints.save(setup.runDir(), step, policy, DType.parse(cfg.model().saveDtype()), setup.folder(), optimizer, state);
   }
@@ -222,7 +212,7 @@ public final class GrpoTrainer<D> {
    */
   private void runEpoch(RolloutBatch b, Tensor oldLogProbs, Tensor advantages, EpochTotals totals, boolean firstEpoch) {
     int mb = cfg.rl().microBatch();
-    LossAggregation agg = LossAggregation.parse(cfg.rl().aggregation());
+    LossAggregation agg = policyLoss.aggregation();
     double totalTokens = Masked.count(b.mask()).item_double();
     double totalRows = rowsWithTokens(b.mask());
     for (int from = 0; from < b.rows(); from += mb) {

@@ -191,6 +191,11 @@ public record RunConfig(
     static Advantage defaults() {
       return new Advantage("return_to_go", 1.0, true, 1e-4);
     }
+
+    /** The rl-room object these settings describe. */
+    public io.grpo4j.rl.Advantages toAdvantages() {
+      return new io.grpo4j.rl.Advantages(io.grpo4j.rl.AdvantageMode.parse(mode), clip, scaleRewards, epsilon);
+    }
   }
 
   /**
@@ -201,6 +206,11 @@ public record RunConfig(
   public record Entropy(double alpha, double beta) {
     static Entropy defaults() {
       return new Entropy(1.0, 0.0);
+    }
+
+    /** The rl-room object these settings describe. */
+    public io.grpo4j.rl.EntropyReward toReward() {
+      return new io.grpo4j.rl.EntropyReward(alpha, beta);
     }
   }
 

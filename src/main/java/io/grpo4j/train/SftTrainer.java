@@ -86,11 +86,7 @@ public final class SftTrainer<D> {
   }
 
   void save(long step) throws IOException {
-    ObjectNode state = Checkpoints.JSON.createObjectNode();
-    state.put("kind", "sft");
-    state.put("config_sha256", setup.configHash());
-    state.put("seed", setup.config().seed());
-    state.put("rng", "stateless: every draw is seeded from (seed, purpose, step)");
+    ObjectNode state = Checkpoints.state("sft", setup);
     Checkpoints.save(setup.runDir(), step, model, DType.parse(setup.config().model().saveDtype()), setup.folder(), optimizer, state);
   }
 
