@@ -26,8 +26,6 @@ import picocli.CommandLine.Option;
       "with a before/after table and summary.json in the run folder."
     })
 final class QuickstartCommand implements Callable<Integer> {
-  static final Path DEFAULT_CONFIG = Path.of("configs/countdown-tiny.yaml");
-
   @Option(names = "--out", defaultValue = "runs/quickstart", description = "Run folder (default: ${DEFAULT-VALUE}); must be new or empty.")
   Path out;
 
@@ -41,7 +39,6 @@ final class QuickstartCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (config.config == null && Files.isRegularFile(DEFAULT_CONFIG)) config.config = DEFAULT_CONFIG;
     if (Files.isDirectory(out)) {
       try (var s = Files.list(out)) {
         if (s.findAny().isPresent()) throw new IllegalArgumentException(out + " is not empty: pass another --out or remove it");

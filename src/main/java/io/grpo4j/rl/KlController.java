@@ -42,6 +42,12 @@ public final class KlController {
     this.horizon = horizon;
   }
 
+  /** Sets λ to a checkpointed value (resume). */
+  public void reset(double lambda) {
+    if (!(lambda >= 0) || Double.isInfinite(lambda)) throw new IllegalArgumentException("KL coefficient must be finite and >= 0, got " + lambda);
+    this.lambda = lambda;
+  }
+
   /** The current λ. */
   public double value() {
     return lambda;

@@ -9,6 +9,7 @@ import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
+import io.grpo4j.rl.KlController;
 import io.grpo4j.rl.KlEstimator;
 import io.grpo4j.rl.KlPenalty;
 import io.grpo4j.rl.LossAggregation;
@@ -53,6 +54,8 @@ public final class GrpoTrainer<D> {
   private final EntropyReward entropyReward;
   private final PolicyLoss policyLoss;
   private final KlPenalty kl;
+  /** Scales λ_F and λ_R together when rl.kl.target &gt; 0; null when the weights are fixed. */
+  private final KlController klScale;
   private final LrSchedule schedule;
   private final PrintStream out;
 
@@ -75,11 +78,22 @@ public final class GrpoTrainer<D> {
     this.entropyReward = rl.entropy().toReward();
     this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), LossAggregation.parse(rl.aggregation()));
     this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), KlEstimator.parse(rl.kl().estimator()));
+    this.klScale = rl.kl().target() > 0 ? new KlController(1.0, rl.kl().target(), rl.kl().horizon()) : null;
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
   }
 
   public AdamW optimizer() {
     return optimizer;
+  }
+
+  /** Restores what a checkpoint's trainer_state.json holds beyond the weights and optimizer. */
+  public void restore(com.fasterxml.jackson.databind.JsonNode state) {
+    if (klScale != null && state.has("kl_scale")) klScale.reset(state.path("kl_scale").asDouble());
+  }
+
+  /** The KL weights in force this step: the configured ones, times the controller's factor. */
+  private KlPenalty klNow() {
+    return klScale == null ? kl : new KlPenalty(kl.lambdaForward() * klScale.value(), kl.lambdaReverse() * klScale.value(), kl.estimator());
   }
 
   /** Runs steps {@code firstStep..train.steps} (or until the time budget); returns the last step done. */
@@ -125,6 +139,7 @@ public final class GrpoTrainer<D> {
   void save(long step) throws IOException {
     ObjectNode state = Checkpoints.state("grpo", setup);
     state.put("model_init", cfg.model().init());
+    if (klScale != null) state.put("kl_scale", klScale.value());
     Checkpoints.save(setup.runDir(), step, policy, DType.parse(cfg.model().saveDtype()), setup.folder(), optimizer, state);
   }
 
@@ -157,9 +172,10 @@ public final class GrpoTrainer<D> {
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);
     EpochTotals totals = new EpochTotals();
+    KlPenalty klStep = klNow();
     for (int epoch = 0; epoch < rl.epochs(); epoch++) {
       optimizer.zero_grad();
-      runEpoch(batch, oldLogProbs, adv.advantages(), totals, epoch == 0);
+      runEpoch(batch, oldLogProbs, adv.advantages(), klStep, totals, epoch == 0);
       totals.gradNorm += Optimizers.clipGradNorm(params, cfg.train().gradClip());
       optimizer.step();
     }
@@ -179,6 +195,10 @@ public final class GrpoTrainer<D> {
     row.put("success_rate", scored.stream().filter(x -> x.outcome().success()).count() / (double) scored.size());
     row.put("kl/forward", totals.klForward);
     row.put("kl/reverse", totals.klReverse);
+    row.put("kl/lambda_forward", klStep.lambdaForward());
+    row.put("kl/lambda_reverse", klStep.lambdaReverse());
+    // The controller sees this step's KL (measured before the update) and sets next step's weights.
+    if (klScale != null) klScale.update(totals.klForward, 1);
     row.put("entropy", Masked.mean(batch.entropy(), batch.mask()).item_double());
     row.put("adv/token_mean", adv.tokenMean());
     row.put("adv/token_abs_mean", adv.tokenAbsMean());
@@ -210,7 +230,7 @@ public final class GrpoTrainer<D> {
    * Forward + backward over all rows in micro-batches. Each micro-batch's loss is scaled so the
    * accumulated gradient equals that of the whole-batch loss under the chosen aggregation.
    */
-  private void runEpoch(RolloutBatch b, Tensor oldLogProbs, Tensor advantages, EpochTotals totals, boolean firstEpoch) {
+  private void runEpoch(RolloutBatch b, Tensor oldLogProbs, Tensor advantages, KlPenalty kl, EpochTotals totals, boolean firstEpoch) {
     int mb = cfg.rl().microBatch();
     LossAggregation agg = policyLoss.aggregation();
     double totalTokens = Masked.count(b.mask()).item_double();

@@ -219,16 +219,25 @@ public record RunConfig(
    * @param reverse λ_R, weight of KL(π_ref‖π_θ) (default 0.01, the seed's recipe)
    * @param estimator {@code exact} (sum over the whole vocabulary) or {@code k3} (sampled
    *     estimator at the chosen token, for huge vocabularies) (default exact)
+   * @param target KL_target: when &gt; 0, λ_F and λ_R are both scaled by one adaptive factor
+   *     (Ziegler et al.'s controller, {@link io.grpo4j.rl.KlController}) so that the measured
+   *     forward KL per token tracks this value; 0 keeps λ fixed (default 0: the seed's recipe uses
+   *     fixed weights)
+   * @param horizon steps over which the controller applies a full ±20 % correction (default 10:
+   *     fast enough to react within a 150-step run, slow enough not to chase one noisy batch)
    */
-  public record Kl(double forward, double reverse, String estimator) {
+  public record Kl(double forward, double reverse, String estimator, double target, double horizon) {
     public Kl {
       require(forward >= 0, "rl.kl.forward must be >= 0, got " + forward);
       require(reverse >= 0, "rl.kl.reverse must be >= 0, got " + reverse);
       require("exact".equals(estimator) || "k3".equals(estimator), "rl.kl.estimator must be exact or k3, got '" + estimator + "'");
+      require(target >= 0 && Double.isFinite(target), "rl.kl.target must be >= 0 (0 = fixed weights), got " + target);
+      require(horizon > 0 && Double.isFinite(horizon), "rl.kl.horizon must be > 0, got " + horizon);
+      require(target == 0 || forward + reverse > 0, "rl.kl.target > 0 needs rl.kl.forward or rl.kl.reverse > 0 to scale");
     }
 
     static Kl defaults() {
-      return new Kl(0.02, 0.01, "exact");
+      return new Kl(0.02, 0.01, "exact", 0.0, 10.0);
     }
   }
 

@@ -99,7 +99,10 @@ public final class Runs {
       boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
       Qwen2Model reference = needRef ? folder.loadModel(DType.parse(cfg.model().dtype()), device) : null;
       GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out);
-      if (checkpoint != null) Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+      if (checkpoint != null) {
+        Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+        trainer.restore(Checkpoints.readState(checkpoint));
+      }
       if (firstStep == 1) {
         out.printf("GRPO: %s (%,d parameters), %d steps of %d prompts x %d samples, advantage %s, lambda_F %.3g, lambda_R %.3g; run folder %s%n",
             initDir, policy.config().parameterCount(), cfg.train().steps(), cfg.data().promptsPerStep(), cfg.rl().groupSize(),

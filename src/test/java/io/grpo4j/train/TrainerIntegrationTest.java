@@ -43,7 +43,8 @@ class TrainerIntegrationTest {
     assertThat(Files.readString(sftRun.resolve(Runs.CONFIG_FILE))).contains("steps: 4");
 
     RunConfig grpoCfg = Runs.config(null, concat(common, "model.init=" + sftLast, "train.steps=4", "train.save_every=2",
-        "train.eval_every=0", "data.prompts_per_step=2", "rl.group_size=4", "train.samples_per_step=2"));
+        "train.eval_every=0", "data.prompts_per_step=2", "rl.group_size=4", "train.samples_per_step=2",
+        "rl.kl.target=0.001", "rl.kl.horizon=2"));
     Path run = tmp.resolve("grpo");
     Runs.grpo(grpoCfg, run, quiet);
     List<JsonNode> first = MetricsLog.read(run.resolve("metrics.jsonl"));
@@ -53,6 +54,9 @@ class TrainerIntegrationTest {
         "time/rollout_s", "time/train_s", "tokens_per_s")) {
       assertThat(first.get(0).has(key)).as(key).isTrue();
     }
+    // Step 1 runs at the configured λ_F; the adaptive controller moves it after every step.
+    assertThat(first.get(0).get("kl/lambda_forward").asDouble()).isEqualTo(0.02);
+    assertThat(first.get(2).get("kl/lambda_forward").asDouble()).isNotEqualTo(first.get(1).get("kl/lambda_forward").asDouble());
     List<JsonNode> samples = MetricsLog.read(run.resolve("samples.jsonl"));
     assertThat(samples).hasSize(8);
     for (JsonNode s : samples) {
@@ -73,6 +77,8 @@ class TrainerIntegrationTest {
     for (int i = 2; i < 4; i++) {
       assertThat(resumed.get(i).get("reward/mean").asDouble()).isEqualTo(first.get(i).get("reward/mean").asDouble());
       assertThat(resumed.get(i).get("completion_len/mean").asDouble()).isEqualTo(first.get(i).get("completion_len/mean").asDouble());
+      // the controller's factor was restored from trainer_state.json, not restarted at 1
+      assertThat(resumed.get(i).get("kl/lambda_forward").asDouble()).isEqualTo(first.get(i).get("kl/lambda_forward").asDouble());
     }
     assertThat(steps(run.resolve("samples.jsonl"))).containsExactly(1L, 1L, 2L, 2L, 3L, 3L, 4L, 4L);
   }
