@@ -41,6 +41,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0", description = "libtorch intra-op threads; 0 = one per core (default).")
   int threads;
 
+  @Option(names = "--blas-threads", defaultValue = "0", description = "OpenBLAS threads; 0 = leave OpenBLAS's default (one per core).")
+  int blasThreads;
+
   @Option(names = "--batch", defaultValue = "64", description = "Training rows (default: ${DEFAULT-VALUE}).")
   int batch;
 
@@ -74,17 +77,29 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--logits-chunk", defaultValue = "1024", description = "Tokens per lm_head chunk in the loss (default: ${DEFAULT-VALUE}).")
   int logitsChunk;
 
+  @Option(names = "--plain-train", description = "Time the training step without the chunked head (full logits, one graph), for comparisons.")
+  boolean plainTrain;
+
+  @Option(names = "--skip", split = ",", description = "Phases to skip: gemm, train, ref, rollout, decode (their keys are then absent).")
+  java.util.Set<String> skip = java.util.Set.of();
+
   @Option(names = "--gemm-max", defaultValue = "2048", description = "Largest square GEMM tried for the peak (default: ${DEFAULT-VALUE}).")
   int gemmMax;
 
   @Override
   public Integer call() throws Exception {
+    for (String phase : skip) {
+      if (!java.util.List.of("gemm", "train", "ref", "rollout", "decode").contains(phase)) {
+        throw new IllegalArgumentException("--skip: unknown phase '" + phase + "', expected gemm, train, ref, rollout or decode");
+      }
+    }
     DType d = DType.parse(dtype);
     if (d != DType.F32 && d != DType.BF16) throw new IllegalArgumentException("--dtype must be f32 or bf16, got " + dtype);
     Qwen2Config config = config(preset);
     Torch.init(threads, 0);
+    Torch.setBlasThreads(blasThreads);
     Bench.Settings s = new Bench.Settings(preset, config, d, device, batch, seq, prompts, group, newTokens, promptLength, decodeBatch,
-        warmup, repeats, new TrainOptions(checkpointing, logitsChunk), gemmMax);
+        warmup, repeats, new TrainOptions(checkpointing, logitsChunk), plainTrain, skip, gemmMax);
     Map<String, Object> r = Bench.run(s, line -> System.err.println("bench: " + line));
     print(r);
     if (json != null) {
@@ -107,20 +122,32 @@ final class BenchCommand implements Callable<Integer> {
   @SuppressWarnings("unchecked")
   private static void print(Map<String, Object> r) {
     Map<String, Object> c = (Map<String, Object>) r.get("config");
-    System.out.printf("grpo4j bench: preset %s, %,d parameters, dtype %s, device %s, %s threads, OMP_WAIT_POLICY=%s%n",
-        c.get("preset"), (Long) c.get("parameters"), c.get("dtype"), c.get("device"), c.get("threads"), c.get("omp_wait_policy"));
-    row("GEMM peak f32", "%.1f GFLOP/s (at %d^3)", r.get("gemm_gflops_f32"), r.get("gemm_size_f32"));
-    row("GEMM peak bf16", "%.1f GFLOP/s (at %d^3)", r.get("gemm_gflops_bf16"), r.get("gemm_size_bf16"));
-    row("train", "%.0f tokens/s, %.3f s/step, %.1f GFLOP/s, MFU %.1f%% (%s x %s tokens)", r.get("train_tokens_per_s"),
-        r.get("train_step_s"), r.get("train_gflops"), 100 * (double) r.get("train_mfu"), c.get("batch"), c.get("seq"));
-    row("train peak RSS", "%s; CPU share %.0f%% of %s threads (below ~90%%: other processes competed, times are noisy)",
-        mib((long) r.get("train_peak_rss_bytes")), 100 * (double) r.get("train_cpu_share"), c.get("threads"));
-    row("reference forward", "%.0f tokens/s", r.get("ref_tokens_per_s"));
-    row("rollout", "%.0f tokens/s (%s prompts x G=%s, %s new tokens)", r.get("rollout_tokens_per_s"), c.get("prompts"),
-        c.get("group_size"), c.get("new_tokens"));
-    row("prefill", "%.0f tokens/s", r.get("prefill_tokens_per_s"));
-    row("decode step", "%.2f ms vs %.2f ms of matrix products: overhead ratio %.2f (batch %s)", 1e3 * (double) r.get("decode_step_s"),
-        1e3 * (double) r.get("decode_matmul_s"), r.get("decode_overhead_ratio"), c.get("decode_batch"));
+    System.out.printf("grpo4j bench: preset %s, %,d parameters, dtype %s, device %s, %s threads, %s BLAS threads, OMP_WAIT_POLICY=%s%n",
+        c.get("preset"), (Long) c.get("parameters"), c.get("dtype"), c.get("device"), c.get("threads"), c.get("blas_threads"),
+        c.get("omp_wait_policy"));
+    if (r.containsKey("gemm_gflops_f32")) {
+      row("GEMM peak f32", "%.1f GFLOP/s (at %d^3)", r.get("gemm_gflops_f32"), r.get("gemm_size_f32"));
+      row("GEMM peak bf16", "%.1f GFLOP/s (at %d^3)", r.get("gemm_gflops_bf16"), r.get("gemm_size_bf16"));
+    }
+    if (r.containsKey("train_tokens_per_s")) {
+      row("train", "%.0f tokens/s, %.3f s/step, %.1f GFLOP/s%s (%s x %s tokens)", r.get("train_tokens_per_s"), r.get("train_step_s"),
+          r.get("train_gflops"), r.containsKey("train_mfu") ? String.format(", MFU %.1f%%", 100 * (double) r.get("train_mfu")) : "",
+          c.get("batch"), c.get("seq"));
+      row("train memory", "peak RSS %s (+%s during the step); CPU share %.0f%% of %s threads%s",
+          mib((long) r.get("train_peak_rss_bytes")), mib((long) r.get("train_peak_rss_growth_bytes")),
+          100 * (double) r.get("train_cpu_share"), c.get("threads"),
+          (double) r.get("train_cpu_share") < 0.9 ? " (other processes competed: times are noisy)" : "");
+    }
+    if (r.containsKey("ref_tokens_per_s")) row("reference forward", "%.0f tokens/s", r.get("ref_tokens_per_s"));
+    if (r.containsKey("rollout_tokens_per_s")) {
+      row("rollout", "%.0f tokens/s (%s prompts x G=%s, %s new tokens)", r.get("rollout_tokens_per_s"), c.get("prompts"),
+          c.get("group_size"), c.get("new_tokens"));
+    }
+    if (r.containsKey("decode_overhead_ratio")) {
+      row("prefill", "%.0f tokens/s", r.get("prefill_tokens_per_s"));
+      row("decode step", "%.2f ms vs %.2f ms of matrix products: overhead ratio %.2f (batch %s)", 1e3 * (double) r.get("decode_step_s"),
+          1e3 * (double) r.get("decode_matmul_s"), r.get("decode_overhead_ratio"), c.get("decode_batch"));
+    }
     row("peak RSS", "%s (JavaCPP physical %s, tracked native %s)", mib((long) r.get("peak_rss_bytes")),
         mib((long) r.get("native_physical_bytes")), mib((long) r.get("native_tracked_bytes")));
   }

@@ -43,12 +43,15 @@ public final class Bench {
    * @param prompts rollout prompts, {@code groupSize} samples each, {@code newTokens} new tokens,
    *     prompts {@code promptLength} tokens long
    * @param decodeBatch rows of the decode-overhead measurement
+   * @param plainTrain time the training step as it was computed before checkpointing/chunking
+   *     existed (one autograd graph over full logits), for before/after comparisons
+   * @param skip phases not measured: gemm, train, ref, rollout, decode
    * @param gemmMax largest square GEMM size tried (2048 in the issue); a size whose one product
    *     takes over 2 s ends the climb (bf16 without hardware support is ~100x slower)
    */
   public record Settings(
       String preset, Qwen2Config config, DType dtype, String device, int batch, int seq, int prompts, int groupSize,
-      int newTokens, int promptLength, int decodeBatch, int warmup, int repeats, TrainOptions train, int gemmMax) {
+      int newTokens, int promptLength, int decodeBatch, int warmup, int repeats, TrainOptions train, boolean plainTrain, Set<String> skip, int gemmMax) {
     public Settings {
       if (batch < 1 || seq < 2) throw new IllegalArgumentException("bench: --batch must be >= 1 and --seq >= 2");
       if (warmup < 0 || repeats < 1) throw new IllegalArgumentException("bench: --warmup must be >= 0 and --repeats >= 1");
@@ -58,68 +61,74 @@ public final class Bench {
     }
   }
 
-  /** Runs every measurement; {@code log} receives one progress line per phase. */
+  /** Runs every measurement not in {@code skip}; {@code log} receives one progress line per phase. */
   public static Map<String, Object> run(Settings s, Consumer<String> log) {
     Map<String, Object> out = new LinkedHashMap<>();
     Qwen2Config c = s.config();
-    log.accept("GEMM peak ...");
     Torch.device(s.device()); // fails early, with a clear message, for an unavailable device
-    double[] f32 = gemmPeak(DType.F32, device(s), s.gemmMax(), s.repeats());
-    double[] bf16 = gemmPeak(DType.BF16, device(s), s.gemmMax(), s.repeats());
-    out.put("gemm_gflops_f32", f32[0]);
-    out.put("gemm_gflops_bf16", bf16[0]);
-    double peak = s.dtype() == DType.F32 ? f32[0] : bf16[0];
-
-    long tokens = (long) s.batch() * s.seq();
-    NativeMemory.resetPeakRss();
-    log.accept("train step ...");
-    long cpu0 = processCpuNanos();
-    long wall0 = System.nanoTime();
-    double trainS = trainStepSeconds(s);
-    double trainCpuShare = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0) / Torch.threads();
-    long trainPeak = NativeMemory.peakRssBytes();
-    double flops = trainFlops(c, s.batch(), s.seq());
-    out.put("train_tokens_per_s", tokens / trainS);
-    out.put("train_mfu", flops / trainS / (peak * 1e9));
-
-    log.accept("reference forward ...");
-    double refS = referenceSeconds(s);
-    out.put("ref_tokens_per_s", tokens / refS);
-
-    log.accept("rollout ...");
-    Rollout[] roll = new Rollout[1];
-    double rollS = median(s.warmup(), s.repeats(), () -> {
-      roll[0] = rollout(s, s.prompts(), s.groupSize());
-      return roll[0].prefillSeconds() + roll[0].decodeSeconds();
-    });
-    out.put("rollout_tokens_per_s", roll[0].completionTokens() / rollS);
-
-    log.accept("decode overhead ...");
-    int decodePrompts = Math.max(1, s.decodeBatch() / s.groupSize());
-    double[] prefill = new double[s.repeats()];
-    double[] step = new double[s.repeats()];
-    for (int i = -s.warmup(); i < s.repeats(); i++) {
-      Rollout r = rollout(s, decodePrompts, s.decodeBatch() / decodePrompts);
-      if (i >= 0) {
-        prefill[i] = r.promptTokens() / r.prefillSeconds();
-        step[i] = r.decodeSeconds() / Math.max(1, s.newTokens() - 1);
-      }
+    double peak = Double.NaN;
+    if (!s.skip().contains("gemm")) {
+      log.accept("GEMM peak ...");
+      double[] f32 = gemmPeak(DType.F32, device(s), s.gemmMax(), s.repeats());
+      double[] bf16 = gemmPeak(DType.BF16, device(s), s.gemmMax(), s.repeats());
+      out.put("gemm_gflops_f32", f32[0]);
+      out.put("gemm_gflops_bf16", bf16[0]);
+      out.put("gemm_size_f32", (int) f32[1]);
+      out.put("gemm_size_bf16", (int) bf16[1]);
+      peak = s.dtype() == DType.F32 ? f32[0] : bf16[0];
     }
-    double stepS = median(step);
-    double matmulS = decodeMatmulSeconds(s, decodePrompts * (s.decodeBatch() / decodePrompts));
-    out.put("decode_overhead_ratio", stepS / matmulS);
-    out.put("prefill_tokens_per_s", median(prefill));
+    long tokens = (long) s.batch() * s.seq();
+    if (!s.skip().contains("train")) {
+      NativeMemory.resetPeakRss();
+      long rssBefore = NativeMemory.rssBytes();
+      log.accept("train step ...");
+      long cpu0 = processCpuNanos();
+      long wall0 = System.nanoTime();
+      double trainS = trainStepSeconds(s);
+      double cpuShare = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0) / Torch.threads();
+      double flops = trainFlops(c, s.batch(), s.seq());
+      out.put("train_tokens_per_s", tokens / trainS);
+      if (!Double.isNaN(peak)) out.put("train_mfu", flops / trainS / (peak * 1e9));
+      out.put("train_step_s", trainS);
+      out.put("train_gflops", flops / trainS / 1e9);
+      out.put("train_peak_rss_bytes", NativeMemory.peakRssBytes());
+      out.put("train_peak_rss_growth_bytes", NativeMemory.peakRssBytes() - rssBefore);
+      out.put("train_cpu_share", cpuShare);
+    }
+    if (!s.skip().contains("ref")) {
+      log.accept("reference forward ...");
+      out.put("ref_tokens_per_s", tokens / referenceSeconds(s));
+    }
+    if (!s.skip().contains("rollout")) {
+      log.accept("rollout ...");
+      Rollout[] roll = new Rollout[1];
+      double rollS = median(s.warmup(), s.repeats(), () -> {
+        roll[0] = rollout(s, s.prompts(), s.groupSize());
+        return roll[0].prefillSeconds() + roll[0].decodeSeconds();
+      });
+      out.put("rollout_tokens_per_s", roll[0].completionTokens() / rollS);
+    }
+    if (!s.skip().contains("decode")) {
+      log.accept("decode overhead ...");
+      int decodePrompts = Math.max(1, s.decodeBatch() / s.groupSize());
+      int perPrompt = Math.max(1, s.decodeBatch() / decodePrompts);
+      double[] prefill = new double[s.repeats()];
+      double[] step = new double[s.repeats()];
+      for (int i = -s.warmup(); i < s.repeats(); i++) {
+        Rollout r = rollout(s, decodePrompts, perPrompt);
+        if (i >= 0) {
+          prefill[i] = r.promptTokens() / r.prefillSeconds();
+          step[i] = r.decodeSeconds() / Math.max(1, s.newTokens() - 1);
+        }
+      }
+      double stepS = median(step);
+      double matmulS = decodeMatmulSeconds(s, decodePrompts * perPrompt);
+      out.put("decode_overhead_ratio", stepS / matmulS);
+      out.put("prefill_tokens_per_s", median(prefill));
+      out.put("decode_step_s", stepS);
+      out.put("decode_matmul_s", matmulS);
+    }
     out.put("peak_rss_bytes", NativeMemory.peakRssBytes());
-
-    // Not required by the issue's key list, documented in docs/performance.md.
-    out.put("train_step_s", trainS);
-    out.put("train_peak_rss_bytes", trainPeak);
-    out.put("train_cpu_share", trainCpuShare);
-    out.put("train_gflops", flops / trainS / 1e9);
-    out.put("decode_step_s", stepS);
-    out.put("decode_matmul_s", matmulS);
-    out.put("gemm_size_f32", (int) f32[1]);
-    out.put("gemm_size_bf16", (int) bf16[1]);
     out.put("native_physical_bytes", NativeMemory.physicalBytes());
     out.put("native_tracked_bytes", NativeMemory.trackedNativeBytes());
 
@@ -128,6 +137,7 @@ public final class Bench {
     config.put("dtype", s.dtype().torchName());
     config.put("device", s.device());
     config.put("threads", Torch.threads());
+    config.put("blas_threads", Torch.blasThreads());
     config.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
     config.put("batch", s.batch());
     config.put("seq", s.seq());
@@ -140,6 +150,7 @@ public final class Bench {
     config.put("repeats", s.repeats());
     config.put("parameters", c.parameterCount());
     config.putAll(s.train().describe());
+    config.put("plain_train", s.plainTrain());
     config.put("model", c.toJson(null, s.dtype().torchName()));
     out.put("config", config);
     return out;
@@ -186,7 +197,7 @@ public final class Bench {
   private static double trainStepSeconds(Settings s) {
     try (PointerScope scope = new PointerScope()) {
       Qwen2Model master = Qwen2Model.initialize(s.config(), 0, DType.F32, device(s));
-      TrainStep step = new TrainStep(master, s.dtype(), s.train());
+      TrainStep step = new TrainStep(master, s.dtype(), s.train(), s.plainTrain());
       Tensor ids = randomIds(s.config(), s.batch(), s.seq(), 1, device(s));
       Tensor valid = torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
       return median(s.warmup(), s.repeats(), () -> {
@@ -306,28 +317,52 @@ public final class Bench {
     return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
   }
 
-  /** One optimizer step on next-token cross-entropy (the shape of an SFT or GRPO update). */
+  /**
+   * One optimizer step on next-token cross-entropy, through the same passes as the trainers
+   * ({@link WorkingWeights}, {@link io.grpo4j.model.TrainingForward}, {@link ChunkedHead}); with
+   * {@code plain} the way the trainers computed it before those existed (full logits, one autograd
+   * graph), for before/after comparisons.
+   */
   private static final class TrainStep {
-    private final Qwen2Model model;
+    private final WorkingWeights weights;
     private final List<Tensor> params;
     private final AdamW optimizer;
+    private final TrainOptions options;
+    private final boolean plain;
 
-    TrainStep(Qwen2Model master, DType dtype, TrainOptions options) {
-      this.model = master;
+    TrainStep(Qwen2Model master, DType dtype, TrainOptions options, boolean plain) {
       master.setRequiresGrad(true);
+      this.weights = WorkingWeights.of(master, dtype);
       this.params = new ArrayList<>(master.parameters().values());
       this.optimizer = Optimizers.adamW(params, 1e-4, 0.9, 0.99, 0.0);
+      this.options = options;
+      this.plain = plain;
     }
 
     void run(Tensor ids, Tensor valid) {
       long t = ids.size(1);
+      Qwen2Model model = weights.compute();
       optimizer.zero_grad();
-      Tensor h = model.hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, t), null);
-      Tensor logits = model.logits(h.narrow(1, 0, t - 1));
-      Tensor loss = TokenLogProbs.of(logits, ids.narrow(1, 1, t - 1)).mean().neg();
-      loss.backward();
+      Tensor positions = AttentionMask.positions(valid);
+      Tensor mask = AttentionMask.of(valid, t);
+      Tensor targets = ids.narrow(1, 1, t - 1);
+      if (plain) {
+        Tensor h = model.hidden(ids, positions, mask, null);
+        Tensor logits = model.logits(h.narrow(1, 0, t - 1));
+        TokenLogProbs.of(logits, targets).mean().neg().backward();
+      } else {
+        io.grpo4j.model.TrainingForward forward = model.trainingForward(ids, positions, mask, options.gradientCheckpointing());
+        Tensor ones = torch.ones(new long[] {ids.size(0), t - 1}).to(ids.device(), torch.ScalarType.Float);
+        ChunkedHead head = new ChunkedHead(model, forward.hidden().narrow(1, 0, t - 1), null, null, null, targets, ones, false,
+            options.logitsChunk());
+        head.terms().logProbs().mean().neg().backward();
+        head.backward();
+        forward.backward();
+      }
+      weights.gradientsToMaster();
       Optimizers.clipGradNorm(params, 1.0);
       optimizer.step();
+      weights.refresh();
     }
   }
 }

@@ -201,6 +201,7 @@ public final class GrpoTrainer<D> {
     row.put("time/train_s", (t2 - t1) / 1e9);
     row.put("tokens_per_s", tokens / ((t2 - t0) / 1e9));
     row.put("batch/padding_frac", MicroBatches.paddingFraction(micro));
+    row.put("batch/padding_frac_unbucketed", MicroBatches.paddingFraction(batch));
     return row;
   }
 

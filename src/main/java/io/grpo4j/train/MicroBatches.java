@@ -47,6 +47,13 @@ final class MicroBatches {
     return out;
   }
 
+  /** Padding fraction of the whole batch computed at its full width (micro-batches in row order, untrimmed). */
+  static double paddingFraction(RolloutBatch b) {
+    double real = 0;
+    for (int len : b.rowLengths()) real += len;
+    return 1 - real / ((double) b.rows() * (b.promptWidth() + b.width()));
+  }
+
   /** Fraction of the positions a forward pass computes that are padding, over all micro-batches. */
   static double paddingFraction(List<RolloutBatch> parts) {
     double computed = 0;
