@@ -49,8 +49,8 @@ public record RunConfig(
    *     output or the shipped tiny SFT checkpoint" (see the quickstart)
    * @param dtype compute dtype, f32 or bf16, of rollouts, the reference model and the training
    *     forward/backward; the optimizer always keeps f32 master weights (default f32: measured in
-   *     docs/performance.md, bf16 is ~50x slower than f32 on a CPU without AVX512-BF16/AMX, and the
-   *     tiny model's 256-wide products gain nothing from it; use bf16 on GPUs and AMX CPUs)
+   *     docs/performance.md, bf16 products run tens of times slower than f32 on a CPU without
+   *     AVX512-BF16/AMX; use bf16 on GPUs and AMX CPUs)
    * @param device cpu, cuda or cuda:N (default cpu)
    * @param threads libtorch intra-op threads, 0 = one per core (default 0)
    * @param saveDtype storage dtype of saved checkpoints (default f32; bf16 halves the files)
