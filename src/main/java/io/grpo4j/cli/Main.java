@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       DataCommand.class,
       ScoreCommand.class,
       ExportCommand.class,
+      BenchCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -187,36 +187,69 @@ public final class Qwen2Model {
    * @param cache KV cache to read and extend, or null for a cache-free pass
    */
   public Tensor hidden(Tensor ids, Tensor positions, Tensor mask, KvCache cache) {
-    long b = ids.size(0);
-    long t = ids.size(1);
+    Tensor x = embed(ids);
+    Tensor[] cosSin = rotary(positions, x.scalar_type());
+    for (int l = 0; l < layers.length; l++) {
+      x = layer(l, x, cosSin, mask, cache);
+    }
+    if (cache != null) cache.advance((int) ids.size(1));
+    return finalNorm(x);
+  }
+
+  /**
+   * A training forward pass whose backward pass the caller drives (see {@link TrainingForward}):
+   * with {@code checkpointLayers} only each decoder layer's input is kept and the layer is
+   * recomputed during the backward pass.
+   */
+  public TrainingForward trainingForward(Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
+    return new TrainingForward(this, ids, positions, mask, checkpointLayers);
+  }
+
+  int layerCount() {
+    return layers.length;
+  }
+
+  /** The token embeddings [B, T, hidden]. */
+  Tensor embed(Tensor ids) {
+    return torch.embedding(embed, ids);
+  }
+
+  /** cos and sin of the rotary embedding for {@code positions}, in the activations' dtype. */
+  Tensor[] rotary(Tensor positions) {
+    return rotary(positions, embed.scalar_type());
+  }
+
+  /** The last RMSNorm. */
+  Tensor finalNorm(Tensor x) {
+    return rmsNorm(x, finalNorm);
+  }
+
+  /** Decoder layer {@code l}: x + attention(rmsnorm(x)), then + mlp(rmsnorm(·)). */
+  Tensor layer(int l, Tensor x, Tensor[] cosSin, Tensor mask, KvCache cache) {
+    long b = x.size(0);
+    long t = x.size(1);
     int heads = config.numAttentionHeads();
     int kvHeads = config.numKeyValueHeads();
     int d = config.headDim();
-    Tensor x = torch.embedding(embed, ids);
-    Tensor[] cosSin = rotary(positions, x.scalar_type());
-    for (int l = 0; l < layers.length; l++) {
-      Layer w = layers[l];
-      Tensor h = rmsNorm(x, w.inputNorm());
-      Tensor q = torch.linear(h, w.wq(), new TensorOptional(w.bq())).view(b, t, heads, d).transpose(1, 2);
-      Tensor k = torch.linear(h, w.wk(), new TensorOptional(w.bk())).view(b, t, kvHeads, d).transpose(1, 2);
-      Tensor v = torch.linear(h, w.wv(), new TensorOptional(w.bv())).view(b, t, kvHeads, d).transpose(1, 2);
-      q = applyRotary(q, cosSin);
-      k = applyRotary(k, cosSin);
-      if (cache != null) {
-        Tensor[] kv = cache.append(l, k, v);
-        k = kv[0];
-        v = kv[1];
-      }
-      Tensor attn = torch.scaled_dot_product_attention(
-          q, k, v, new TensorOptional(mask), 0.0, false, new DoubleOptional(), config.groups() > 1);
-      attn = attn.transpose(1, 2).reshape(b, t, (long) heads * d);
-      x = x.add(torch.linear(attn, w.wo()));
-      h = rmsNorm(x, w.postNorm());
-      Tensor gate = torch.silu(torch.linear(h, w.wGate()));
-      x = x.add(torch.linear(gate.mul(torch.linear(h, w.wUp())), w.wDown()));
+    Layer w = layers[l];
+    Tensor h = rmsNorm(x, w.inputNorm());
+    Tensor q = torch.linear(h, w.wq(), new TensorOptional(w.bq())).view(b, t, heads, d).transpose(1, 2);
+    Tensor k = torch.linear(h, w.wk(), new TensorOptional(w.bk())).view(b, t, kvHeads, d).transpose(1, 2);
+    Tensor v = torch.linear(h, w.wv(), new TensorOptional(w.bv())).view(b, t, kvHeads, d).transpose(1, 2);
+    q = applyRotary(q, cosSin);
+    k = applyRotary(k, cosSin);
+    if (cache != null) {
+      Tensor[] kv = cache.append(l, k, v);
+      k = kv[0];
+      v = kv[1];
     }
-    if (cache != null) cache.advance((int) t);
-    return rmsNorm(x, finalNorm);
+    Tensor attn = torch.scaled_dot_product_attention(
+        q, k, v, new TensorOptional(mask), 0.0, false, new DoubleOptional(), config.groups() > 1);
+    attn = attn.transpose(1, 2).reshape(b, t, (long) heads * d);
+    x = x.add(torch.linear(attn, w.wo()));
+    h = rmsNorm(x, w.postNorm());
+    Tensor gate = torch.silu(torch.linear(h, w.wGate()));
+    return x.add(torch.linear(gate.mul(torch.linear(h, w.wUp())), w.wDown()));
   }
 
   /** logits = hidden · Wlmᵀ, [.., vocab]. */

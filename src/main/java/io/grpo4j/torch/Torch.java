@@ -22,6 +22,25 @@ public final class Torch {
     torch.manual_seed(seed);
   }
 
+  /**
+   * Threads of the OpenBLAS that libtorch calls for f32 matrix products. OpenBLAS keeps its own
+   * pthread pool, separate from libtorch's OpenMP threads ({@link #threads}), whose workers spin
+   * after each product. Measured on a shared 2-core machine (docs/performance.md): a [64 x 512] x
+   * [512 x 512] product took 146 ms with 2 BLAS threads and 1.0 ms with 1 when other processes
+   * competed for the cores, while large products lose about half their speed with 1 thread.
+   */
+  public static int blasThreads() {
+    org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas_full.class);
+    return org.bytedeco.openblas.global.openblas_full.openblas_get_num_threads();
+  }
+
+  /** Sets the OpenBLAS thread count (see {@link #blasThreads}); {@code n <= 0} leaves it as it is. */
+  public static void setBlasThreads(int n) {
+    if (n <= 0) return;
+    org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas_full.class);
+    org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads(n);
+  }
+
   /** libtorch's current intra-op thread count. */
   public static int threads() {
     return torch.get_num_threads();

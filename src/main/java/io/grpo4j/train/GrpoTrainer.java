@@ -7,6 +7,7 @@ import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.model.TrainingForward;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlController;
@@ -15,7 +16,6 @@ import io.grpo4j.rl.KlPenalty;
 import io.grpo4j.rl.LossAggregation;
 import io.grpo4j.rl.Masked;
 import io.grpo4j.rl.PolicyLoss;
-import io.grpo4j.rl.TokenLogProbs;
 import io.grpo4j.task.Problem;
 import io.grpo4j.torch.DType;
 import java.io.IOException;
@@ -58,6 +58,8 @@ public final class GrpoTrainer<D> {
   private final KlController klScale;
   private final LrSchedule schedule;
   private final PrintStream out;
+  private final WorkingWeights weights;
+  private final TrainOptions passes;
 
   /**
    * @param policy the trainable weights (f32 master copy), already restored when resuming
@@ -80,6 +82,8 @@ public final class GrpoTrainer<D> {
     this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), KlEstimator.parse(rl.kl().estimator()));
     this.klScale = rl.kl().target() > 0 ? new KlController(1.0, rl.kl().target(), rl.kl().horizon()) : null;
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
+    this.weights = WorkingWeights.of(policy, DType.parse(cfg.model().dtype()));
+    this.passes = cfg.model().trainOptions();
   }
 
   public AdamW optimizer() {
@@ -155,7 +159,7 @@ public final class GrpoTrainer<D> {
     RunConfig.Sampling s = cfg.sampling();
     SamplingParams sp = new SamplingParams(s.temperature(), s.topK(), s.topP(), false, s.maxNewTokens(),
         setup.folder().stopTokenIds(), Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step));
-    Rollout rollout = new Sampler(policy, setup.folder().samplableVocab()).generate(promptIds, g, sp);
+    Rollout rollout = new Sampler(weights.compute(), setup.folder().samplableVocab()).generate(promptIds, g, sp);
     // 2. scores
     List<ScoredSample> scored = new ArrayList<>(rollout.samples().size());
     for (int i = 0; i < rollout.samples().size(); i++) {
@@ -163,21 +167,25 @@ public final class GrpoTrainer<D> {
     }
     long t1 = System.nanoTime();
     RolloutBatch batch = RolloutBatch.of(scored, policy.device());
+    List<int[]> plan = MicroBatches.byLength(batch.rowLengths(), rl.microBatch());
+    List<RolloutBatch> micro = plan.stream().map(batch::select).toList();
     // 3. rewards and advantages
     Tensor r = entropyReward.tokenRewards(batch.pref(), batch.entropy(), batch.mask());
     Advantages.Result adv = advantages.compute(r, batch.mask(), g);
     // 4. μ epochs of the clipped surrogate + KL
     boolean rolloutIsPiOld = rl.epochs() == 1 && s.samplesFromPolicy();
-    Tensor oldLogProbs = rolloutIsPiOld ? batch.oldLogProbs() : currentLogProbs(batch);
+    List<Tensor> oldLogProbs = rolloutIsPiOld ? micro.stream().map(RolloutBatch::oldLogProbs).toList() : currentLogProbs(micro);
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);
     EpochTotals totals = new EpochTotals();
     KlPenalty klStep = klNow();
     for (int epoch = 0; epoch < rl.epochs(); epoch++) {
       optimizer.zero_grad();
-      runEpoch(batch, oldLogProbs, adv.advantages(), klStep, totals, epoch == 0);
+      runEpoch(batch, micro, oldLogProbs, MicroBatches.split(adv.advantages(), plan, micro), klStep, totals, epoch == 0);
+      weights.gradientsToMaster();
       totals.gradNorm += Optimizers.clipGradNorm(params, cfg.train().gradClip());
       optimizer.step();
+      weights.refresh();
     }
     long t2 = System.nanoTime();
     if (cfg.train().samplesPerStep() > 0) logSamples(samplesLog, step, scored, adv.advantages(), r);
@@ -212,6 +220,8 @@ public final class GrpoTrainer<D> {
     row.put("time/rollout_s", (t1 - t0) / 1e9);
     row.put("time/train_s", (t2 - t1) / 1e9);
     row.put("tokens_per_s", tokens / ((t2 - t0) / 1e9));
+    row.put("batch/padding_frac", MicroBatches.paddingFraction(micro));
+    row.put("batch/padding_frac_unbucketed", MicroBatches.paddingFraction(batch));
     return row;
   }
 
@@ -230,27 +240,33 @@ public final class GrpoTrainer<D> {
    * Forward + backward over all rows in micro-batches. Each micro-batch's loss is scaled so the
    * accumulated gradient equals that of the whole-batch loss under the chosen aggregation.
    */
-  private void runEpoch(RolloutBatch b, Tensor oldLogProbs, Tensor advantages, KlPenalty kl, EpochTotals totals, boolean firstEpoch) {
-    int mb = cfg.rl().microBatch();
+  private void runEpoch(RolloutBatch b, List<RolloutBatch> micro, List<Tensor> oldLogProbs, List<Tensor> advantages, KlPenalty kl,
+      EpochTotals totals, boolean firstEpoch) {
     LossAggregation agg = policyLoss.aggregation();
     double totalTokens = Masked.count(b.mask()).item_double();
     double totalRows = rowsWithTokens(b.mask());
-    for (int from = 0; from < b.rows(); from += mb) {
-      int n = Math.min(mb, b.rows() - from);
+    Qwen2Model model = weights.compute();
+    for (int i = 0; i < micro.size(); i++) {
+      RolloutBatch m = micro.get(i);
+      int n = m.rows();
       try (PointerScope scope = new PointerScope()) {
-        Tensor mask = RolloutBatch.rows(b.mask(), from, n);
-        Tensor completion = RolloutBatch.rows(b.completion(), from, n);
-        Tensor logits = b.completionLogits(policy, from, n);
-        Tensor logp = TokenLogProbs.of(logits, completion);
-        PolicyLoss.Result pl = policyLoss.compute(logp, RolloutBatch.rows(oldLogProbs, from, n), RolloutBatch.rows(advantages, from, n), mask, b.width());
+        Tensor mask = m.mask();
+        TrainingForward forward = m.trainingForward(model, passes.gradientCheckpointing());
+        Tensor refHidden = null;
+        if (reference != null) {
+          try (NoGradGuard ng = new NoGradGuard()) {
+            refHidden = m.completionHidden(reference, m.ids(), m.valid());
+          }
+        }
+        ChunkedHead head = new ChunkedHead(model, m.completionPart(forward.hidden()), reference, refHidden, kl, m.completion(), mask, false,
+            passes.logitsChunk());
+        Tensor logp = head.terms().logProbs();
+        PolicyLoss.Result pl = policyLoss.compute(logp, oldLogProbs.get(i), advantages.get(i), mask,
+            b.width());
         Tensor loss = pl.loss();
         double mbTokens = Masked.count(mask).item_double();
         if (reference != null) {
-          Tensor refLogits;
-          try (NoGradGuard ng = new NoGradGuard()) {
-            refLogits = b.completionLogits(reference, from, n);
-          }
-          KlPenalty.Terms terms = kl.terms(logits, refLogits, completion);
+          KlPenalty.Terms terms = head.terms().kl();
           loss = loss.add(agg.reduce(kl.perToken(terms), mask, b.width()));
           if (firstEpoch) {
             totals.klForward += Masked.sum(terms.forward().detach(), mask).item_double() / totalTokens;
@@ -264,6 +280,8 @@ public final class GrpoTrainer<D> {
         };
         Tensor scaled = loss.mul(new Scalar(weight));
         scaled.backward();
+        head.backward();
+        forward.backward();
         totals.policyLoss += pl.loss().item_double() * weight;
         totals.totalLoss += scaled.item_double();
         totals.clipTokens += pl.clipRatio() * mbTokens;
@@ -276,16 +294,17 @@ public final class GrpoTrainer<D> {
     return Masked.rowSum(mask, mask).gt(new Scalar(0)).sum().item_double();
   }
 
-  /** log π_θ of the sampled tokens under the current weights, without gradient (π_old for μ > 1). */
-  private Tensor currentLogProbs(RolloutBatch b) {
+  /** log π_θ of the sampled tokens under the current weights, without gradient (π_old for μ > 1), per micro-batch. */
+  private List<Tensor> currentLogProbs(List<RolloutBatch> micro) {
     List<Tensor> parts = new ArrayList<>();
     try (NoGradGuard ng = new NoGradGuard()) {
-      for (int from = 0; from < b.rows(); from += cfg.rl().microBatch()) {
-        int n = Math.min(cfg.rl().microBatch(), b.rows() - from);
-        parts.add(TokenLogProbs.of(b.completionLogits(policy, from, n), RolloutBatch.rows(b.completion(), from, n)));
+      for (RolloutBatch m : micro) {
+        Tensor hidden = m.completionHidden(weights.compute(), m.ids(), m.valid());
+        parts.add(new ChunkedHead(weights.compute(), hidden, null, null, null, m.completion(), m.mask(), false, passes.logitsChunk())
+            .terms().logProbs().detach());
       }
     }
-    return org.bytedeco.pytorch.global.torch.cat(new org.bytedeco.pytorch.TensorVector(parts.toArray(new Tensor[0])), 0);
+    return parts;
   }
 
   private void logSamples(MetricsLog log, long step, List<ScoredSample> scored, Tensor adv, Tensor r) throws IOException {

@@ -71,11 +71,57 @@ record RolloutBatch(
 
   /** Logits [n, T, V] under {@code m} that predict the completion tokens of rows [from, from + n). */
   Tensor completionLogits(io.grpo4j.model.Qwen2Model m, int from, int n) {
-    Tensor rowsIds = rows(ids, from, n);
-    Tensor rowsValid = rows(valid, from, n);
+    return m.logits(completionHidden(m, rows(ids, from, n), rows(valid, from, n)));
+  }
+
+  /** Hidden states [n, T, H] under {@code m} at the positions that predict the completion tokens of rows {@code ids}. */
+  Tensor completionHidden(io.grpo4j.model.Qwen2Model m, Tensor rowsIds, Tensor rowsValid) {
     Tensor hidden = m.hidden(rowsIds, io.grpo4j.model.AttentionMask.positions(rowsValid),
         io.grpo4j.model.AttentionMask.of(rowsValid, rowsIds.size(1)), null);
-    return m.logits(hidden.narrow(1, promptWidth - 1, width));
+    return hidden.narrow(1, promptWidth - 1, width);
+  }
+
+  /** A training forward of {@code m} over all rows of this batch (see {@link io.grpo4j.model.TrainingForward}). */
+  io.grpo4j.model.TrainingForward trainingForward(io.grpo4j.model.Qwen2Model m, boolean checkpointLayers) {
+    return m.trainingForward(ids, io.grpo4j.model.AttentionMask.positions(valid), io.grpo4j.model.AttentionMask.of(valid, ids.size(1)),
+        checkpointLayers);
+  }
+
+  /** The part [n, T, H] of full-sequence hidden states [n, Lp+T, H] that predicts the completion tokens. */
+  Tensor completionPart(Tensor hidden) {
+    return hidden.narrow(1, promptWidth - 1, width);
+  }
+
+  /** Real (non-padding) tokens of {@code [ids | completion]}, per row: prompt length + completion length. */
+  int[] rowLengths() {
+    long[] v = io.grpo4j.torch.Tensors.toLongs(valid.sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
+    int[] out = new int[v.length];
+    for (int i = 0; i < v.length; i++) out[i] = (int) v[i];
+    return out;
+  }
+
+  /**
+   * Rows {@code index} of this batch (in that order), trimmed to the columns they use: the prompt
+   * padding common to all of them is cut on the left and the completion padding common to all of
+   * them on the right. Length-sorted micro-batches thus compute (almost) no padding.
+   */
+  RolloutBatch select(int[] index) {
+    Tensor idx = io.grpo4j.torch.Tensors.longs(java.util.Arrays.stream(index).asLongStream().toArray()).to(ids.device(), torch.ScalarType.Long);
+    Tensor v = valid.index_select(0, idx);
+    long[] perColumn = io.grpo4j.torch.Tensors.toLongs(v.sum(new long[] {0}, false, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
+    int firstPrompt = 0;
+    while (firstPrompt < promptWidth - 1 && perColumn[firstPrompt] == 0) firstPrompt++;
+    int t = width;
+    while (t > 1 && perColumn[promptWidth + t - 1] == 0) t--;
+    int lp = promptWidth - firstPrompt;
+    return new RolloutBatch(index.length, lp, t,
+        ids.index_select(0, idx).narrow(1, firstPrompt, lp + t), v.narrow(1, firstPrompt, lp + t),
+        cut(completion, idx, t), cut(mask, idx, t), cut(oldLogProbs, idx, t), cut(entropy, idx, t), cut(pref, idx, t));
+  }
+
+  /** Rows {@code idx} of a per-token tensor [B, T], first {@code t} columns. */
+  static Tensor cut(Tensor perToken, Tensor idx, int t) {
+    return perToken.index_select(0, idx).narrow(1, 0, t);
   }
 
   /** Rows [from, from + n) of a per-row tensor. */

@@ -47,19 +47,34 @@ public record RunConfig(
   /**
    * @param init model folder to start from ({@code model.init}); null means "use the run's SFT
    *     output or the shipped tiny SFT checkpoint" (see the quickstart)
-   * @param dtype compute dtype, f32 or bf16 (default f32: the tiny model is small enough that
-   *     bf16's rounding costs more than it saves)
+   * @param dtype compute dtype, f32 or bf16, of rollouts, the reference model and the training
+   *     forward/backward; the optimizer always keeps f32 master weights (default f32: measured in
+   *     docs/performance.md, bf16 products run tens of times slower than f32 on a CPU without
+   *     AVX512-BF16/AMX; use bf16 on GPUs and AMX CPUs)
    * @param device cpu, cuda or cuda:N (default cpu)
    * @param threads libtorch intra-op threads, 0 = one per core (default 0)
    * @param saveDtype storage dtype of saved checkpoints (default f32; bf16 halves the files)
+   * @param gradientCheckpointing recompute each decoder layer in the backward pass instead of
+   *     storing its activations (default false: costs about one more forward pass; turn it on when
+   *     activations do not fit, e.g. long sequences on the 1.5B model)
+   * @param logitsChunk completion tokens per lm_head chunk in the training loss: the loss holds at
+   *     most this many rows of vocabulary-wide logits (default 1024: 0.6 GB of f32 logits for
+   *     Qwen's 151,936-word vocabulary; the result does not depend on it)
    */
-  public record Model(String init, String dtype, String device, int threads, String saveDtype) {
+  public record Model(String init, String dtype, String device, int threads, String saveDtype, boolean gradientCheckpointing,
+      int logitsChunk) {
     public Model {
       require(threads >= 0, "model.threads must be >= 0");
+      require(logitsChunk >= 1, "model.logits_chunk must be >= 1, got " + logitsChunk);
     }
 
     static Model defaults() {
-      return new Model(null, "f32", "cpu", 0, "f32");
+      return new Model(null, "f32", "cpu", 0, "f32", false, 1024);
+    }
+
+    /** The training-pass switches these settings describe. */
+    public TrainOptions trainOptions() {
+      return new TrainOptions(gradientCheckpointing, logitsChunk);
     }
   }
 

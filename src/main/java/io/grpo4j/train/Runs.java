@@ -150,7 +150,7 @@ public final class Runs {
   /** The same config starting from another model folder ({@code model.init}). */
   public static RunConfig withInit(RunConfig c, String init) {
     RunConfig.Model m = c.model();
-    return new RunConfig(c.seed(), new RunConfig.Model(init, m.dtype(), m.device(), m.threads(), m.saveDtype()),
+    return new RunConfig(c.seed(), new RunConfig.Model(init, m.dtype(), m.device(), m.threads(), m.saveDtype(), m.gradientCheckpointing(), m.logitsChunk()),
         c.task(), c.countdown(), c.data(), c.sampling(), c.rl(), c.train(), c.sft());
   }
 }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.model.TrainingForward;
 import io.grpo4j.rl.Masked;
-import io.grpo4j.rl.TokenLogProbs;
 import io.grpo4j.task.Problem;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Tensors;
@@ -35,6 +35,8 @@ public final class SftTrainer<D> {
   private final LrSchedule schedule;
   private final int endOfText;
   private final PrintStream out;
+  private final WorkingWeights weights;
+  private final TrainOptions passes;
 
   public SftTrainer(RunSetup<D> setup, Qwen2Model model, PrintStream out) {
     this.setup = setup;
@@ -48,6 +50,8 @@ public final class SftTrainer<D> {
     List<Integer> eos = model.config().eosTokenIds();
     if (eos.isEmpty()) throw new IllegalArgumentException("config.json of " + setup.folder().dir() + " names no eos_token_id: SFT needs one to teach stopping");
     this.endOfText = eos.get(0);
+    this.weights = WorkingWeights.of(model, DType.parse(setup.config().model().dtype()));
+    this.passes = setup.config().model().trainOptions();
   }
 
   public AdamW optimizer() {
@@ -130,12 +134,19 @@ public final class SftTrainer<D> {
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);
     optimizer.zero_grad();
-    Tensor hidden = model.hidden(idT, AttentionMask.positions(validT), AttentionMask.of(validT, width), null);
-    Tensor logits = model.logits(hidden.narrow(1, 0, width - 1));
-    Tensor loss = Masked.mean(TokenLogProbs.of(logits, targetT), mask).neg();
+    Qwen2Model compute = weights.compute();
+    TrainingForward forward = compute.trainingForward(idT, AttentionMask.positions(validT), AttentionMask.of(validT, width),
+        passes.gradientCheckpointing());
+    ChunkedHead head = new ChunkedHead(compute, forward.hidden().narrow(1, 0, width - 1), null, null, null, targetT, mask, false,
+        passes.logitsChunk());
+    Tensor loss = Masked.mean(head.terms().logProbs(), mask).neg();
     loss.backward();
+    head.backward();
+    forward.backward();
+    weights.gradientsToMaster();
     double gradNorm = Optimizers.clipGradNorm(params, sft.gradClip());
     optimizer.step();
+    weights.refresh();
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("step", step);

@@ -1,0 +1,368 @@
+package io.grpo4j.train;
+
+import io.grpo4j.generate.Rollout;
+import io.grpo4j.generate.Sampler;
+import io.grpo4j.generate.SamplingParams;
+import io.grpo4j.model.AttentionMask;
+import io.grpo4j.model.Qwen2Config;
+import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.rl.TokenLogProbs;
+import io.grpo4j.torch.DType;
+import io.grpo4j.torch.NativeMemory;
+import io.grpo4j.torch.Tensors;
+import io.grpo4j.torch.Torch;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The measurements behind {@code grpo4j bench}: what this machine can do (GEMM peak through
+ * libtorch) and how close the model code gets to it (train, reference forward, prefill, rollout,
+ * decode overhead). Every time is the median of {@code repeats} runs after {@code warmup} runs.
+ * Benchmarks are commands, not tests: nothing here asserts a duration.
+ */
+public final class Bench {
+  private Bench() {}
+
+  /**
+   * @param preset name shown in the report (tiny, bench25m or the config file)
+   * @param config the model shape (weights are random: speed does not depend on their values)
+   * @param dtype compute dtype of every measured phase (training keeps f32 master weights)
+   * @param batch training rows; {@code seq} tokens each
+   * @param prompts rollout prompts, {@code groupSize} samples each, {@code newTokens} new tokens,
+   *     prompts {@code promptLength} tokens long
+   * @param decodeBatch rows of the decode-overhead measurement
+   * @param plainTrain time the training step as it was computed before checkpointing/chunking
+   *     existed (one autograd graph over full logits), for before/after comparisons
+   * @param skip phases not measured: gemm, train, ref, rollout, decode
+   * @param gemmMax largest square GEMM size tried (2048 in the issue); a size whose one product
+   *     takes over 2 s ends the climb (bf16 without hardware support is ~100x slower)
+   */
+  public record Settings(
+      String preset, Qwen2Config config, DType dtype, String device, int batch, int seq, int prompts, int groupSize,
+      int newTokens, int promptLength, int decodeBatch, int warmup, int repeats, TrainOptions train, boolean plainTrain, Set<String> skip, int gemmMax) {
+    public Settings {
+      if (batch < 1 || seq < 2) throw new IllegalArgumentException("bench: --batch must be >= 1 and --seq >= 2");
+      if (warmup < 0 || repeats < 1) throw new IllegalArgumentException("bench: --warmup must be >= 0 and --repeats >= 1");
+      if (promptLength + newTokens > config.maxPositionEmbeddings() || seq > config.maxPositionEmbeddings()) {
+        throw new IllegalArgumentException("bench: sequence longer than the model's max_position_embeddings " + config.maxPositionEmbeddings());
+      }
+    }
+  }
+
+  /** Runs every measurement not in {@code skip}; {@code log} receives one progress line per phase. */
+  public static Map<String, Object> run(Settings s, Consumer<String> log) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    Qwen2Config c = s.config();
+    Torch.device(s.device()); // fails early, with a clear message, for an unavailable device
+    double peak = Double.NaN;
+    if (!s.skip().contains("gemm")) {
+      log.accept("GEMM peak ...");
+      double[] f32 = gemmPeak(DType.F32, device(s), s.gemmMax(), s.repeats());
+      double[] bf16 = gemmPeak(DType.BF16, device(s), s.gemmMax(), s.repeats());
+      out.put("gemm_gflops_f32", f32[0]);
+      out.put("gemm_gflops_bf16", bf16[0]);
+      out.put("gemm_size_f32", (int) f32[1]);
+      out.put("gemm_size_bf16", (int) bf16[1]);
+      peak = s.dtype() == DType.F32 ? f32[0] : bf16[0];
+    }
+    long tokens = (long) s.batch() * s.seq();
+    if (!s.skip().contains("train")) {
+      NativeMemory.resetPeakRss();
+      long rssBefore = NativeMemory.rssBytes();
+      log.accept("train step ...");
+      long cpu0 = processCpuNanos();
+      long wall0 = System.nanoTime();
+      double trainS = trainStepSeconds(s);
+      double cpuShare = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0) / Torch.threads();
+      double flops = trainFlops(c, s.batch(), s.seq());
+      out.put("train_tokens_per_s", tokens / trainS);
+      if (!Double.isNaN(peak)) out.put("train_mfu", flops / trainS / (peak * 1e9));
+      out.put("train_step_s", trainS);
+      out.put("train_gflops", flops / trainS / 1e9);
+      out.put("train_peak_rss_bytes", NativeMemory.peakRssBytes());
+      out.put("train_peak_rss_growth_bytes", NativeMemory.peakRssBytes() - rssBefore);
+      out.put("train_cpu_share", cpuShare);
+    }
+    if (!s.skip().contains("ref")) {
+      log.accept("reference forward ...");
+      out.put("ref_tokens_per_s", tokens / referenceSeconds(s));
+    }
+    if (!s.skip().contains("rollout")) {
+      log.accept("rollout ...");
+      Rollout[] roll = new Rollout[1];
+      double rollS = median(s.warmup(), s.repeats(), () -> {
+        roll[0] = rollout(s, s.prompts(), s.groupSize());
+        return roll[0].prefillSeconds() + roll[0].decodeSeconds();
+      });
+      out.put("rollout_tokens_per_s", roll[0].completionTokens() / rollS);
+    }
+    if (!s.skip().contains("decode")) {
+      log.accept("decode overhead ...");
+      int decodePrompts = Math.max(1, s.decodeBatch() / s.groupSize());
+      int perPrompt = Math.max(1, s.decodeBatch() / decodePrompts);
+      double[] prefill = new double[s.repeats()];
+      double[] step = new double[s.repeats()];
+      for (int i = -s.warmup(); i < s.repeats(); i++) {
+        Rollout r = rollout(s, decodePrompts, perPrompt);
+        if (i >= 0) {
+          prefill[i] = r.promptTokens() / r.prefillSeconds();
+          step[i] = r.decodeSeconds() / Math.max(1, s.newTokens() - 1);
+        }
+      }
+      double stepS = median(step);
+      double matmulS = decodeMatmulSeconds(s, decodePrompts * perPrompt);
+      out.put("decode_overhead_ratio", stepS / matmulS);
+      out.put("prefill_tokens_per_s", median(prefill));
+      out.put("decode_step_s", stepS);
+      out.put("decode_matmul_s", matmulS);
+    }
+    out.put("peak_rss_bytes", NativeMemory.peakRssBytes());
+    out.put("native_physical_bytes", NativeMemory.physicalBytes());
+    out.put("native_tracked_bytes", NativeMemory.trackedNativeBytes());
+
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("preset", s.preset());
+    config.put("dtype", s.dtype().torchName());
+    config.put("device", s.device());
+    config.put("threads", Torch.threads());
+    config.put("blas_threads", Torch.blasThreads());
+    config.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
+    config.put("batch", s.batch());
+    config.put("seq", s.seq());
+    config.put("prompts", s.prompts());
+    config.put("group_size", s.groupSize());
+    config.put("new_tokens", s.newTokens());
+    config.put("prompt_length", s.promptLength());
+    config.put("decode_batch", s.decodeBatch());
+    config.put("warmup", s.warmup());
+    config.put("repeats", s.repeats());
+    config.put("parameters", c.parameterCount());
+    config.putAll(s.train().describe());
+    config.put("plain_train", s.plainTrain());
+    config.put("model", c.toJson(null, s.dtype().torchName()));
+    out.put("config", config);
+    return out;
+  }
+
+  /** Model FLOPs of one training step: 6·N per token plus attention's 12·L·S·(heads·headDim) per token. */
+  public static double trainFlops(Qwen2Config c, int batch, int seq) {
+    double tokens = (double) batch * seq;
+    double attention = 12.0 * c.numHiddenLayers() * seq * (double) c.numAttentionHeads() * c.headDim();
+    return tokens * (6.0 * c.parameterCount() + attention);
+  }
+
+  /** {best GFLOP/s, the size it was reached at}: square products of growing size up to {@code max}. */
+  static double[] gemmPeak(DType dtype, Device device, int max, int repeats) {
+    double best = 0;
+    int bestSize = 0;
+    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+      for (int n = 256; n <= max; n *= 2) {
+        Tensor a = torch.randn(n, n).to(device, dtype.scalarType);
+        Tensor b = torch.randn(n, n).to(device, dtype.scalarType);
+        long t0 = System.nanoTime();
+        torch.mm(a, b);
+        sync(device);
+        double first = (System.nanoTime() - t0) / 1e9;
+        double seconds = first > 1.0 ? first : median(1, repeats, () -> {
+          long t = System.nanoTime();
+          try (PointerScope inner = new PointerScope()) {
+            torch.mm(a, b);
+            sync(device);
+          }
+          return (System.nanoTime() - t) / 1e9;
+        });
+        double gflops = 2.0 * n * n * (double) n / seconds / 1e9;
+        if (gflops > best) {
+          best = gflops;
+          bestSize = n;
+        }
+        if (first > 2.0) break;
+      }
+    }
+    return new double[] {best, bestSize};
+  }
+
+  private static double trainStepSeconds(Settings s) {
+    try (PointerScope scope = new PointerScope()) {
+      Qwen2Model master = Qwen2Model.initialize(s.config(), 0, DType.F32, device(s));
+      TrainStep step = new TrainStep(master, s.dtype(), s.train(), s.plainTrain());
+      Tensor ids = randomIds(s.config(), s.batch(), s.seq(), 1, device(s));
+      Tensor valid = torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
+      return median(s.warmup(), s.repeats(), () -> {
+        long t0 = System.nanoTime();
+        try (PointerScope inner = new PointerScope()) {
+          step.run(ids, valid);
+          sync(device(s));
+        }
+        return (System.nanoTime() - t0) / 1e9;
+      });
+    }
+  }
+
+  private static double referenceSeconds(Settings s) {
+    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+      Qwen2Model ref = Qwen2Model.initialize(s.config(), 0, s.dtype(), device(s));
+      Tensor ids = randomIds(s.config(), s.batch(), s.seq(), 2, device(s));
+      Tensor valid = torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
+      return median(s.warmup(), s.repeats(), () -> {
+        long t0 = System.nanoTime();
+        try (PointerScope inner = new PointerScope()) {
+          Tensor h = ref.hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, s.seq()), null);
+          TokenLogProbs.of(ref.logits(h.narrow(1, 0, s.seq() - 1)), ids.narrow(1, 1, s.seq() - 1));
+          sync(device(s));
+        }
+        return (System.nanoTime() - t0) / 1e9;
+      });
+    }
+  }
+
+  private static Rollout rollout(Settings s, int prompts, int group) {
+    try (PointerScope scope = new PointerScope()) {
+      Qwen2Model m = Qwen2Model.initialize(s.config(), 0, s.dtype(), device(s));
+      Random rnd = new Random(3);
+      List<int[]> ps = new ArrayList<>();
+      for (int p = 0; p < prompts; p++) {
+        int[] ids = new int[s.promptLength()];
+        for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(Math.min(256, s.config().vocabSize()));
+        ps.add(ids);
+      }
+      // No stop tokens: every row decodes exactly newTokens tokens.
+      SamplingParams sp = new SamplingParams(1.0, 0, 1.0, false, s.newTokens(), Set.of(), 7);
+      return new Sampler(m, s.config().vocabSize()).generate(ps, group, sp);
+    }
+  }
+
+  /** The matrix products of one decode step alone: every projection and the lm_head on [rows, 1, hidden]. */
+  private static double decodeMatmulSeconds(Settings s, int rows) {
+    Qwen2Config c = s.config();
+    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+      Qwen2Model m = Qwen2Model.initialize(c, 0, s.dtype(), device(s));
+      var p = m.parameters();
+      Tensor h = torch.randn(rows, 1, c.hiddenSize()).to(device(s), s.dtype().scalarType);
+      Tensor a = torch.randn(rows, 1, (long) c.numAttentionHeads() * c.headDim()).to(device(s), s.dtype().scalarType);
+      Tensor g = torch.randn(rows, 1, c.intermediateSize()).to(device(s), s.dtype().scalarType);
+      Tensor head = c.tieWordEmbeddings() ? p.get("model.embed_tokens.weight") : p.get("lm_head.weight");
+      return median(Math.max(3, s.warmup()), Math.max(20, s.repeats()), () -> {
+        long t0 = System.nanoTime();
+        try (PointerScope inner = new PointerScope()) {
+          for (int l = 0; l < c.numHiddenLayers(); l++) {
+            String pre = "model.layers." + l + ".";
+            torch.linear(h, p.get(pre + "self_attn.q_proj.weight"));
+            torch.linear(h, p.get(pre + "self_attn.k_proj.weight"));
+            torch.linear(h, p.get(pre + "self_attn.v_proj.weight"));
+            torch.linear(a, p.get(pre + "self_attn.o_proj.weight"));
+            torch.linear(h, p.get(pre + "mlp.gate_proj.weight"));
+            torch.linear(h, p.get(pre + "mlp.up_proj.weight"));
+            torch.linear(g, p.get(pre + "mlp.down_proj.weight"));
+          }
+          torch.linear(h, head);
+          sync(device(s));
+        }
+        return (System.nanoTime() - t0) / 1e9;
+      });
+    }
+  }
+
+  static Tensor randomIds(Qwen2Config c, int rows, int cols, long seed, Device device) {
+    Random rnd = new Random(seed);
+    long[] ids = new long[rows * cols];
+    for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(c.vocabSize());
+    return Tensors.longs(ids).reshape(rows, cols).to(device, torch.ScalarType.Long);
+  }
+
+  /**
+   * CPU time of the whole process: divided by wall time and threads it says how much of the
+   * machine the benchmark actually got (well below 1 means other processes competed for the cores
+   * and the wall-clock numbers understate the code's speed).
+   */
+  private static long processCpuNanos() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+  }
+
+  private static Device device(Settings s) {
+    return Torch.device(s.device());
+  }
+
+  private static void sync(Device device) {
+    if (device.is_cuda()) torch.cuda_synchronize(device.index());
+  }
+
+  interface Timed {
+    double seconds();
+  }
+
+  static double median(int warmup, int repeats, Timed body) {
+    for (int i = 0; i < warmup; i++) body.seconds();
+    double[] t = new double[repeats];
+    for (int i = 0; i < repeats; i++) t[i] = body.seconds();
+    return median(t);
+  }
+
+  static double median(double[] xs) {
+    double[] t = xs.clone();
+    Arrays.sort(t);
+    return t.length % 2 == 1 ? t[t.length / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+  }
+
+  /**
+   * One optimizer step on next-token cross-entropy, through the same passes as the trainers
+   * ({@link WorkingWeights}, {@link io.grpo4j.model.TrainingForward}, {@link ChunkedHead}); with
+   * {@code plain} the way the trainers computed it before those existed (full logits, one autograd
+   * graph), for before/after comparisons.
+   */
+  private static final class TrainStep {
+    private final WorkingWeights weights;
+    private final List<Tensor> params;
+    private final AdamW optimizer;
+    private final TrainOptions options;
+    private final boolean plain;
+
+    TrainStep(Qwen2Model master, DType dtype, TrainOptions options, boolean plain) {
+      master.setRequiresGrad(true);
+      this.weights = WorkingWeights.of(master, dtype);
+      this.params = new ArrayList<>(master.parameters().values());
+      this.optimizer = Optimizers.adamW(params, 1e-4, 0.9, 0.99, 0.0);
+      this.options = options;
+      this.plain = plain;
+    }
+
+    void run(Tensor ids, Tensor valid) {
+      long t = ids.size(1);
+      Qwen2Model model = weights.compute();
+      optimizer.zero_grad();
+      Tensor positions = AttentionMask.positions(valid);
+      Tensor mask = AttentionMask.of(valid, t);
+      Tensor targets = ids.narrow(1, 1, t - 1);
+      if (plain) {
+        Tensor h = model.hidden(ids, positions, mask, null);
+        Tensor logits = model.logits(h.narrow(1, 0, t - 1));
+        TokenLogProbs.of(logits, targets).mean().neg().backward();
+      } else {
+        io.grpo4j.model.TrainingForward forward = model.trainingForward(ids, positions, mask, options.gradientCheckpointing());
+        Tensor ones = torch.ones(new long[] {ids.size(0), t - 1}).to(ids.device(), torch.ScalarType.Float);
+        ChunkedHead head = new ChunkedHead(model, forward.hidden().narrow(1, 0, t - 1), null, null, null, targets, ones, false,
+            options.logitsChunk());
+        head.terms().logProbs().mean().neg().backward();
+        head.backward();
+        forward.backward();
+      }
+      weights.gradientsToMaster();
+      Optimizers.clipGradNorm(params, 1.0);
+      optimizer.step();
+      weights.refresh();
+    }
+  }
+}

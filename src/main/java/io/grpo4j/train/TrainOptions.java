@@ -1,0 +1,30 @@
+package io.grpo4j.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * How a training forward/backward is computed, without changing what it computes: the memory and
+ * speed switches of {@code model.*} in {@link RunConfig}.
+ *
+ * @param gradientCheckpointing keep only each decoder layer's input in the forward pass and
+ *     recompute the layer in the backward pass (activation memory of one layer instead of all)
+ * @param logitsChunk tokens per lm_head chunk: the loss never holds more than this many rows of
+ *     vocabulary-wide logits
+ */
+public record TrainOptions(boolean gradientCheckpointing, int logitsChunk) {
+  public TrainOptions {
+    if (logitsChunk < 1) throw new IllegalArgumentException("model.logits_chunk must be >= 1, got " + logitsChunk);
+  }
+
+  public static TrainOptions defaults() {
+    return new TrainOptions(false, 1024);
+  }
+
+  Map<String, Object> describe() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("gradient_checkpointing", gradientCheckpointing);
+    m.put("logits_chunk", logitsChunk);
+    return m;
+  }
+}

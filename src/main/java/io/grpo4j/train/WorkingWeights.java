@@ -1,0 +1,73 @@
+package io.grpo4j.train;
+
+import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.torch.DType;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * Mixed precision: the optimizer keeps f32 master weights (small updates do not vanish in bf16's
+ * 8-bit mantissa), while forward and backward run on a bf16 working copy (half the memory traffic,
+ * and bf16 matrix units on GPUs and AMX CPUs). After each backward the working copy's gradients
+ * are added, in f32, to the master's; after each optimizer step the working copy is refreshed from
+ * the master. With f32 compute the working copy is the master itself and both calls do nothing.
+ */
+final class WorkingWeights {
+  private final Qwen2Model master;
+  private final Qwen2Model working;
+  private final List<Tensor> masterParams;
+  private final List<Tensor> workingParams;
+
+  private WorkingWeights(Qwen2Model master, Qwen2Model working) {
+    this.master = master;
+    this.working = working;
+    this.masterParams = new ArrayList<>(master.parameters().values());
+    this.workingParams = new ArrayList<>(working.parameters().values());
+  }
+
+  /** Working weights in {@code compute} for f32 {@code master} weights. */
+  static WorkingWeights of(Qwen2Model master, DType compute) {
+    if (master.dtype() != DType.F32) throw new IllegalArgumentException("master weights must be f32, got " + master.dtype());
+    if (compute == DType.F32) return new WorkingWeights(master, master);
+    Qwen2Model w = master.to(compute, master.device());
+    w.setRequiresGrad(true);
+    return new WorkingWeights(master, w);
+  }
+
+  /** The model to run forward and backward passes (and rollouts) with. */
+  Qwen2Model compute() {
+    return working;
+  }
+
+  boolean mixed() {
+    return working != master;
+  }
+
+  /** Adds the working copy's gradients (cast to f32) to the master's and clears them. */
+  void gradientsToMaster() {
+    if (!mixed()) return;
+    for (int i = 0; i < masterParams.size(); i++) {
+      Tensor wg = workingParams.get(i).grad();
+      if (!wg.defined()) continue;
+      Tensor g = wg.to(torch.ScalarType.Float);
+      Tensor mg = masterParams.get(i).mutable_grad();
+      if (mg.defined()) {
+        mg.add_(g);
+      } else {
+        mg.put(g);
+      }
+      workingParams.get(i).mutable_grad().zero_();
+    }
+  }
+
+  /** Copies the master weights into the working copy (after an optimizer step). */
+  void refresh() {
+    if (!mixed()) return;
+    try (NoGradGuard ng = new NoGradGuard()) {
+      for (int i = 0; i < masterParams.size(); i++) workingParams.get(i).copy_(masterParams.get(i));
+    }
+  }
+}

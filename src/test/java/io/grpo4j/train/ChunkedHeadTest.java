@@ -1,0 +1,96 @@
+package io.grpo4j.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.grpo4j.model.MicroModels;
+import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.rl.Entropy;
+import io.grpo4j.rl.KlEstimator;
+import io.grpo4j.rl.KlPenalty;
+import io.grpo4j.rl.TokenLogProbs;
+import io.grpo4j.torch.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The chunked head against the textbook computation on full [B, T, V] logits (V = 50). */
+class ChunkedHeadTest {
+  private static final long[][] TOKENS = {{5, 17, 3, 44, 9}, {12, 7, 30, 2, 48}, {1, 1, 1, 1, 1}};
+  private static final float[] MASK = {1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+
+  /** {loss value, gradient of every policy parameter} of loss = Σ masked (w1·logp + w2·KLf + w3·KLr + w4·H). */
+  private static List<double[]> run(Qwen2Model policy, Qwen2Model ref, KlPenalty kl, Integer chunk) {
+    for (Tensor p : policy.parameters().values()) {
+      if (p.grad().defined()) p.mutable_grad().zero_();
+    }
+    torch.manual_seed(3);
+    Tensor x = torch.randn(3, 5, policy.config().hiddenSize()).to(torch.ScalarType.Double);
+    Tensor hidden = policy.hidden(torch.zeros(new long[] {3, 5}).to(torch.ScalarType.Long).add(Tensors.longs(TOKENS)),
+        io.grpo4j.model.AttentionMask.positions(torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool)),
+        io.grpo4j.model.AttentionMask.of(torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool), 5), null).add(x);
+    Tensor refHidden;
+    try (NoGradGuard ng = new NoGradGuard()) {
+      refHidden = ref.hidden(Tensors.longs(TOKENS), io.grpo4j.model.AttentionMask.positions(torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool)),
+          io.grpo4j.model.AttentionMask.of(torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool), 5), null);
+    }
+    Tensor ids = Tensors.longs(TOKENS);
+    Tensor mask = Tensors.floats(MASK).reshape(3, 5).to(torch.ScalarType.Double);
+    Tensor logp, klf, klr, ent;
+    ChunkedHead head = null;
+    if (chunk == null) {
+      Tensor z = policy.logits(hidden);
+      Tensor zr = ref.logits(refHidden);
+      logp = TokenLogProbs.of(z, ids);
+      KlPenalty.Terms t = kl.terms(z, zr, ids);
+      klf = t.forward();
+      klr = t.reverse();
+      ent = Entropy.ofLogits(z);
+    } else {
+      head = new ChunkedHead(policy, hidden, ref, refHidden, kl, ids, mask, true, chunk);
+      logp = head.terms().logProbs();
+      klf = head.terms().kl().forward();
+      klr = head.terms().kl().reverse();
+      ent = head.terms().entropy();
+    }
+    Tensor loss = logp.mul(new Scalar(0.7)).add(klf.mul(new Scalar(-1.3))).add(klr.mul(new Scalar(2.1))).add(ent.mul(new Scalar(0.4)))
+        .mul(mask).sum();
+    loss.backward();
+    if (head != null) head.backward();
+    List<double[]> out = new ArrayList<>();
+    out.add(new double[] {loss.item_double()});
+    out.add(Tensors.toDoubles(logp.mul(mask)));
+    out.add(Tensors.toDoubles(klf.mul(mask)));
+    out.add(Tensors.toDoubles(ent.mul(mask)));
+    for (Tensor p : policy.parameters().values()) out.add(Tensors.toDoubles(p.grad()));
+    return out;
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1, EXACT", "4, EXACT", "1000, EXACT", "3, K3"})
+  void chunkedValuesAndGradientsEqualTheFullLogitsComputation(int chunk, KlEstimator estimator) {
+    try (PointerScope s = new PointerScope()) {
+      Qwen2Model policy = MicroModels.toDouble(MicroModels.random(MicroModels.config(2), 11));
+      Qwen2Model ref = MicroModels.toDouble(MicroModels.random(MicroModels.config(2), 12));
+      policy.setRequiresGrad(true);
+      KlPenalty kl = new KlPenalty(0.02, 0.01, estimator);
+      List<double[]> full = run(policy, ref, kl, null);
+      List<double[]> chunked = run(policy, ref, kl, chunk);
+      assertThat(Math.abs(full.get(0)[0])).isGreaterThan(1.0);
+      double largestGrad = 0;
+      for (int i = 0; i < full.size(); i++) {
+        for (int j = 0; j < full.get(i).length; j++) {
+          if (i > 3) largestGrad = Math.max(largestGrad, Math.abs(full.get(i)[j]));
+          assertThat(chunked.get(i)[j]).as("item %d[%d]", i, j).isCloseTo(full.get(i)[j], within(1e-10));
+        }
+      }
+      assertThat(largestGrad).isGreaterThan(1e-2);
+    }
+  }
+}
