@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
       DataCommand.class,
       ScoreCommand.class,
       ExportCommand.class,
+      ServeCommand.class,
+      BenchServeCommand.class,
     })
 public final class Main implements Runnable {
 
