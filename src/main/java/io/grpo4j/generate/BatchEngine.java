@@ -218,6 +218,9 @@ public final class BatchEngine implements AutoCloseable {
     GenerationRequest r = job.request;
     int[] prompt = r.promptIds();
     int t = prompt.length;
+    // created outside the step's scope: a row's generator lives as long as the row
+    Generator[] generators = new Generator[r.n()];
+    for (int c = 0; c < r.n(); c++) generators[c] = torch.createCPUGenerator(r.params().seed() + c);
     try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
       long[][] ids = new long[1][t];
       for (int i = 0; i < t; i++) ids[0][i] = prompt[i];
@@ -228,7 +231,7 @@ public final class BatchEngine implements AutoCloseable {
       Tensor logits = model.logits(h.narrow(1, t - 1, 1)).squeeze(1).to(torch.ScalarType.Float);
       int first = cache.admit(prefix, 0, r.n());
       for (int c = 0; c < r.n(); c++) {
-        rows.add(new Row(job, c, torch.createCPUGenerator(r.params().seed() + c)));
+        rows.add(new Row(job, c, generators[c]));
       }
       prefilled.addAndGet(t);
       pickAndEmit(first, logits.expand(r.n(), logits.size(1)));

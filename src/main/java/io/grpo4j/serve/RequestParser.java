@@ -134,7 +134,9 @@ final class RequestParser {
     int topK = intIn(body, "top_k", 0, Integer.MAX_VALUE, 0);
     long seed = body.has("seed") && !body.get("seed").isNull() ? longValue(body, "seed") : ThreadLocalRandom.current().nextLong(1L << 52);
     boolean greedy = temperature == 0;
-    SamplingParams params = new SamplingParams(greedy ? 1.0 : temperature, topK, topP, greedy, maxTokens, stopTokenIds, seed);
+    // vLLM's extension: keep generating through end-of-sequence tokens (fixed-length benchmarks)
+    Set<Integer> stopIds = bool(body, "ignore_eos", false) ? Set.of() : stopTokenIds;
+    SamplingParams params = new SamplingParams(greedy ? 1.0 : temperature, topK, topP, greedy, maxTokens, stopIds, seed);
     boolean stream = bool(body, "stream", false);
     boolean includeUsage = false;
     JsonNode so = body.get("stream_options");

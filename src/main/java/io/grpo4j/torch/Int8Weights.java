@@ -72,7 +72,12 @@ public final class Int8Weights {
     OperatorHandle h = int8packMm;
     if (h == null) {
       synchronized (Int8Weights.class) {
-        if (int8packMm == null) int8packMm = Dispatcher.singleton().findSchemaOrThrow("aten::_weight_int8pack_mm", "");
+        if (int8packMm == null) {
+          // a process-wide handle: retained, so that no PointerScope open at first use frees it
+          OperatorHandle found = Dispatcher.singleton().findSchemaOrThrow("aten::_weight_int8pack_mm", "");
+          found.retainReference();
+          int8packMm = found;
+        }
         h = int8packMm;
       }
     }
