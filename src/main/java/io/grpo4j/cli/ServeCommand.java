@@ -4,6 +4,7 @@ import io.grpo4j.generate.BatchEngine;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.serve.OpenAiServer;
+import io.grpo4j.torch.Torch;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -47,12 +48,17 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--served-model-name", description = "The model id clients send (default: the folder's name).")
   String servedName;
 
+  @Option(names = "--blas-threads", defaultValue = "1", description = "OpenBLAS threads; decode steps are small GEMMs that gain little from more, "
+      + "and lose much when cores are shared (default: ${DEFAULT-VALUE}).")
+  int blasThreads;
+
   @Mixin TorchOptions torchOptions;
 
   @Override
   public Integer call() throws Exception {
     if (quantize != null && !quantize.equals("int8")) throw new IllegalArgumentException("--quantize must be int8, got " + quantize);
     Device device = torchOptions.device(0);
+    Torch.setBlasThreads(blasThreads);
     ModelFolder folder = ModelFolder.open(model);
     Qwen2Model m = folder.loadModel(torchOptions.dtype(), device);
     long denseBytes = m.weightBytes();

@@ -26,8 +26,9 @@ import org.bytedeco.pytorch.global.torch;
  * Continuous batching: many requests share every decode step.
  *
  * <p>One engine thread owns the model. Between two decode steps it admits waiting requests into
- * free slots of a {@link SlotKvCache} (prefilling each prompt once, copied to its n slots, and
- * sampling the first token at once, so time to first token does not wait for a batch to drain),
+ * free slots of a {@link SlotKvCache} (prefilling the new prompts together in one forward pass,
+ * each copied to its n slots, and sampling their first tokens at once, so time to first token does
+ * not wait for a batch to drain),
  * then runs one decode step over every occupied slot and retires the completions that ended (stop
  * token, length limit, the listener said stop, or the request was cancelled), freeing their slots
  * for the next admissions. A request never waits for an unrelated longer one to finish.
@@ -191,50 +192,82 @@ public final class BatchEngine implements AutoCloseable {
     }
   }
 
-  /** Moves waiting requests into free slots, in arrival order; blocks while there is nothing to do. */
+  /**
+   * Moves waiting requests into free slots, in arrival order, and prefills them together; blocks
+   * while there is nothing to do.
+   */
   private void admit() throws InterruptedException {
-    while (true) {
-      Job next = rows.isEmpty() ? waiting.poll(200, TimeUnit.MILLISECONDS) : peekAdmissible();
-      if (next == null) return;
-      if (next.cancelled) continue;
-      try {
-        prefill(next);
-      } catch (RuntimeException e) {
-        releaseRowsOf(next);
-        notifyError(next, e);
+    List<Job> batch = new ArrayList<>();
+    int free = cache.free();
+    if (rows.isEmpty()) {
+      Job first = waiting.poll(200, TimeUnit.MILLISECONDS);
+      if (first == null) return;
+      if (!first.cancelled) {
+        batch.add(first);
+        free -= first.request.n();
       }
-      running = rows.size();
     }
-  }
-
-  private Job peekAdmissible() {
-    Job head = waiting.peek();
-    if (head == null) return null;
-    if (!head.cancelled && head.request.n() > cache.free()) return null;
-    return waiting.poll();
-  }
-
-  private void prefill(Job job) {
-    GenerationRequest r = job.request;
-    int[] prompt = r.promptIds();
-    int t = prompt.length;
-    // created outside the step's scope: a row's generator lives as long as the row
-    Generator[] generators = new Generator[r.n()];
-    for (int c = 0; c < r.n(); c++) generators[c] = torch.createCPUGenerator(r.params().seed() + c);
-    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-      long[][] ids = new long[1][t];
-      for (int i = 0; i < t; i++) ids[0][i] = prompt[i];
-      Tensor input = Tensors.longs(ids).to(model.device(), torch.ScalarType.Long);
-      Tensor valid = torch.ones(new long[] {1, t}, Tensors.options(DType.I64, model.device())).to(torch.ScalarType.Bool);
-      KvCache prefix = KvCache.allocate(model.config(), 1, t, Tensors.options(model.dtype(), model.device()));
-      Tensor h = model.hidden(input, AttentionMask.positions(valid), AttentionMask.of(valid, t), prefix);
-      Tensor logits = model.logits(h.narrow(1, t - 1, 1)).squeeze(1).to(torch.ScalarType.Float);
-      int first = cache.admit(prefix, 0, r.n());
-      for (int c = 0; c < r.n(); c++) {
-        rows.add(new Row(job, c, generators[c]));
+    for (Job head; (head = waiting.peek()) != null; ) {
+      if (!head.cancelled && head.request.n() > free) break;
+      waiting.poll();
+      if (head.cancelled) continue;
+      batch.add(head);
+      free -= head.request.n();
+    }
+    if (batch.isEmpty()) return;
+    try {
+      prefill(batch);
+    } catch (RuntimeException e) {
+      for (Job j : batch) {
+        releaseRowsOf(j);
+        notifyError(j, e);
       }
-      prefilled.addAndGet(t);
-      pickAndEmit(first, logits.expand(r.n(), logits.size(1)));
+    }
+    running = rows.size();
+  }
+
+  /**
+   * One forward pass over the new prompts, right-padded so that row r's keys sit at columns 0 …
+   * len(r)−1, as the slots keep them; each prompt's cache row is then copied to its n slots and
+   * its first tokens sampled.
+   */
+  private void prefill(List<Job> jobs) {
+    int count = jobs.size();
+    int longest = 0;
+    for (Job j : jobs) longest = Math.max(longest, j.request.promptIds().length);
+    // created outside the step's scope: a row's generator lives as long as the row
+    List<Generator[]> generators = new ArrayList<>();
+    for (Job j : jobs) {
+      Generator[] g = new Generator[j.request.n()];
+      for (int c = 0; c < g.length; c++) g[c] = torch.createCPUGenerator(j.request.params().seed() + c);
+      generators.add(g);
+    }
+    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+      long[][] ids = new long[count][longest];
+      long[][] valid = new long[count][longest];
+      long[] last = new long[count];
+      for (int r = 0; r < count; r++) {
+        int[] prompt = jobs.get(r).request.promptIds();
+        for (int i = 0; i < prompt.length; i++) {
+          ids[r][i] = prompt[i];
+          valid[r][i] = 1;
+        }
+        last[r] = prompt.length - 1;
+        prefilled.addAndGet(prompt.length);
+      }
+      Tensor input = Tensors.longs(ids).to(model.device(), torch.ScalarType.Long);
+      Tensor keyValid = Tensors.longs(valid).to(model.device(), torch.ScalarType.Bool);
+      KvCache prefix = KvCache.allocate(model.config(), count, longest, Tensors.options(model.dtype(), model.device()));
+      Tensor h = model.hidden(input, AttentionMask.positions(keyValid), AttentionMask.of(keyValid, longest), prefix);
+      Tensor lastIndex = Tensors.longs(last).to(model.device(), torch.ScalarType.Long).view(count, 1, 1).expand(count, 1, h.size(2));
+      Tensor logits = model.logits(torch.gather(h, 1, lastIndex).squeeze(1)).to(torch.ScalarType.Float); // [count, V]
+      for (int r = 0; r < count; r++) {
+        Job job = jobs.get(r);
+        int n = job.request.n();
+        int first = cache.admit(prefix, r, job.request.promptIds().length, n);
+        for (int c = 0; c < n; c++) rows.add(new Row(job, c, generators.get(r)[c]));
+        pickAndEmit(first, logits.narrow(0, r, 1).expand(n, logits.size(1)));
+      }
     }
   }
 

@@ -72,17 +72,18 @@ public final class SlotKvCache extends AttentionCache {
   }
 
   /**
-   * Copies row {@code row} of a prefilled cache (a prompt's keys/values) into the next {@code
-   * copies} free slots; returns the first of them. The n samples of one prompt share its prefill.
+   * Copies the first {@code len} positions of row {@code row} of a prefilled cache (a prompt's
+   * keys/values, right-padded) into the next {@code copies} free slots; returns the first of them.
+   * The n samples of one prompt share its prefill.
    */
-  public int admit(KvCache prefix, int row, int copies) {
-    int len = prefix.length();
+  public int admit(KvCache prefix, int row, int len, int copies) {
+    if (len <= 0 || len > prefix.length()) throw new IllegalArgumentException("prefix length " + len + " outside 1.." + prefix.length());
     if (copies <= 0 || copies > free()) throw new IllegalStateException("need " + copies + " free slots, have " + free());
     if (len > capacity) throw new IllegalArgumentException("prefix of " + len + " positions exceeds the slot capacity " + capacity);
     int first = occupied;
     for (int l = 0; l < keys.length; l++) {
-      Tensor k = prefix.keys(l).select(0, row);
-      Tensor v = prefix.values(l).select(0, row);
+      Tensor k = prefix.keys(l).select(0, row).narrow(1, 0, len);
+      Tensor v = prefix.values(l).select(0, row).narrow(1, 0, len);
       for (int c = 0; c < copies; c++) {
         keys[l].select(0, first + c).narrow(1, 0, len).copy_(k);
         values[l].select(0, first + c).narrow(1, 0, len).copy_(v);
