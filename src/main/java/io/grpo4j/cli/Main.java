@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       ExportCommand.class,
       ServeCommand.class,
       BenchServeCommand.class,
+      Int8CheckCommand.class,
     })
 public final class Main implements Runnable {
 
