@@ -45,6 +45,9 @@ final class BenchServeCommand implements Callable<Integer> {
   @Option(names = "--api-key", description = "Sent as 'Authorization: Bearer KEY'.")
   String apiKey;
 
+  @Option(names = "--ignore-eos", description = "Generate exactly --max-tokens tokens per request (vLLM's ignore_eos).")
+  boolean ignoreEos;
+
   @Option(names = "--warmup", defaultValue = "2", description = "Untimed requests first (default: ${DEFAULT-VALUE}).")
   int warmup;
 
@@ -53,9 +56,9 @@ final class BenchServeCommand implements Callable<Integer> {
     ServeBenchmark bench = new ServeBenchmark(url, apiKey);
     String id = model != null ? model : bench.firstModel();
     List<String> prompts = promptFile != null ? readPrompts(promptFile) : countdownPrompts(64);
-    if (warmup > 0) bench.run(id, prompts, warmup, 1, maxTokens, temperature);
-    ServeBenchmark.Result r = bench.run(id, prompts, requests, concurrency, maxTokens, temperature);
-    System.out.printf("bench-serve %s model '%s', max_tokens %d, temperature %s%n", url, id, maxTokens, temperature);
+    if (warmup > 0) bench.run(id, prompts, warmup, 1, maxTokens, temperature, ignoreEos);
+    ServeBenchmark.Result r = bench.run(id, prompts, requests, concurrency, maxTokens, temperature, ignoreEos);
+    System.out.printf("bench-serve %s model '%s', max_tokens %d%s, temperature %s%n", url, id, maxTokens, ignoreEos ? " (ignore_eos)" : "", temperature);
     System.out.print(r.table());
     return r.failed() == 0 ? 0 : 1;
   }

@@ -72,8 +72,9 @@ public final class ServeBenchmark {
    * Sends {@code requests} completions of the prompts (cycled), {@code concurrency} in flight.
    *
    * @param temperature 0 = greedy
+   * @param ignoreEos ask for exactly maxTokens tokens (vLLM's {@code ignore_eos} extension)
    */
-  public Result run(String model, List<String> prompts, int requests, int concurrency, int maxTokens, double temperature)
+  public Result run(String model, List<String> prompts, int requests, int concurrency, int maxTokens, double temperature, boolean ignoreEos)
       throws InterruptedException {
     if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts");
     if (requests <= 0 || concurrency <= 0) throw new IllegalArgumentException("requests and concurrency must be > 0");
@@ -86,7 +87,7 @@ public final class ServeBenchmark {
         workers.add(pool.submit(() -> {
           List<One> mine = new ArrayList<>();
           for (int i; (i = next.getAndIncrement()) < requests; ) {
-            mine.add(one(model, prompts.get(i % prompts.size()), maxTokens, temperature, i));
+            mine.add(one(model, prompts.get(i % prompts.size()), maxTokens, temperature, ignoreEos, i));
           }
           return mine;
         }));
@@ -111,13 +112,14 @@ public final class ServeBenchmark {
         pct(ttft, 99), tokens, tokens / wall, (results.size() - failed) / wall);
   }
 
-  private One one(String model, String prompt, int maxTokens, double temperature, int index) {
+  private One one(String model, String prompt, int maxTokens, double temperature, boolean ignoreEos, int index) {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", model);
     body.put("prompt", prompt);
     body.put("max_tokens", maxTokens);
     body.put("temperature", temperature);
     body.put("seed", index);
+    if (ignoreEos) body.put("ignore_eos", true);
     body.put("stream", true);
     body.putObject("stream_options").put("include_usage", true);
     long start = System.nanoTime();
