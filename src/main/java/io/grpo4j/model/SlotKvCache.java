@@ -116,6 +116,7 @@ public final class SlotKvCache extends AttentionCache {
 
   /** Position ids [occupied, 1] of the next token of every occupied slot. */
   public Tensor decodePositions() {
+    writeIndex = null;
     long[] pos = new long[occupied];
     for (int r = 0; r < occupied; r++) pos[r] = lengths[r];
     return Tensors.longs(pos).reshape(occupied, 1).to(keys[0].device(), torch.ScalarType.Long);
@@ -126,6 +127,7 @@ public final class SlotKvCache extends AttentionCache {
    * columns 0 … length(r) (its history and the token being fed).
    */
   public Tensor decodeMask() {
+    writeIndex = null; // a new step: never reuse an index from a step that failed half-way
     int s = columnsNeeded();
     long[] len = new long[occupied];
     for (int r = 0; r < occupied; r++) len[r] = lengths[r];
