@@ -21,6 +21,9 @@ import picocli.CommandLine.Command;
       ScoreCommand.class,
       ExportCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
+      BenchServeCommand.class,
+      Int8CheckCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -186,14 +186,14 @@ public final class Sampler {
     return new Tensor[] {token, chosen, entropy};
   }
 
-  private static Tensor topK(Tensor z, int k) {
+  static Tensor topK(Tensor z, int k) {
     T_TensorTensor_T top = torch.topk(z, k, -1, true, true);
     Tensor kth = top.get0().narrow(1, k - 1, 1);
     return z.masked_fill(torch.lt(z, kth), new Scalar(Float.NEGATIVE_INFINITY));
   }
 
   /** Nucleus filter: drop a token when the tokens more likely than it already reach p. */
-  private static Tensor topP(Tensor z, double p) {
+  static Tensor topP(Tensor z, double p) {
     T_TensorTensor_T sorted = torch.sort(z, -1, true);
     Tensor values = sorted.get0();
     Tensor probs = torch.softmax(values, -1);

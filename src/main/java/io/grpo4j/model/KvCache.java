@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.global.torch;
  * #length()} positions are filled. A forward pass appends its T new positions to every layer and
  * then calls {@link #advance}.
  */
-public final class KvCache {
+public final class KvCache extends AttentionCache {
   private final Tensor[] keys;
   private final Tensor[] values;
   private final int capacity;
@@ -49,6 +49,7 @@ public final class KvCache {
    * Writes the new keys/values [B, kvHeads, T, headDim] of layer {@code layer} at the current
    * length and returns views of everything cached so far, [B, kvHeads, length + T, headDim].
    */
+  @Override
   Tensor[] append(int layer, Tensor k, Tensor v) {
     long t = k.size(2);
     if (length + t > capacity) {
@@ -60,8 +61,23 @@ public final class KvCache {
   }
 
   /** Marks {@code t} more positions as filled (after all layers appended them). */
+  @Override
   void advance(int t) {
     length += t;
+  }
+
+  /** Keys [B, kvHeads, length, headDim] of layer {@code layer} (a view). */
+  Tensor keys(int layer) {
+    return keys[layer].narrow(2, 0, length);
+  }
+
+  /** Values [B, kvHeads, length, headDim] of layer {@code layer} (a view). */
+  Tensor values(int layer) {
+    return values[layer].narrow(2, 0, length);
+  }
+
+  int layers() {
+    return keys.length;
   }
 
   /**

@@ -33,6 +33,9 @@ import org.bytedeco.pytorch.global.torch;
  * Parameters live in one ordered map under HF's names ({@code model.layers.0.self_attn.q_proj.weight},
  * ...), so checkpoints round-trip with transformers and vLLM. All parameters share one dtype and
  * device.
+ *
+ * <p>{@link #quantizedInt8()} gives an inference-only copy whose linear layers hold int8 weights
+ * with per-output-channel scales (the same forward pass runs on them through {@link Projection}).
  */
 public final class Qwen2Model {
   private final Qwen2Config config;
@@ -41,11 +44,18 @@ public final class Qwen2Model {
   private final Tensor embed;
   private final Tensor finalNorm;
   private final Tensor lmHead;
+  private final boolean quantized;
 
   /** One decoder layer's weights, looked up once so the forward pass reads like the maths. */
   private record Layer(
-      Tensor inputNorm, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, Tensor wo,
-      Tensor postNorm, Tensor wGate, Tensor wUp, Tensor wDown) {}
+      Tensor inputNorm, Projection q, Projection k, Projection v, Projection o,
+      Tensor postNorm, Projection gate, Projection up, Projection down) {
+
+    long bytes() {
+      return Projection.nbytes(inputNorm) + Projection.nbytes(postNorm)
+          + q.bytes() + k.bytes() + v.bytes() + o.bytes() + gate.bytes() + up.bytes() + down.bytes();
+    }
+  }
 
   /** Wraps existing tensors; {@code params} must hold exactly {@link #parameterNames}. */
   public Qwen2Model(Qwen2Config config, SequencedMap<String, Tensor> params) {
@@ -67,16 +77,73 @@ public final class Qwen2Model {
       String p = "model.layers." + l + ".";
       layers[l] = new Layer(
           params.get(p + "input_layernorm.weight"),
-          params.get(p + "self_attn.q_proj.weight"), params.get(p + "self_attn.q_proj.bias"),
-          params.get(p + "self_attn.k_proj.weight"), params.get(p + "self_attn.k_proj.bias"),
-          params.get(p + "self_attn.v_proj.weight"), params.get(p + "self_attn.v_proj.bias"),
-          params.get(p + "self_attn.o_proj.weight"),
+          dense(p + "self_attn.q_proj", true), dense(p + "self_attn.k_proj", true), dense(p + "self_attn.v_proj", true),
+          dense(p + "self_attn.o_proj", false),
           params.get(p + "post_attention_layernorm.weight"),
-          params.get(p + "mlp.gate_proj.weight"), params.get(p + "mlp.up_proj.weight"), params.get(p + "mlp.down_proj.weight"));
+          dense(p + "mlp.gate_proj", false), dense(p + "mlp.up_proj", false), dense(p + "mlp.down_proj", false));
     }
     embed = params.get("model.embed_tokens.weight");
     finalNorm = params.get("model.norm.weight");
     lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
+    quantized = false;
+  }
+
+  /** The int8 serving copy: {@code floatParams} holds every tensor but the projection weights. */
+  private Qwen2Model(Qwen2Config config, SequencedMap<String, Tensor> floatParams, Layer[] layers) {
+    this.config = config;
+    this.params = floatParams;
+    this.layers = layers;
+    this.embed = floatParams.get("model.embed_tokens.weight");
+    this.finalNorm = floatParams.get("model.norm.weight");
+    this.lmHead = config.tieWordEmbeddings() ? embed : floatParams.get("lm_head.weight");
+    this.quantized = true;
+  }
+
+  private Projection dense(String prefix, boolean hasBias) {
+    return new Projection.Dense(params.get(prefix + ".weight"), hasBias ? params.get(prefix + ".bias") : null);
+  }
+
+  /**
+   * An inference-only copy for serving: every linear layer of the decoder (q, k, v, o, gate, up,
+   * down) holds int8 weights with one scale per output channel; embeddings, norms, biases and the
+   * LM head stay in this model's dtype (a tied LM head is the embedding, which a lookup needs
+   * exact). Activations are never quantized. The copy shares no memory with this model.
+   */
+  public Qwen2Model quantizedInt8() {
+    if (quantized) return this;
+    SequencedMap<String, Tensor> floats = new LinkedHashMap<>();
+    for (var e : params.entrySet()) {
+      if (!e.getKey().endsWith("_proj.weight")) floats.put(e.getKey(), e.getValue().detach().clone());
+    }
+    Layer[] q = new Layer[layers.length];
+    for (int l = 0; l < layers.length; l++) {
+      String p = "model.layers." + l + ".";
+      Layer d = layers[l];
+      q[l] = new Layer(
+          floats.get(p + "input_layernorm.weight"),
+          int8(d.q(), floats.get(p + "self_attn.q_proj.bias")), int8(d.k(), floats.get(p + "self_attn.k_proj.bias")),
+          int8(d.v(), floats.get(p + "self_attn.v_proj.bias")), int8(d.o(), null),
+          floats.get(p + "post_attention_layernorm.weight"),
+          int8(d.gate(), null), int8(d.up(), null), int8(d.down(), null));
+    }
+    return new Qwen2Model(config, floats, q);
+  }
+
+  private static Projection int8(Projection dense, Tensor bias) {
+    return ((Projection.Dense) dense).quantized(bias);
+  }
+
+  /** True for the int8 serving copy made by {@link #quantizedInt8()}. */
+  public boolean isQuantized() {
+    return quantized;
+  }
+
+  /** Bytes held by the weights the forward pass uses (int8 weights count one byte each). */
+  public long weightBytes() {
+    long n = Projection.nbytes(embed) + Projection.nbytes(finalNorm);
+    if (lmHead != embed) n += Projection.nbytes(lmHead);
+    for (Layer l : layers) n += l.bytes();
+    return n;
   }
 
   /** Every parameter name, in HF's order; {@code lm_head.weight} only when not tied. */
@@ -146,7 +213,10 @@ public final class Qwen2Model {
     return config;
   }
 
-  /** Name → tensor, in HF order (unmodifiable view; the tensors themselves are live). */
+  /**
+   * Name → tensor, in HF order (unmodifiable view; the tensors themselves are live). For the int8
+   * copy: the float tensors only (no {@code *_proj.weight}).
+   */
   public SequencedMap<String, Tensor> parameters() {
     return Collections.unmodifiableSequencedMap(params);
   }
@@ -161,6 +231,7 @@ public final class Qwen2Model {
 
   /** Marks every parameter as trainable (or frozen). */
   public void setRequiresGrad(boolean on) {
+    if (on) requireDense("training");
     for (Tensor t : params.values()) t.set_requires_grad(on);
   }
 
@@ -171,11 +242,16 @@ public final class Qwen2Model {
 
   /** A copy in another dtype and/or on another device. */
   public Qwen2Model to(DType dtype, Device device) {
+    requireDense("to()/copy()");
     SequencedMap<String, Tensor> p = new LinkedHashMap<>();
     for (var e : params.entrySet()) {
       p.put(e.getKey(), e.getValue().detach().to(device, dtype.scalarType).clone().contiguous());
     }
     return new Qwen2Model(config, p);
+  }
+
+  private void requireDense(String what) {
+    if (quantized) throw new IllegalStateException(what + " needs the float model; this is its inference-only int8 copy");
   }
 
   /**
@@ -184,9 +260,10 @@ public final class Qwen2Model {
    * @param ids [B, T] int64 token ids
    * @param positions [B, T] int64 position ids (see {@link AttentionMask#positions})
    * @param mask [B, 1, T, S] bool attention mask (see {@link AttentionMask#of}); S = cached + T
-   * @param cache KV cache to read and extend, or null for a cache-free pass
+   * @param cache KV cache to read and extend ({@link KvCache} or {@link SlotKvCache}), or null for
+   *     a cache-free pass
    */
-  public Tensor hidden(Tensor ids, Tensor positions, Tensor mask, KvCache cache) {
+  public Tensor hidden(Tensor ids, Tensor positions, Tensor mask, AttentionCache cache) {
     Tensor x = embed(ids);
     Tensor[] cosSin = rotary(positions, x.scalar_type());
     for (int l = 0; l < layers.length; l++) {
@@ -202,6 +279,7 @@ public final class Qwen2Model {
    * recomputed during the backward pass.
    */
   public TrainingForward trainingForward(Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
+    requireDense("training");
     return new TrainingForward(this, ids, positions, mask, checkpointLayers);
   }
 
@@ -225,7 +303,7 @@ public final class Qwen2Model {
   }
 
   /** Decoder layer {@code l}: x + attention(rmsnorm(x)), then + mlp(rmsnorm(·)). */
-  Tensor layer(int l, Tensor x, Tensor[] cosSin, Tensor mask, KvCache cache) {
+  Tensor layer(int l, Tensor x, Tensor[] cosSin, Tensor mask, AttentionCache cache) {
     long b = x.size(0);
     long t = x.size(1);
     int heads = config.numAttentionHeads();
@@ -233,9 +311,9 @@ public final class Qwen2Model {
     int d = config.headDim();
     Layer w = layers[l];
     Tensor h = rmsNorm(x, w.inputNorm());
-    Tensor q = torch.linear(h, w.wq(), new TensorOptional(w.bq())).view(b, t, heads, d).transpose(1, 2);
-    Tensor k = torch.linear(h, w.wk(), new TensorOptional(w.bk())).view(b, t, kvHeads, d).transpose(1, 2);
-    Tensor v = torch.linear(h, w.wv(), new TensorOptional(w.bv())).view(b, t, kvHeads, d).transpose(1, 2);
+    Tensor q = w.q().apply(h).view(b, t, heads, d).transpose(1, 2);
+    Tensor k = w.k().apply(h).view(b, t, kvHeads, d).transpose(1, 2);
+    Tensor v = w.v().apply(h).view(b, t, kvHeads, d).transpose(1, 2);
     q = applyRotary(q, cosSin);
     k = applyRotary(k, cosSin);
     if (cache != null) {
@@ -246,10 +324,10 @@ public final class Qwen2Model {
     Tensor attn = torch.scaled_dot_product_attention(
         q, k, v, new TensorOptional(mask), 0.0, false, new DoubleOptional(), config.groups() > 1);
     attn = attn.transpose(1, 2).reshape(b, t, (long) heads * d);
-    x = x.add(torch.linear(attn, w.wo()));
+    x = x.add(w.o().apply(attn));
     h = rmsNorm(x, w.postNorm());
-    Tensor gate = torch.silu(torch.linear(h, w.wGate()));
-    return x.add(torch.linear(gate.mul(torch.linear(h, w.wUp())), w.wDown()));
+    Tensor gate = torch.silu(w.gate().apply(h));
+    return x.add(w.down().apply(gate.mul(w.up().apply(h))));
   }
 
   /** logits = hidden · Wlmᵀ, [.., vocab]. */

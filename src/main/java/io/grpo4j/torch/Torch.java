@@ -27,18 +27,22 @@ public final class Torch {
    * pthread pool, separate from libtorch's OpenMP threads ({@link #threads}), whose workers spin
    * after each product. Measured on a shared 2-core machine (docs/performance.md): a [64 x 512] x
    * [512 x 512] product took 146 ms with 2 BLAS threads and 1.0 ms with 1 when other processes
-   * competed for the cores, while large products lose about half their speed with 1 thread.
+   * competed for the cores (16 concurrent decode streams of the tiny model: 30 s vs 0.4 s), while
+   * large products lose about half their speed with 1 thread on a quiet machine.
    */
   public static int blasThreads() {
     org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas_full.class);
     return org.bytedeco.openblas.global.openblas_full.openblas_get_num_threads();
   }
 
-  /** Sets the OpenBLAS thread count (see {@link #blasThreads}); {@code n <= 0} leaves it as it is. */
-  public static void setBlasThreads(int n) {
-    if (n <= 0) return;
-    org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas_full.class);
-    org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads(n);
+  /**
+   * Sets the OpenBLAS thread count (see {@link #blasThreads}); {@code n <= 0} leaves it as it is.
+   * Returns the previous count, so a caller can restore it.
+   */
+  public static int setBlasThreads(int n) {
+    int before = blasThreads();
+    if (n > 0) org.bytedeco.openblas.global.openblas_full.openblas_set_num_threads(n);
+    return before;
   }
 
   /** libtorch's current intra-op thread count. */

@@ -1,0 +1,180 @@
+package io.grpo4j.model;
+
+import io.grpo4j.torch.Tensors;
+import java.util.Arrays;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * A KV cache for continuous batching: a fixed number of slots, each holding one sequence with its
+ * own length, so sequences can join and leave between decode steps.
+ *
+ * <p>Storage is [slots, kvHeads, capacity, headDim] per layer; column j of a slot holds position j
+ * of that slot's sequence. The occupied slots are always 0 … {@link #occupied()}−1: a decode step
+ * runs on exactly those rows through a view (no gather), and {@link #release} fills the hole a
+ * finished sequence leaves by moving the last occupied slot into it.
+ *
+ * <p>A decode step feeds one token per occupied slot: each row writes its new key/value at its own
+ * column {@code length(r)}, sees columns 0 … length(r) ({@link #decodeMask}), and takes position
+ * id length(r) ({@link #decodePositions}).
+ */
+public final class SlotKvCache extends AttentionCache {
+  private final Tensor[] keys;
+  private final Tensor[] values;
+  private final int capacity;
+  private final int[] lengths;
+  private int occupied;
+  private Tensor writeIndex; // [rows, kvHeads, 1, headDim] long, built on the first layer's append
+
+  private SlotKvCache(Tensor[] keys, Tensor[] values, int slots, int capacity) {
+    this.keys = keys;
+    this.values = values;
+    this.capacity = capacity;
+    this.lengths = new int[slots];
+  }
+
+  /** Empty slots, each able to hold {@code capacity} positions. */
+  public static SlotKvCache allocate(Qwen2Config cfg, int slots, int capacity, TensorOptions options) {
+    if (slots <= 0 || capacity <= 0) throw new IllegalArgumentException("slots and capacity must be > 0, got " + slots + ", " + capacity);
+    int n = cfg.numHiddenLayers();
+    Tensor[] k = new Tensor[n];
+    Tensor[] v = new Tensor[n];
+    long[] shape = {slots, cfg.numKeyValueHeads(), capacity, cfg.headDim()};
+    for (int l = 0; l < n; l++) {
+      k[l] = torch.zeros(shape, options);
+      v[l] = torch.zeros(shape, options);
+    }
+    return new SlotKvCache(k, v, slots, capacity);
+  }
+
+  public int slots() {
+    return lengths.length;
+  }
+
+  public int capacity() {
+    return capacity;
+  }
+
+  public int occupied() {
+    return occupied;
+  }
+
+  public int free() {
+    return lengths.length - occupied;
+  }
+
+  /** Positions filled in slot {@code slot}. */
+  public int length(int slot) {
+    checkOccupied(slot);
+    return lengths[slot];
+  }
+
+  /**
+   * Copies the first {@code len} positions of row {@code row} of a prefilled cache (a prompt's
+   * keys/values, right-padded) into the next {@code copies} free slots; returns the first of them.
+   * The n samples of one prompt share its prefill.
+   */
+  public int admit(KvCache prefix, int row, int len, int copies) {
+    if (len <= 0 || len > prefix.length()) throw new IllegalArgumentException("prefix length " + len + " outside 1.." + prefix.length());
+    if (copies <= 0 || copies > free()) throw new IllegalStateException("need " + copies + " free slots, have " + free());
+    if (len > capacity) throw new IllegalArgumentException("prefix of " + len + " positions exceeds the slot capacity " + capacity);
+    int first = occupied;
+    for (int l = 0; l < keys.length; l++) {
+      Tensor k = prefix.keys(l).select(0, row).narrow(1, 0, len);
+      Tensor v = prefix.values(l).select(0, row).narrow(1, 0, len);
+      for (int c = 0; c < copies; c++) {
+        keys[l].select(0, first + c).narrow(1, 0, len).copy_(k);
+        values[l].select(0, first + c).narrow(1, 0, len).copy_(v);
+      }
+    }
+    for (int c = 0; c < copies; c++) lengths[first + c] = len;
+    occupied += copies;
+    return first;
+  }
+
+  /**
+   * Frees slot {@code slot}. To keep the occupied slots contiguous, the last occupied slot moves
+   * into it; returns the slot that moved (equal to {@code slot} when it was the last one).
+   */
+  public int release(int slot) {
+    checkOccupied(slot);
+    int last = occupied - 1;
+    if (slot != last) {
+      int len = lengths[last];
+      for (int l = 0; l < keys.length; l++) {
+        keys[l].select(0, slot).narrow(1, 0, len).copy_(keys[l].select(0, last).narrow(1, 0, len));
+        values[l].select(0, slot).narrow(1, 0, len).copy_(values[l].select(0, last).narrow(1, 0, len));
+      }
+      lengths[slot] = len;
+    }
+    lengths[last] = 0;
+    occupied--;
+    return last;
+  }
+
+  /** Position ids [occupied, 1] of the next token of every occupied slot. */
+  public Tensor decodePositions() {
+    writeIndex = null;
+    long[] pos = new long[occupied];
+    for (int r = 0; r < occupied; r++) pos[r] = lengths[r];
+    return Tensors.longs(pos).reshape(occupied, 1).to(keys[0].device(), torch.ScalarType.Long);
+  }
+
+  /**
+   * Mask [occupied, 1, 1, S] for one new token per slot, S = longest length + 1: row r sees
+   * columns 0 … length(r) (its history and the token being fed).
+   */
+  public Tensor decodeMask() {
+    writeIndex = null; // a new step: never reuse an index from a step that failed half-way
+    int s = columnsNeeded();
+    long[] len = new long[occupied];
+    for (int r = 0; r < occupied; r++) len[r] = lengths[r];
+    Tensor keyPos = torch.arange(new Scalar(s), Tensors.options(io.grpo4j.torch.DType.I64, keys[0].device())).unsqueeze(0); // [1,S]
+    Tensor lastSeen = Tensors.longs(len).to(keys[0].device(), torch.ScalarType.Long).unsqueeze(1); // [R,1]
+    return torch.le(keyPos, lastSeen).unsqueeze(1).unsqueeze(1);
+  }
+
+  /** True when every occupied slot has room for one more position. */
+  public boolean canAdvance() {
+    for (int r = 0; r < occupied; r++) if (lengths[r] >= capacity) return false;
+    return true;
+  }
+
+  @Override
+  Tensor[] append(int layer, Tensor k, Tensor v) {
+    if (k.size(0) != occupied || k.size(2) != 1) {
+      throw new IllegalArgumentException("a slot cache takes one new position per occupied slot: got "
+          + Arrays.toString(Tensors.shape(k)) + " for " + occupied + " occupied slots");
+    }
+    if (!canAdvance()) throw new IllegalStateException("a slot is full (capacity " + capacity + ")");
+    if (writeIndex == null) {
+      long[] at = new long[occupied];
+      for (int r = 0; r < occupied; r++) at[r] = lengths[r];
+      writeIndex = Tensors.longs(at).to(k.device(), torch.ScalarType.Long).view(occupied, 1, 1, 1).expand(Tensors.shape(k)).contiguous();
+    }
+    Tensor kRows = keys[layer].narrow(0, 0, occupied);
+    Tensor vRows = values[layer].narrow(0, 0, occupied);
+    kRows.scatter_(2, writeIndex, k);
+    vRows.scatter_(2, writeIndex, v);
+    int s = columnsNeeded();
+    return new Tensor[] {kRows.narrow(2, 0, s), vRows.narrow(2, 0, s)};
+  }
+
+  @Override
+  void advance(int t) {
+    for (int r = 0; r < occupied; r++) lengths[r] += t;
+    writeIndex = null;
+  }
+
+  private int columnsNeeded() {
+    int max = 0;
+    for (int r = 0; r < occupied; r++) max = Math.max(max, lengths[r]);
+    return max + 1;
+  }
+
+  private void checkOccupied(int slot) {
+    if (slot < 0 || slot >= occupied) throw new IndexOutOfBoundsException("slot " + slot + " is not occupied (0.." + (occupied - 1) + ")");
+  }
+}
