@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
       DataCommand.class,
       ScoreCommand.class,
       ExportCommand.class,
+      CheckRunCommand.class,
+      FuzzCommand.class,
     })
 public final class Main implements Runnable {
 

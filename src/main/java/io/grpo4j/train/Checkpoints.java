@@ -8,8 +8,10 @@ import io.grpo4j.model.HfCheckpoint;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.AtomicFiles;
+import io.grpo4j.torch.CheckpointManifest;
 import io.grpo4j.torch.DType;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -23,9 +25,12 @@ import org.bytedeco.pytorch.OutputArchive;
 
 /**
  * {@code <run>/checkpoints/step-N/}: an HF model folder plus {@code optimizer.pt} (libtorch's own
- * serialisation of the AdamW state) and {@code trainer_state.json}. A checkpoint is written into a
- * hidden temporary folder and renamed into place in one step, so a folder named {@code step-N} is
- * always complete; a kill mid-save leaves only a temporary folder, removed on the next save.
+ * serialisation of the AdamW state), {@code trainer_state.json} and, written last, {@code
+ * manifest.json} with the SHA-256 of every file ({@link CheckpointManifest}). A checkpoint is
+ * written into a hidden temporary folder and renamed into place in one step, so a folder named
+ * {@code step-N} is always complete; a kill mid-save leaves only a temporary folder, removed on the
+ * next save. Resuming verifies the manifest and falls back to the previous checkpoint (two are
+ * kept) when the newest one is damaged.
  */
 public final class Checkpoints {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -59,6 +64,7 @@ public final class Checkpoints {
     }
     state.put("step", step);
     AtomicFiles.writeString(tmp.resolve(STATE_FILE), JSON.writeValueAsString(state) + "\n");
+    CheckpointManifest.write(tmp);
     Path target = root.resolve(PREFIX + step);
     if (Files.exists(target)) deleteTree(target);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -85,10 +91,42 @@ public final class Checkpoints {
     }
   }
 
+  /**
+   * The newest checkpoint whose manifest verifies. A damaged one is renamed to {@code
+   * refused-step-N} (kept for inspection, never picked again) and the next older one is tried;
+   * every refusal and the fallback are printed to {@code out}.
+   */
+  public static Optional<Path> latestVerified(Path run, PrintStream out) throws IOException {
+    Path root = dir(run);
+    if (!Files.isDirectory(root)) return Optional.empty();
+    List<Path> newestFirst;
+    try (Stream<Path> s = Files.list(root)) {
+      newestFirst = s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && stepOf(p) >= 0)
+          .sorted(Comparator.comparingLong(Checkpoints::stepOf).reversed()).toList();
+    }
+    boolean refused = false;
+    for (Path p : newestFirst) {
+      try {
+        CheckpointManifest.verify(p);
+        readState(p);
+      } catch (IOException e) {
+        Path aside = root.resolve("refused-" + p.getFileName());
+        deleteTree(aside);
+        Files.move(p, aside);
+        out.printf("checkpoint %s refused: %s; moved to %s%n", p, e.getMessage(), aside);
+        refused = true;
+        continue;
+      }
+      if (refused) out.printf("falling back to the previous good checkpoint %s%n", p);
+      return Optional.of(p);
+    }
+    return Optional.empty();
+  }
+
   public static JsonNode readState(Path checkpoint) throws IOException {
     Path f = checkpoint.resolve(STATE_FILE);
     try {
-      return JSON.readTree(Files.readString(f));
+      return JSON.readTree(Files.readAllBytes(f));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IOException(f + ": invalid JSON: " + e.getOriginalMessage(), e);
     }
@@ -117,7 +155,8 @@ public final class Checkpoints {
   }
 
   private static boolean isComplete(Path p) {
-    return p.getFileName().toString().startsWith(PREFIX) && stepOf(p) >= 0 && Files.isRegularFile(p.resolve(STATE_FILE));
+    return p.getFileName().toString().startsWith(PREFIX) && stepOf(p) >= 0 && Files.isRegularFile(p.resolve(STATE_FILE))
+        && CheckpointManifest.present(p);
   }
 
   private static void prune(Path root) throws IOException {

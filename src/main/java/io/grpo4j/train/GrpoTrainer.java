@@ -55,6 +55,7 @@ public final class GrpoTrainer<D> {
   private final KlPenalty kl;
   private final LrSchedule schedule;
   private final PrintStream out;
+  private final NonFiniteGuard guard;
 
   /**
    * @param policy the trainable weights (f32 master copy), already restored when resuming
@@ -76,6 +77,7 @@ public final class GrpoTrainer<D> {
     this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), LossAggregation.parse(rl.aggregation()));
     this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), KlEstimator.parse(rl.kl().estimator()));
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
+    this.guard = new NonFiniteGuard(t.maxSkippedSteps(), out);
   }
 
   public AdamW optimizer() {
@@ -111,7 +113,7 @@ public final class GrpoTrainer<D> {
             (double) row.get("kl/reverse"), (double) row.get("entropy"), (double) row.get("tokens_per_s"),
             evalNow ? String.format(" | eval success %.1f%%", 100 * (double) row.get("eval/success_rate")) : ""));
         last = step;
-        if (step % t.saveEvery() == 0 || lastStep) save(step);
+        if ((step % t.saveEvery() == 0 || lastStep) && guard.consecutive() == 0) save(step);
         if (outOfTime && step < t.steps()) {
           out.printf("time budget of %.1f min reached after step %d; saved, resume with: grpo4j train --resume %s%n",
               t.budgetMinutes(), step, run);
@@ -157,11 +159,14 @@ public final class GrpoTrainer<D> {
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);
     EpochTotals totals = new EpochTotals();
+    int skipped = 0;
     for (int epoch = 0; epoch < rl.epochs(); epoch++) {
       optimizer.zero_grad();
+      double lossBefore = totals.totalLoss;
       runEpoch(batch, oldLogProbs, adv.advantages(), totals, epoch == 0);
-      totals.gradNorm += Optimizers.clipGradNorm(params, cfg.train().gradClip());
-      optimizer.step();
+      double gradNorm = Optimizers.clipGradNorm(params, cfg.train().gradClip());
+      totals.gradNorm += gradNorm;
+      if (!guard.stepIfFinite(step, totals.totalLoss - lossBefore, gradNorm, optimizer)) skipped++;
     }
     long t2 = System.nanoTime();
     if (cfg.train().samplesPerStep() > 0) logSamples(samplesLog, step, scored, adv.advantages(), r);
@@ -192,6 +197,8 @@ public final class GrpoTrainer<D> {
     row.put("time/rollout_s", (t1 - t0) / 1e9);
     row.put("time/train_s", (t2 - t1) / 1e9);
     row.put("tokens_per_s", tokens / ((t2 - t0) / 1e9));
+    row.put("skipped_steps", skipped);
+    row.putAll(io.grpo4j.torch.MemoryStats.row());
     return row;
   }
 

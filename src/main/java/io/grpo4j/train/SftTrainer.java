@@ -35,6 +35,7 @@ public final class SftTrainer<D> {
   private final LrSchedule schedule;
   private final int endOfText;
   private final PrintStream out;
+  private final NonFiniteGuard guard;
 
   public SftTrainer(RunSetup<D> setup, Qwen2Model model, PrintStream out) {
     this.setup = setup;
@@ -48,6 +49,7 @@ public final class SftTrainer<D> {
     List<Integer> eos = model.config().eosTokenIds();
     if (eos.isEmpty()) throw new IllegalArgumentException("config.json of " + setup.folder().dir() + " names no eos_token_id: SFT needs one to teach stopping");
     this.endOfText = eos.get(0);
+    this.guard = new NonFiniteGuard(setup.config().train().maxSkippedSteps(), out);
   }
 
   public AdamW optimizer() {
@@ -78,7 +80,7 @@ public final class SftTrainer<D> {
           progress.line(step, String.format("loss %.4f (ema %.4f) | lr %.2e | %.0f tok/s%s", loss, emaLoss, (double) row.get("lr"),
               (double) row.get("tokens_per_s"), evalNow ? String.format(" | eval success %.1f%%", 100 * (double) row.get("eval/success_rate")) : ""));
         }
-        if (step % sft.saveEvery() == 0 || step == sft.steps()) save(step);
+        if ((step % sft.saveEvery() == 0 || step == sft.steps()) && guard.consecutive() == 0) save(step);
         last = step;
       }
     }
@@ -135,7 +137,7 @@ public final class SftTrainer<D> {
     Tensor loss = Masked.mean(TokenLogProbs.of(logits, targetT), mask).neg();
     loss.backward();
     double gradNorm = Optimizers.clipGradNorm(params, sft.gradClip());
-    optimizer.step();
+    boolean applied = guard.stepIfFinite(step, loss.item_double(), gradNorm, optimizer);
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("step", step);
@@ -144,6 +146,7 @@ public final class SftTrainer<D> {
     row.put("lr", lr);
     row.put("tokens_per_s", Masked.count(validT).item_double() / seconds);
     row.put("time/train_s", seconds);
+    row.put("skipped_steps", applied ? 0 : 1);
     return row;
   }
 }

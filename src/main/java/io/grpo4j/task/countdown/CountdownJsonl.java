@@ -36,7 +36,7 @@ public final class CountdownJsonl {
     try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String text;
       int lineNo = 0;
-      while ((text = reader.readLine()) != null) {
+      while ((text = readLine(reader, file, lineNo + 1)) != null) {
         lineNo++;
         if (text.isBlank()) {
           continue;
@@ -45,6 +45,14 @@ public final class CountdownJsonl {
       }
     }
     return out;
+  }
+
+  private static String readLine(BufferedReader reader, Path file, int lineNo) throws IOException {
+    try {
+      return reader.readLine();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException(file + ":" + lineNo + ": not valid UTF-8 text (" + e + ")");
+    }
   }
 
   /**
