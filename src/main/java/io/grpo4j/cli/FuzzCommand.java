@@ -37,13 +37,13 @@ final class FuzzCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     List<FuzzTarget> targets = target.equals("all") ? FuzzTargets.all() : List.of(FuzzTargets.byName(target));
     Path scratch = Files.createTempDirectory(Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir")), "grpo4j-fuzz");
-    long perTarget = Math.max(1, count / targets.size());
     long totalViolations = 0;
     long totalInputs = 0;
     long t0 = System.nanoTime();
     try {
       for (int ti = 0; ti < targets.size(); ti++) {
         FuzzTarget t = targets.get(ti);
+        long perTarget = count / targets.size() + (ti < count % targets.size() ? 1 : 0);
         Stats s = fuzz(t, perTarget, new Random(seed * 1_000_003L + ti), scratch);
         totalViolations += s.violations;
         totalInputs += perTarget;

@@ -66,7 +66,7 @@ public final class Checkpoints {
     AtomicFiles.writeString(tmp.resolve(STATE_FILE), JSON.writeValueAsString(state) + "\n");
     CheckpointManifest.write(tmp);
     Path target = root.resolve(PREFIX + step);
-    if (Files.exists(target)) deleteTree(target);
+    if (Files.exists(target)) discard(target);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     prune(root);
     return target;
@@ -164,7 +164,19 @@ public final class Checkpoints {
     try (Stream<Path> s = Files.list(root)) {
       all = s.filter(Checkpoints::isComplete).sorted(Comparator.comparingLong(Checkpoints::stepOf)).toList();
     }
-    for (int i = 0; i < all.size() - KEEP; i++) deleteTree(all.get(i));
+    for (int i = 0; i < all.size() - KEEP; i++) discard(all.get(i));
+  }
+
+  /**
+   * Removes a checkpoint folder without ever leaving a half-deleted {@code step-N}: it is first
+   * renamed (atomically) to a hidden temporary name, which the next save cleans up if a kill
+   * interrupts the deletion.
+   */
+  private static void discard(Path checkpoint) throws IOException {
+    Path hidden = checkpoint.resolveSibling(".tmp-discarded-" + checkpoint.getFileName());
+    deleteTree(hidden);
+    Files.move(checkpoint, hidden, StandardCopyOption.ATOMIC_MOVE);
+    deleteTree(hidden);
   }
 
   static void deleteTree(Path p) throws IOException {
