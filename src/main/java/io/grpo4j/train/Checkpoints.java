@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
@@ -56,11 +57,16 @@ public final class Checkpoints {
     }
     Path tmp = root.resolve(".tmp-" + PREFIX + step);
     Files.createDirectories(tmp);
-    HfCheckpoint.save(model, tmp, storage, source.rawConfig(), source.dir(), HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
-    if (optimizer != null) {
-      OutputArchive archive = new OutputArchive();
-      optimizer.save(archive);
-      archive.save_to(tmp.resolve("optimizer.pt").toString());
+    // The trainers call this between steps, outside their step scopes: without its own scope the
+    // CPU copies and the archive would wait for the garbage collector (measured: +5 to 10 MiB RSS
+    // per save over a 300-step run).
+    try (PointerScope scope = new PointerScope()) {
+      HfCheckpoint.save(model, tmp, storage, source.rawConfig(), source.dir(), HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+      if (optimizer != null) {
+        OutputArchive archive = new OutputArchive();
+        optimizer.save(archive);
+        archive.save_to(tmp.resolve("optimizer.pt").toString());
+      }
     }
     state.put("step", step);
     AtomicFiles.writeString(tmp.resolve(STATE_FILE), JSON.writeValueAsString(state) + "\n");
