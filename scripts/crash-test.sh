@@ -10,13 +10,17 @@
 #   - at the end: the final step is reached and checkpointed.
 # The audit is 'grpo4j check-run' (src/main/java/io/grpo4j/train/RunCheck.java).
 #
-# usage: scripts/crash-test.sh [N]      env: CRASH_STEPS (default 12), CRASH_MAX_DELAY seconds
-#        (default 14), CRASH_SEED (bash RANDOM seed), CRASH_KEEP=1 keeps the work folder.
+# A quarter of the kills land at a random moment of start-up; the others wait for the run's next
+# metrics row and then kill after a random 0..CRASH_MAX_DELAY seconds (amid rollouts, updates,
+# checkpoint saves and log writes: every step saves).
+#
+# usage: scripts/crash-test.sh [N]      env: CRASH_STEPS (default 24), CRASH_MAX_DELAY seconds
+#        (default 6), CRASH_SEED (bash RANDOM seed), CRASH_KEEP=1 keeps the work folder.
 set -uo pipefail
 n=${1:-10}
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-steps=${CRASH_STEPS:-12}
-max_delay=${CRASH_MAX_DELAY:-14}
+steps=${CRASH_STEPS:-24}
+max_delay=${CRASH_MAX_DELAY:-6}
 RANDOM=${CRASH_SEED:-$$}
 work=$(mktemp -d "${TMPDIR:-/tmp}/grpo4j-crash.XXXXXX")
 run="$work/run"
@@ -50,17 +54,28 @@ audit() { # $1 = label, $2.. = extra flags
   fi
 }
 
+rows() { local c; c=$(grep -c . "$run/metrics.jsonl" 2>/dev/null); echo "${c:-0}"; }
+uniform() { awk -v r=$RANDOM -v lo="$1" -v hi="$2" 'BEGIN { printf "%.2f", lo + (hi - lo) * r / 32767 }'; }
+
 kills=0
 for ((i = 1; i <= n; i++)); do
+  before=$(rows)
   start
-  delay=$(awk -v r=$RANDOM -v m="$max_delay" 'BEGIN { printf "%.2f", 1 + (m - 1) * r / 32767 }')
-  sleep "$delay"
+  t0=$(date +%s.%N)
+  if [ $((RANDOM % 4)) -eq 0 ]; then
+    phase="during start-up"; sleep "$(uniform 0.5 6)"
+  else
+    # wait for the next metrics row, so that the kill lands among steps, saves and log writes
+    phase="during training"
+    for ((w = 0; w < 600 && $(rows) <= before; w++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    sleep "$(uniform 0 "$max_delay")"
+  fi
+  delay=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   if kill -0 "$pid" 2>/dev/null; then
     kill -KILL "$pid"; wait "$pid" 2>/dev/null
     kills=$((kills + 1))
     last=$(tail -c 2000 "$run/metrics.jsonl" 2>/dev/null | grep -o '"step":[0-9]*' | tail -1 | cut -d: -f2)
-    newest=$(ls "$run/checkpoints" 2>/dev/null | grep '^step-' | sort -t- -k2 -n | tail -1)
-    echo "kill $i: SIGKILL after ${delay}s (metrics at step ${last:-0}, newest checkpoint ${newest:-none}; checkpoints/: $(ls -A "$run/checkpoints" 2>/dev/null | tr '\n' ' '))"
+    echo "kill $i: SIGKILL $phase, ${delay}s after start (metrics at step ${last:-0}; checkpoints/: $(ls -A "$run/checkpoints" 2>/dev/null | tr '\n' ' '))"
     if [ -d "$run" ]; then audit "kill $i"; fi
   else
     wait "$pid"; rc=$?
