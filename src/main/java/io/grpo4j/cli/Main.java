@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       BenchServeCommand.class,
       Int8CheckCommand.class,
+      CheckRunCommand.class,
+      FuzzCommand.class,
     })
 public final class Main implements Runnable {
 

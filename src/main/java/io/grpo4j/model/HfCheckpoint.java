@@ -120,7 +120,7 @@ public final class HfCheckpoint {
   /** Parses a JSON file into a tree, with errors naming the file. */
   static JsonNode readJson(Path file) throws IOException {
     try {
-      return JSON.readTree(Files.readString(file));
+      return JSON.readTree(Files.readAllBytes(file)); // bytes: bad UTF-8 is reported as a JSON error
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IOException(file + ": invalid JSON: " + e.getOriginalMessage(), e);
     }

@@ -2,11 +2,14 @@ package io.grpo4j.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.torch.CheckpointManifest;
 import io.grpo4j.torch.DType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.bytedeco.pytorch.Device;
@@ -37,6 +40,8 @@ public final class ModelFolder implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       throw new java.nio.file.NoSuchFileException(dir + " (expected a Hugging Face model folder with config.json, *.safetensors and tokenizer.json)");
     }
+    requireFiles(dir);
+    if (CheckpointManifest.present(dir)) CheckpointManifest.verify(dir);
     Path cfgFile = dir.resolve("config.json");
     JsonNode raw = HfCheckpoint.readJson(cfgFile);
     if (!raw.isObject()) throw new IOException(cfgFile + ": expected a JSON object");
@@ -52,6 +57,26 @@ public final class ModelFolder implements AutoCloseable {
       else if (g.isIntegralNumber()) stops.add(g.asInt());
     }
     return new ModelFolder(dir, (ObjectNode) raw, config, tok, chat, Set.copyOf(stops));
+  }
+
+  /**
+   * Names every missing file at once (config.json, tokenizer.json, weights), so a partial download
+   * is diagnosed in one go. PyTorch pickle weights are called out: they are never loaded.
+   */
+  static void requireFiles(Path dir) throws IOException {
+    List<String> missing = new ArrayList<>();
+    for (String f : List.of("config.json", "tokenizer.json")) {
+      if (!Files.isRegularFile(dir.resolve(f))) missing.add(f);
+    }
+    if (!Files.isRegularFile(dir.resolve("model.safetensors")) && !Files.isRegularFile(dir.resolve("model.safetensors.index.json"))) {
+      boolean pickle = Files.isRegularFile(dir.resolve("pytorch_model.bin")) || Files.isRegularFile(dir.resolve("pytorch_model.bin.index.json"));
+      missing.add("model.safetensors (or model.safetensors.index.json with its shards)"
+          + (pickle ? "; pytorch_model.bin is present, but grpo4j never loads pickle files: convert it to safetensors" : ""));
+    }
+    if (!missing.isEmpty()) {
+      throw new java.nio.file.NoSuchFileException(dir + " is missing " + String.join(", ", missing)
+          + " (a Hugging Face model folder needs config.json, tokenizer.json and safetensors weights)");
+    }
   }
 
   public Path dir() {

@@ -96,7 +96,7 @@ public record Qwen2Config(
   public static Qwen2Config read(Path file) throws IOException {
     JsonNode root;
     try {
-      root = JSON.readTree(Files.readString(file));
+      root = JSON.readTree(Files.readAllBytes(file)); // bytes: Jackson reports bad UTF-8 as a JSON error with its position
     } catch (NoSuchFileException e) {
       throw new NoSuchFileException(file + " (a model folder needs config.json)");
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -147,6 +147,7 @@ public record Qwen2Config(
     if (root.has("head_dim") && !root.get("head_dim").isNull()) {
       headDim = integer(root, "head_dim");
     } else {
+      if (heads <= 0) throw new IllegalArgumentException("num_attention_heads must be > 0, got " + heads);
       if (hidden % heads != 0) {
         throw new IllegalArgumentException("hidden_size " + hidden + " is not divisible by num_attention_heads " + heads + " and head_dim is absent");
       }

@@ -8,8 +8,10 @@ import io.grpo4j.model.HfCheckpoint;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.AtomicFiles;
+import io.grpo4j.torch.CheckpointManifest;
 import io.grpo4j.torch.DType;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,15 +19,19 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
 
 /**
  * {@code <run>/checkpoints/step-N/}: an HF model folder plus {@code optimizer.pt} (libtorch's own
- * serialisation of the AdamW state) and {@code trainer_state.json}. A checkpoint is written into a
- * hidden temporary folder and renamed into place in one step, so a folder named {@code step-N} is
- * always complete; a kill mid-save leaves only a temporary folder, removed on the next save.
+ * serialisation of the AdamW state), {@code trainer_state.json} and, written last, {@code
+ * manifest.json} with the SHA-256 of every file ({@link CheckpointManifest}). A checkpoint is
+ * written into a hidden temporary folder and renamed into place in one step, so a folder named
+ * {@code step-N} is always complete; a kill mid-save leaves only a temporary folder, removed on the
+ * next save. Resuming verifies the manifest and falls back to the previous checkpoint (two are
+ * kept) when the newest one is damaged.
  */
 public final class Checkpoints {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -51,16 +57,22 @@ public final class Checkpoints {
     }
     Path tmp = root.resolve(".tmp-" + PREFIX + step);
     Files.createDirectories(tmp);
-    HfCheckpoint.save(model, tmp, storage, source.rawConfig(), source.dir(), HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
-    if (optimizer != null) {
-      OutputArchive archive = new OutputArchive();
-      optimizer.save(archive);
-      archive.save_to(tmp.resolve("optimizer.pt").toString());
+    // The trainers call this between steps, outside their step scopes: without its own scope the
+    // CPU copies and the archive would wait for the garbage collector (measured: +5 to 10 MiB RSS
+    // per save over a 300-step run).
+    try (PointerScope scope = new PointerScope()) {
+      HfCheckpoint.save(model, tmp, storage, source.rawConfig(), source.dir(), HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+      if (optimizer != null) {
+        OutputArchive archive = new OutputArchive();
+        optimizer.save(archive);
+        archive.save_to(tmp.resolve("optimizer.pt").toString());
+      }
     }
     state.put("step", step);
     AtomicFiles.writeString(tmp.resolve(STATE_FILE), JSON.writeValueAsString(state) + "\n");
+    CheckpointManifest.write(tmp);
     Path target = root.resolve(PREFIX + step);
-    if (Files.exists(target)) deleteTree(target);
+    if (Files.exists(target)) discard(target);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     prune(root);
     return target;
@@ -85,10 +97,42 @@ public final class Checkpoints {
     }
   }
 
+  /**
+   * The newest checkpoint whose manifest verifies. A damaged one is renamed to {@code
+   * refused-step-N} (kept for inspection, never picked again) and the next older one is tried;
+   * every refusal and the fallback are printed to {@code out}.
+   */
+  public static Optional<Path> latestVerified(Path run, PrintStream out) throws IOException {
+    Path root = dir(run);
+    if (!Files.isDirectory(root)) return Optional.empty();
+    List<Path> newestFirst;
+    try (Stream<Path> s = Files.list(root)) {
+      newestFirst = s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && stepOf(p) >= 0)
+          .sorted(Comparator.comparingLong(Checkpoints::stepOf).reversed()).toList();
+    }
+    boolean refused = false;
+    for (Path p : newestFirst) {
+      try {
+        CheckpointManifest.verify(p);
+        readState(p);
+      } catch (IOException e) {
+        Path aside = root.resolve("refused-" + p.getFileName());
+        deleteTree(aside);
+        Files.move(p, aside);
+        out.printf("checkpoint %s refused: %s; moved to %s%n", p, e.getMessage(), aside);
+        refused = true;
+        continue;
+      }
+      if (refused) out.printf("falling back to the previous good checkpoint %s%n", p);
+      return Optional.of(p);
+    }
+    return Optional.empty();
+  }
+
   public static JsonNode readState(Path checkpoint) throws IOException {
     Path f = checkpoint.resolve(STATE_FILE);
     try {
-      return JSON.readTree(Files.readString(f));
+      return JSON.readTree(Files.readAllBytes(f));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IOException(f + ": invalid JSON: " + e.getOriginalMessage(), e);
     }
@@ -117,7 +161,8 @@ public final class Checkpoints {
   }
 
   private static boolean isComplete(Path p) {
-    return p.getFileName().toString().startsWith(PREFIX) && stepOf(p) >= 0 && Files.isRegularFile(p.resolve(STATE_FILE));
+    return p.getFileName().toString().startsWith(PREFIX) && stepOf(p) >= 0 && Files.isRegularFile(p.resolve(STATE_FILE))
+        && CheckpointManifest.present(p);
   }
 
   private static void prune(Path root) throws IOException {
@@ -125,7 +170,19 @@ public final class Checkpoints {
     try (Stream<Path> s = Files.list(root)) {
       all = s.filter(Checkpoints::isComplete).sorted(Comparator.comparingLong(Checkpoints::stepOf)).toList();
     }
-    for (int i = 0; i < all.size() - KEEP; i++) deleteTree(all.get(i));
+    for (int i = 0; i < all.size() - KEEP; i++) discard(all.get(i));
+  }
+
+  /**
+   * Removes a checkpoint folder without ever leaving a half-deleted {@code step-N}: it is first
+   * renamed (atomically) to a hidden temporary name, which the next save cleans up if a kill
+   * interrupts the deletion.
+   */
+  private static void discard(Path checkpoint) throws IOException {
+    Path hidden = checkpoint.resolveSibling(".tmp-discarded-" + checkpoint.getFileName());
+    deleteTree(hidden);
+    Files.move(checkpoint, hidden, StandardCopyOption.ATOMIC_MOVE);
+    deleteTree(hidden);
   }
 
   static void deleteTree(Path p) throws IOException {

@@ -52,6 +52,8 @@ public final class ConfigLoader {
         user = YAML.readTree(Files.readString(file));
       } catch (NoSuchFileException e) {
         throw new NoSuchFileException(file + " (config file not found)");
+      } catch (java.nio.charset.CharacterCodingException e) {
+        throw new IllegalArgumentException(file + ": not valid UTF-8 text (" + e + ")");
       } catch (JsonProcessingException e) {
         throw new IllegalArgumentException(file + ": invalid YAML: " + e.getOriginalMessage());
       }

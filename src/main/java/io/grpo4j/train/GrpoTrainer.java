@@ -60,6 +60,7 @@ public final class GrpoTrainer<D> {
   private final PrintStream out;
   private final WorkingWeights weights;
   private final TrainOptions passes;
+  private final NonFiniteGuard guard;
 
   /**
    * @param policy the trainable weights (f32 master copy), already restored when resuming
@@ -84,6 +85,7 @@ public final class GrpoTrainer<D> {
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
     this.weights = WorkingWeights.of(policy, DType.parse(cfg.model().dtype()));
     this.passes = cfg.model().trainOptions();
+    this.guard = new NonFiniteGuard(t.maxSkippedSteps(), out);
   }
 
   public AdamW optimizer() {
@@ -129,7 +131,7 @@ public final class GrpoTrainer<D> {
             (double) row.get("kl/reverse"), (double) row.get("entropy"), (double) row.get("tokens_per_s"),
             evalNow ? String.format(" | eval success %.1f%%", 100 * (double) row.get("eval/success_rate")) : ""));
         last = step;
-        if (step % t.saveEvery() == 0 || lastStep) save(step);
+        if ((step % t.saveEvery() == 0 || lastStep) && guard.consecutive() == 0) save(step);
         if (outOfTime && step < t.steps()) {
           out.printf("time budget of %.1f min reached after step %d; saved, resume with: grpo4j train --resume %s%n",
               t.budgetMinutes(), step, run);
@@ -179,12 +181,15 @@ public final class GrpoTrainer<D> {
     Optimizers.setLr(optimizer, lr);
     EpochTotals totals = new EpochTotals();
     KlPenalty klStep = klNow();
+    int skipped = 0;
     for (int epoch = 0; epoch < rl.epochs(); epoch++) {
       optimizer.zero_grad();
+      double lossBefore = totals.totalLoss;
       runEpoch(batch, micro, oldLogProbs, MicroBatches.split(adv.advantages(), plan, micro), klStep, totals, epoch == 0);
       weights.gradientsToMaster();
-      totals.gradNorm += Optimizers.clipGradNorm(params, cfg.train().gradClip());
-      optimizer.step();
+      double gradNorm = Optimizers.clipGradNorm(params, cfg.train().gradClip());
+      totals.gradNorm += gradNorm;
+      if (!guard.stepIfFinite(step, totals.totalLoss - lossBefore, gradNorm, optimizer)) skipped++;
       weights.refresh();
     }
     long t2 = System.nanoTime();
@@ -222,6 +227,8 @@ public final class GrpoTrainer<D> {
     row.put("tokens_per_s", tokens / ((t2 - t0) / 1e9));
     row.put("batch/padding_frac", MicroBatches.paddingFraction(micro));
     row.put("batch/padding_frac_unbucketed", MicroBatches.paddingFraction(batch));
+    row.put("skipped_steps", skipped);
+    row.putAll(io.grpo4j.torch.MemoryStats.row());
     return row;
   }
 

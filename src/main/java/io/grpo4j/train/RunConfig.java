@@ -284,10 +284,14 @@ public record RunConfig(
    * @param saveEvery checkpoint every N steps (default 25); the last step is always saved
    * @param samplesPerStep rollouts per step written to samples.jsonl (default 4)
    * @param budgetMinutes stop (and save) after this wall time, 0 = no limit (default 0)
+   * @param maxSkippedSteps an update whose loss or gradient norm is NaN/infinite is skipped and
+   *     counted ({@code skipped_steps} in metrics); this many in a row stop the run, keeping the last
+   *     good checkpoint (default 5: one bad batch is survivable, five in a row mean divergence).
+   *     SFT uses the same setting
    */
   public record Train(
       int steps, double lr, int warmupSteps, double weightDecay, double beta1, double beta2, double gradClip,
-      int evalEvery, int saveEvery, int samplesPerStep, double budgetMinutes) {
+      int evalEvery, int saveEvery, int samplesPerStep, double budgetMinutes, int maxSkippedSteps) {
     public Train {
       require(steps >= 1, "train.steps must be >= 1, got " + steps);
       require(lr > 0, "train.lr must be > 0, got " + lr);
@@ -299,10 +303,11 @@ public record RunConfig(
       require(saveEvery >= 1, "train.save_every must be >= 1");
       require(samplesPerStep >= 0, "train.samples_per_step must be >= 0");
       require(budgetMinutes >= 0, "train.budget_minutes must be >= 0");
+      require(maxSkippedSteps >= 1, "train.max_skipped_steps must be >= 1, got " + maxSkippedSteps);
     }
 
     static Train defaults() {
-      return new Train(150, 2e-5, 5, 0.0, 0.9, 0.99, 1.0, 50, 25, 4, 0);
+      return new Train(150, 2e-5, 5, 0.0, 0.9, 0.99, 1.0, 50, 25, 4, 0, 5);
     }
   }
 

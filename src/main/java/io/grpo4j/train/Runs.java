@@ -31,26 +31,16 @@ public final class Runs {
 
   /** Supervised warm-start into {@code runDir}; returns the final checkpoint folder. */
   public static Path sft(RunConfig cfg, Path runDir, PrintStream out) throws IOException {
-    fresh(runDir);
-    Device device = init(cfg);
-    Path initDir;
+    fresh(runDir, "sft");
+    init(cfg);
     if (cfg.model().init() == null) {
-      initDir = runDir.resolve("init-model");
+      Path initDir = runDir.resolve("init-model");
       out.printf("model.init not set: initialising the tiny preset (seed %d) in %s%n", cfg.seed(), initDir);
       TinyPreset.write("tiny", initDir, cfg.seed(), DType.F32);
       cfg = withInit(cfg, initDir.toString());
-    } else {
-      initDir = Path.of(cfg.model().init());
     }
     writeConfig(runDir, cfg);
-    try (ModelFolder folder = ModelFolder.open(initDir)) {
-      RunSetup<?> setup = RunSetup.of(cfg, runDir, Tasks.create(cfg), folder);
-      Qwen2Model model = folder.loadModel(DType.F32, device);
-      out.printf("SFT: %s (%,d parameters) for %d steps of %d examples; run folder %s%n", initDir,
-          model.config().parameterCount(), cfg.sft().steps(), cfg.sft().batchSize(), runDir);
-      new SftTrainer<>(setup, model, out).train(1);
-    }
-    return Checkpoints.latest(runDir).orElseThrow();
+    return runSft(cfg, runDir, 0, null, out);
   }
 
   /** GRPO from {@code model.init} into {@code runDir}; returns the final checkpoint folder. */
@@ -59,19 +49,30 @@ public final class Runs {
       throw new IllegalArgumentException("model.init is not set: pass --init MODEL_DIR or --set model.init=DIR "
           + "(for the tiny Countdown recipe, models/countdown-tiny-sft, or the output of 'grpo4j sft')");
     }
-    fresh(runDir);
+    fresh(runDir, "grpo");
     writeConfig(runDir, cfg);
     return runGrpo(cfg, runDir, 1, null, out);
   }
 
-  /** Continues a killed or finished-early run from its newest complete checkpoint. */
+  /**
+   * Continues a killed or finished-early run from its newest checkpoint whose manifest verifies
+   * (falling back to the previous one, and saying so, when the newest is damaged). A run killed
+   * before its first checkpoint starts again from step 1. Metrics and samples rows written after
+   * the checkpoint are dropped first, so every step appears exactly once.
+   */
   public static Path resume(Path runDir, PrintStream out) throws IOException {
     Path cfgFile = runDir.resolve(CONFIG_FILE);
     if (!Files.isRegularFile(cfgFile)) throw new java.nio.file.NoSuchFileException(cfgFile + " (not a grpo4j run folder?)");
     RunConfig cfg = config(cfgFile, List.of());
-    Optional<Path> latest = Checkpoints.latest(runDir);
+    Optional<Path> latest = Checkpoints.latestVerified(runDir, out);
     if (latest.isEmpty()) {
-      throw new IllegalArgumentException(runDir + " has no complete checkpoint to resume from; start it again with 'grpo4j train'");
+      String kind = RunKind.read(runDir).orElseThrow(() -> new IllegalArgumentException(
+          runDir + " has no complete checkpoint to resume from; start it again with 'grpo4j train'"));
+      truncateLogs(runDir, 0);
+      out.printf("no complete checkpoint in %s yet: starting the %s run again from step 1%n", runDir, kind);
+      if (kind.equals("grpo")) return runGrpo(cfg, runDir, 1, null, out);
+      if (kind.equals("sft")) return runSft(cfg, runDir, 0, null, out);
+      throw new IllegalArgumentException(runDir.resolve(RunKind.FILE) + ": unknown run kind '" + kind + "'");
     }
     JsonNode state = Checkpoints.readState(latest.get());
     String hash = RunSetup.sha256(ConfigLoader.toYaml(cfg));
@@ -80,18 +81,24 @@ public final class Runs {
     }
     long step = state.path("step").asLong();
     String kind = state.path("kind").asText();
-    MetricsLog.truncateAfter(runDir.resolve("metrics.jsonl"), step);
-    MetricsLog.truncateAfter(runDir.resolve("samples.jsonl"), step);
+    truncateLogs(runDir, step);
     out.printf("resuming %s run %s from %s (step %d)%n", kind, runDir, latest.get(), step);
     if (kind.equals("grpo")) return runGrpo(cfg, runDir, step + 1, latest.get(), out);
-    if (kind.equals("sft")) return resumeSft(cfg, runDir, step, latest.get(), out);
+    if (kind.equals("sft")) return runSft(cfg, runDir, step, latest.get(), out);
     throw new IllegalArgumentException(latest.get().resolve(Checkpoints.STATE_FILE) + ": unknown run kind '" + kind + "'");
+  }
+
+  /** Drops metrics and samples rows of steps after {@code step} (and a torn last line). */
+  private static void truncateLogs(Path runDir, long step) throws IOException {
+    MetricsLog.truncateAfter(runDir.resolve("metrics.jsonl"), step);
+    MetricsLog.truncateAfter(runDir.resolve("samples.jsonl"), step);
   }
 
   private static Path runGrpo(RunConfig cfg, Path runDir, long firstStep, Path checkpoint, PrintStream out) throws IOException {
     Device device = init(cfg);
     Path initDir = Path.of(cfg.model().init());
     try (ModelFolder folder = ModelFolder.open(initDir)) {
+      RunPreflight.check(runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
       RunSetup<?> setup = RunSetup.of(cfg, runDir, Tasks.create(cfg), folder);
       Qwen2Model policy = checkpoint == null
           ? folder.loadModel(DType.F32, device)
@@ -113,13 +120,23 @@ public final class Runs {
     return Checkpoints.latest(runDir).orElseThrow();
   }
 
-  private static Path resumeSft(RunConfig cfg, Path runDir, long step, Path checkpoint, PrintStream out) throws IOException {
+  /** SFT from step {@code step + 1}, from {@code checkpoint} or (null) from {@code model.init}. */
+  private static Path runSft(RunConfig cfg, Path runDir, long step, Path checkpoint, PrintStream out) throws IOException {
     Device device = init(cfg);
-    try (ModelFolder folder = ModelFolder.open(Path.of(cfg.model().init()))) {
+    Path initDir = Path.of(cfg.model().init());
+    try (ModelFolder folder = ModelFolder.open(initDir)) {
+      RunPreflight.check(runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
       RunSetup<?> setup = RunSetup.of(cfg, runDir, Tasks.create(cfg), folder);
-      Qwen2Model model = io.grpo4j.model.HfCheckpoint.loadWeights(checkpoint, folder.config(), DType.F32, device);
+      Qwen2Model model = checkpoint == null
+          ? folder.loadModel(DType.F32, device)
+          : io.grpo4j.model.HfCheckpoint.loadWeights(checkpoint, folder.config(), DType.F32, device);
       SftTrainer<?> trainer = new SftTrainer<>(setup, model, out);
-      Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+      if (checkpoint != null) {
+        Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+      } else {
+        out.printf("SFT: %s (%,d parameters) for %d steps of %d examples; run folder %s%n", initDir,
+            model.config().parameterCount(), cfg.sft().steps(), cfg.sft().batchSize(), runDir);
+      }
       trainer.train(step + 1);
     }
     return Checkpoints.latest(runDir).orElseThrow();
@@ -131,7 +148,7 @@ public final class Runs {
   }
 
   /** A run must start in an empty or new folder (a folder with checkpoints is resumed instead). */
-  private static void fresh(Path runDir) throws IOException {
+  private static void fresh(Path runDir, String kind) throws IOException {
     if (Files.isDirectory(runDir)) {
       try (var s = Files.list(runDir)) {
         if (s.findAny().isPresent()) {
@@ -140,7 +157,8 @@ public final class Runs {
         }
       }
     }
-    Files.createDirectories(runDir);
+    RunPreflight.requireWritable(runDir);
+    RunKind.write(runDir, kind);
   }
 
   private static void writeConfig(Path runDir, RunConfig cfg) throws IOException {

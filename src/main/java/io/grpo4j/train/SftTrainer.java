@@ -37,6 +37,7 @@ public final class SftTrainer<D> {
   private final PrintStream out;
   private final WorkingWeights weights;
   private final TrainOptions passes;
+  private final NonFiniteGuard guard;
 
   public SftTrainer(RunSetup<D> setup, Qwen2Model model, PrintStream out) {
     this.setup = setup;
@@ -52,6 +53,7 @@ public final class SftTrainer<D> {
     this.endOfText = eos.get(0);
     this.weights = WorkingWeights.of(model, DType.parse(setup.config().model().dtype()));
     this.passes = setup.config().model().trainOptions();
+    this.guard = new NonFiniteGuard(setup.config().train().maxSkippedSteps(), out);
   }
 
   public AdamW optimizer() {
@@ -82,7 +84,7 @@ public final class SftTrainer<D> {
           progress.line(step, String.format("loss %.4f (ema %.4f) | lr %.2e | %.0f tok/s%s", loss, emaLoss, (double) row.get("lr"),
               (double) row.get("tokens_per_s"), evalNow ? String.format(" | eval success %.1f%%", 100 * (double) row.get("eval/success_rate")) : ""));
         }
-        if (step % sft.saveEvery() == 0 || step == sft.steps()) save(step);
+        if ((step % sft.saveEvery() == 0 || step == sft.steps()) && guard.consecutive() == 0) save(step);
         last = step;
       }
     }
@@ -145,7 +147,7 @@ public final class SftTrainer<D> {
     forward.backward();
     weights.gradientsToMaster();
     double gradNorm = Optimizers.clipGradNorm(params, sft.gradClip());
-    optimizer.step();
+    boolean applied = guard.stepIfFinite(step, loss.item_double(), gradNorm, optimizer);
     weights.refresh();
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, Object> row = new LinkedHashMap<>();
@@ -155,6 +157,7 @@ public final class SftTrainer<D> {
     row.put("lr", lr);
     row.put("tokens_per_s", Masked.count(validT).item_double() / seconds);
     row.put("time/train_s", seconds);
+    row.put("skipped_steps", applied ? 0 : 1);
     return row;
   }
 }

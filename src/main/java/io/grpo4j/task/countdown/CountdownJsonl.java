@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,16 +36,23 @@ public final class CountdownJsonl {
   /** Reads every non-blank line of a file. */
   public static List<Entry> read(Path file) throws IOException {
     List<Entry> out = new ArrayList<>();
-    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+    byte[] bytes = Files.readAllBytes(file);
+    CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    int lineNo = 0;
+    for (int start = 0; start < bytes.length; ) {
+      int end = start;
+      while (end < bytes.length && bytes[end] != '\n') end++;
+      lineNo++;
       String text;
-      int lineNo = 0;
-      while ((text = reader.readLine()) != null) {
-        lineNo++;
-        if (text.isBlank()) {
-          continue;
-        }
-        out.add(parse(text, file + ":" + lineNo));
+      try {
+        text = utf8.decode(ByteBuffer.wrap(bytes, start, end - start)).toString();
+      } catch (CharacterCodingException e) {
+        throw new IllegalArgumentException(file + ":" + lineNo + ": not valid UTF-8 text (" + e + ")");
       }
+      start = end + 1;
+      if (!text.isBlank()) out.add(parse(text, file + ":" + lineNo));
     }
     return out;
   }
