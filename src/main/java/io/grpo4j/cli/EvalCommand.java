@@ -28,9 +28,6 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Model folder to evaluate.")
   Path model;
 
-  @Option(names = "--data", description = "JSONL of problems (from 'grpo4j data countdown'); default: the config's held-out set.")
-  Path data;
-
   @Option(names = "--ref", description = "Reference model folder for KL drift (e.g. the SFT start).")
   Path ref;
 
@@ -40,17 +37,16 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Also write the result as JSON to this file.")
   Path json;
 
-  @Mixin ConfigOptions config;
+  @Mixin HeldOutOptions heldOut;
 
   @Override
   public Integer call() throws Exception {
-    RunConfig cfg = config.load(List.of());
+    RunConfig cfg = heldOut.config();
     return run(cfg, Tasks.create(cfg));
   }
 
   private <D> int run(RunConfig cfg, Task<D> task) throws Exception {
-    List<Problem<D>> problems = data != null ? task.readProblems(data) : task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
-    if (problems.isEmpty()) throw new IllegalArgumentException(data + " holds no problems");
+    List<Problem<D>> problems = heldOut.problems(cfg, task);
     Evaluation e = Evaluation.run(cfg, task, problems, model, ref, samples, System.out);
     System.out.print(Evaluation.table(List.of(model.getFileName().toString()), List.of(e)));
     System.out.printf("(%d problems x %d, %.1fs)%n", e.prompts(), e.samplesPerPrompt(), e.seconds());

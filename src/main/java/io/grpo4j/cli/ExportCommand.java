@@ -1,12 +1,10 @@
 package io.grpo4j.cli;
 
-import io.grpo4j.model.HfCheckpoint;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.bytedeco.javacpp.PointerScope;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,9 +26,8 @@ final class ExportCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Torch.init(0, 0);
     DType storage = DType.parse(dtype);
-    try (ModelFolder folder = ModelFolder.open(model); PointerScope scope = new PointerScope()) {
-      HfCheckpoint.save(folder.loadModel(DType.F32, Torch.device("cpu")), out, storage, folder.rawConfig(), folder.dir(),
-          HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+    try (ModelFolder folder = ModelFolder.open(model)) {
+      folder.exportTo(out, storage);
     }
     System.out.println("exported " + model + " to " + out + " (" + storage + ")");
     return 0;

@@ -16,7 +16,6 @@ import io.grpo4j.train.Tasks;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.bytedeco.pytorch.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,21 +29,18 @@ final class Int8CheckCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Model folder.")
   Path model;
 
-  @Option(names = "--data", description = "JSONL of problems; default: the config's held-out set.")
-  Path data;
-
-  @Mixin ConfigOptions config;
+  @Mixin HeldOutOptions heldOut;
 
   @Override
   public Integer call() throws Exception {
-    RunConfig cfg = config.load(List.of());
+    RunConfig cfg = heldOut.config();
     return run(cfg, Tasks.create(cfg));
   }
 
   private <D> int run(RunConfig cfg, Task<D> task) throws Exception {
-    List<Problem<D>> problems = data != null ? task.readProblems(data) : task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
+    List<Problem<D>> problems = heldOut.problems(cfg, task);
     Torch.init(cfg.model().threads(), cfg.seed());
-    Device device = Torch.device(cfg.model().device());
+    String device = Torch.deviceName(cfg.model().device());
     try (ModelFolder folder = ModelFolder.open(model)) {
       Qwen2Model dense = folder.loadModel(DType.parse(cfg.model().dtype()), device);
       Qwen2Model int8 = dense.quantizedInt8();

@@ -8,7 +8,6 @@ import io.grpo4j.torch.Torch;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.bytedeco.pytorch.Device;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -57,7 +56,7 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (quantize != null && !quantize.equals("int8")) throw new IllegalArgumentException("--quantize must be int8, got " + quantize);
-    Device device = torchOptions.device(0);
+    String device = torchOptions.init(0);
     Torch.setBlasThreads(blasThreads);
     ModelFolder folder = ModelFolder.open(model);
     Qwen2Model m = folder.loadModel(torchOptions.dtype(), device);

@@ -2,7 +2,6 @@ package io.grpo4j.cli;
 
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
-import org.bytedeco.pytorch.Device;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that runs a model: device, dtype, threads. */
@@ -22,8 +21,12 @@ final class TorchOptions {
     return d;
   }
 
-  Device device(long seed) {
+  /**
+   * Sets threads and seed, checks {@code --device} before any file is read, and returns its
+   * canonical name for {@code ModelFolder.loadModel}.
+   */
+  String init(long seed) {
     Torch.init(threads, seed);
-    return Torch.device(device);
+    return Torch.deviceName(device);
   }
 }

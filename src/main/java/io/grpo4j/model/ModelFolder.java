@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.torch.CheckpointManifest;
 import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Torch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 
 /**
@@ -116,6 +118,26 @@ public final class ModelFolder implements AutoCloseable {
 
   public Qwen2Model loadModel(DType dtype, Device device) throws IOException {
     return HfCheckpoint.loadWeights(dir, config, dtype, device);
+  }
+
+  /**
+   * Loads the weights onto a device named as on the command line ({@code cpu}, {@code cuda},
+   * {@code cuda:N}; see {@link Torch#device}), so callers outside the tensor packages never hold a
+   * JavaCPP {@code Device}.
+   */
+  public Qwen2Model loadModel(DType dtype, String device) throws IOException {
+    return loadModel(dtype, Torch.device(device));
+  }
+
+  /**
+   * Writes this folder to {@code out} as a clean HF folder with weights stored as {@code storage}
+   * (config.json fields grpo4j does not model and the tokenizer files are kept). The weights are
+   * loaded in f32 on the CPU and freed when the export ends.
+   */
+  public void exportTo(Path out, DType storage) throws IOException {
+    try (PointerScope scope = new PointerScope()) {
+      HfCheckpoint.save(loadModel(DType.F32, Torch.device("cpu")), out, storage, rawConfig(), dir, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+    }
   }
 
   @Override

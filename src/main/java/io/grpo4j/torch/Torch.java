@@ -55,9 +55,18 @@ public final class Torch {
    * else, or for CUDA when this build or machine has none.
    */
   public static Device device(String name) {
+    return new Device(deviceName(name));
+  }
+
+  /**
+   * Checks a device name as {@link #device} does and returns its canonical form ({@code cpu} or
+   * {@code cuda:N}), so code outside the tensor packages can validate a {@code --device} early
+   * without holding a JavaCPP object.
+   */
+  public static String deviceName(String name) {
     String n = name.trim().toLowerCase(Locale.ROOT);
     if (n.equals("cpu")) {
-      return new Device("cpu");
+      return "cpu";
     }
     if (n.equals("cuda") || n.matches("cuda:\\d+")) {
       if (!torch.cuda_is_available()) {
@@ -69,7 +78,7 @@ public final class Torch {
       if (index >= count) {
         throw new IllegalArgumentException("device '" + name + "': only " + count + " CUDA device(s) visible");
       }
-      return new Device(n.equals("cuda") ? "cuda:0" : n);
+      return n.equals("cuda") ? "cuda:0" : n;
     }
     throw new IllegalArgumentException("unknown device '" + name + "': expected cpu, cuda or cuda:N");
   }
