@@ -18,6 +18,9 @@ public final class Torch {
   public static void init(int threads, long seed) {
     if (threads > 0) {
       torch.set_num_threads(threads);
+      // "threads" means every compute thread: OpenBLAS keeps its own pool, and 2 BLAS threads
+      // behind 1 libtorch thread made small tiny-model steps several times slower on 2 shared cores.
+      setBlasThreads(threads);
     }
     torch.manual_seed(seed);
   }

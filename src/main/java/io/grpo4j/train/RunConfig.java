@@ -52,7 +52,7 @@ public record RunConfig(
    *     docs/performance.md, bf16 products run tens of times slower than f32 on a CPU without
    *     AVX512-BF16/AMX; use bf16 on GPUs and AMX CPUs)
    * @param device cpu, cuda or cuda:N (default cpu)
-   * @param threads libtorch intra-op threads, 0 = one per core (default 0)
+   * @param threads compute threads (libtorch intra-op and OpenBLAS), 0 = their defaults, one per core (default 0)
    * @param saveDtype storage dtype of saved checkpoints (default f32; bf16 halves the files)
    * @param gradientCheckpointing recompute each decoder layer in the backward pass instead of
    *     storing its activations (default false: costs about one more forward pass; turn it on when
