@@ -24,15 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
  * Native memory stays flat over GRPO steps. The full claim (300 steps of the tiny model, growth
  * under 5 % after warm-up) is {@code scripts/memory-test.sh}; here a micro model with the tiny
  * model's tokenizer runs 80 cheap steps (8 rollouts of 16 tokens), and the least-squares slope of
- * RSS and of RSS-minus-heap after warm-up must stay under 128 KiB per step. Measured once by hand:
- * without a leak the slope was +20 to +43 KiB/step; with the policy logits of every micro-batch
+ * RSS and of RSS-minus-heap after warm-up must stay under 192 KiB per step. Measured once by hand:
+ * without a leak the slope was +20 to +97 KiB/step (the upper end on a loaded machine); with the policy logits of every micro-batch
  * kept alive (a Tensor escaping its PointerScope, autograd graph and all) it was +293 KiB/step
  * and this test failed.
  */
 class MemoryLeakTest {
   static final int STEPS = 80;
   static final int WARMUP = 30;
-  static final double MAX_SLOPE = 128 * 1024;
+  static final double MAX_SLOPE = 192 * 1024;
 
   @TempDir Path tmp;
 
