@@ -247,7 +247,7 @@ public final class GrpoTrainer<D> {
    * Forward + backward over all rows in micro-batches. Each micro-batch's loss is scaled so the
    * accumulated gradient equals that of the whole-batch loss under the chosen aggregation.
    */
-  private void runEpoch(RolloutBatch b, List<RolloutBatch> micro, List<Tensor> oldLogProbs, List<Tensor> advantages, KlPenalty kl,
+  private void runEpoch(RolloutBatch b, List<RolloutBatch> micro, List<Tensor> oldLogProbs, List<Tensor> advantages, KlPenalty klStep,
       EpochTotals totals, boolean firstEpoch) {
     LossAggregation agg = policyLoss.aggregation();
     double totalTokens = Masked.count(b.mask()).item_double();
@@ -265,7 +265,7 @@ public final class GrpoTrainer<D> {
             refHidden = m.completionHidden(reference, m.ids(), m.valid());
           }
         }
-        ChunkedHead head = new ChunkedHead(model, m.completionPart(forward.hidden()), reference, refHidden, kl, m.completion(), mask, false,
+        ChunkedHead head = new ChunkedHead(model, m.completionPart(forward.hidden()), reference, refHidden, klStep, m.completion(), mask, false,
             passes.logitsChunk());
         Tensor logp = head.terms().logProbs();
         PolicyLoss.Result pl = policyLoss.compute(logp, oldLogProbs.get(i), advantages.get(i), mask,
@@ -274,7 +274,7 @@ public final class GrpoTrainer<D> {
         double mbTokens = Masked.count(mask).item_double();
         if (reference != null) {
           KlPenalty.Terms terms = head.terms().kl();
-          loss = loss.add(agg.reduce(kl.perToken(terms), mask, b.width()));
+          loss = loss.add(agg.reduce(klStep.perToken(terms), mask, b.width()));
           if (firstEpoch) {
             totals.klForward += Masked.sum(terms.forward().detach(), mask).item_double() / totalTokens;
             totals.klReverse += Masked.sum(terms.reverse().detach(), mask).item_double() / totalTokens;
