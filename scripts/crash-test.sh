@@ -14,12 +14,14 @@
 # metrics row and then kill after a random 0..CRASH_MAX_DELAY seconds (amid rollouts, updates,
 # checkpoint saves and log writes: every step saves).
 #
-# usage: scripts/crash-test.sh [N]      env: CRASH_STEPS (default 24), CRASH_MAX_DELAY seconds
+# usage: scripts/crash-test.sh [N]      env: CRASH_STEPS (default 20 x N + 24: enough that every kill lands in a live run), CRASH_MAX_DELAY seconds
 #        (default 6), CRASH_SEED (bash RANDOM seed), CRASH_KEEP=1 keeps the work folder.
 set -uo pipefail
 n=${1:-10}
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-steps=${CRASH_STEPS:-24}
+# Steps take ~0.3 s on the tiny settings, and a kill lands up to CRASH_MAX_DELAY s after a step: 24
+# steps let the run finish after 5 of 20 kills, so the length scales with N.
+steps=${CRASH_STEPS:-$((20 * n + 24))}
 max_delay=${CRASH_MAX_DELAY:-6}
 RANDOM=${CRASH_SEED:-$$}
 work=$(mktemp -d "${TMPDIR:-/tmp}/grpo4j-crash.XXXXXX")
