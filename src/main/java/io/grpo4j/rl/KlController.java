@@ -28,9 +28,7 @@ public final class KlController {
    * @param horizon &gt; 0, steps over which a full ±20 % correction is applied
    */
   public KlController(double initialLambda, double target, double horizon) {
-    if (!(initialLambda >= 0) || Double.isInfinite(initialLambda)) {
-      throw new IllegalArgumentException("KL coefficient must be finite and >= 0, got " + initialLambda);
-    }
+    requireLambda(initialLambda);
     if (!(target > 0) || Double.isInfinite(target)) {
       throw new IllegalArgumentException("rl.kl.target must be finite and > 0, got " + target);
     }
@@ -44,8 +42,14 @@ public final class KlController {
 
   /** Sets λ to a checkpointed value (resume). */
   public void reset(double lambda) {
-    if (!(lambda >= 0) || Double.isInfinite(lambda)) throw new IllegalArgumentException("KL coefficient must be finite and >= 0, got " + lambda);
-    this.lambda = lambda;
+    this.lambda = requireLambda(lambda);
+  }
+
+  private static double requireLambda(double lambda) {
+    if (!(lambda >= 0) || Double.isInfinite(lambda)) {
+      throw new IllegalArgumentException("KL coefficient must be finite and >= 0, got " + lambda);
+    }
+    return lambda;
   }
 
   /** The current λ. */

@@ -1,5 +1,6 @@
 package io.grpo4j.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.eval.ScoredSample;
@@ -93,7 +94,7 @@ public final class GrpoTrainer<D> {
   }
 
   /** Restores what a checkpoint's trainer_state.json holds beyond the weights and optimizer. */
-  public void restore(com.fasterxml.jackson.databind.JsonNode state) {
+  public void restore(JsonNode state) {
     if (klScale != null && state.has("kl_scale")) klScale.reset(state.path("kl_scale").asDouble());
   }
 
