@@ -99,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
     Torch.init(threads, 0);
     Torch.setBlasThreads(blasThreads);
     Bench.Settings s = new Bench.Settings(preset, config, d, device, batch, seq, prompts, group, newTokens, promptLength, decodeBatch,
-        warmup, repeats, new TrainOptions(checkpointing, logitsChunk), plainTrain, skip, gemmMax);
+        warmup, repeats, new TrainOptions(checkpointing, logitsChunk, false), plainTrain, skip, gemmMax);
     Map<String, Object> r = Bench.run(s, line -> System.err.println("bench: " + line));
     print(r);
     if (json != null) {

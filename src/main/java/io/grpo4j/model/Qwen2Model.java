@@ -266,8 +266,9 @@ public final class Qwen2Model {
   public Tensor hidden(Tensor ids, Tensor positions, Tensor mask, AttentionCache cache) {
     Tensor x = embed(ids);
     Tensor[] cosSin = rotary(positions, x.scalar_type());
+    Tensor attentionMask = attentionMask(mask);
     for (int l = 0; l < layers.length; l++) {
-      x = layer(l, x, cosSin, mask, cache);
+      x = layer(l, x, cosSin, attentionMask, cache);
     }
     if (cache != null) cache.advance((int) ids.size(1));
     return finalNorm(x);
@@ -281,6 +282,46 @@ public final class Qwen2Model {
   public TrainingForward trainingForward(Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
     requireDense("training");
     return new TrainingForward(this, ids, positions, mask, checkpointLayers);
+  }
+
+  /**
+   * The final hidden states [n, T, hidden] that predict the completion tokens of n rows whose
+   * prompts are shared: position t predicts completion token t (t = 0 from the prompt's last
+   * position). Equal to running every row [prompt | completion] through {@link #hidden} and keeping
+   * the positions Lp − 1 .. Lp + T − 2, but each of the P distinct prompts is computed once: causal
+   * attention makes a prompt's hidden states independent of what follows it, so its keys and values
+   * are computed for P rows and read by all n completions ({@link SharedPromptKv}). Gradients flow
+   * back through the sharing (summed over a prompt's rows).
+   *
+   * @param promptIds [P, Lp] left-padded prompts
+   * @param promptValid [P, Lp] bool, real prompt tokens
+   * @param promptOfRow [n] int64, the prompt of each row
+   * @param completionIds [n, T] right-padded completions
+   * @param rowValid [n, Lp + T] bool: row r's prompt validity (that of its prompt) then its completion's
+   */
+  public Tensor sharedPromptHidden(Tensor promptIds, Tensor promptValid, Tensor promptOfRow, Tensor completionIds, Tensor rowValid) {
+    long lp = promptIds.size(1);
+    long t = completionIds.size(1);
+    SharedPromptKv prompts = SharedPromptKv.recording(layers.length);
+    Tensor promptHidden = hidden(promptIds, AttentionMask.positions(promptValid), AttentionMask.of(promptValid, lp), prompts);
+    Tensor first = promptHidden.narrow(1, lp - 1, 1).index_select(0, promptOfRow); // predicts completion token 0
+    if (t == 1) return first;
+    // The last completion token predicts nothing: only the first T − 1 completion positions run.
+    Tensor ids = completionIds.narrow(1, 0, t - 1);
+    Tensor valid = rowValid.narrow(1, 0, lp + t - 1);
+    Tensor positions = AttentionMask.positions(valid).narrow(1, lp, t - 1);
+    Tensor rest = hidden(ids, positions, AttentionMask.of(valid, t - 1), prompts.forRows(promptOfRow));
+    return torch.cat(new TensorVector(first, rest), 1);
+  }
+
+  /**
+   * {@link #sharedPromptHidden} as a training pass: its {@link TrainingForward#hidden()} is the
+   * [n, T, hidden] completion part (no layer checkpointing).
+   */
+  public TrainingForward sharedPromptTrainingForward(Tensor promptIds, Tensor promptValid, Tensor promptOfRow, Tensor completionIds,
+      Tensor rowValid) {
+    requireDense("training");
+    return TrainingForward.of(sharedPromptHidden(promptIds, promptValid, promptOfRow, completionIds, rowValid));
   }
 
   int layerCount() {
@@ -302,7 +343,19 @@ public final class Qwen2Model {
     return rmsNorm(x, finalNorm);
   }
 
-  /** Decoder layer {@code l}: x + attention(rmsnorm(x)), then + mlp(rmsnorm(·)). */
+  /**
+   * The form of {@link AttentionMask#of a bool mask} that {@link #attention} consumes, made once
+   * per forward pass rather than once per layer: on CUDA the bool mask itself (for SDPA's fused
+   * kernels); elsewhere an additive bias [B, 1, T, S], 0 where attending and −∞ where not.
+   */
+  Tensor attentionMask(Tensor mask) {
+    if (mask.is_cuda()) return mask;
+    torch.ScalarType dtype = atLeastFloat32(embed.scalar_type());
+    return torch.zeros(Tensors.shape(mask), Tensors.options(DType.F32, mask.device())).to(dtype)
+        .masked_fill(mask.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
+  }
+
+  /** Decoder layer {@code l}: x + attention(rmsnorm(x)), then + mlp(rmsnorm(·)); {@code mask} from {@link #attentionMask}. */
   Tensor layer(int l, Tensor x, Tensor[] cosSin, Tensor mask, AttentionCache cache) {
     long b = x.size(0);
     long t = x.size(1);
@@ -321,13 +374,40 @@ public final class Qwen2Model {
       k = kv[0];
       v = kv[1];
     }
-    Tensor attn = torch.scaled_dot_product_attention(
-        q, k, v, new TensorOptional(mask), 0.0, false, new DoubleOptional(), config.groups() > 1);
-    attn = attn.transpose(1, 2).reshape(b, t, (long) heads * d);
+    Tensor attn = attention(q, k, v, mask).transpose(1, 2).reshape(b, t, (long) heads * d);
     x = x.add(w.o().apply(attn));
     h = rmsNorm(x, w.postNorm());
     Tensor gate = torch.silu(w.gate().apply(h));
     return x.add(w.down().apply(gate.mul(w.up().apply(h))));
+  }
+
+  /**
+   * softmax(q·kᵀ/√d + mask)·v for q [B, heads, T, d] and k, v [B, kvHeads, S, d]; query head h
+   * reads KV head h / groups, as HF's {@code repeat_kv} has it.
+   *
+   * <p>On the CPU the query heads are grouped under their shared KV head (q becomes [B, kvHeads,
+   * groups·T, d]), so the KV cache is read in place. libtorch's CPU SDPA takes its plain path for
+   * grouped-query attention with a mask, which first copies K and V once per group and K once more
+   * to scale it: on {@code bench25m} at 64 decode rows that was 44 of a 90 ms decode step, this
+   * form takes 35 (docs/performance.md). Scores are normalised in float32 (or wider), as SDPA does
+   * for bf16. On CUDA, SDPA's fused kernels. {@code AttentionTest} checks both forms agree.
+   */
+  Tensor attention(Tensor q, Tensor k, Tensor v, Tensor mask) {
+    if (q.is_cuda()) {
+      return torch.scaled_dot_product_attention(
+          q, k, v, new TensorOptional(mask), 0.0, false, new DoubleOptional(), config.groups() > 1);
+    }
+    long b = q.size(0);
+    long t = q.size(2);
+    long s = k.size(2);
+    long d = q.size(3);
+    int kvHeads = (int) k.size(1);
+    long groups = q.size(1) / kvHeads;
+    Tensor grouped = q.mul(new Scalar(1.0 / Math.sqrt(d))).reshape(b, kvHeads, groups * t, d);
+    // In place: matmul keeps its inputs for the backward pass, not its output.
+    Tensor scores = torch.matmul(grouped, k.transpose(2, 3)).view(b, kvHeads, groups, t, s).add_(mask.unsqueeze(2));
+    Tensor weights = torch.softmax(scores, -1, new ScalarTypeOptional(atLeastFloat32(q.scalar_type()))).to(q.scalar_type());
+    return torch.matmul(weights.view(b, kvHeads, groups * t, s), v).view(b, kvHeads * groups, t, d);
   }
 
   /** logits = hidden · Wlmᵀ, [.., vocab]. */

@@ -37,15 +37,31 @@ public final class TrainingForward {
   private final Tensor hidden;
   private boolean done;
 
+  /** A pass already computed with autograd: {@link #backward()} carries the gradient of {@code output} through its graph. */
+  static TrainingForward of(Tensor output) {
+    return new TrainingForward(output);
+  }
+
+  private TrainingForward(Tensor output) {
+    this.model = null;
+    this.ids = null;
+    this.mask = null;
+    this.cosSin = null;
+    this.checkpointed = false;
+    this.graphOutput = output;
+    this.layerInputs = null;
+    this.hidden = output.detach().requires_grad_(true);
+  }
+
   TrainingForward(Qwen2Model model, Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
     this.model = model;
     this.ids = ids;
-    this.mask = mask;
+    this.mask = model.attentionMask(mask);
     this.checkpointed = checkpointLayers;
     this.cosSin = model.rotary(positions);
     if (!checkpointLayers) {
       Tensor x = model.embed(ids);
-      for (int l = 0; l < model.layerCount(); l++) x = model.layer(l, x, cosSin, mask, null);
+      for (int l = 0; l < model.layerCount(); l++) x = model.layer(l, x, cosSin, this.mask, null);
       graphOutput = model.finalNorm(x);
       layerInputs = null;
       hidden = graphOutput.detach().requires_grad_(true);
@@ -56,7 +72,7 @@ public final class TrainingForward {
         layerInputs[0] = Scopes.keepOnly(() -> model.embed(ids));
         for (int l = 0; l < model.layerCount(); l++) {
           int layer = l;
-          layerInputs[l + 1] = Scopes.keepOnly(() -> model.layer(layer, layerInputs[layer], cosSin, mask, null));
+          layerInputs[l + 1] = Scopes.keepOnly(() -> model.layer(layer, layerInputs[layer], cosSin, this.mask, null));
         }
         hidden = Scopes.keepOnly(() -> model.finalNorm(layerInputs[model.layerCount()])).requires_grad_(true);
       }

@@ -122,11 +122,16 @@ public final class Bench {
         }
       }
       double stepS = median(step);
-      double matmulS = decodeMatmulSeconds(s, decodePrompts * perPrompt);
-      out.put("decode_overhead_ratio", stepS / matmulS);
+      int rows = decodePrompts * perPrompt;
+      double projectionS = decodeProjectionSeconds(s, rows);
+      double attentionS = decodeAttentionSeconds(s, rows);
+      out.put("decode_overhead_ratio", stepS / (projectionS + attentionS));
       out.put("prefill_tokens_per_s", median(prefill));
       out.put("decode_step_s", stepS);
-      out.put("decode_matmul_s", matmulS);
+      out.put("decode_matmul_s", projectionS + attentionS);
+      out.put("decode_projection_s", projectionS);
+      out.put("decode_attention_matmul_s", attentionS);
+      out.put("decode_projection_ratio", stepS / projectionS);
     }
     out.put("peak_rss_bytes", NativeMemory.peakRssBytes());
     out.put("native_physical_bytes", NativeMemory.physicalBytes());
@@ -244,8 +249,39 @@ public final class Bench {
     }
   }
 
-  /** The matrix products of one decode step alone: every projection and the lm_head on [rows, 1, hidden]. */
-  private static double decodeMatmulSeconds(Settings s, int rows) {
+  /**
+   * The attention's matrix products of one decode step alone, as {@code Qwen2Model.attention}
+   * issues them on the CPU: per layer q·kᵀ and weights·v for [rows, kvHeads, groups, headDim]
+   * queries against a KV cache view of the decode's mean length (prompt + half the new tokens).
+   */
+  private static double decodeAttentionSeconds(Settings s, int rows) {
+    Qwen2Config c = s.config();
+    int kvHeads = c.numKeyValueHeads();
+    long keys = s.promptLength() + s.newTokens() / 2;
+    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+      var options = Tensors.options(s.dtype(), device(s));
+      Tensor cacheK = torch.randn(new long[] {rows, kvHeads, s.promptLength() + s.newTokens(), c.headDim()}, options);
+      Tensor cacheV = torch.randn(new long[] {rows, kvHeads, s.promptLength() + s.newTokens(), c.headDim()}, options);
+      Tensor k = cacheK.narrow(2, 0, keys);
+      Tensor v = cacheV.narrow(2, 0, keys);
+      Tensor q = torch.randn(new long[] {rows, kvHeads, c.groups(), c.headDim()}, options);
+      Tensor w = torch.randn(new long[] {rows, kvHeads, c.groups(), keys}, options);
+      return median(Math.max(3, s.warmup()), Math.max(20, s.repeats()), () -> {
+        long t0 = System.nanoTime();
+        try (PointerScope inner = new PointerScope()) {
+          for (int l = 0; l < c.numHiddenLayers(); l++) {
+            torch.matmul(q, k.transpose(2, 3));
+            torch.matmul(w, v);
+          }
+          sync(device(s));
+        }
+        return (System.nanoTime() - t0) / 1e9;
+      });
+    }
+  }
+
+  /** The projections of one decode step alone: every linear layer and the lm_head on [rows, 1, hidden]. */
+  private static double decodeProjectionSeconds(Settings s, int rows) {
     Qwen2Config c = s.config();
     try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
       Qwen2Model m = Qwen2Model.initialize(c, 0, s.dtype(), device(s));

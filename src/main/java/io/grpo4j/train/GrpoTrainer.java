@@ -8,7 +8,6 @@ import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.model.Qwen2Model;
-import io.grpo4j.model.TrainingForward;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlController;
@@ -170,7 +169,9 @@ public final class GrpoTrainer<D> {
     }
     long t1 = System.nanoTime();
     RolloutBatch batch = RolloutBatch.of(scored, policy.device());
-    List<int[]> plan = MicroBatches.byLength(batch.rowLengths(), rl.microBatch());
+    List<int[]> plan = passes.sharePrompt()
+        ? MicroBatches.byPrompt(batch.rowLengths(), batch.promptOf(), rl.microBatch())
+        : MicroBatches.byLength(batch.rowLengths(), rl.microBatch());
     List<RolloutBatch> micro = plan.stream().map(batch::select).toList();
     // 3. rewards and advantages
     Tensor r = entropyReward.tokenRewards(batch.pref(), batch.entropy(), batch.mask());
@@ -228,6 +229,8 @@ public final class GrpoTrainer<D> {
     row.put("tokens_per_s", tokens / ((t2 - t0) / 1e9));
     row.put("batch/padding_frac", MicroBatches.paddingFraction(micro));
     row.put("batch/padding_frac_unbucketed", MicroBatches.paddingFraction(batch));
+    row.put("batch/forward_positions", MicroBatches.forwardPositions(micro, passes.sharePrompt() && !passes.gradientCheckpointing()));
+    row.put("batch/forward_positions_unshared", MicroBatches.forwardPositions(micro, false));
     row.put("skipped_steps", skipped);
     row.putAll(io.grpo4j.torch.MemoryStats.row());
     return row;
@@ -259,14 +262,14 @@ public final class GrpoTrainer<D> {
       int n = m.rows();
       try (PointerScope scope = new PointerScope()) {
         Tensor mask = m.mask();
-        TrainingForward forward = m.trainingForward(model, passes.gradientCheckpointing());
+        RolloutBatch.Pass pass = m.trainingPass(model, passes);
         Tensor refHidden = null;
         if (reference != null) {
           try (NoGradGuard ng = new NoGradGuard()) {
-            refHidden = m.completionHidden(reference, m.ids(), m.valid());
+            refHidden = m.completionHidden(reference, passes.sharePrompt());
           }
         }
-        ChunkedHead head = new ChunkedHead(model, m.completionPart(forward.hidden()), reference, refHidden, klStep, m.completion(), mask, false,
+        ChunkedHead head = new ChunkedHead(model, pass.completionHidden(), reference, refHidden, klStep, m.completion(), mask, false,
             passes.logitsChunk());
         Tensor logp = head.terms().logProbs();
         PolicyLoss.Result pl = policyLoss.compute(logp, oldLogProbs.get(i), advantages.get(i), mask,
@@ -289,7 +292,7 @@ public final class GrpoTrainer<D> {
         Tensor scaled = loss.mul(new Scalar(weight));
         scaled.backward();
         head.backward();
-        forward.backward();
+        pass.forward().backward();
         totals.policyLoss += pl.loss().item_double() * weight;
         totals.totalLoss += scaled.item_double();
         totals.clipTokens += pl.clipRatio() * mbTokens;
@@ -307,7 +310,7 @@ public final class GrpoTrainer<D> {
     List<Tensor> parts = new ArrayList<>();
     try (NoGradGuard ng = new NoGradGuard()) {
       for (RolloutBatch m : micro) {
-        Tensor hidden = m.completionHidden(weights.compute(), m.ids(), m.valid());
+        Tensor hidden = m.completionHidden(weights.compute(), passes.sharePrompt());
         parts.add(new ChunkedHead(weights.compute(), hidden, null, null, null, m.completion(), m.mask(), false, passes.logitsChunk())
             .terms().logProbs().detach());
       }

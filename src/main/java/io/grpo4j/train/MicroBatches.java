@@ -23,11 +23,49 @@ final class MicroBatches {
     int[] order = IntStream.range(0, lengths.length).boxed()
         .sorted(Comparator.<Integer>comparingInt(i -> lengths[i]).thenComparingInt(i -> i))
         .mapToInt(Integer::intValue).toArray();
+    return chunks(order, size);
+  }
+
+  /**
+   * Like {@link #byLength}, but the rows of one prompt stay together (they share its forward pass,
+   * {@link RolloutBatch#trainingPass}): prompts are ordered by their longest row, and each prompt's
+   * rows by length. With {@code size} a multiple of the group size every micro-batch holds whole
+   * groups.
+   */
+  static List<int[]> byPrompt(int[] lengths, int[] promptOf, int size) {
+    if (size < 1) throw new IllegalArgumentException("micro-batch size must be >= 1, got " + size);
+    java.util.Map<Integer, Integer> longest = new java.util.HashMap<>();
+    for (int i = 0; i < lengths.length; i++) longest.merge(promptOf[i], lengths[i], Math::max);
+    int[] order = IntStream.range(0, lengths.length).boxed()
+        .sorted(Comparator.<Integer>comparingInt(i -> longest.get(promptOf[i]))
+            .thenComparingInt(i -> promptOf[i]).thenComparingInt(i -> lengths[i]).thenComparingInt(i -> i))
+        .mapToInt(Integer::intValue).toArray();
+    return chunks(order, size);
+  }
+
+  private static List<int[]> chunks(int[] order, int size) {
     List<int[]> out = new ArrayList<>();
     for (int from = 0; from < order.length; from += size) {
       out.add(java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + size)));
     }
     return out;
+  }
+
+  /**
+   * Token positions the policy's forward pass computes over all micro-batches: rows x (prompt +
+   * completion width), or with prompt sharing each distinct prompt once plus every row's
+   * completion positions but the last (whose output predicts nothing).
+   */
+  static long forwardPositions(List<RolloutBatch> parts, boolean sharePrompt) {
+    long n = 0;
+    for (RolloutBatch p : parts) {
+      if (sharePrompt && p.sharesPrompts()) {
+        n += java.util.Arrays.stream(p.promptOf()).distinct().count() * p.promptWidth() + (long) p.rows() * (p.width() - 1);
+      } else {
+        n += (long) p.rows() * (p.promptWidth() + p.width());
+      }
+    }
+    return n;
   }
 
   /** Rows [from, from + size) in order: the layout without bucketing. */

@@ -2,6 +2,8 @@ package io.grpo4j.train;
 
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.Sample;
+import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.model.TrainingForward;
 import io.grpo4j.torch.Tensors;
 import java.util.List;
 import org.bytedeco.pytorch.Device;
@@ -19,11 +21,15 @@ import org.bytedeco.pytorch.global.torch;
  *       entropy of the sampling distribution, and the verifier's token rewards pref_t.
  * </ul>
  *
- * The logits that predict completion token t sit at sequence position Lp − 1 + t.
+ * The logits that predict completion token t sit at sequence position Lp − 1 + t. {@code promptOf}
+ * [B] says which prompt each row continues (rows of one GRPO group share it).
  */
 record RolloutBatch(
     int rows, int promptWidth, int width, Tensor ids, Tensor valid, Tensor completion, Tensor mask, Tensor oldLogProbs,
-    Tensor entropy, Tensor pref) {
+    Tensor entropy, Tensor pref, int[] promptOf) {
+
+  /** A forward pass over the rows and its hidden states [B, T, H] that predict the completion tokens. */
+  record Pass(TrainingForward forward, Tensor completionHidden) {}
 
   static RolloutBatch of(List<ScoredSample> scored, Device device) {
     int b = scored.size();
@@ -33,6 +39,7 @@ record RolloutBatch(
       lp = Math.max(lp, s.sample().promptIds().length);
       t = Math.max(t, s.sample().length());
     }
+    int[] promptOf = new int[b];
     long[][] ids = new long[b][lp + t];
     long[][] valid = new long[b][lp + t];
     long[][] comp = new long[b][t];
@@ -43,6 +50,7 @@ record RolloutBatch(
     for (int r = 0; r < b; r++) {
       Sample s = scored.get(r).sample();
       int[] p = s.promptIds();
+      promptOf[r] = s.promptIndex();
       int pad = lp - p.length;
       for (int i = 0; i < p.length; i++) {
         ids[r][pad + i] = p[i];
@@ -62,11 +70,64 @@ record RolloutBatch(
         Tensors.longs(ids).to(device, torch.ScalarType.Long),
         Tensors.longs(valid).to(device, torch.ScalarType.Bool),
         Tensors.longs(comp).to(device, torch.ScalarType.Long),
-        floats(mask, b, t, device), floats(old, b, t, device), floats(ent, b, t, device), floats(pref, b, t, device));
+        floats(mask, b, t, device), floats(old, b, t, device), floats(ent, b, t, device), floats(pref, b, t, device), promptOf);
   }
 
   private static Tensor floats(float[] v, int b, int t, Device device) {
     return Tensors.floats(v).reshape(b, t).to(device, torch.ScalarType.Float);
+  }
+
+  /**
+   * Hidden states [B, T, H] under {@code m} that predict the completion tokens of all rows; with
+   * {@code sharePrompt} each distinct prompt is computed once ({@link Qwen2Model#sharedPromptHidden}).
+   */
+  Tensor completionHidden(Qwen2Model m, boolean sharePrompt) {
+    if (sharePrompt && sharesPrompts()) {
+      Shared sh = shared();
+      return m.sharedPromptHidden(sh.promptIds(), sh.promptValid(), sh.promptOfRow(), completion, valid);
+    }
+    return completionHidden(m, ids, valid);
+  }
+
+  /**
+   * A training forward pass of {@code m} over all rows. Prompts are shared when {@code passes}
+   * asks for it, rows share prompts and layers are not checkpointed (checkpointing recomputes
+   * whole rows; the two do not combine).
+   */
+  Pass trainingPass(Qwen2Model m, TrainOptions passes) {
+    if (passes.sharePrompt() && !passes.gradientCheckpointing() && sharesPrompts()) {
+      Shared sh = shared();
+      TrainingForward f = m.sharedPromptTrainingForward(sh.promptIds(), sh.promptValid(), sh.promptOfRow(), completion, valid);
+      return new Pass(f, f.hidden());
+    }
+    TrainingForward f = trainingForward(m, passes.gradientCheckpointing());
+    return new Pass(f, completionPart(f.hidden()));
+  }
+
+  /** True when fewer distinct prompts than rows: computing each prompt once saves work. */
+  boolean sharesPrompts() {
+    return java.util.Arrays.stream(promptOf).distinct().count() < rows;
+  }
+
+  /** The distinct prompts of this batch (in order of first appearance) and each row's index among them. */
+  private record Shared(Tensor promptIds, Tensor promptValid, Tensor promptOfRow) {}
+
+  private Shared shared() {
+    java.util.Map<Integer, Integer> slot = new java.util.LinkedHashMap<>();
+    long[] firstRow = new long[rows];
+    long[] slotOfRow = new long[rows];
+    for (int r = 0; r < rows; r++) {
+      int next = slot.size();
+      Integer s = slot.putIfAbsent(promptOf[r], next);
+      if (s == null) {
+        firstRow[next] = r;
+        s = next;
+      }
+      slotOfRow[r] = s;
+    }
+    Tensor first = Tensors.longs(java.util.Arrays.copyOf(firstRow, slot.size())).to(ids.device(), torch.ScalarType.Long);
+    return new Shared(ids.index_select(0, first).narrow(1, 0, promptWidth), valid.index_select(0, first).narrow(1, 0, promptWidth),
+        Tensors.longs(slotOfRow).to(ids.device(), torch.ScalarType.Long));
   }
 
   /** Logits [n, T, V] under {@code m} that predict the completion tokens of rows [from, from + n). */
@@ -116,7 +177,8 @@ record RolloutBatch(
     int lp = promptWidth - firstPrompt;
     return new RolloutBatch(index.length, lp, t,
         ids.index_select(0, idx).narrow(1, firstPrompt, lp + t), v.narrow(1, firstPrompt, lp + t),
-        cut(completion, idx, t), cut(mask, idx, t), cut(oldLogProbs, idx, t), cut(entropy, idx, t), cut(pref, idx, t));
+        cut(completion, idx, t), cut(mask, idx, t), cut(oldLogProbs, idx, t), cut(entropy, idx, t), cut(pref, idx, t),
+        java.util.Arrays.stream(index).map(i -> promptOf[i]).toArray());
   }
 
   /** Rows {@code idx} of a per-token tensor [B, T], first {@code t} columns. */

@@ -168,7 +168,7 @@ public final class Runs {
   /** The same config starting from another model folder ({@code model.init}). */
   public static RunConfig withInit(RunConfig c, String init) {
     RunConfig.Model m = c.model();
-    return new RunConfig(c.seed(), new RunConfig.Model(init, m.dtype(), m.device(), m.threads(), m.saveDtype(), m.gradientCheckpointing(), m.logitsChunk()),
+    return new RunConfig(c.seed(), new RunConfig.Model(init, m.dtype(), m.device(), m.threads(), m.saveDtype(), m.gradientCheckpointing(), m.logitsChunk(), m.sharePrompt()),
         c.task(), c.countdown(), c.data(), c.sampling(), c.rl(), c.train(), c.sft());
   }
 }

@@ -157,6 +157,8 @@ public final class SftTrainer<D> {
     row.put("lr", lr);
     row.put("tokens_per_s", Masked.count(validT).item_double() / seconds);
     row.put("time/train_s", seconds);
+    // Rows are right-padded to the batch's longest pair; packing is not done (docs/performance.md).
+    row.put("batch/padding_frac", 1 - Masked.count(validT).item_double() / ((double) b * width));
     row.put("skipped_steps", applied ? 0 : 1);
     return row;
   }

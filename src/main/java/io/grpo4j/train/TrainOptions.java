@@ -11,20 +11,23 @@ import java.util.Map;
  *     recompute the layer in the backward pass (activation memory of one layer instead of all)
  * @param logitsChunk tokens per lm_head chunk: the loss never holds more than this many rows of
  *     vocabulary-wide logits
+ * @param sharePrompt compute each prompt once for the G completions sampled from it, in the
+ *     training, reference and π_old forward passes (GRPO; not combined with checkpointing)
  */
-public record TrainOptions(boolean gradientCheckpointing, int logitsChunk) {
+public record TrainOptions(boolean gradientCheckpointing, int logitsChunk, boolean sharePrompt) {
   public TrainOptions {
     if (logitsChunk < 1) throw new IllegalArgumentException("model.logits_chunk must be >= 1, got " + logitsChunk);
   }
 
   public static TrainOptions defaults() {
-    return new TrainOptions(false, 1024);
+    return new TrainOptions(false, 1024, true);
   }
 
   Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("gradient_checkpointing", gradientCheckpointing);
     m.put("logits_chunk", logitsChunk);
+    m.put("share_prompt", sharePrompt);
     return m;
   }
 }

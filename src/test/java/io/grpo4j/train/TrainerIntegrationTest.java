@@ -23,6 +23,34 @@ class TrainerIntegrationTest {
   }
 
   @Test
+  void sharingThePromptForwardGivesTheSameStepWithFewerPositions() throws Exception {
+    Path init = tmp.resolve("init");
+    TinyPreset.write("tiny", init, 1, DType.F32);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    JsonNode[] rows = new JsonNode[2];
+    for (int i = 0; i < 2; i++) {
+      boolean share = i == 0;
+      // micro_batch 6 with groups of 4: micro-batches hold whole groups and split ones.
+      RunConfig cfg = Runs.config(null, List.of("model.init=" + init, "data.eval_size=4", "sampling.max_new_tokens=12",
+          "countdown.generator.max_numbers=3", "countdown.generator.max_value=9", "train.steps=1", "train.save_every=1",
+          "train.eval_every=0", "data.prompts_per_step=3", "rl.group_size=4", "rl.micro_batch=6", "model.share_prompt=" + share));
+      Path run = tmp.resolve("share-" + share);
+      Runs.grpo(cfg, run, quiet);
+      rows[i] = MetricsLog.read(run.resolve("metrics.jsonl")).get(0);
+    }
+    JsonNode shared = rows[0];
+    JsonNode plain = rows[1];
+    assertThat(shared.get("reward/mean").asDouble()).isEqualTo(plain.get("reward/mean").asDouble());
+    for (String key : List.of("loss/total", "loss/policy", "kl/forward", "kl/reverse", "grad_norm")) {
+      double a = plain.get(key).asDouble();
+      assertThat(shared.get(key).asDouble()).as(key).isCloseTo(a, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(a))));
+    }
+    assertThat(plain.get("grad_norm").asDouble()).isPositive();
+    assertThat(shared.get("batch/forward_positions").asLong()).isLessThan(shared.get("batch/forward_positions_unshared").asLong());
+    assertThat(plain.get("batch/forward_positions").asLong()).isEqualTo(plain.get("batch/forward_positions_unshared").asLong());
+  }
+
+  @Test
   void sftThenGrpoWriteEverythingAndResumeContinuesTheNumbering() throws Exception {
     Path init = tmp.resolve("init");
     TinyPreset.write("tiny", init, 1, DType.F32);
