@@ -144,6 +144,8 @@ public final class Bench {
     config.put("threads", Torch.threads());
     config.put("blas_threads", Torch.blasThreads());
     config.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
+    // glibc's allocator setting changes the train step's speed and peak memory (docs/performance.md).
+    config.put("malloc_mmap_max", String.valueOf(System.getenv("MALLOC_MMAP_MAX_")));
     config.put("batch", s.batch());
     config.put("seq", s.seq());
     config.put("prompts", s.prompts());
