@@ -2,6 +2,7 @@ package io.grpo4j.train;
 
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.Sample;
+import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TrainingForward;
 import io.grpo4j.torch.Tensors;
@@ -131,20 +132,20 @@ record RolloutBatch(
   }
 
   /** Logits [n, T, V] under {@code m} that predict the completion tokens of rows [from, from + n). */
-  Tensor completionLogits(io.grpo4j.model.Qwen2Model m, int from, int n) {
+  Tensor completionLogits(Qwen2Model m, int from, int n) {
     return m.logits(completionHidden(m, rows(ids, from, n), rows(valid, from, n)));
   }
 
   /** Hidden states [n, T, H] under {@code m} at the positions that predict the completion tokens of rows {@code ids}. */
-  Tensor completionHidden(io.grpo4j.model.Qwen2Model m, Tensor rowsIds, Tensor rowsValid) {
-    Tensor hidden = m.hidden(rowsIds, io.grpo4j.model.AttentionMask.positions(rowsValid),
-        io.grpo4j.model.AttentionMask.of(rowsValid, rowsIds.size(1)), null);
+  Tensor completionHidden(Qwen2Model m, Tensor rowsIds, Tensor rowsValid) {
+    Tensor hidden = m.hidden(rowsIds, AttentionMask.positions(rowsValid),
+        AttentionMask.of(rowsValid, rowsIds.size(1)), null);
     return hidden.narrow(1, promptWidth - 1, width);
   }
 
-  /** A training forward of {@code m} over all rows of this batch (see {@link io.grpo4j.model.TrainingForward}). */
-  io.grpo4j.model.TrainingForward trainingForward(io.grpo4j.model.Qwen2Model m, boolean checkpointLayers) {
-    return m.trainingForward(ids, io.grpo4j.model.AttentionMask.positions(valid), io.grpo4j.model.AttentionMask.of(valid, ids.size(1)),
+  /** A training forward of {@code m} over all rows of this batch (see {@link TrainingForward}). */
+  TrainingForward trainingForward(Qwen2Model m, boolean checkpointLayers) {
+    return m.trainingForward(ids, AttentionMask.positions(valid), AttentionMask.of(valid, ids.size(1)),
         checkpointLayers);
   }
 
@@ -155,7 +156,7 @@ record RolloutBatch(
 
   /** Real (non-padding) tokens of {@code [ids | completion]}, per row: prompt length + completion length. */
   int[] rowLengths() {
-    long[] v = io.grpo4j.torch.Tensors.toLongs(valid.sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
+    long[] v = Tensors.toLongs(valid.sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
     int[] out = new int[v.length];
     for (int i = 0; i < v.length; i++) out[i] = (int) v[i];
     return out;
@@ -167,9 +168,9 @@ record RolloutBatch(
    * them on the right. Length-sorted micro-batches thus compute (almost) no padding.
    */
   RolloutBatch select(int[] index) {
-    Tensor idx = io.grpo4j.torch.Tensors.longs(java.util.Arrays.stream(index).asLongStream().toArray()).to(ids.device(), torch.ScalarType.Long);
+    Tensor idx = Tensors.longs(java.util.Arrays.stream(index).asLongStream().toArray()).to(ids.device(), torch.ScalarType.Long);
     Tensor v = valid.index_select(0, idx);
-    long[] perColumn = io.grpo4j.torch.Tensors.toLongs(v.sum(new long[] {0}, false, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
+    long[] perColumn = Tensors.toLongs(v.sum(new long[] {0}, false, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
     int firstPrompt = 0;
     while (firstPrompt < promptWidth - 1 && perColumn[firstPrompt] == 0) firstPrompt++;
     int t = width;
