@@ -60,7 +60,7 @@ final class MicroBatches {
     long n = 0;
     for (RolloutBatch p : parts) {
       if (sharePrompt && p.sharesPrompts()) {
-        n += java.util.Arrays.stream(p.promptOf()).distinct().count() * p.promptWidth() + (long) p.rows() * (p.width() - 1);
+        n += (long) p.distinctPrompts() * p.promptWidth() + (long) p.rows() * (p.width() - 1);
       } else {
         n += (long) p.rows() * (p.promptWidth() + p.width());
       }

@@ -107,7 +107,12 @@ record RolloutBatch(
 
   /** True when fewer distinct prompts than rows: computing each prompt once saves work. */
   boolean sharesPrompts() {
-    return java.util.Arrays.stream(promptOf).distinct().count() < rows;
+    return distinctPrompts() < rows;
+  }
+
+  /** How many different prompts the rows continue. */
+  int distinctPrompts() {
+    return (int) java.util.Arrays.stream(promptOf).distinct().count();
   }
 
   /** The distinct prompts of this batch (in order of first appearance) and each row's index among them. */
