@@ -71,6 +71,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--repeats", defaultValue = "3", description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
   int repeats;
 
+  @Option(names = "--micro-batch", defaultValue = "16",
+      description = "Rows per forward/backward of the train step, gradients accumulated over the batch; 0 = the whole batch at once (default: ${DEFAULT-VALUE}).")
+  int microBatch;
+
   @Option(names = "--gradient-checkpointing", description = "Train with per-layer gradient checkpointing.")
   boolean checkpointing;
 
@@ -99,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
     Torch.init(threads, 0);
     Torch.setBlasThreads(blasThreads);
     Bench.Settings s = new Bench.Settings(preset, config, d, device, batch, seq, prompts, group, newTokens, promptLength, decodeBatch,
-        warmup, repeats, new TrainOptions(checkpointing, logitsChunk, false), plainTrain, skip, gemmMax);
+        warmup, repeats, new TrainOptions(checkpointing, logitsChunk, false), plainTrain, skip, gemmMax, microBatch);
     Map<String, Object> r = Bench.run(s, line -> System.err.println("bench: " + line));
     print(r);
     if (json != null) {

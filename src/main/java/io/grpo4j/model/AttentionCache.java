@@ -15,7 +15,9 @@ public abstract sealed class AttentionCache permits KvCache, SlotKvCache, Shared
   /**
    * Stores the new keys/values [B, kvHeads, T, headDim] of layer {@code layer} and returns the
    * keys/values to attend over, [B, kvHeads, S, headDim] (the mask passed to the forward pass says
-   * which of the S positions each row may see).
+   * which of the S positions each row may see). It runs inside the layer's own {@code
+   * PointerScope}, which releases every tensor made during the call: a tensor the cache keeps
+   * beyond the call needs a reference of its own.
    */
   abstract Tensor[] append(int layer, Tensor k, Tensor v);
 

@@ -1,6 +1,7 @@
 package io.grpo4j.model;
 
 import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Scopes;
 import io.grpo4j.torch.Tensors;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -268,7 +269,11 @@ public final class Qwen2Model {
     Tensor[] cosSin = rotary(positions, x.scalar_type());
     Tensor attentionMask = attentionMask(mask);
     for (int l = 0; l < layers.length; l++) {
-      x = layer(l, x, cosSin, attentionMask, cache);
+      // Each layer in its own scope: its intermediates' handles go when it ends (autograd keeps
+      // what the backward pass needs), instead of every layer's staying alive until the caller's.
+      int layer = l;
+      Tensor in = x;
+      x = Scopes.keepOnly(() -> layer(layer, in, cosSin, attentionMask, cache));
     }
     if (cache != null) cache.advance((int) ids.size(1));
     return finalNorm(x);

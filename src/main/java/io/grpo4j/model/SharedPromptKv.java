@@ -1,5 +1,6 @@
 package io.grpo4j.model;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -19,11 +20,14 @@ final class SharedPromptKv extends AttentionCache {
   private final Tensor[] keys;
   private final Tensor[] values;
   private final boolean recording;
+  /** The scope the cache was made in: recorded keys/values must outlive the layer's own scope. */
+  private final PointerScope owner;
 
   private SharedPromptKv(Tensor[] keys, Tensor[] values, boolean recording) {
     this.keys = keys;
     this.values = values;
     this.recording = recording;
+    this.owner = PointerScope.getInnerScope();
   }
 
   /** An empty cache that records the prompts' keys/values, one entry per layer. */
@@ -47,6 +51,15 @@ final class SharedPromptKv extends AttentionCache {
   @Override
   Tensor[] append(int layer, Tensor k, Tensor v) {
     if (recording) {
+      // The layer runs in a scope of its own (Qwen2Model.hidden) that releases k and v when it
+      // ends; the cache's scope holds them too, until the completions have read them.
+      if (owner != null) {
+        owner.attach(k);
+        owner.attach(v);
+      } else {
+        k.retainReference();
+        v.retainReference();
+      }
       keys[layer] = k;
       values[layer] = v;
       return new Tensor[] {k, v};

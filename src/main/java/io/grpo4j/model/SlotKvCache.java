@@ -26,7 +26,12 @@ public final class SlotKvCache extends AttentionCache {
   private final int capacity;
   private final int[] lengths;
   private int occupied;
-  private Tensor writeIndex; // [rows, kvHeads, 1, headDim] long, built on the first layer's append
+  /**
+   * [rows, kvHeads, 1, headDim] long, built on the first layer's append and reused by the others.
+   * Each layer runs in a scope of its own (Qwen2Model.hidden), so the index holds a reference of
+   * its own, released by {@link #dropWriteIndex}.
+   */
+  private Tensor writeIndex;
 
   private SlotKvCache(Tensor[] keys, Tensor[] values, int slots, int capacity) {
     this.keys = keys;
@@ -116,7 +121,7 @@ public final class SlotKvCache extends AttentionCache {
 
   /** Position ids [occupied, 1] of the next token of every occupied slot. */
   public Tensor decodePositions() {
-    writeIndex = null;
+    dropWriteIndex();
     long[] pos = new long[occupied];
     for (int r = 0; r < occupied; r++) pos[r] = lengths[r];
     return Tensors.longs(pos).reshape(occupied, 1).to(keys[0].device(), torch.ScalarType.Long);
@@ -127,7 +132,7 @@ public final class SlotKvCache extends AttentionCache {
    * columns 0 … length(r) (its history and the token being fed).
    */
   public Tensor decodeMask() {
-    writeIndex = null; // a new step: never reuse an index from a step that failed half-way
+    dropWriteIndex(); // a new step: never reuse an index from a step that failed half-way
     int s = columnsNeeded();
     long[] len = new long[occupied];
     for (int r = 0; r < occupied; r++) len[r] = lengths[r];
@@ -153,6 +158,7 @@ public final class SlotKvCache extends AttentionCache {
       long[] at = new long[occupied];
       for (int r = 0; r < occupied; r++) at[r] = lengths[r];
       writeIndex = Tensors.longs(at).to(k.device(), torch.ScalarType.Long).view(occupied, 1, 1, 1).expand(Tensors.shape(k)).contiguous();
+      writeIndex.retainReference();
     }
     Tensor kRows = keys[layer].narrow(0, 0, occupied);
     Tensor vRows = values[layer].narrow(0, 0, occupied);
@@ -165,6 +171,11 @@ public final class SlotKvCache extends AttentionCache {
   @Override
   void advance(int t) {
     for (int r = 0; r < occupied; r++) lengths[r] += t;
+    dropWriteIndex();
+  }
+
+  private void dropWriteIndex() {
+    if (writeIndex != null) writeIndex.releaseReference();
     writeIndex = null;
   }
 

@@ -61,7 +61,11 @@ public final class TrainingForward {
     this.cosSin = model.rotary(positions);
     if (!checkpointLayers) {
       Tensor x = model.embed(ids);
-      for (int l = 0; l < model.layerCount(); l++) x = model.layer(l, x, cosSin, this.mask, null);
+      for (int l = 0; l < model.layerCount(); l++) {
+        int layer = l;
+        Tensor in = x;
+        x = Scopes.keepOnly(() -> model.layer(layer, in, cosSin, this.mask, null)); // see Qwen2Model.hidden
+      }
       graphOutput = model.finalNorm(x);
       layerInputs = null;
       hidden = graphOutput.detach().requires_grad_(true);

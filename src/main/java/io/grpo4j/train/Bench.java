@@ -23,6 +23,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -48,11 +49,15 @@ public final class Bench {
    * @param skip phases not measured: gemm, train, ref, rollout, decode
    * @param gemmMax largest square GEMM size tried (2048 in the issue); a size whose one product
    *     takes over 2 s ends the climb (bf16 without hardware support is ~100x slower)
+   * @param microBatch rows per forward/backward of the train step, gradients accumulated over the
+   *     whole batch before the one optimizer step; 0 = all rows at once
    */
   public record Settings(
       String preset, Qwen2Config config, DType dtype, String device, int batch, int seq, int prompts, int groupSize,
-      int newTokens, int promptLength, int decodeBatch, int warmup, int repeats, TrainOptions train, boolean plainTrain, Set<String> skip, int gemmMax) {
+      int newTokens, int promptLength, int decodeBatch, int warmup, int repeats, TrainOptions train, boolean plainTrain, Set<String> skip, int gemmMax,
+      int microBatch) {
     public Settings {
+      if (microBatch < 0) throw new IllegalArgumentException("bench: --micro-batch must be >= 0 (0 = the whole batch), got " + microBatch);
       if (batch < 1 || seq < 2) throw new IllegalArgumentException("bench: --batch must be >= 1 and --seq >= 2");
       if (warmup < 0 || repeats < 1) throw new IllegalArgumentException("bench: --warmup must be >= 0 and --repeats >= 1");
       if (promptLength + newTokens > config.maxPositionEmbeddings() || seq > config.maxPositionEmbeddings()) {
@@ -148,6 +153,7 @@ public final class Bench {
     config.put("malloc_mmap_max", String.valueOf(System.getenv("MALLOC_MMAP_MAX_")));
     config.put("batch", s.batch());
     config.put("seq", s.seq());
+    config.put("micro_batch", s.microBatch());
     config.put("prompts", s.prompts());
     config.put("group_size", s.groupSize());
     config.put("new_tokens", s.newTokens());
@@ -210,7 +216,7 @@ public final class Bench {
       return median(s.warmup(), s.repeats(), () -> {
         long t0 = System.nanoTime();
         try (PointerScope inner = new PointerScope()) {
-          step.run(ids, valid);
+          step.run(ids, valid, s.microBatch());
           sync(device(s));
         }
         return (System.nanoTime() - t0) / 1e9;
@@ -377,30 +383,50 @@ public final class Bench {
       this.plain = plain;
     }
 
-    void run(Tensor ids, Tensor valid) {
+    /**
+     * Forward + backward over the rows in micro-batches of {@code microBatch} rows (0: all at once),
+     * gradients accumulated so they equal the whole batch's, then one optimizer step.
+     */
+    void run(Tensor ids, Tensor valid, int microBatch) {
+      long rows = ids.size(0);
       long t = ids.size(1);
-      Qwen2Model model = weights.compute();
+      long step = microBatch <= 0 ? rows : microBatch;
+      double tokens = (double) rows * (t - 1);
       optimizer.zero_grad();
-      Tensor positions = AttentionMask.positions(valid);
-      Tensor mask = AttentionMask.of(valid, t);
-      Tensor targets = ids.narrow(1, 1, t - 1);
-      if (plain) {
-        Tensor h = model.hidden(ids, positions, mask, null);
-        Tensor logits = model.logits(h.narrow(1, 0, t - 1));
-        TokenLogProbs.of(logits, targets).mean().neg().backward();
-      } else {
-        io.grpo4j.model.TrainingForward forward = model.trainingForward(ids, positions, mask, options.gradientCheckpointing());
-        Tensor ones = torch.ones(new long[] {ids.size(0), t - 1}).to(ids.device(), torch.ScalarType.Float);
-        ChunkedHead head = new ChunkedHead(model, forward.hidden().narrow(1, 0, t - 1), null, null, null, targets, ones, false,
-            options.logitsChunk());
-        head.terms().logProbs().mean().neg().backward();
-        head.backward();
-        forward.backward();
+      for (long from = 0; from < rows; from += step) {
+        long n = Math.min(step, rows - from);
+        try (PointerScope scope = new PointerScope()) {
+          forwardBackward(ids.narrow(0, from, n), valid.narrow(0, from, n), tokens);
+        }
       }
       weights.gradientsToMaster();
       Optimizers.clipGradNorm(params, 1.0);
       optimizer.step();
       weights.refresh();
     }
+
+    /** Back-propagates −Σ log p(next token) / {@code tokens} of these rows. */
+    private void forwardBackward(Tensor ids, Tensor valid, double tokens) {
+      long t = ids.size(1);
+      Qwen2Model model = weights.compute();
+      Tensor positions = AttentionMask.positions(valid);
+      Tensor mask = AttentionMask.of(valid, t);
+      Tensor targets = ids.narrow(1, 1, t - 1);
+      Scalar scale = new Scalar(-1.0 / tokens);
+      if (plain) {
+        Tensor h = model.hidden(ids, positions, mask, null);
+        Tensor logits = model.logits(h.narrow(1, 0, t - 1));
+        TokenLogProbs.of(logits, targets).sum().mul(scale).backward();
+      } else {
+        io.grpo4j.model.TrainingForward forward = model.trainingForward(ids, positions, mask, options.gradientCheckpointing());
+        Tensor ones = torch.ones(new long[] {ids.size(0), t - 1}).to(ids.device(), torch.ScalarType.Float);
+        ChunkedHead head = new ChunkedHead(model, forward.hidden().narrow(1, 0, t - 1), null, null, null, targets, ones, false,
+            options.logitsChunk());
+        head.terms().logProbs().sum().mul(scale).backward();
+        head.backward();
+        forward.backward();
+      }
+    }
+
   }
 }
