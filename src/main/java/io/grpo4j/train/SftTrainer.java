@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -136,23 +137,27 @@ public final class SftTrainer<D> {
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);
     optimizer.zero_grad();
-    Qwen2Model compute = weights.compute();
-    TrainingForward forward = compute.trainingForward(idT, AttentionMask.positions(validT), AttentionMask.of(validT, width),
-        passes.gradientCheckpointing());
-    ChunkedHead head = new ChunkedHead(compute, forward.hidden().narrow(1, 0, width - 1), null, null, null, targetT, mask, false,
-        passes.logitsChunk());
-    Tensor loss = Masked.mean(head.terms().logProbs(), mask).neg();
-    loss.backward();
-    head.backward();
-    forward.backward();
+    // loss = −Σ log p(answer token) / (answer tokens of the whole batch), accumulated over
+    // micro-batches of sft.micro_batch rows so the gradient is the whole batch's.
+    double answerTokens = Masked.count(mask).item_double();
+    int micro = sft.microBatch() == 0 ? b : Math.min(sft.microBatch(), b);
+    double loss = 0;
+    for (int from = 0; from < b; from += micro) {
+      int n = Math.min(micro, b - from);
+      int first = from;
+      try (PointerScope scope = new PointerScope()) {
+        loss += microBatchLoss(idT.narrow(0, first, n), validT.narrow(0, first, n), targetT.narrow(0, first, n), mask.narrow(0, first, n),
+            answerTokens);
+      }
+    }
     weights.gradientsToMaster();
     double gradNorm = Optimizers.clipGradNorm(params, sft.gradClip());
-    boolean applied = guard.stepIfFinite(step, loss.item_double(), gradNorm, optimizer);
+    boolean applied = guard.stepIfFinite(step, loss, gradNorm, optimizer);
     weights.refresh();
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("step", step);
-    row.put("loss/sft", loss.item_double());
+    row.put("loss/sft", loss);
     row.put("grad_norm", gradNorm);
     row.put("lr", lr);
     row.put("tokens_per_s", Masked.count(validT).item_double() / seconds);
@@ -161,5 +166,20 @@ public final class SftTrainer<D> {
     row.put("batch/padding_frac", 1 - Masked.count(validT).item_double() / ((double) b * width));
     row.put("skipped_steps", applied ? 0 : 1);
     return row;
+  }
+
+  /** Forward + backward of rows' share of the batch loss; returns that share. */
+  private double microBatchLoss(Tensor ids, Tensor valid, Tensor targets, Tensor mask, double answerTokens) {
+    long width = ids.size(1);
+    Qwen2Model compute = weights.compute();
+    TrainingForward forward = compute.trainingForward(ids, AttentionMask.positions(valid), AttentionMask.of(valid, width),
+        passes.gradientCheckpointing());
+    ChunkedHead head = new ChunkedHead(compute, forward.hidden().narrow(1, 0, width - 1), null, null, null, targets, mask, false,
+        passes.logitsChunk());
+    Tensor loss = Masked.sum(head.terms().logProbs(), mask).mul(new Scalar(-1.0 / answerTokens));
+    loss.backward();
+    head.backward();
+    forward.backward();
+    return loss.item_double();
   }
 }

@@ -51,6 +51,28 @@ class TrainerIntegrationTest {
   }
 
   @Test
+  void sftMicroBatchesGiveTheWholeBatchUpdate() throws Exception {
+    Path init = tmp.resolve("init-sft");
+    TinyPreset.write("tiny", init, 1, DType.F32);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    JsonNode[] rows = new JsonNode[2];
+    int[] micro = {0, 3}; // the whole batch of 8 at once, then 3 + 3 + 2 rows
+    for (int i = 0; i < 2; i++) {
+      RunConfig cfg = Runs.config(null, List.of("model.init=" + init, "data.eval_size=2", "sampling.max_new_tokens=8",
+          "countdown.generator.max_numbers=3", "countdown.generator.max_value=9", "sft.steps=2", "sft.batch_size=8",
+          "sft.save_every=2", "sft.eval_every=0", "sft.micro_batch=" + micro[i]));
+      Path run = tmp.resolve("sft-micro-" + micro[i]);
+      Runs.sft(cfg, run, quiet);
+      rows[i] = MetricsLog.read(run.resolve("metrics.jsonl")).get(1); // step 2: after one update from the accumulated gradient
+    }
+    for (String key : List.of("loss/sft", "grad_norm")) {
+      double whole = rows[0].get(key).asDouble();
+      assertThat(rows[1].get(key).asDouble()).as(key).isCloseTo(whole, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(whole))));
+    }
+    assertThat(rows[0].get("grad_norm").asDouble()).isPositive();
+  }
+
+  @Test
   void sftThenGrpoWriteEverythingAndResumeContinuesTheNumbering() throws Exception {
     Path init = tmp.resolve("init");
     TinyPreset.write("tiny", init, 1, DType.F32);
