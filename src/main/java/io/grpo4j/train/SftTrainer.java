@@ -144,9 +144,8 @@ public final class SftTrainer<D> {
     double loss = 0;
     for (int from = 0; from < b; from += micro) {
       int n = Math.min(micro, b - from);
-      int first = from;
       try (PointerScope scope = new PointerScope()) {
-        loss += microBatchLoss(idT.narrow(0, first, n), validT.narrow(0, first, n), targetT.narrow(0, first, n), mask.narrow(0, first, n),
+        loss += microBatchLoss(idT.narrow(0, from, n), validT.narrow(0, from, n), targetT.narrow(0, from, n), mask.narrow(0, from, n),
             answerTokens);
       }
     }
