@@ -188,14 +188,7 @@ public final class Bench {
         torch.mm(a, b);
         sync(device);
         double first = (System.nanoTime() - t0) / 1e9;
-        double seconds = first > 1.0 ? first : median(1, repeats, () -> {
-          long t = System.nanoTime();
-          try (PointerScope inner = new PointerScope()) {
-            torch.mm(a, b);
-            sync(device);
-          }
-          return (System.nanoTime() - t) / 1e9;
-        });
+        double seconds = first > 1.0 ? first : median(1, repeats, () -> seconds(device, () -> torch.mm(a, b)));
         double gflops = 2.0 * n * n * (double) n / seconds / 1e9;
         if (gflops > best) {
           best = gflops;
@@ -213,14 +206,7 @@ public final class Bench {
       TrainStep step = new TrainStep(master, s.dtype(), s.train(), s.plainTrain());
       Tensor ids = randomIds(s.config(), s.batch(), s.seq(), 1, device(s));
       Tensor valid = torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
-      return median(s.warmup(), s.repeats(), () -> {
-        long t0 = System.nanoTime();
-        try (PointerScope inner = new PointerScope()) {
-          step.run(ids, valid, s.microBatch());
-          sync(device(s));
-        }
-        return (System.nanoTime() - t0) / 1e9;
-      });
+      return median(s.warmup(), s.repeats(), () -> seconds(device(s), () -> step.run(ids, valid, s.microBatch())));
     }
   }
 
@@ -229,15 +215,10 @@ public final class Bench {
       Qwen2Model ref = Qwen2Model.initialize(s.config(), 0, s.dtype(), device(s));
       Tensor ids = randomIds(s.config(), s.batch(), s.seq(), 2, device(s));
       Tensor valid = torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
-      return median(s.warmup(), s.repeats(), () -> {
-        long t0 = System.nanoTime();
-        try (PointerScope inner = new PointerScope()) {
-          Tensor h = ref.hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, s.seq()), null);
-          TokenLogProbs.of(ref.logits(h.narrow(1, 0, s.seq() - 1)), ids.narrow(1, 1, s.seq() - 1));
-          sync(device(s));
-        }
-        return (System.nanoTime() - t0) / 1e9;
-      });
+      return median(s.warmup(), s.repeats(), () -> seconds(device(s), () -> {
+        Tensor h = ref.hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, s.seq()), null);
+        TokenLogProbs.of(ref.logits(h.narrow(1, 0, s.seq() - 1)), ids.narrow(1, 1, s.seq() - 1));
+      }));
     }
   }
 
@@ -274,17 +255,12 @@ public final class Bench {
       Tensor v = cacheV.narrow(2, 0, keys);
       Tensor q = torch.randn(new long[] {rows, kvHeads, c.groups(), c.headDim()}, options);
       Tensor w = torch.randn(new long[] {rows, kvHeads, c.groups(), keys}, options);
-      return median(Math.max(3, s.warmup()), Math.max(20, s.repeats()), () -> {
-        long t0 = System.nanoTime();
-        try (PointerScope inner = new PointerScope()) {
-          for (int l = 0; l < c.numHiddenLayers(); l++) {
-            torch.matmul(q, k.transpose(2, 3));
-            torch.matmul(w, v);
-          }
-          sync(device(s));
+      return median(Math.max(3, s.warmup()), Math.max(20, s.repeats()), () -> seconds(device(s), () -> {
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+          torch.matmul(q, k.transpose(2, 3));
+          torch.matmul(w, v);
         }
-        return (System.nanoTime() - t0) / 1e9;
-      });
+      }));
     }
   }
 
@@ -298,24 +274,19 @@ public final class Bench {
       Tensor a = torch.randn(rows, 1, (long) c.numAttentionHeads() * c.headDim()).to(device(s), s.dtype().scalarType);
       Tensor g = torch.randn(rows, 1, c.intermediateSize()).to(device(s), s.dtype().scalarType);
       Tensor head = c.tieWordEmbeddings() ? p.get("model.embed_tokens.weight") : p.get("lm_head.weight");
-      return median(Math.max(3, s.warmup()), Math.max(20, s.repeats()), () -> {
-        long t0 = System.nanoTime();
-        try (PointerScope inner = new PointerScope()) {
-          for (int l = 0; l < c.numHiddenLayers(); l++) {
-            String pre = "model.layers." + l + ".";
-            torch.linear(h, p.get(pre + "self_attn.q_proj.weight"));
-            torch.linear(h, p.get(pre + "self_attn.k_proj.weight"));
-            torch.linear(h, p.get(pre + "self_attn.v_proj.weight"));
-            torch.linear(a, p.get(pre + "self_attn.o_proj.weight"));
-            torch.linear(h, p.get(pre + "mlp.gate_proj.weight"));
-            torch.linear(h, p.get(pre + "mlp.up_proj.weight"));
-            torch.linear(g, p.get(pre + "mlp.down_proj.weight"));
-          }
-          torch.linear(h, head);
-          sync(device(s));
+      return median(Math.max(3, s.warmup()), Math.max(20, s.repeats()), () -> seconds(device(s), () -> {
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+          String pre = "model.layers." + l + ".";
+          torch.linear(h, p.get(pre + "self_attn.q_proj.weight"));
+          torch.linear(h, p.get(pre + "self_attn.k_proj.weight"));
+          torch.linear(h, p.get(pre + "self_attn.v_proj.weight"));
+          torch.linear(a, p.get(pre + "self_attn.o_proj.weight"));
+          torch.linear(h, p.get(pre + "mlp.gate_proj.weight"));
+          torch.linear(h, p.get(pre + "mlp.up_proj.weight"));
+          torch.linear(g, p.get(pre + "mlp.down_proj.weight"));
         }
-        return (System.nanoTime() - t0) / 1e9;
-      });
+        torch.linear(h, head);
+      }));
     }
   }
 
@@ -338,6 +309,16 @@ public final class Bench {
 
   private static Device device(Settings s) {
     return Torch.device(s.device());
+  }
+
+  /** Seconds {@code body} takes, run in a scope of its own and waited for on {@code device}. */
+  private static double seconds(Device device, Runnable body) {
+    long t0 = System.nanoTime();
+    try (PointerScope inner = new PointerScope()) {
+      body.run();
+      sync(device);
+    }
+    return (System.nanoTime() - t0) / 1e9;
   }
 
   private static void sync(Device device) {

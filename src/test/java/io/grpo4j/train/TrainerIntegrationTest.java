@@ -22,6 +22,14 @@ class TrainerIntegrationTest {
     return MetricsLog.read(jsonl).stream().map(n -> n.get("step").asLong()).toList();
   }
 
+  /** {@code actual}'s metrics equal {@code expected}'s within 1e-5, relative for values above 1 (summation order differs). */
+  private static void assertSameUpTo1e5(JsonNode expected, JsonNode actual, String... keys) {
+    for (String key : keys) {
+      double e = expected.get(key).asDouble();
+      assertThat(actual.get(key).asDouble()).as(key).isCloseTo(e, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(e))));
+    }
+  }
+
   @Test
   void sharingThePromptForwardGivesTheSameStepWithFewerPositions() throws Exception {
     Path init = tmp.resolve("init");
@@ -41,10 +49,7 @@ class TrainerIntegrationTest {
     JsonNode shared = rows[0];
     JsonNode plain = rows[1];
     assertThat(shared.get("reward/mean").asDouble()).isEqualTo(plain.get("reward/mean").asDouble());
-    for (String key : List.of("loss/total", "loss/policy", "kl/forward", "kl/reverse", "grad_norm")) {
-      double a = plain.get(key).asDouble();
-      assertThat(shared.get(key).asDouble()).as(key).isCloseTo(a, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(a))));
-    }
+    assertSameUpTo1e5(plain, shared, "loss/total", "loss/policy", "kl/forward", "kl/reverse", "grad_norm");
     assertThat(plain.get("grad_norm").asDouble()).isPositive();
     assertThat(shared.get("batch/forward_positions").asLong()).isLessThan(shared.get("batch/forward_positions_unshared").asLong());
     assertThat(plain.get("batch/forward_positions").asLong()).isEqualTo(plain.get("batch/forward_positions_unshared").asLong());
@@ -65,10 +70,7 @@ class TrainerIntegrationTest {
       Runs.sft(cfg, run, quiet);
       rows[i] = MetricsLog.read(run.resolve("metrics.jsonl")).get(1); // step 2: after one update from the accumulated gradient
     }
-    for (String key : List.of("loss/sft", "grad_norm")) {
-      double whole = rows[0].get(key).asDouble();
-      assertThat(rows[1].get(key).asDouble()).as(key).isCloseTo(whole, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(whole))));
-    }
+    assertSameUpTo1e5(rows[0], rows[1], "loss/sft", "grad_norm");
     assertThat(rows[0].get("grad_norm").asDouble()).isPositive();
   }
 
