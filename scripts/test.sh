@@ -6,4 +6,4 @@ root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 grpo4j_find_jdk || exit 1
 export JAVA_HOME="$GRPO4J_JAVA_HOME"
 cd "$root"
-exec mvn -B -ntp test "$@"
+exec mvn -B -ntp spotless:check test "$@"

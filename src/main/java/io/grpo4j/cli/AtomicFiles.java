@@ -6,7 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** Writes files so that readers never see a half-written one: temp file in the same folder, then an atomic rename. */
+/**
+ * Writes files so that readers never see a half-written one: temp file in the same folder, then an
+ * atomic rename.
+ */
 final class AtomicFiles {
   private AtomicFiles() {}
 
@@ -17,7 +20,8 @@ final class AtomicFiles {
     Path tmp = Files.createTempFile(dir, "." + absolute.getFileName(), ".tmp");
     try {
       Files.writeString(tmp, content, StandardCharsets.UTF_8);
-      Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } finally {
       Files.deleteIfExists(tmp);
     }

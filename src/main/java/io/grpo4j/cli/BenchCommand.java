@@ -15,7 +15,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code grpo4j bench}: parses options, runs {@link Bench}, prints the table and writes the JSON. */
+/**
+ * {@code grpo4j bench}: parses options, runs {@link Bench}, prints the table and writes the JSON.
+ */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
@@ -24,86 +26,169 @@ import picocli.CommandLine.Option;
       "rollout and prefill tokens/s, decode overhead, peak memory. Medians after warm-up. See docs/performance.md."
     })
 final class BenchCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  @Option(names = "--preset", defaultValue = "bench25m", description = "tiny, bench25m, or a config.json file / model folder (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--preset",
+      defaultValue = "bench25m",
+      description =
+          "tiny, bench25m, or a config.json file / model folder (default: ${DEFAULT-VALUE}).")
   String preset;
 
-  @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--device",
+      defaultValue = "cpu",
+      description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--dtype", defaultValue = "f32", description = "Compute dtype: f32 or bf16 (training keeps f32 master weights) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dtype",
+      defaultValue = "f32",
+      description =
+          "Compute dtype: f32 or bf16 (training keeps f32 master weights) (default: ${DEFAULT-VALUE}).")
   String dtype;
 
   @Option(names = "--json", description = "Also write the results to this JSON file.")
   Path json;
 
-  @Option(names = "--threads", defaultValue = "0", description = "libtorch intra-op threads; 0 = one per core (default).")
+  @Option(
+      names = "--threads",
+      defaultValue = "0",
+      description = "libtorch intra-op threads; 0 = one per core (default).")
   int threads;
 
-  @Option(names = "--blas-threads", defaultValue = "0", description = "OpenBLAS threads; 0 = leave OpenBLAS's default (one per core).")
+  @Option(
+      names = "--blas-threads",
+      defaultValue = "0",
+      description = "OpenBLAS threads; 0 = leave OpenBLAS's default (one per core).")
   int blasThreads;
 
-  @Option(names = "--batch", defaultValue = "64", description = "Training rows (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch",
+      defaultValue = "64",
+      description = "Training rows (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--seq", defaultValue = "128", description = "Tokens per training row (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seq",
+      defaultValue = "128",
+      description = "Tokens per training row (default: ${DEFAULT-VALUE}).")
   int seq;
 
-  @Option(names = "--prompts", defaultValue = "16", description = "Rollout prompts (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--prompts",
+      defaultValue = "16",
+      description = "Rollout prompts (default: ${DEFAULT-VALUE}).")
   int prompts;
 
-  @Option(names = "--group-size", defaultValue = "8", description = "Samples per rollout prompt, G (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--group-size",
+      defaultValue = "8",
+      description = "Samples per rollout prompt, G (default: ${DEFAULT-VALUE}).")
   int group;
 
-  @Option(names = "--new-tokens", defaultValue = "64", description = "Tokens generated per sample (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--new-tokens",
+      defaultValue = "64",
+      description = "Tokens generated per sample (default: ${DEFAULT-VALUE}).")
   int newTokens;
 
-  @Option(names = "--prompt-length", defaultValue = "64", description = "Tokens per rollout prompt (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--prompt-length",
+      defaultValue = "64",
+      description = "Tokens per rollout prompt (default: ${DEFAULT-VALUE}).")
   int promptLength;
 
-  @Option(names = "--decode-batch", defaultValue = "64", description = "Rows of the decode-overhead measurement (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--decode-batch",
+      defaultValue = "64",
+      description = "Rows of the decode-overhead measurement (default: ${DEFAULT-VALUE}).")
   int decodeBatch;
 
-  @Option(names = "--warmup", defaultValue = "1", description = "Untimed runs before each measurement (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup",
+      defaultValue = "1",
+      description = "Untimed runs before each measurement (default: ${DEFAULT-VALUE}).")
   int warmup;
 
-  @Option(names = "--repeats", defaultValue = "3", description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--repeats",
+      defaultValue = "3",
+      description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
   int repeats;
 
-  @Option(names = "--micro-batch", defaultValue = "16",
-      description = "Rows per forward/backward of the train step, gradients accumulated over the batch; 0 = the whole batch at once (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--micro-batch",
+      defaultValue = "16",
+      description =
+          "Rows per forward/backward of the train step, gradients accumulated over the batch; 0 = the whole batch at once (default: ${DEFAULT-VALUE}).")
   int microBatch;
 
-  @Option(names = "--gradient-checkpointing", description = "Train with per-layer gradient checkpointing.")
+  @Option(
+      names = "--gradient-checkpointing",
+      description = "Train with per-layer gradient checkpointing.")
   boolean checkpointing;
 
-  @Option(names = "--logits-chunk", defaultValue = "1024", description = "Tokens per lm_head chunk in the loss (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--logits-chunk",
+      defaultValue = "1024",
+      description = "Tokens per lm_head chunk in the loss (default: ${DEFAULT-VALUE}).")
   int logitsChunk;
 
-  @Option(names = "--plain-train", description = "Time the training step without the chunked head (full logits, one graph), for comparisons.")
+  @Option(
+      names = "--plain-train",
+      description =
+          "Time the training step without the chunked head (full logits, one graph), for comparisons.")
   boolean plainTrain;
 
-  @Option(names = "--skip", split = ",", description = "Phases to skip: gemm, train, ref, rollout, decode (their keys are then absent).")
+  @Option(
+      names = "--skip",
+      split = ",",
+      description =
+          "Phases to skip: gemm, train, ref, rollout, decode (their keys are then absent).")
   java.util.Set<String> skip = java.util.Set.of();
 
-  @Option(names = "--gemm-max", defaultValue = "2048", description = "Largest square GEMM tried for the peak (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--gemm-max",
+      defaultValue = "2048",
+      description = "Largest square GEMM tried for the peak (default: ${DEFAULT-VALUE}).")
   int gemmMax;
 
   @Override
   public Integer call() throws Exception {
     for (String phase : skip) {
       if (!java.util.List.of("gemm", "train", "ref", "rollout", "decode").contains(phase)) {
-        throw new IllegalArgumentException("--skip: unknown phase '" + phase + "', expected gemm, train, ref, rollout or decode");
+        throw new IllegalArgumentException(
+            "--skip: unknown phase '" + phase + "', expected gemm, train, ref, rollout or decode");
       }
     }
     DType d = DType.parse(dtype);
-    if (d != DType.F32 && d != DType.BF16) throw new IllegalArgumentException("--dtype must be f32 or bf16, got " + dtype);
+    if (d != DType.F32 && d != DType.BF16)
+      throw new IllegalArgumentException("--dtype must be f32 or bf16, got " + dtype);
     Qwen2Config config = config(preset);
     Torch.init(threads, 0);
     Torch.setBlasThreads(blasThreads);
-    Bench.Settings s = new Bench.Settings(preset, config, d, device, batch, seq, prompts, group, newTokens, promptLength, decodeBatch,
-        warmup, repeats, new TrainOptions(checkpointing, logitsChunk, false), plainTrain, skip, gemmMax, microBatch);
+    Bench.Settings s =
+        new Bench.Settings(
+            preset,
+            config,
+            d,
+            device,
+            batch,
+            seq,
+            prompts,
+            group,
+            newTokens,
+            promptLength,
+            decodeBatch,
+            warmup,
+            repeats,
+            new TrainOptions(checkpointing, logitsChunk, false),
+            plainTrain,
+            skip,
+            gemmMax,
+            microBatch);
     Map<String, Object> r = Bench.run(s, line -> System.err.println("bench: " + line));
     print(r);
     if (json != null) {
@@ -118,7 +203,10 @@ final class BenchCommand implements Callable<Integer> {
     Path p = Path.of(preset);
     if (Files.isDirectory(p)) p = p.resolve("config.json");
     if (!Files.isRegularFile(p)) {
-      throw new IllegalArgumentException("--preset '" + preset + "': expected tiny, bench25m, or an existing config.json file or model folder");
+      throw new IllegalArgumentException(
+          "--preset '"
+              + preset
+              + "': expected tiny, bench25m, or an existing config.json file or model folder");
     }
     return Qwen2Config.read(p);
   }
@@ -126,34 +214,77 @@ final class BenchCommand implements Callable<Integer> {
   @SuppressWarnings("unchecked")
   private static void print(Map<String, Object> r) {
     Map<String, Object> c = (Map<String, Object>) r.get("config");
-    System.out.printf("grpo4j bench: preset %s, %,d parameters, dtype %s, device %s, %s threads, %s BLAS threads, OMP_WAIT_POLICY=%s%n",
-        c.get("preset"), (Long) c.get("parameters"), c.get("dtype"), c.get("device"), c.get("threads"), c.get("blas_threads"),
+    System.out.printf(
+        "grpo4j bench: preset %s, %,d parameters, dtype %s, device %s, %s threads, %s BLAS threads, OMP_WAIT_POLICY=%s%n",
+        c.get("preset"),
+        (Long) c.get("parameters"),
+        c.get("dtype"),
+        c.get("device"),
+        c.get("threads"),
+        c.get("blas_threads"),
         c.get("omp_wait_policy"));
     if (r.containsKey("gemm_gflops_f32")) {
-      row("GEMM peak f32", "%.1f GFLOP/s (at %d^3)", r.get("gemm_gflops_f32"), r.get("gemm_size_f32"));
-      row("GEMM peak bf16", "%.1f GFLOP/s (at %d^3)", r.get("gemm_gflops_bf16"), r.get("gemm_size_bf16"));
+      row(
+          "GEMM peak f32",
+          "%.1f GFLOP/s (at %d^3)",
+          r.get("gemm_gflops_f32"),
+          r.get("gemm_size_f32"));
+      row(
+          "GEMM peak bf16",
+          "%.1f GFLOP/s (at %d^3)",
+          r.get("gemm_gflops_bf16"),
+          r.get("gemm_size_bf16"));
     }
     if (r.containsKey("train_tokens_per_s")) {
-      row("train", "%.0f tokens/s, %.3f s/step, %.1f GFLOP/s%s (%s x %s tokens)", r.get("train_tokens_per_s"), r.get("train_step_s"),
-          r.get("train_gflops"), r.containsKey("train_mfu") ? String.format(", MFU %.1f%%", 100 * (double) r.get("train_mfu")) : "",
-          c.get("batch"), c.get("seq"));
-      row("train memory", "peak RSS %s (+%s during the step); CPU share %.0f%% of %s threads%s",
-          mib((long) r.get("train_peak_rss_bytes")), mib((long) r.get("train_peak_rss_growth_bytes")),
-          100 * (double) r.get("train_cpu_share"), c.get("threads"),
-          (double) r.get("train_cpu_share") < 0.9 ? " (other processes competed: times are noisy)" : "");
+      row(
+          "train",
+          "%.0f tokens/s, %.3f s/step, %.1f GFLOP/s%s (%s x %s tokens)",
+          r.get("train_tokens_per_s"),
+          r.get("train_step_s"),
+          r.get("train_gflops"),
+          r.containsKey("train_mfu")
+              ? String.format(", MFU %.1f%%", 100 * (double) r.get("train_mfu"))
+              : "",
+          c.get("batch"),
+          c.get("seq"));
+      row(
+          "train memory",
+          "peak RSS %s (+%s during the step); CPU share %.0f%% of %s threads%s",
+          mib((long) r.get("train_peak_rss_bytes")),
+          mib((long) r.get("train_peak_rss_growth_bytes")),
+          100 * (double) r.get("train_cpu_share"),
+          c.get("threads"),
+          (double) r.get("train_cpu_share") < 0.9
+              ? " (other processes competed: times are noisy)"
+              : "");
     }
-    if (r.containsKey("ref_tokens_per_s")) row("reference forward", "%.0f tokens/s", r.get("ref_tokens_per_s"));
+    if (r.containsKey("ref_tokens_per_s"))
+      row("reference forward", "%.0f tokens/s", r.get("ref_tokens_per_s"));
     if (r.containsKey("rollout_tokens_per_s")) {
-      row("rollout", "%.0f tokens/s (%s prompts x G=%s, %s new tokens)", r.get("rollout_tokens_per_s"), c.get("prompts"),
-          c.get("group_size"), c.get("new_tokens"));
+      row(
+          "rollout",
+          "%.0f tokens/s (%s prompts x G=%s, %s new tokens)",
+          r.get("rollout_tokens_per_s"),
+          c.get("prompts"),
+          c.get("group_size"),
+          c.get("new_tokens"));
     }
     if (r.containsKey("decode_overhead_ratio")) {
       row("prefill", "%.0f tokens/s", r.get("prefill_tokens_per_s"));
-      row("decode step", "%.2f ms vs %.2f ms of matrix products: overhead ratio %.2f (batch %s)", 1e3 * (double) r.get("decode_step_s"),
-          1e3 * (double) r.get("decode_matmul_s"), r.get("decode_overhead_ratio"), c.get("decode_batch"));
+      row(
+          "decode step",
+          "%.2f ms vs %.2f ms of matrix products: overhead ratio %.2f (batch %s)",
+          1e3 * (double) r.get("decode_step_s"),
+          1e3 * (double) r.get("decode_matmul_s"),
+          r.get("decode_overhead_ratio"),
+          c.get("decode_batch"));
     }
-    row("peak RSS", "%s (JavaCPP physical %s, tracked native %s)", mib((long) r.get("peak_rss_bytes")),
-        mib((long) r.get("native_physical_bytes")), mib((long) r.get("native_tracked_bytes")));
+    row(
+        "peak RSS",
+        "%s (JavaCPP physical %s, tracked native %s)",
+        mib((long) r.get("peak_rss_bytes")),
+        mib((long) r.get("native_physical_bytes")),
+        mib((long) r.get("native_tracked_bytes")));
   }
 
   private static void row(String name, String format, Object... args) {

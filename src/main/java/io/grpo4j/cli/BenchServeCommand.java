@@ -17,38 +17,64 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench-serve",
     mixinStandardHelpOptions = true,
-    description = "Load-test an OpenAI-compatible server: p50/p90/p99 latency, time to first token, tokens/s.")
+    description =
+        "Load-test an OpenAI-compatible server: p50/p90/p99 latency, time to first token, tokens/s.")
 final class BenchServeCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--url", defaultValue = "http://127.0.0.1:8000", description = "Server base URL (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--url",
+      defaultValue = "http://127.0.0.1:8000",
+      description = "Server base URL (default: ${DEFAULT-VALUE}).")
   String url;
 
-  @Option(names = "--concurrency", defaultValue = "1", description = "Requests in flight (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--concurrency",
+      defaultValue = "1",
+      description = "Requests in flight (default: ${DEFAULT-VALUE}).")
   int concurrency;
 
-  @Option(names = "--requests", defaultValue = "32", description = "Requests in all (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--requests",
+      defaultValue = "32",
+      description = "Requests in all (default: ${DEFAULT-VALUE}).")
   int requests;
 
-  @Option(names = "--prompt-file", description = "Prompts: one per line, or JSONL objects with a \"prompt\" field (default: Countdown prompts).")
+  @Option(
+      names = "--prompt-file",
+      description =
+          "Prompts: one per line, or JSONL objects with a \"prompt\" field (default: Countdown prompts).")
   Path promptFile;
 
-  @Option(names = "--max-tokens", defaultValue = "64", description = "max_tokens per request (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-tokens",
+      defaultValue = "64",
+      description = "max_tokens per request (default: ${DEFAULT-VALUE}).")
   int maxTokens;
 
-  @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--temperature",
+      defaultValue = "0",
+      description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--model", description = "Model id to request (default: the first one /v1/models lists).")
+  @Option(
+      names = "--model",
+      description = "Model id to request (default: the first one /v1/models lists).")
   String model;
 
   @Option(names = "--api-key", description = "Sent as 'Authorization: Bearer KEY'.")
   String apiKey;
 
-  @Option(names = "--ignore-eos", description = "Generate exactly --max-tokens tokens per request (vLLM's ignore_eos).")
+  @Option(
+      names = "--ignore-eos",
+      description = "Generate exactly --max-tokens tokens per request (vLLM's ignore_eos).")
   boolean ignoreEos;
 
-  @Option(names = "--warmup", defaultValue = "2", description = "Untimed requests first (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup",
+      defaultValue = "2",
+      description = "Untimed requests first (default: ${DEFAULT-VALUE}).")
   int warmup;
 
   @Override
@@ -57,8 +83,11 @@ final class BenchServeCommand implements Callable<Integer> {
     String id = model != null ? model : bench.firstModel();
     List<String> prompts = promptFile != null ? readPrompts(promptFile) : countdownPrompts(64);
     if (warmup > 0) bench.run(id, prompts, warmup, 1, maxTokens, temperature, ignoreEos);
-    ServeBenchmark.Result r = bench.run(id, prompts, requests, concurrency, maxTokens, temperature, ignoreEos);
-    System.out.printf("bench-serve %s model '%s', max_tokens %d%s, temperature %s%n", url, id, maxTokens, ignoreEos ? " (ignore_eos)" : "", temperature);
+    ServeBenchmark.Result r =
+        bench.run(id, prompts, requests, concurrency, maxTokens, temperature, ignoreEos);
+    System.out.printf(
+        "bench-serve %s model '%s', max_tokens %d%s, temperature %s%n",
+        url, id, maxTokens, ignoreEos ? " (ignore_eos)" : "", temperature);
     System.out.print(r.table());
     return r.failed() == 0 ? 0 : 1;
   }
@@ -71,7 +100,9 @@ final class BenchServeCommand implements Callable<Integer> {
       if (line.isBlank()) continue;
       if (line.startsWith("{")) {
         JsonNode n = JSON.readTree(line);
-        if (!n.path("prompt").isTextual()) throw new IllegalArgumentException(file + ":" + lineNo + ": expected a \"prompt\" string field");
+        if (!n.path("prompt").isTextual())
+          throw new IllegalArgumentException(
+              file + ":" + lineNo + ": expected a \"prompt\" string field");
         out.add(n.get("prompt").asText());
       } else {
         out.add(line.replace("\\n", "\n"));

@@ -9,21 +9,29 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** {@code --config FILE} and repeated {@code --set key=value}, shared by sft, train and quickstart. */
+/**
+ * {@code --config FILE} and repeated {@code --set key=value}, shared by sft, train and quickstart.
+ */
 final class ConfigOptions {
   /** The embedded default every command uses when no --config is given. */
   static final Path DEFAULT_CONFIG = Path.of("configs/countdown-tiny.yaml");
 
-  @Option(names = "--config", description = "YAML config (default: configs/countdown-tiny.yaml when it exists, else the built-in defaults of RunConfig).")
+  @Option(
+      names = "--config",
+      description =
+          "YAML config (default: configs/countdown-tiny.yaml when it exists, else the built-in defaults of RunConfig).")
   Path config;
 
-  @Option(names = "--set", description = "Override one key, e.g. --set rl.kl.forward=0.05 (repeatable).")
+  @Option(
+      names = "--set",
+      description = "Override one key, e.g. --set rl.kl.forward=0.05 (repeatable).")
   List<String> overrides = new ArrayList<>();
 
   RunConfig load(List<String> extra) throws IOException {
     List<String> all = new ArrayList<>(extra);
     all.addAll(overrides);
-    // Without this, `eval` and `train` silently used RunConfig's generic Countdown settings while the
+    // Without this, `eval` and `train` silently used RunConfig's generic Countdown settings while
+    // the
     // shipped model was trained on the embedded default's: a 1.5 % "success" that meant nothing.
     if (config == null && Files.isRegularFile(DEFAULT_CONFIG)) config = DEFAULT_CONFIG;
     return Runs.config(config, all);

@@ -36,7 +36,10 @@ final class DataCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** {@code grpo4j data countdown}: a seeded, deduplicated Countdown dataset with a train/test split. */
+  /**
+   * {@code grpo4j data countdown}: a seeded, deduplicated Countdown dataset with a train/test
+   * split.
+   */
   @Command(
       name = "countdown",
       mixinStandardHelpOptions = true,
@@ -47,26 +50,50 @@ final class DataCommand implements Runnable {
   static final class Countdown implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--n", required = true, description = "Number of distinct instances (train + test).")
+    @Option(
+        names = "--n",
+        required = true,
+        description = "Number of distinct instances (train + test).")
     int n;
 
-    @Option(names = "--numbers", defaultValue = "3..4", description = "Count of numbers per instance, 2..8 (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--numbers",
+        defaultValue = "3..4",
+        description = "Count of numbers per instance, 2..8 (default: ${DEFAULT-VALUE}).")
     String numbers;
 
-    @Option(names = "--values", defaultValue = "1..25", description = "Range of the starting numbers (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--values",
+        defaultValue = "1..25",
+        description = "Range of the starting numbers (default: ${DEFAULT-VALUE}).")
     String values;
 
-    @Option(names = "--targets", defaultValue = "10..100", description = "Range of the targets (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--targets",
+        defaultValue = "10..100",
+        description = "Range of the targets (default: ${DEFAULT-VALUE}).")
     String targets;
 
-    @Option(names = "--min-steps", defaultValue = "1", description = "Fewest steps of the reference solution (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--min-steps",
+        defaultValue = "1",
+        description = "Fewest steps of the reference solution (default: ${DEFAULT-VALUE}).")
     int minSteps;
 
-    @Option(names = "--max-steps", defaultValue = "6", description = "Step budget stated in the prompt; also the longest reference solution (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--max-steps",
+        defaultValue = "6",
+        description =
+            "Step budget stated in the prompt; also the longest reference solution (default: ${DEFAULT-VALUE}).")
     int maxSteps;
 
-    @Option(names = "--use-all", negatable = true, defaultValue = "true", fallbackValue = "true",
-        description = "Reference solutions use every number (default: ${DEFAULT-VALUE}; needed for the expression format).")
+    @Option(
+        names = "--use-all",
+        negatable = true,
+        defaultValue = "true",
+        fallbackValue = "true",
+        description =
+            "Reference solutions use every number (default: ${DEFAULT-VALUE}; needed for the expression format).")
     boolean useAll;
 
     @Option(names = "--allow-negative", description = "Allow negative intermediate results.")
@@ -75,13 +102,20 @@ final class DataCommand implements Runnable {
     @Option(names = "--allow-zero", description = "Allow zero as an intermediate result.")
     boolean allowZero;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--seed",
+        defaultValue = "0",
+        description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--out", required = true, description = "Output JSONL file (the train split).")
     Path out;
 
-    @Option(names = "--test-fraction", defaultValue = "0", description = "Fraction of instances held out as the test split (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--test-fraction",
+        defaultValue = "0",
+        description =
+            "Fraction of instances held out as the test split (default: ${DEFAULT-VALUE}).")
     double testFraction;
 
     @Option(names = "--test-out", description = "Test split file (default: OUT with .test.jsonl).")
@@ -106,7 +140,8 @@ final class DataCommand implements Runnable {
               allowNegative,
               allowZero,
               Rules.DEFAULT_BOUND);
-      CountdownGenerator.Dataset data = new CountdownGenerator(settings).dataset(seed, n, testFraction);
+      CountdownGenerator.Dataset data =
+          new CountdownGenerator(settings).dataset(seed, n, testFraction);
       PrintWriter w = spec.commandLine().getOut();
       AtomicFiles.writeString(out, jsonl(data.train()));
       w.println("wrote " + data.train().size() + " train instances to " + out);
@@ -129,7 +164,8 @@ final class DataCommand implements Runnable {
 
     static Path testPathFor(Path out) {
       String name = out.getFileName().toString();
-      String base = name.endsWith(".jsonl") ? name.substring(0, name.length() - ".jsonl".length()) : name;
+      String base =
+          name.endsWith(".jsonl") ? name.substring(0, name.length() - ".jsonl".length()) : name;
       return out.resolveSibling(base + ".test.jsonl");
     }
   }
@@ -148,14 +184,19 @@ final class DataCommand implements Runnable {
     @Parameters(index = "0", description = "Countdown JSONL file.")
     Path file;
 
-    @Option(names = "--allow-negative", description = "Solver may use negative intermediate results.")
+    @Option(
+        names = "--allow-negative",
+        description = "Solver may use negative intermediate results.")
     boolean allowNegative;
 
     @Option(names = "--allow-zero", description = "Solver may use zero as an intermediate result.")
     boolean allowZero;
 
-    @Option(names = "--node-budget", defaultValue = "" + CountdownSolver.DEFAULT_NODE_BUDGET,
-        description = "Solver search nodes per instance before it reports 'unknown' (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--node-budget",
+        defaultValue = "" + CountdownSolver.DEFAULT_NODE_BUDGET,
+        description =
+            "Solver search nodes per instance before it reports 'unknown' (default: ${DEFAULT-VALUE}).")
     long nodeBudget;
 
     @Override
@@ -167,7 +208,8 @@ final class DataCommand implements Runnable {
       if (entries.isEmpty()) {
         throw new IllegalArgumentException(file + ": no instances");
       }
-      CountdownSolver solver = new CountdownSolver(new Rules(allowNegative, allowZero, Rules.DEFAULT_BOUND), nodeBudget);
+      CountdownSolver solver =
+          new CountdownSolver(new Rules(allowNegative, allowZero, Rules.DEFAULT_BOUND), nodeBudget);
       Map<Integer, Integer> counts = new TreeMap<>();
       Map<Integer, Integer> referenceSteps = new TreeMap<>();
       Map<String, Integer> shortest = new TreeMap<>();
@@ -186,7 +228,8 @@ final class DataCommand implements Runnable {
         } else {
           withoutSolution++;
         }
-        CountdownSolver.Result r = solver.solveShortest(inst.numbers(), inst.target(), inst.maxSteps());
+        CountdownSolver.Result r =
+            solver.solveShortest(inst.numbers(), inst.target(), inst.maxSteps());
         nodes += r.nodes();
         String bucket =
             switch (r.status()) {
@@ -211,13 +254,19 @@ final class DataCommand implements Runnable {
               + targetValues.get(targetValues.size() / 2)
               + ", max "
               + targetValues.get(targetValues.size() - 1));
-      w.println("reference steps: " + (referenceSteps.isEmpty() ? "none" : histogram(referenceSteps))
-          + (withoutSolution > 0 ? " (" + withoutSolution + " without a reference)" : ""));
+      w.println(
+          "reference steps: "
+              + (referenceSteps.isEmpty() ? "none" : histogram(referenceSteps))
+              + (withoutSolution > 0 ? " (" + withoutSolution + " without a reference)" : ""));
       w.println("shortest solution steps (brute force): " + histogram(shortest));
       w.println("solver nodes: " + nodes + " total, " + nodes / entries.size() + " per instance");
       if (!unsolvable.isEmpty()) {
-        w.println("unsolvable within max_steps: " + unsolvable.size() + " (first: "
-            + String.join(", ", unsolvable.subList(0, Math.min(10, unsolvable.size()))) + ")");
+        w.println(
+            "unsolvable within max_steps: "
+                + unsolvable.size()
+                + " (first: "
+                + String.join(", ", unsolvable.subList(0, Math.min(10, unsolvable.size())))
+                + ")");
       }
       w.flush();
       return 0;
@@ -225,7 +274,8 @@ final class DataCommand implements Runnable {
 
     private static String histogram(Map<?, Integer> counts) {
       StringBuilder sb = new StringBuilder();
-      counts.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append(": ").append(v));
+      counts.forEach(
+          (k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append(": ").append(v));
       return sb.toString();
     }
   }

@@ -28,10 +28,15 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Model folder to evaluate.")
   Path model;
 
-  @Option(names = "--ref", description = "Reference model folder for KL drift (e.g. the SFT start).")
+  @Option(
+      names = "--ref",
+      description = "Reference model folder for KL drift (e.g. the SFT start).")
   Path ref;
 
-  @Option(names = "--samples", defaultValue = "0", description = "0 = greedy; K = K sampled answers per problem (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--samples",
+      defaultValue = "0",
+      description = "0 = greedy; K = K sampled answers per problem (default: ${DEFAULT-VALUE}).")
   int samples;
 
   @Option(names = "--json", description = "Also write the result as JSON to this file.")
@@ -49,7 +54,8 @@ final class EvalCommand implements Callable<Integer> {
     List<Problem<D>> problems = heldOut.problems(cfg, task);
     Evaluation e = Evaluation.run(cfg, task, problems, model, ref, samples, System.out);
     System.out.print(Evaluation.table(List.of(model.getFileName().toString()), List.of(e)));
-    System.out.printf("(%d problems x %d, %.1fs)%n", e.prompts(), e.samplesPerPrompt(), e.seconds());
+    System.out.printf(
+        "(%d problems x %d, %.1fs)%n", e.prompts(), e.samplesPerPrompt(), e.seconds());
     if (json != null) AtomicFiles.writeString(json, JSON.writeValueAsString(e) + "\n");
     return 0;
   }

@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "export",
     mixinStandardHelpOptions = true,
-    description = "Copy a model folder (e.g. a checkpoint) as a clean HF folder, optionally in another storage dtype.")
+    description =
+        "Copy a model folder (e.g. a checkpoint) as a clean HF folder, optionally in another storage dtype.")
 final class ExportCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Model folder or checkpoint to export.")
   Path model;
@@ -19,7 +20,10 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "Destination folder.")
   Path out;
 
-  @Option(names = "--dtype", defaultValue = "bf16", description = "Storage dtype: f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dtype",
+      defaultValue = "bf16",
+      description = "Storage dtype: f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
   String dtype;
 
   @Override

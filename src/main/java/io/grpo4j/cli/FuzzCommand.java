@@ -19,24 +19,44 @@ import picocli.CommandLine.Option;
     name = "fuzz",
     hidden = true,
     mixinStandardHelpOptions = true,
-    description = "Fuzz the file parsers: random and mutated inputs must be accepted or rejected with the documented exception.")
+    description =
+        "Fuzz the file parsers: random and mutated inputs must be accepted or rejected with the documented exception.")
 final class FuzzCommand implements Callable<Integer> {
-  @Option(names = "--target", defaultValue = "all", description = "safetensors, config-json, yaml-config, countdown-jsonl, answers-steps, answers-expression or all (default).")
+  @Option(
+      names = "--target",
+      defaultValue = "all",
+      description =
+          "safetensors, config-json, yaml-config, countdown-jsonl, answers-steps, answers-expression or all (default).")
   String target;
 
-  @Option(names = "--count", defaultValue = "100000", description = "Inputs in total, split evenly over the targets (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--count",
+      defaultValue = "100000",
+      description = "Inputs in total, split evenly over the targets (default ${DEFAULT-VALUE}).")
   long count;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Random seed (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Random seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--failures", defaultValue = "fuzz-failures", description = "Folder for inputs that break a contract (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--failures",
+      defaultValue = "fuzz-failures",
+      description = "Folder for inputs that break a contract (default ${DEFAULT-VALUE}).")
   Path failures;
 
   @Override
   public Integer call() throws Exception {
-    List<FuzzTarget> targets = target.equals("all") ? FuzzTargets.all() : List.of(FuzzTargets.byName(target));
-    Path scratch = Files.createTempDirectory(Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir")), "grpo4j-fuzz");
+    List<FuzzTarget> targets =
+        target.equals("all") ? FuzzTargets.all() : List.of(FuzzTargets.byName(target));
+    Path scratch =
+        Files.createTempDirectory(
+            Files.isDirectory(Path.of("/dev/shm"))
+                ? Path.of("/dev/shm")
+                : Path.of(System.getProperty("java.io.tmpdir")),
+            "grpo4j-fuzz");
     long totalViolations = 0;
     long totalInputs = 0;
     long t0 = System.nanoTime();
@@ -47,15 +67,21 @@ final class FuzzCommand implements Callable<Integer> {
         Stats s = fuzz(t, perTarget, new Random(seed * 1_000_003L + ti), scratch);
         totalViolations += s.violations;
         totalInputs += perTarget;
-        System.out.printf("%-20s %,10d inputs: %,9d accepted, %,9d rejected with the documented error, %d contract violations (%.1f s)%n",
+        System.out.printf(
+            "%-20s %,10d inputs: %,9d accepted, %,9d rejected with the documented error, %d contract violations (%.1f s)%n",
             t.name(), perTarget, s.accepted, s.rejected, s.violations, s.seconds);
       }
     } finally {
       try (var w = Files.walk(scratch)) {
-        for (Path p : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        for (Path p : w.sorted(java.util.Comparator.reverseOrder()).toList())
+          Files.deleteIfExists(p);
       }
     }
-    System.out.printf("total: %,d inputs in %.1f s, %d contract violations%s%n", totalInputs, (System.nanoTime() - t0) / 1e9, totalViolations,
+    System.out.printf(
+        "total: %,d inputs in %.1f s, %d contract violations%s%n",
+        totalInputs,
+        (System.nanoTime() - t0) / 1e9,
+        totalViolations,
         totalViolations > 0 ? " (inputs saved under " + failures + ")" : "");
     return totalViolations == 0 ? 0 : 1;
   }

@@ -10,7 +10,12 @@ import java.util.List;
  * message that names the file. Anything else (another exception type, an empty message, a message
  * that does not say which file, an {@link Error} such as a stack overflow) breaks the contract.
  */
-record FuzzTarget(String name, String fileName, List<byte[]> seeds, List<byte[]> tokens, List<Class<? extends Exception>> documented,
+record FuzzTarget(
+    String name,
+    String fileName,
+    List<byte[]> seeds,
+    List<byte[]> tokens,
+    List<Class<? extends Exception>> documented,
     Body body) {
 
   /** Parses the file; throws whatever the parser throws. */
@@ -18,7 +23,10 @@ record FuzzTarget(String name, String fileName, List<byte[]> seeds, List<byte[]>
     void parse(Path file) throws Exception;
   }
 
-  enum Result { ACCEPTED, REJECTED }
+  enum Result {
+    ACCEPTED,
+    REJECTED
+  }
 
   /** The contract was broken by one input. */
   static final class Violation extends Exception {
@@ -37,12 +45,16 @@ record FuzzTarget(String name, String fileName, List<byte[]> seeds, List<byte[]>
     try {
       body.parse(file);
       return Result.ACCEPTED;
-    } catch (Throwable t) { // deliberately everything, Errors included: that is what is being tested
+    } catch (
+        Throwable t) { // deliberately everything, Errors included: that is what is being tested
       boolean documentedType = documented.stream().anyMatch(c -> c.isInstance(t));
       String msg = t.getMessage();
-      if (!documentedType) throw new Violation(name + ": undocumented " + t.getClass().getName() + ": " + msg, t);
-      if (msg == null || msg.isBlank()) throw new Violation(name + ": " + t.getClass().getName() + " without a message", t);
-      if (!msg.contains(file.toString())) throw new Violation(name + ": message does not name the file: " + msg, t);
+      if (!documentedType)
+        throw new Violation(name + ": undocumented " + t.getClass().getName() + ": " + msg, t);
+      if (msg == null || msg.isBlank())
+        throw new Violation(name + ": " + t.getClass().getName() + " without a message", t);
+      if (!msg.contains(file.toString()))
+        throw new Violation(name + ": message does not name the file: " + msg, t);
       return Result.REJECTED;
     }
   }

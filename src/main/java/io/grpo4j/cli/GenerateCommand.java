@@ -40,34 +40,57 @@ final class GenerateCommand implements Callable<Integer> {
     int[] ids;
   }
 
-  @Option(names = "--chat", description = "Wrap the prompt as a user message in the model's chat template.")
+  @Option(
+      names = "--chat",
+      description = "Wrap the prompt as a user message in the model's chat template.")
   boolean chat;
 
   @Option(names = "--system", description = "System message (with --chat).")
   String system;
 
-  @Option(names = "--n", defaultValue = "1", description = "Samples per prompt; they share one prefill (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--n",
+      defaultValue = "1",
+      description = "Samples per prompt; they share one prefill (default: ${DEFAULT-VALUE}).")
   int n;
 
-  @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--temperature",
+      defaultValue = "1.0",
+      description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
   double temperature;
 
-  @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling mass; 1 = off (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top-p",
+      defaultValue = "1.0",
+      description = "Nucleus sampling mass; 1 = off (default: ${DEFAULT-VALUE}).")
   double topP;
 
-  @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens; 0 = off (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top-k",
+      defaultValue = "0",
+      description = "Keep the k most likely tokens; 0 = off (default: ${DEFAULT-VALUE}).")
   int topK;
 
   @Option(names = "--greedy", description = "Arg-max decoding.")
   boolean greedy;
 
-  @Option(names = "--max-new-tokens", defaultValue = "64", description = "Completion length limit (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-new-tokens",
+      defaultValue = "64",
+      description = "Completion length limit (default: ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
-  @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "0",
+      description = "Sampling seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--json", description = "Print one JSON object per sample: prompt_ids, completion_ids, text, logprobs, finish_reason.")
+  @Option(
+      names = "--json",
+      description =
+          "Print one JSON object per sample: prompt_ids, completion_ids, text, logprobs, finish_reason.")
   boolean json;
 
   @Mixin TorchOptions torchOptions;
@@ -82,8 +105,14 @@ final class GenerateCommand implements Callable<Integer> {
       } else {
         String text = input.text;
         if (chat) {
-          ChatTemplate tpl = folder.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
-              model + " has no chat_template in tokenizer_config.json; drop --chat"));
+          ChatTemplate tpl =
+              folder
+                  .chatTemplate()
+                  .orElseThrow(
+                      () ->
+                          new IllegalArgumentException(
+                              model
+                                  + " has no chat_template in tokenizer_config.json; drop --chat"));
           List<Map<String, Object>> messages = new ArrayList<>();
           if (system != null) messages.add(Map.of("role", "system", "content", system));
           messages.add(Map.of("role", "user", "content", text));
@@ -92,7 +121,9 @@ final class GenerateCommand implements Callable<Integer> {
         promptIds = folder.tokenizer().encode(text);
       }
       Qwen2Model m = folder.loadModel(torchOptions.dtype(), device);
-      SamplingParams params = new SamplingParams(temperature, topK, topP, greedy, maxNewTokens, folder.stopTokenIds(), seed);
+      SamplingParams params =
+          new SamplingParams(
+              temperature, topK, topP, greedy, maxNewTokens, folder.stopTokenIds(), seed);
       Rollout r = new Sampler(m, folder.samplableVocab()).generate(List.of(promptIds), n, params);
       for (Sample s : r.samples()) {
         String text = folder.tokenizer().decode(s.completionIds());
@@ -105,13 +136,23 @@ final class GenerateCommand implements Callable<Integer> {
           o.put("finish_reason", s.finishReason().wireName());
           System.out.println(JSON.writeValueAsString(o));
         } else {
-          if (n > 1) System.out.println("--- sample " + (r.samples().indexOf(s) + 1) + " (" + s.finishReason().wireName() + ")");
+          if (n > 1)
+            System.out.println(
+                "--- sample "
+                    + (r.samples().indexOf(s) + 1)
+                    + " ("
+                    + s.finishReason().wireName()
+                    + ")");
           System.out.println(text);
         }
       }
       if (!json) {
-        System.err.printf("[%d prompt tokens, %d completion tokens; prefill %.3fs, decode %.3fs = %.1f tokens/s]%n",
-            r.promptTokens(), r.completionTokens(), r.prefillSeconds(), r.decodeSeconds(),
+        System.err.printf(
+            "[%d prompt tokens, %d completion tokens; prefill %.3fs, decode %.3fs = %.1f tokens/s]%n",
+            r.promptTokens(),
+            r.completionTokens(),
+            r.prefillSeconds(),
+            r.decodeSeconds(),
             r.completionTokens() / Math.max(1e-9, r.decodeSeconds()));
       }
     }

@@ -15,7 +15,10 @@ import picocli.CommandLine.Option;
  * else the config's held-out draw (data.eval_seed, data.eval_size), the set training evaluates on.
  */
 final class HeldOutOptions {
-  @Option(names = "--data", description = "JSONL of problems (from 'grpo4j data countdown'); default: the config's held-out set.")
+  @Option(
+      names = "--data",
+      description =
+          "JSONL of problems (from 'grpo4j data countdown'); default: the config's held-out set.")
   Path data;
 
   @Mixin ConfigOptions config;
@@ -26,9 +29,14 @@ final class HeldOutOptions {
 
   /** The problems to score; never empty (an empty set would report 0 % or NaN as a result). */
   <D> List<Problem<D>> problems(RunConfig cfg, Task<D> task) throws IOException {
-    List<Problem<D>> problems = data != null ? task.readProblems(data) : task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
+    List<Problem<D>> problems =
+        data != null
+            ? task.readProblems(data)
+            : task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
     if (problems.isEmpty()) {
-      throw new IllegalArgumentException((data != null ? data.toString() : "the config's held-out set (data.eval_size)") + " holds no problems");
+      throw new IllegalArgumentException(
+          (data != null ? data.toString() : "the config's held-out set (data.eval_size)")
+              + " holds no problems");
     }
     return problems;
   }

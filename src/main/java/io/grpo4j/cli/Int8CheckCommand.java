@@ -23,8 +23,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "eval-int8",
     mixinStandardHelpOptions = true,
-    description = "Compare a model with its int8 weight-only copy on held-out problems: weight memory, greedy decode time, "
-        + "greedy agreement, success rate.")
+    description =
+        "Compare a model with its int8 weight-only copy on held-out problems: weight memory, greedy decode time, "
+            + "greedy agreement, success rate.")
 final class Int8CheckCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Model folder.")
   Path model;
@@ -44,23 +45,38 @@ final class Int8CheckCommand implements Callable<Integer> {
     try (ModelFolder folder = ModelFolder.open(model)) {
       Qwen2Model dense = folder.loadModel(DType.parse(cfg.model().dtype()), device);
       Qwen2Model int8 = dense.quantizedInt8();
-      Evaluator<D> evaluator = new Evaluator<>(task, new Prompts<>(task, PromptStyle.parse(cfg.task().promptStyle()), folder), folder);
+      Evaluator<D> evaluator =
+          new Evaluator<>(
+              task,
+              new Prompts<>(task, PromptStyle.parse(cfg.task().promptStyle()), folder),
+              folder);
       int maxNew = cfg.sampling().maxNewTokens();
-      evaluator.run(int8, problems.subList(0, Math.min(8, problems.size())), 0, maxNew, 0, null); // warm-up
+      evaluator.run(
+          int8, problems.subList(0, Math.min(8, problems.size())), 0, maxNew, 0, null); // warm-up
       long t0 = System.nanoTime();
       EvalReport a = evaluator.run(dense, problems, 0, maxNew, 0, null);
       long t1 = System.nanoTime();
       EvalReport b = evaluator.run(int8, problems, 0, maxNew, 0, null);
       long t2 = System.nanoTime();
       GreedyAgreement g = GreedyAgreement.of(a, b);
-      System.out.printf("%d held-out problems, greedy, max %d new tokens, %s weights vs int8 (per-output-channel) linear layers%n",
+      System.out.printf(
+          "%d held-out problems, greedy, max %d new tokens, %s weights vs int8 (per-output-channel) linear layers%n",
           problems.size(), maxNew, cfg.model().dtype());
-      System.out.printf("%-6s %12s %14s %9s %10s%n", "model", "weights MB", "greedy eval s", "success", "mean_len");
-      System.out.printf("%-6s %12.2f %14.2f %8.1f%% %10.1f%n", cfg.model().dtype(), dense.weightBytes() / 1e6, (t1 - t0) / 1e9,
-          100 * a.successRate(), a.meanLength());
-      System.out.printf("%-6s %12.2f %14.2f %8.1f%% %10.1f%n", "int8", int8.weightBytes() / 1e6, (t2 - t1) / 1e9,
-          100 * b.successRate(), b.meanLength());
-      System.out.printf("greedy agreement: %.1f%% of completions identical, %.1f%% of tokens agree before the first divergence%n",
+      System.out.printf(
+          "%-6s %12s %14s %9s %10s%n",
+          "model", "weights MB", "greedy eval s", "success", "mean_len");
+      System.out.printf(
+          "%-6s %12.2f %14.2f %8.1f%% %10.1f%n",
+          cfg.model().dtype(),
+          dense.weightBytes() / 1e6,
+          (t1 - t0) / 1e9,
+          100 * a.successRate(),
+          a.meanLength());
+      System.out.printf(
+          "%-6s %12.2f %14.2f %8.1f%% %10.1f%n",
+          "int8", int8.weightBytes() / 1e6, (t2 - t1) / 1e9, 100 * b.successRate(), b.meanLength());
+      System.out.printf(
+          "greedy agreement: %.1f%% of completions identical, %.1f%% of tokens agree before the first divergence%n",
           100 * g.identical(), 100 * g.tokenAgreement());
     }
     return 0;

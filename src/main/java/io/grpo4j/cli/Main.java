@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
     name = "grpo4j",
     mixinStandardHelpOptions = true,
     version = "grpo4j 0.1.0",
-    description = "Critic-free RL post-training (GRPO with token-level relative advantages) for language models.",
+    description =
+        "Critic-free RL post-training (GRPO with token-level relative advantages) for language models.",
     subcommands = {
       CommandLine.HelpCommand.class,
       QuickstartCommand.class,

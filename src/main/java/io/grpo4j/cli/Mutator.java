@@ -8,10 +8,10 @@ import java.util.Random;
 
 /**
  * Byte-level mutations for fuzzing parsers: each {@link Edit} is a small damage (flip a bit,
- * overwrite, insert, delete or duplicate a range, insert a token of the format, truncate, splice
- * in another valid input), interpreted modulo the current length so that any four integers are a
- * valid edit. The same function serves the jqwik properties (which generate the edits and can
- * shrink them) and the long fuzz command (which draws them from a seeded {@link Random}).
+ * overwrite, insert, delete or duplicate a range, insert a token of the format, truncate, splice in
+ * another valid input), interpreted modulo the current length so that any four integers are a valid
+ * edit. The same function serves the jqwik properties (which generate the edits and can shrink
+ * them) and the long fuzz command (which draws them from a seeded {@link Random}).
  */
 final class Mutator {
   /** Operation {@code kind} with three free integer operands. */
@@ -20,11 +20,62 @@ final class Mutator {
   static final int KINDS = 10;
 
   /** Tokens that matter to every text format grpo4j parses. */
-  static final List<String> COMMON_TOKENS = List.of(
-      "\"", "{", "}", "[", "]", ":", ",", "-", "0", "-1", "1e309", "-1e309", "NaN", "Infinity", "null", "true", "false",
-      "9223372036854775807", "9223372036854775808", "-9223372036854775809", "4294967296", "2147483648", "1.5", "0.0",
-      "\\u0000", "\\ud800", "\n", "\r\n", "\t", " ", "\u0000", "\u00ff", "\ud83d\ude00", "é", "&", "*", "!!", "---", "...", "#", "%",
-      "=", "+", "/", "(", ")", "<answer>", "</answer>", "'", "?", "|", ">", "<<", "~");
+  static final List<String> COMMON_TOKENS =
+      List.of(
+          "\"",
+          "{",
+          "}",
+          "[",
+          "]",
+          ":",
+          ",",
+          "-",
+          "0",
+          "-1",
+          "1e309",
+          "-1e309",
+          "NaN",
+          "Infinity",
+          "null",
+          "true",
+          "false",
+          "9223372036854775807",
+          "9223372036854775808",
+          "-9223372036854775809",
+          "4294967296",
+          "2147483648",
+          "1.5",
+          "0.0",
+          "\\u0000",
+          "\\ud800",
+          "\n",
+          "\r\n",
+          "\t",
+          " ",
+          "\u0000",
+          "\u00ff",
+          "\ud83d\ude00",
+          "é",
+          "&",
+          "*",
+          "!!",
+          "---",
+          "...",
+          "#",
+          "%",
+          "=",
+          "+",
+          "/",
+          "(",
+          ")",
+          "<answer>",
+          "</answer>",
+          "'",
+          "?",
+          "|",
+          ">",
+          "<<",
+          "~");
 
   private Mutator() {}
 
@@ -53,7 +104,13 @@ final class Mutator {
         int from = Math.floorMod(e.b(), other.length + 1);
         yield splice(b, a, n, Arrays.copyOfRange(other, from, other.length));
       }
-      default -> n == 0 ? b : set(b, Math.floorMod(e.a(), n), (byte) "0123456789-.eE".charAt(Math.floorMod(e.c(), 14)));
+      default ->
+          n == 0
+              ? b
+              : set(
+                  b,
+                  Math.floorMod(e.a(), n),
+                  (byte) "0123456789-.eE".charAt(Math.floorMod(e.c(), 14)));
     };
   }
 
@@ -61,7 +118,8 @@ final class Mutator {
   static List<Edit> randomEdits(Random r) {
     int count = 1 + Math.min(7, (int) (-Math.log(1 - r.nextDouble()) * 2));
     Edit[] out = new Edit[count];
-    for (int i = 0; i < count; i++) out[i] = new Edit(r.nextInt(KINDS), r.nextInt(), r.nextInt(), r.nextInt());
+    for (int i = 0; i < count; i++)
+      out[i] = new Edit(r.nextInt(KINDS), r.nextInt(), r.nextInt(), r.nextInt());
     return List.of(out);
   }
 

@@ -26,13 +26,22 @@ import picocli.CommandLine.Option;
       "with a before/after table and summary.json in the run folder."
     })
 final class QuickstartCommand implements Callable<Integer> {
-  @Option(names = "--out", defaultValue = "runs/quickstart", description = "Run folder (default: ${DEFAULT-VALUE}); must be new or empty.")
+  @Option(
+      names = "--out",
+      defaultValue = "runs/quickstart",
+      description = "Run folder (default: ${DEFAULT-VALUE}); must be new or empty.")
   Path out;
 
-  @Option(names = "--budget-minutes", defaultValue = "10", description = "Wall-time budget of the GRPO phase (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--budget-minutes",
+      defaultValue = "10",
+      description = "Wall-time budget of the GRPO phase (default: ${DEFAULT-VALUE}).")
   double budgetMinutes;
 
-  @Option(names = "--from-scratch", description = "Run SFT from a fresh tiny model first instead of starting from the shipped SFT checkpoint.")
+  @Option(
+      names = "--from-scratch",
+      description =
+          "Run SFT from a fresh tiny model first instead of starting from the shipped SFT checkpoint.")
   boolean fromScratch;
 
   @Mixin ConfigOptions config;
@@ -41,7 +50,9 @@ final class QuickstartCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (Files.isDirectory(out)) {
       try (var s = Files.list(out)) {
-        if (s.findAny().isPresent()) throw new IllegalArgumentException(out + " is not empty: pass another --out or remove it");
+        if (s.findAny().isPresent())
+          throw new IllegalArgumentException(
+              out + " is not empty: pass another --out or remove it");
       }
     }
     List<String> extra = new ArrayList<>();
@@ -62,15 +73,24 @@ final class QuickstartCommand implements Callable<Integer> {
       sftSeconds = (System.nanoTime() - s0) / 1e9;
     } else {
       if (cfg.model().init() == null || !Files.isDirectory(Path.of(cfg.model().init()))) {
-        throw new IllegalArgumentException("the SFT start " + cfg.model().init() + " is missing; run with --from-scratch to train it first");
+        throw new IllegalArgumentException(
+            "the SFT start "
+                + cfg.model().init()
+                + " is missing; run with --from-scratch to train it first");
       }
       start = Path.of(cfg.model().init());
-      System.out.println("== 1/4 starting from the shipped SFT checkpoint " + start + " (--from-scratch redoes SFT)");
+      System.out.println(
+          "== 1/4 starting from the shipped SFT checkpoint "
+              + start
+              + " (--from-scratch redoes SFT)");
     }
     List<Problem<D>> heldOut = task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
-    System.out.printf("== 2/4 evaluating the SFT model on %d held-out problems (greedy)%n", heldOut.size());
+    System.out.printf(
+        "== 2/4 evaluating the SFT model on %d held-out problems (greedy)%n", heldOut.size());
     Evaluation before = Evaluation.run(cfg, task, heldOut, start, start, 0, System.out);
-    System.out.printf("== 3/4 GRPO for up to %d steps within %.1f minutes%n", cfg.train().steps(), cfg.train().budgetMinutes());
+    System.out.printf(
+        "== 3/4 GRPO for up to %d steps within %.1f minutes%n",
+        cfg.train().steps(), cfg.train().budgetMinutes());
     long g0 = System.nanoTime();
     Path grpo = Runs.grpo(Runs.withInit(cfg, start.toString()), out.resolve("grpo"), System.out);
     double grpoSeconds = (System.nanoTime() - g0) / 1e9;
@@ -79,8 +99,12 @@ final class QuickstartCommand implements Callable<Integer> {
 
     System.out.println();
     System.out.print(Evaluation.table(List.of("sft", "grpo"), List.of(before, after)));
-    System.out.printf("GRPO changed held-out greedy success by %+.1f points (%.1f%% -> %.1f%%), mean forward KL to the SFT model %.4f%n",
-        100 * (after.successRate() - before.successRate()), 100 * before.successRate(), 100 * after.successRate(), after.klForward());
+    System.out.printf(
+        "GRPO changed held-out greedy success by %+.1f points (%.1f%% -> %.1f%%), mean forward KL to the SFT model %.4f%n",
+        100 * (after.successRate() - before.successRate()),
+        100 * before.successRate(),
+        100 * after.successRate(),
+        after.klForward());
 
     ObjectNode summary = EvalCommand.JSON.createObjectNode();
     summary.set("sft", block(before));
@@ -88,14 +112,17 @@ final class QuickstartCommand implements Callable<Integer> {
     summary.put("sft_model", start.toString());
     summary.put("grpo_model", grpo.toString());
     summary.set("task", EvalCommand.JSON.valueToTree(cfg.task()));
-    summary.set("countdown", EvalCommand.JSON.readTree(EvalCommand.JSON.writeValueAsString(cfg.countdown())));
+    summary.set(
+        "countdown",
+        EvalCommand.JSON.readTree(EvalCommand.JSON.writeValueAsString(cfg.countdown())));
     summary.put("eval_size", heldOut.size());
     ObjectNode wall = summary.putObject("wall_seconds");
     wall.put("sft", sftSeconds);
     wall.put("grpo", grpoSeconds);
     wall.put("total", (System.nanoTime() - t0) / 1e9);
     summary.put("config", ConfigLoader.toYaml(cfg));
-    AtomicFiles.writeString(out.resolve("summary.json"), EvalCommand.JSON.writeValueAsString(summary) + "\n");
+    AtomicFiles.writeString(
+        out.resolve("summary.json"), EvalCommand.JSON.writeValueAsString(summary) + "\n");
     System.out.println("summary: " + out.resolve("summary.json"));
     return 0;
   }

@@ -44,7 +44,10 @@ import picocli.CommandLine.Option;
       "chars = length of the prefix in characters)."
     })
 final class ScoreCommand implements Callable<Integer> {
-  /** Above this length the trace is taken at line ends only (prefix scoring is linear, a full trace quadratic). */
+  /**
+   * Above this length the trace is taken at line ends only (prefix scoring is linear, a full trace
+   * quadratic).
+   */
   static final int FULL_TRACE_MAX_CHARS = 8192;
 
   private static final ObjectMapper JSON =
@@ -54,19 +57,30 @@ final class ScoreCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--task", defaultValue = "countdown", description = "Task (default: ${DEFAULT-VALUE}; known: countdown).")
+  @Option(
+      names = "--task",
+      defaultValue = "countdown",
+      description = "Task (default: ${DEFAULT-VALUE}; known: countdown).")
   String task;
 
-  @Option(names = "--format", defaultValue = "steps", description = "Answer format: steps or expression (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--format",
+      defaultValue = "steps",
+      description = "Answer format: steps or expression (default: ${DEFAULT-VALUE}).")
   String format;
 
   @Option(names = "--input", required = true, description = "JSONL file of completions to score.")
   Path input;
 
-  @Option(names = "--output", description = "Write the scored JSONL here instead of standard output.")
+  @Option(
+      names = "--output",
+      description = "Write the scored JSONL here instead of standard output.")
   Path output;
 
-  @Option(names = "--reward", description = "Override a countdown.reward.* value, e.g. --reward step_valid=0.2 (repeatable).")
+  @Option(
+      names = "--reward",
+      description =
+          "Override a countdown.reward.* value, e.g. --reward step_valid=0.2 (repeatable).")
   Map<String, String> rewardOverrides = new LinkedHashMap<>();
 
   @Option(names = "--allow-negative", description = "Steps may produce negative numbers.")
@@ -83,7 +97,8 @@ final class ScoreCommand implements Callable<Integer> {
     AnswerFormat answerFormat = AnswerFormat.parse(format);
     CountdownRewards rewards = CountdownRewards.fromMap(rewardOverrides);
     Verifier<CountdownInstance> verifier =
-        CountdownTask.verifierFor(answerFormat, rewards, new Rules(allowNegative, allowZero, Rules.DEFAULT_BOUND));
+        CountdownTask.verifierFor(
+            answerFormat, rewards, new Rules(allowNegative, allowZero, Rules.DEFAULT_BOUND));
     if (!Files.isRegularFile(input)) {
       throw new IOException("no such file: " + input);
     }
@@ -127,25 +142,33 @@ final class ScoreCommand implements Callable<Integer> {
     }
     PrintWriter err = spec.commandLine().getErr();
     err.println(
-        "scored " + count + " completions: mean reward "
+        "scored "
+            + count
+            + " completions: mean reward "
             + (count == 0 ? "n/a" : rounded(total / count).toPlainString())
-            + ", solved " + solved + "/" + count);
+            + ", solved "
+            + solved
+            + "/"
+            + count);
     err.flush();
     return 0;
   }
 
   /**
-   * The prefix score at every character boundary where it changes (at line ends only for very
-   * long completions). Boundaries inside a surrogate pair are skipped.
+   * The prefix score at every character boundary where it changes (at line ends only for very long
+   * completions). Boundaries inside a surrogate pair are skipped.
    */
-  static ArrayNode trace(Verifier<CountdownInstance> verifier, Problem<CountdownInstance> problem, String text) {
+  static ArrayNode trace(
+      Verifier<CountdownInstance> verifier, Problem<CountdownInstance> problem, String text) {
     ArrayNode trace = JSON.createArrayNode();
     double previous = verifier.score(problem, "").value();
     boolean full = text.length() <= FULL_TRACE_MAX_CHARS;
     for (int end = 1; end <= text.length(); end++) {
       boolean boundary =
           end == text.length()
-              || (full ? !Character.isLowSurrogate(text.charAt(end)) : text.charAt(end - 1) == '\n');
+              || (full
+                  ? !Character.isLowSurrogate(text.charAt(end))
+                  : text.charAt(end - 1) == '\n');
       if (!boundary) {
         continue;
       }

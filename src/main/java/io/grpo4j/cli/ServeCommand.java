@@ -15,68 +15,114 @@ import picocli.CommandLine.Option;
 @Command(
     name = "serve",
     mixinStandardHelpOptions = true,
-    description = "Serve a model folder behind an OpenAI-compatible HTTP API (continuous batching, streaming, optional int8 weights).")
+    description =
+        "Serve a model folder behind an OpenAI-compatible HTTP API (continuous batching, streaming, optional int8 weights).")
 final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Hugging Face model folder.")
   Path model;
 
-  @Option(names = "--host", defaultValue = "127.0.0.1", description = "Interface to bind (default: ${DEFAULT-VALUE}, loopback only).")
+  @Option(
+      names = "--host",
+      defaultValue = "127.0.0.1",
+      description = "Interface to bind (default: ${DEFAULT-VALUE}, loopback only).")
   String host;
 
-  @Option(names = "--port", defaultValue = "8000", description = "Port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--port",
+      defaultValue = "8000",
+      description = "Port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--quantize", description = "Weight quantization of the linear layers: int8 (per-output-channel scales).")
+  @Option(
+      names = "--quantize",
+      description = "Weight quantization of the linear layers: int8 (per-output-channel scales).")
   String quantize;
 
   @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' on /v1 routes.")
   String apiKey;
 
-  @Option(names = "--max-batch", defaultValue = "32", description = "Completions decoded together at most (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-batch",
+      defaultValue = "32",
+      description = "Completions decoded together at most (default: ${DEFAULT-VALUE}).")
   int maxBatch;
 
-  @Option(names = "--max-model-len", description = "Prompt + completion limit in tokens (default: the model's max_position_embeddings, at most 4096).")
+  @Option(
+      names = "--max-model-len",
+      description =
+          "Prompt + completion limit in tokens (default: the model's max_position_embeddings, at most 4096).")
   Integer maxModelLen;
 
-  @Option(names = "--max-queue", defaultValue = "256", description = "Requests that may wait for a slot; more are answered 429 (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-queue",
+      defaultValue = "256",
+      description =
+          "Requests that may wait for a slot; more are answered 429 (default: ${DEFAULT-VALUE}).")
   int maxQueue;
 
-  @Option(names = "--max-body-bytes", defaultValue = "1048576", description = "Largest request body accepted (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--max-body-bytes",
+      defaultValue = "1048576",
+      description = "Largest request body accepted (default: ${DEFAULT-VALUE}).")
   long maxBodyBytes;
 
-  @Option(names = "--served-model-name", description = "The model id clients send (default: the folder's name).")
+  @Option(
+      names = "--served-model-name",
+      description = "The model id clients send (default: the folder's name).")
   String servedName;
 
-  @Option(names = "--blas-threads", defaultValue = "1", description = "OpenBLAS threads; decode steps are small GEMMs that gain little from more, "
-      + "and lose much when cores are shared (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--blas-threads",
+      defaultValue = "1",
+      description =
+          "OpenBLAS threads; decode steps are small GEMMs that gain little from more, "
+              + "and lose much when cores are shared (default: ${DEFAULT-VALUE}).")
   int blasThreads;
 
   @Mixin TorchOptions torchOptions;
 
   @Override
   public Integer call() throws Exception {
-    if (quantize != null && !quantize.equals("int8")) throw new IllegalArgumentException("--quantize must be int8, got " + quantize);
+    if (quantize != null && !quantize.equals("int8"))
+      throw new IllegalArgumentException("--quantize must be int8, got " + quantize);
     String device = torchOptions.init(0);
     Torch.setBlasThreads(blasThreads);
     ModelFolder folder = ModelFolder.open(model);
     Qwen2Model m = folder.loadModel(torchOptions.dtype(), device);
     long denseBytes = m.weightBytes();
     if (quantize != null) m = m.quantizedInt8();
-    int len = maxModelLen != null ? maxModelLen : Math.min(folder.config().maxPositionEmbeddings(), 4096);
+    int len =
+        maxModelLen != null ? maxModelLen : Math.min(folder.config().maxPositionEmbeddings(), 4096);
     BatchEngine engine = new BatchEngine(m, folder.samplableVocab(), maxBatch, len, maxQueue);
-    String name = servedName != null ? servedName : model.toAbsolutePath().normalize().getFileName().toString();
-    OpenAiServer server = OpenAiServer.start(new OpenAiServer.Settings(host, port, name, apiKey, maxBodyBytes), folder, engine);
-    System.out.printf("grpo4j serve: model '%s' (%s%s, weights %.1f MB%s), max batch %d, max model len %d%n", name, torchOptions.dtype,
-        quantize != null ? " + int8" : "", m.weightBytes() / 1e6, quantize != null ? String.format(" vs %.1f MB unquantized", denseBytes / 1e6) : "",
-        maxBatch, len);
-    System.out.printf("listening on http://%s:%d/v1  (GET /health, GET /metrics)%s%n", host, server.port(), apiKey != null ? ", API key required" : "");
+    String name =
+        servedName != null
+            ? servedName
+            : model.toAbsolutePath().normalize().getFileName().toString();
+    OpenAiServer server =
+        OpenAiServer.start(
+            new OpenAiServer.Settings(host, port, name, apiKey, maxBodyBytes), folder, engine);
+    System.out.printf(
+        "grpo4j serve: model '%s' (%s%s, weights %.1f MB%s), max batch %d, max model len %d%n",
+        name,
+        torchOptions.dtype,
+        quantize != null ? " + int8" : "",
+        m.weightBytes() / 1e6,
+        quantize != null ? String.format(" vs %.1f MB unquantized", denseBytes / 1e6) : "",
+        maxBatch,
+        len);
+    System.out.printf(
+        "listening on http://%s:%d/v1  (GET /health, GET /metrics)%s%n",
+        host, server.port(), apiKey != null ? ", API key required" : "");
     CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
-      engine.close();
-      folder.close();
-      stop.countDown();
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  engine.close();
+                  folder.close();
+                  stop.countDown();
+                }));
     stop.await();
     return 0;
   }

@@ -26,7 +26,8 @@ final class SftCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path last = resume ? Runs.resume(out, System.out) : Runs.sft(config.load(List.of()), out, System.out);
+    Path last =
+        resume ? Runs.resume(out, System.out) : Runs.sft(config.load(List.of()), out, System.out);
     System.out.println("final checkpoint: " + last);
     return 0;
   }

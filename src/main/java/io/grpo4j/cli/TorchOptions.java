@@ -6,18 +6,28 @@ import picocli.CommandLine.Option;
 
 /** Options shared by every command that runs a model: device, dtype, threads. */
 final class TorchOptions {
-  @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--device",
+      defaultValue = "cpu",
+      description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--dtype", defaultValue = "f32", description = "Compute dtype: f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--dtype",
+      defaultValue = "f32",
+      description = "Compute dtype: f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
   String dtype;
 
-  @Option(names = "--threads", defaultValue = "0", description = "libtorch intra-op threads; 0 = one per core (default).")
+  @Option(
+      names = "--threads",
+      defaultValue = "0",
+      description = "libtorch intra-op threads; 0 = one per core (default).")
   int threads;
 
   DType dtype() {
     DType d = DType.parse(dtype);
-    if (!d.isFloatingPoint()) throw new IllegalArgumentException("--dtype must be f32, bf16 or f16, got " + dtype);
+    if (!d.isFloatingPoint())
+      throw new IllegalArgumentException("--dtype must be f32, bf16 or f16, got " + dtype);
     return d;
   }
 

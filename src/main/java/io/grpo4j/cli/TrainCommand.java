@@ -23,10 +23,15 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--out", description = "Run folder (new or empty).")
   Path out;
 
-  @Option(names = "--init", description = "Model folder to start from (same as --set model.init=DIR).")
+  @Option(
+      names = "--init",
+      description = "Model folder to start from (same as --set model.init=DIR).")
   Path init;
 
-  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue a run from its newest complete checkpoint.")
+  @Option(
+      names = "--resume",
+      paramLabel = "RUN_DIR",
+      description = "Continue a run from its newest complete checkpoint.")
   Path resume;
 
   @Override
@@ -34,11 +39,13 @@ final class TrainCommand implements Callable<Integer> {
     Path last;
     if (resume != null) {
       if (out != null || init != null || config.config != null || !config.overrides.isEmpty()) {
-        throw new IllegalArgumentException("--resume takes the run's own config.yaml; drop --out/--init/--config/--set");
+        throw new IllegalArgumentException(
+            "--resume takes the run's own config.yaml; drop --out/--init/--config/--set");
       }
       last = Runs.resume(resume, System.out);
     } else {
-      if (out == null) throw new IllegalArgumentException("give --out RUN_DIR (or --resume RUN_DIR)");
+      if (out == null)
+        throw new IllegalArgumentException("give --out RUN_DIR (or --resume RUN_DIR)");
       List<String> extra = new ArrayList<>();
       if (init != null) extra.add("model.init=" + init);
       last = Runs.grpo(config.load(extra), out, System.out);

@@ -14,7 +14,12 @@ import java.util.List;
  * @param samples every scored sample, in prompt order
  */
 public record EvalReport(
-    int prompts, int samplesPerPrompt, double successRate, double rewardPerPrompt, double rewardPerToken, double meanLength,
+    int prompts,
+    int samplesPerPrompt,
+    double successRate,
+    double rewardPerPrompt,
+    double rewardPerToken,
+    double meanLength,
     List<ScoredSample> samples) {
 
   public EvalReport {
@@ -33,6 +38,13 @@ public record EvalReport(
       tokens += s.sample().length();
     }
     int n = Math.max(1, samples.size());
-    return new EvalReport(prompts, k, success / n, reward / n, tokens == 0 ? 0 : tokenReward / tokens, (double) tokens / n, samples);
+    return new EvalReport(
+        prompts,
+        k,
+        success / n,
+        reward / n,
+        tokens == 0 ? 0 : tokenReward / tokens,
+        (double) tokens / n,
+        samples);
   }
 }

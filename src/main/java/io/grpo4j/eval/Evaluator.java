@@ -33,11 +33,18 @@ public final class Evaluator<D> {
    * @param k samples per problem; 0 means greedy
    * @param progress called with the number of problems done so far (may be null)
    */
-  public EvalReport run(Qwen2Model model, List<Problem<D>> problems, int k, int maxNewTokens, long seed, IntConsumer progress) {
+  public EvalReport run(
+      Qwen2Model model,
+      List<Problem<D>> problems,
+      int k,
+      int maxNewTokens,
+      long seed,
+      IntConsumer progress) {
     Sampler sampler = new Sampler(model, folder.samplableVocab());
-    SamplingParams params = k == 0
-        ? SamplingParams.greedy(maxNewTokens, folder.stopTokenIds())
-        : SamplingParams.sample(maxNewTokens, folder.stopTokenIds(), seed);
+    SamplingParams params =
+        k == 0
+            ? SamplingParams.greedy(maxNewTokens, folder.stopTokenIds())
+            : SamplingParams.sample(maxNewTokens, folder.stopTokenIds(), seed);
     int n = Math.max(1, k);
     List<ScoredSample> scored = new ArrayList<>();
     for (int start = 0; start < problems.size(); start += BATCH) {
@@ -46,7 +53,13 @@ public final class Evaluator<D> {
       for (Problem<D> p : chunk) ids.add(prompts.ids(p));
       Rollout r = sampler.generate(ids, n, params);
       for (int i = 0; i < r.samples().size(); i++) {
-        scored.add(ScoredSample.score(task, chunk.get(i / n), r.samples().get(i), folder.tokenizer(), folder.stopTokenIds()));
+        scored.add(
+            ScoredSample.score(
+                task,
+                chunk.get(i / n),
+                r.samples().get(i),
+                folder.tokenizer(),
+                folder.stopTokenIds()));
       }
       if (progress != null) progress.accept(start + chunk.size());
     }

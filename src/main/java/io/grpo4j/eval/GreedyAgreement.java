@@ -3,8 +3,8 @@ package io.grpo4j.eval;
 import java.util.List;
 
 /**
- * How far two models' answers to the same prompts agree, e.g. a model and its int8 copy:
- * identical completions, and tokens matching position by position up to the first divergence.
+ * How far two models' answers to the same prompts agree, e.g. a model and its int8 copy: identical
+ * completions, and tokens matching position by position up to the first divergence.
  *
  * @param identical fraction of prompts whose completions are token-for-token identical
  * @param tokenAgreement tokens before the first divergence over the tokens of the longer
@@ -15,7 +15,8 @@ public record GreedyAgreement(int prompts, double identical, double tokenAgreeme
   public static GreedyAgreement of(EvalReport a, EvalReport b) {
     List<ScoredSample> x = a.samples();
     List<ScoredSample> y = b.samples();
-    if (x.size() != y.size()) throw new IllegalArgumentException("reports differ in size: " + x.size() + " vs " + y.size());
+    if (x.size() != y.size())
+      throw new IllegalArgumentException("reports differ in size: " + x.size() + " vs " + y.size());
     int same = 0;
     long agree = 0;
     long total = 0;
@@ -28,6 +29,7 @@ public record GreedyAgreement(int prompts, double identical, double tokenAgreeme
       agree += k;
       total += Math.max(p.length, q.length);
     }
-    return new GreedyAgreement(x.size(), (double) same / x.size(), total == 0 ? 1.0 : (double) agree / total);
+    return new GreedyAgreement(
+        x.size(), (double) same / x.size(), total == 0 ? 1.0 : (double) agree / total);
   }
 }

@@ -23,10 +23,16 @@ public final class Prompts<D> {
     this.task = task;
     this.style = style;
     this.tokenizer = model.tokenizer();
-    this.template = style == PromptStyle.CHAT
-        ? model.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
-            model.dir() + " has no chat_template in tokenizer_config.json, so task.prompt_style=chat cannot be used; use plain"))
-        : null;
+    this.template =
+        style == PromptStyle.CHAT
+            ? model
+                .chatTemplate()
+                .orElseThrow(
+                    () ->
+                        new IllegalArgumentException(
+                            model.dir()
+                                + " has no chat_template in tokenizer_config.json, so task.prompt_style=chat cannot be used; use plain"))
+            : null;
   }
 
   public String text(Problem<D> problem) {

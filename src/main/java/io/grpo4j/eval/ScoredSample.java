@@ -16,10 +16,9 @@ import java.util.Set;
  */
 public record ScoredSample(Sample sample, String text, double[] tokenRewards, Outcome outcome) {
 
-  /**
-   * Scores a sample. Stop tokens contribute no text: they end the answer.
-   */
-  public static <D> ScoredSample score(Task<D> task, Problem<D> problem, Sample s, Tokenizer tokenizer, Set<Integer> stops) {
+  /** Scores a sample. Stop tokens contribute no text: they end the answer. */
+  public static <D> ScoredSample score(
+      Task<D> task, Problem<D> problem, Sample s, Tokenizer tokenizer, Set<Integer> stops) {
     List<byte[]> bytes = new ArrayList<>(s.length());
     for (int id : s.completionIds()) {
       bytes.add(stops.contains(id) ? new byte[0] : tokenizer.tokenBytes(id));

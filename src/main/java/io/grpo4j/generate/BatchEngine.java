@@ -4,7 +4,6 @@ import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.KvCache;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.SlotKvCache;
-import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Tensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,10 +27,10 @@ import org.bytedeco.pytorch.global.torch;
  * <p>One engine thread owns the model. Between two decode steps it admits waiting requests into
  * free slots of a {@link SlotKvCache} (prefilling the new prompts together in one forward pass,
  * each copied to its n slots, and sampling their first tokens at once, so time to first token does
- * not wait for a batch to drain),
- * then runs one decode step over every occupied slot and retires the completions that ended (stop
- * token, length limit, the listener said stop, or the request was cancelled), freeing their slots
- * for the next admissions. A request never waits for an unrelated longer one to finish.
+ * not wait for a batch to drain), then runs one decode step over every occupied slot and retires
+ * the completions that ended (stop token, length limit, the listener said stop, or the request was
+ * cancelled), freeing their slots for the next admissions. A request never waits for an unrelated
+ * longer one to finish.
  *
  * <p>Each row samples with its own generator, seeded per completion, so a request's tokens do not
  * depend on what else shares its batch (greedy rows take the arg-max). Requests wait in a bounded
@@ -53,9 +52,17 @@ public final class BatchEngine implements AutoCloseable {
   private final AtomicLong prefilled = new AtomicLong();
 
   /** Counters for monitoring; read from any thread. */
-  public record Stats(int queued, int running, int slots, long decodeSteps, long generatedTokens, long prefillTokens) {}
+  public record Stats(
+      int queued,
+      int running,
+      int slots,
+      long decodeSteps,
+      long generatedTokens,
+      long prefillTokens) {}
 
-  /** A submitted request; cancel it when its client goes away (frees its slots at the next step). */
+  /**
+   * A submitted request; cancel it when its client goes away (frees its slots at the next step).
+   */
   public final class Ticket {
     private final Job job;
 
@@ -81,7 +88,9 @@ public final class BatchEngine implements AutoCloseable {
     }
   }
 
-  /** One completion in a slot; {@code pending} is its last sampled token, not yet fed to the model. */
+  /**
+   * One completion in a slot; {@code pending} is its last sampled token, not yet fed to the model.
+   */
   private static final class Row {
     final Job job;
     final int choice;
@@ -102,21 +111,32 @@ public final class BatchEngine implements AutoCloseable {
    * @param maxModelLen prompt + completion limit per sequence (the slots' KV capacity)
    * @param queueBound requests allowed to wait for a slot
    */
-  public BatchEngine(Qwen2Model model, int samplableVocab, int maxBatch, int maxModelLen, int queueBound) {
+  public BatchEngine(
+      Qwen2Model model, int samplableVocab, int maxBatch, int maxModelLen, int queueBound) {
     if (samplableVocab <= 0 || samplableVocab > model.config().vocabSize()) {
-      throw new IllegalArgumentException("samplable vocabulary " + samplableVocab + " must be in 1.." + model.config().vocabSize());
+      throw new IllegalArgumentException(
+          "samplable vocabulary "
+              + samplableVocab
+              + " must be in 1.."
+              + model.config().vocabSize());
     }
     if (maxBatch <= 0) throw new IllegalArgumentException("max batch must be > 0, got " + maxBatch);
-    if (queueBound <= 0) throw new IllegalArgumentException("queue bound must be > 0, got " + queueBound);
+    if (queueBound <= 0)
+      throw new IllegalArgumentException("queue bound must be > 0, got " + queueBound);
     if (maxModelLen < 2 || maxModelLen > model.config().maxPositionEmbeddings()) {
-      throw new IllegalArgumentException("max model length must be in 2.." + model.config().maxPositionEmbeddings()
-          + " (the model's max_position_embeddings), got " + maxModelLen);
+      throw new IllegalArgumentException(
+          "max model length must be in 2.."
+              + model.config().maxPositionEmbeddings()
+              + " (the model's max_position_embeddings), got "
+              + maxModelLen);
     }
     this.model = model;
     this.samplableVocab = samplableVocab;
     this.maxModelLen = maxModelLen;
     this.queueBound = queueBound;
-    this.cache = SlotKvCache.allocate(model.config(), maxBatch, maxModelLen, Tensors.options(model.dtype(), model.device()));
+    this.cache =
+        SlotKvCache.allocate(
+            model.config(), maxBatch, maxModelLen, Tensors.options(model.dtype(), model.device()));
     this.waiting = new ArrayBlockingQueue<>(queueBound);
     this.thread = new Thread(this::loop, "grpo4j-batch-engine");
     thread.setDaemon(true);
@@ -143,23 +163,35 @@ public final class BatchEngine implements AutoCloseable {
     int[] prompt = request.promptIds();
     int vocab = model.config().vocabSize();
     for (int id : prompt) {
-      if (id < 0 || id >= vocab) throw new IllegalArgumentException("prompt token id " + id + " outside the vocabulary 0.." + (vocab - 1));
+      if (id < 0 || id >= vocab)
+        throw new IllegalArgumentException(
+            "prompt token id " + id + " outside the vocabulary 0.." + (vocab - 1));
     }
     if (prompt.length + request.params().maxNewTokens() > maxModelLen) {
-      throw new IllegalArgumentException("prompt (" + prompt.length + " tokens) + max tokens (" + request.params().maxNewTokens()
-          + ") exceeds the maximum model length " + maxModelLen);
+      throw new IllegalArgumentException(
+          "prompt ("
+              + prompt.length
+              + " tokens) + max tokens ("
+              + request.params().maxNewTokens()
+              + ") exceeds the maximum model length "
+              + maxModelLen);
     }
-    if (request.n() > cache.slots()) throw new IllegalArgumentException("n = " + request.n() + " exceeds the batch size " + cache.slots());
+    if (request.n() > cache.slots())
+      throw new IllegalArgumentException(
+          "n = " + request.n() + " exceeds the batch size " + cache.slots());
     Job job = new Job(request, listener);
     if (!waiting.offer(job)) throw new QueueFullException(queueBound);
     return new Ticket(job);
   }
 
   public Stats stats() {
-    return new Stats(waiting.size(), running, cache.slots(), steps.get(), generated.get(), prefilled.get());
+    return new Stats(
+        waiting.size(), running, cache.slots(), steps.get(), generated.get(), prefilled.get());
   }
 
-  /** Stops the engine thread; requests still queued or running get {@link TokenListener#onError}. */
+  /**
+   * Stops the engine thread; requests still queued or running get {@link TokenListener#onError}.
+   */
   @Override
   public void close() {
     closed = true;
@@ -228,8 +260,8 @@ public final class BatchEngine implements AutoCloseable {
 
   /**
    * One forward pass over the new prompts, right-padded so that row r's keys sit at columns 0 …
-   * len(r)−1, as the slots keep them; each prompt's cache row is then copied to its n slots and
-   * its first tokens sampled.
+   * len(r)−1, as the slots keep them; each prompt's cache row is then copied to its n slots and its
+   * first tokens sampled.
    */
   private void prefill(List<Job> jobs) {
     int count = jobs.size();
@@ -239,10 +271,12 @@ public final class BatchEngine implements AutoCloseable {
     List<Generator[]> generators = new ArrayList<>();
     for (Job j : jobs) {
       Generator[] g = new Generator[j.request.n()];
-      for (int c = 0; c < g.length; c++) g[c] = torch.createCPUGenerator(j.request.params().seed() + c);
+      for (int c = 0; c < g.length; c++)
+        g[c] = torch.createCPUGenerator(j.request.params().seed() + c);
       generators.add(g);
     }
-    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard noGrad = new NoGradGuard()) {
       long[][] ids = new long[count][longest];
       long[][] valid = new long[count][longest];
       long[] last = new long[count];
@@ -257,10 +291,24 @@ public final class BatchEngine implements AutoCloseable {
       }
       Tensor input = Tensors.longs(ids).to(model.device(), torch.ScalarType.Long);
       Tensor keyValid = Tensors.longs(valid).to(model.device(), torch.ScalarType.Bool);
-      KvCache prefix = KvCache.allocate(model.config(), count, longest, Tensors.options(model.dtype(), model.device()));
-      Tensor h = model.hidden(input, AttentionMask.positions(keyValid), AttentionMask.of(keyValid, longest), prefix);
-      Tensor lastIndex = Tensors.longs(last).to(model.device(), torch.ScalarType.Long).view(count, 1, 1).expand(count, 1, h.size(2));
-      Tensor logits = model.logits(torch.gather(h, 1, lastIndex).squeeze(1)).to(torch.ScalarType.Float); // [count, V]
+      KvCache prefix =
+          KvCache.allocate(
+              model.config(), count, longest, Tensors.options(model.dtype(), model.device()));
+      Tensor h =
+          model.hidden(
+              input,
+              AttentionMask.positions(keyValid),
+              AttentionMask.of(keyValid, longest),
+              prefix);
+      Tensor lastIndex =
+          Tensors.longs(last)
+              .to(model.device(), torch.ScalarType.Long)
+              .view(count, 1, 1)
+              .expand(count, 1, h.size(2));
+      Tensor logits =
+          model
+              .logits(torch.gather(h, 1, lastIndex).squeeze(1))
+              .to(torch.ScalarType.Float); // [count, V]
       for (int r = 0; r < count; r++) {
         Job job = jobs.get(r);
         int n = job.request.n();
@@ -272,7 +320,8 @@ public final class BatchEngine implements AutoCloseable {
   }
 
   private void decodeStep() {
-    try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard noGrad = new NoGradGuard()) {
       int n = rows.size();
       long[] pending = new long[n];
       for (int s = 0; s < n; s++) pending[s] = rows.get(s).pending;
@@ -296,7 +345,8 @@ public final class BatchEngine implements AutoCloseable {
     Tensor z = logits;
     if (samplableVocab < vocab) {
       z = z.clone();
-      z.narrow(1, samplableVocab, vocab - samplableVocab).fill_(new Scalar(Float.NEGATIVE_INFINITY));
+      z.narrow(1, samplableVocab, vocab - samplableVocab)
+          .fill_(new Scalar(Float.NEGATIVE_INFINITY));
     }
     Tensor logp = torch.log_softmax(z, -1);
     long[] greedy = Tensors.toLongs(torch.argmax(z, new LongOptional(-1), false));
@@ -333,12 +383,14 @@ public final class BatchEngine implements AutoCloseable {
     if (p.temperature() != 1.0) z = z.div(new Scalar(p.temperature()));
     if (p.topK() > 0 && p.topK() < samplableVocab) z = Sampler.topK(z, p.topK());
     if (p.topP() < 1.0) z = Sampler.topP(z, p.topP());
-    Tensor probs = torch.softmax(z, -1).to(new org.bytedeco.pytorch.Device("cpu"), torch.ScalarType.Float);
+    Tensor probs =
+        torch.softmax(z, -1).to(new org.bytedeco.pytorch.Device("cpu"), torch.ScalarType.Float);
     return (int) torch.multinomial(probs, 1, false, new GeneratorOptional(gen)).item_long();
   }
 
   /** Passes one token on; returns true when the row has ended. */
-  private boolean emit(Row row, int token, float logprob, int topK, long[] topIds, float[] topLogp, int i) {
+  private boolean emit(
+      Row row, int token, float logprob, int topK, long[] topIds, float[] topLogp, int i) {
     Job job = row.job;
     if (job.cancelled || job.failed) return true;
     SamplingParams p = job.request.params();

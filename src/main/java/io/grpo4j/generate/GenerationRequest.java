@@ -11,9 +11,11 @@ package io.grpo4j.generate;
  */
 public record GenerationRequest(int[] promptIds, int n, SamplingParams params, int topLogprobs) {
   public GenerationRequest {
-    if (promptIds == null || promptIds.length == 0) throw new IllegalArgumentException("empty prompt: give at least one token");
+    if (promptIds == null || promptIds.length == 0)
+      throw new IllegalArgumentException("empty prompt: give at least one token");
     if (n <= 0) throw new IllegalArgumentException("n must be > 0, got " + n);
-    if (topLogprobs < 0) throw new IllegalArgumentException("top logprobs must be >= 0, got " + topLogprobs);
+    if (topLogprobs < 0)
+      throw new IllegalArgumentException("top logprobs must be >= 0, got " + topLogprobs);
     promptIds = promptIds.clone();
   }
 }

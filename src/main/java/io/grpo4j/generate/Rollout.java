@@ -3,10 +3,15 @@ package io.grpo4j.generate;
 import java.util.List;
 
 /**
- * The result of one batched generation: {@code n} samples for each prompt, in prompt order
- * (samples of prompt p are rows p·n … p·n+n−1, so a GRPO group is a run of consecutive rows).
+ * The result of one batched generation: {@code n} samples for each prompt, in prompt order (samples
+ * of prompt p are rows p·n … p·n+n−1, so a GRPO group is a run of consecutive rows).
  */
-public record Rollout(List<Sample> samples, int samplesPerPrompt, long promptTokens, double prefillSeconds, double decodeSeconds) {
+public record Rollout(
+    List<Sample> samples,
+    int samplesPerPrompt,
+    long promptTokens,
+    double prefillSeconds,
+    double decodeSeconds) {
   public Rollout {
     samples = List.copyOf(samples);
   }

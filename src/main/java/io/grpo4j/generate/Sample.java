@@ -10,7 +10,12 @@ package io.grpo4j.generate;
  * @param entropies entropy (nats) of that distribution at each step
  */
 public record Sample(
-    int promptIndex, int[] promptIds, int[] completionIds, float[] logprobs, float[] entropies, FinishReason finishReason) {
+    int promptIndex,
+    int[] promptIds,
+    int[] completionIds,
+    float[] logprobs,
+    float[] entropies,
+    FinishReason finishReason) {
 
   public enum FinishReason {
     /** Ended on a stop token. */

@@ -30,12 +30,16 @@ public final class Sampler {
   private final int samplableVocab;
 
   /**
-   * @param samplableVocab ids at or above it are never sampled: embedding rows past the
-   *     tokenizer's vocabulary are untrained padding (Qwen2.5: 151,936 rows, 151,665 ids)
+   * @param samplableVocab ids at or above it are never sampled: embedding rows past the tokenizer's
+   *     vocabulary are untrained padding (Qwen2.5: 151,936 rows, 151,665 ids)
    */
   public Sampler(Qwen2Model model, int samplableVocab) {
     if (samplableVocab <= 0 || samplableVocab > model.config().vocabSize()) {
-      throw new IllegalArgumentException("samplable vocabulary " + samplableVocab + " must be in 1.." + model.config().vocabSize());
+      throw new IllegalArgumentException(
+          "samplable vocabulary "
+              + samplableVocab
+              + " must be in 1.."
+              + model.config().vocabSize());
     }
     this.model = model;
     this.samplableVocab = samplableVocab;
@@ -49,10 +53,15 @@ public final class Sampler {
     int promptLen = 0;
     long promptTokens = 0;
     for (int[] p : prompts) {
-      if (p.length == 0) throw new IllegalArgumentException("empty prompt: give at least one token");
+      if (p.length == 0)
+        throw new IllegalArgumentException("empty prompt: give at least one token");
       for (int id : p) {
         if (id < 0 || id >= model.config().vocabSize()) {
-          throw new IllegalArgumentException("prompt token id " + id + " outside the vocabulary 0.." + (model.config().vocabSize() - 1));
+          throw new IllegalArgumentException(
+              "prompt token id "
+                  + id
+                  + " outside the vocabulary 0.."
+                  + (model.config().vocabSize() - 1));
         }
       }
       promptLen = Math.max(promptLen, p.length);
@@ -60,8 +69,13 @@ public final class Sampler {
     }
     int capacity = promptLen + params.maxNewTokens();
     if (capacity > model.config().maxPositionEmbeddings()) {
-      throw new IllegalArgumentException("prompt (" + promptLen + ") + max_new_tokens (" + params.maxNewTokens()
-          + ") exceeds the model's max_position_embeddings " + model.config().maxPositionEmbeddings());
+      throw new IllegalArgumentException(
+          "prompt ("
+              + promptLen
+              + ") + max_new_tokens ("
+              + params.maxNewTokens()
+              + ") exceeds the model's max_position_embeddings "
+              + model.config().maxPositionEmbeddings());
     }
     int rows = promptCount * n;
     Device device = model.device();
@@ -78,7 +92,8 @@ public final class Sampler {
     }
     long t0 = System.nanoTime();
     long tPrefill;
-    try (PointerScope outer = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+    try (PointerScope outer = new PointerScope();
+        NoGradGuard noGrad = new NoGradGuard()) {
       Generator gen = device.is_cpu() ? torch.createCPUGenerator(params.seed()) : null;
       if (gen == null) torch.manual_seed(params.seed());
       GeneratorOptional genOpt = gen == null ? new GeneratorOptional() : new GeneratorOptional(gen);
@@ -97,16 +112,28 @@ public final class Sampler {
         }
       }
       // valid[r, j]: key position j of row r holds a real token; filled as decoding proceeds.
-      Tensor valid = Tensors.longs(validFlat).reshape(rows, capacity).to(device, torch.ScalarType.Bool);
+      Tensor valid =
+          Tensors.longs(validFlat).reshape(rows, capacity).to(device, torch.ScalarType.Bool);
       Tensor lastLogits;
       KvCache cache;
       {
         Tensor promptIds = Tensors.longs(padded).to(device, torch.ScalarType.Long);
-        Tensor promptValid = valid.narrow(1, 0, promptLen).index_select(0, groupStarts(promptCount, n, device));
-        KvCache promptCache = KvCache.allocate(model.config(), promptCount, capacity, Tensors.options(model.dtype(), device));
-        Tensor h = model.hidden(promptIds, AttentionMask.positions(promptValid), AttentionMask.of(promptValid, promptLen), promptCache);
-        Tensor last = model.logits(h.narrow(1, promptLen - 1, 1)).squeeze(1).to(torch.ScalarType.Float);
-        Tensor expand = torch.repeat_interleave(torch.arange(new Scalar(promptCount), Tensors.options(DType.I64, device)), n);
+        Tensor promptValid =
+            valid.narrow(1, 0, promptLen).index_select(0, groupStarts(promptCount, n, device));
+        KvCache promptCache =
+            KvCache.allocate(
+                model.config(), promptCount, capacity, Tensors.options(model.dtype(), device));
+        Tensor h =
+            model.hidden(
+                promptIds,
+                AttentionMask.positions(promptValid),
+                AttentionMask.of(promptValid, promptLen),
+                promptCache);
+        Tensor last =
+            model.logits(h.narrow(1, promptLen - 1, 1)).squeeze(1).to(torch.ScalarType.Float);
+        Tensor expand =
+            torch.repeat_interleave(
+                torch.arange(new Scalar(promptCount), Tensors.options(DType.I64, device)), n);
         cache = promptCache.selectRows(expand);
         lastLogits = last.index_select(0, expand).contiguous();
       }
@@ -150,13 +177,24 @@ public final class Sampler {
     List<Sample> samples = new ArrayList<>(rows);
     for (int r = 0; r < rows; r++) {
       int p = r / n;
-      samples.add(new Sample(p, prompts.get(p).clone(), toInts(ids.get(r)), toFloats(logps.get(r)), toFloats(ents.get(r)), finish[r]));
+      samples.add(
+          new Sample(
+              p,
+              prompts.get(p).clone(),
+              toInts(ids.get(r)),
+              toFloats(logps.get(r)),
+              toFloats(ents.get(r)),
+              finish[r]));
     }
     return new Rollout(samples, n, promptTokens, (tPrefill - t0) / 1e9, (t1 - tPrefill) / 1e9);
   }
 
   private static Tensor groupStarts(int promptCount, int n, Device device) {
-    return torch.arange(new Scalar(0), new Scalar((long) promptCount * n), new Scalar(n), Tensors.options(DType.I64, device));
+    return torch.arange(
+        new Scalar(0),
+        new Scalar((long) promptCount * n),
+        new Scalar(n),
+        Tensors.options(DType.I64, device));
   }
 
   /**
@@ -167,7 +205,8 @@ public final class Sampler {
     Tensor z = logits;
     if (samplableVocab < vocab) {
       z = z.clone();
-      z.narrow(1, samplableVocab, vocab - samplableVocab).fill_(new Scalar(Float.NEGATIVE_INFINITY));
+      z.narrow(1, samplableVocab, vocab - samplableVocab)
+          .fill_(new Scalar(Float.NEGATIVE_INFINITY));
     }
     Tensor token;
     if (p.greedy()) {
@@ -181,7 +220,11 @@ public final class Sampler {
     Tensor logp = torch.log_softmax(z, -1);
     Tensor probs = logp.exp();
     // 0·log 0 = 0 for tokens removed by top-k/top-p or the vocabulary limit.
-    Tensor entropy = probs.mul(logp.masked_fill(torch.isinf(logp), new Scalar(0.0))).sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()).neg();
+    Tensor entropy =
+        probs
+            .mul(logp.masked_fill(torch.isinf(logp), new Scalar(0.0)))
+            .sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
+            .neg();
     Tensor chosen = torch.gather(logp, 1, token.unsqueeze(1)).squeeze(1);
     return new Tensor[] {token, chosen, entropy};
   }
@@ -198,8 +241,14 @@ public final class Sampler {
     Tensor values = sorted.get0();
     Tensor probs = torch.softmax(values, -1);
     Tensor before = torch.cumsum(probs, -1).sub(probs);
-    Tensor filtered = values.masked_fill(torch.gt(before, new Scalar(p)), new Scalar(Float.NEGATIVE_INFINITY));
-    return torch.full(Tensors.shape(z), new Scalar(Float.NEGATIVE_INFINITY), Tensors.options(DType.F32, z.device())).scatter(1, sorted.get1(), filtered);
+    Tensor filtered =
+        values.masked_fill(torch.gt(before, new Scalar(p)), new Scalar(Float.NEGATIVE_INFINITY));
+    return torch
+        .full(
+            Tensors.shape(z),
+            new Scalar(Float.NEGATIVE_INFINITY),
+            Tensors.options(DType.F32, z.device()))
+        .scatter(1, sorted.get1(), filtered);
   }
 
   private static int[] toInts(List<Integer> xs) {

@@ -14,14 +14,23 @@ import java.util.Set;
  * @param seed seed of the sampling generator: same seed, model and prompts give the same tokens
  */
 public record SamplingParams(
-    double temperature, int topK, double topP, boolean greedy, int maxNewTokens, Set<Integer> stopTokenIds, long seed) {
+    double temperature,
+    int topK,
+    double topP,
+    boolean greedy,
+    int maxNewTokens,
+    Set<Integer> stopTokenIds,
+    long seed) {
 
   public SamplingParams {
     stopTokenIds = Set.copyOf(stopTokenIds);
-    if (!greedy && !(temperature > 0)) throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
+    if (!greedy && !(temperature > 0))
+      throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
     if (topK < 0) throw new IllegalArgumentException("top_k must be >= 0 (0 = off), got " + topK);
-    if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
-    if (maxNewTokens <= 0) throw new IllegalArgumentException("max_new_tokens must be > 0, got " + maxNewTokens);
+    if (!(topP > 0 && topP <= 1))
+      throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
+    if (maxNewTokens <= 0)
+      throw new IllegalArgumentException("max_new_tokens must be > 0, got " + maxNewTokens);
   }
 
   /** Plain sampling at temperature 1: the sampling distribution is exactly the policy π. */

@@ -1,8 +1,8 @@
 package io.grpo4j.generate;
 
 /**
- * Receives what the {@link BatchEngine} generates for one request, on the engine's thread: keep
- * the calls short (hand the tokens to another thread to write to a network).
+ * Receives what the {@link BatchEngine} generates for one request, on the engine's thread: keep the
+ * calls short (hand the tokens to another thread to write to a network).
  */
 public interface TokenListener {
   /**

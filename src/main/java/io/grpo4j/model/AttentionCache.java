@@ -6,8 +6,8 @@ import org.bytedeco.pytorch.Tensor;
  * Where a forward pass keeps the keys and values of earlier positions. Two layouts: {@link
  * KvCache}, one shared length for a batch that advances in lock step (training rollouts), and
  * {@link SlotKvCache}, one length per row, so that sequences can join and leave a running batch
- * (serving). {@link SharedPromptKv} keeps prompts' keys/values with their autograd history so
- * a training pass computes each prompt once for all its completions.
+ * (serving). {@link SharedPromptKv} keeps prompts' keys/values with their autograd history so a
+ * training pass computes each prompt once for all its completions.
  */
 public abstract sealed class AttentionCache permits KvCache, SlotKvCache, SharedPromptKv {
   AttentionCache() {}

@@ -22,9 +22,17 @@ public final class AttentionMask {
    */
   public static Tensor of(Tensor keyValid, long queries) {
     long s = keyValid.size(1);
-    TensorOptions longs = new TensorOptions().dtype(new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long))
-        .device(new org.bytedeco.pytorch.DeviceOptional(keyValid.device()));
-    Tensor queryPos = torch.arange(new org.bytedeco.pytorch.Scalar(s - queries), new org.bytedeco.pytorch.Scalar(s), longs).unsqueeze(1); // [T,1]
+    TensorOptions longs =
+        new TensorOptions()
+            .dtype(new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long))
+            .device(new org.bytedeco.pytorch.DeviceOptional(keyValid.device()));
+    Tensor queryPos =
+        torch
+            .arange(
+                new org.bytedeco.pytorch.Scalar(s - queries),
+                new org.bytedeco.pytorch.Scalar(s),
+                longs)
+            .unsqueeze(1); // [T,1]
     Tensor keyPos = torch.arange(new org.bytedeco.pytorch.Scalar(s), longs).unsqueeze(0); // [1,S]
     Tensor causal = torch.le(keyPos, queryPos); // [T,S]
     Tensor self = torch.eq(keyPos, queryPos);
@@ -34,7 +42,9 @@ public final class AttentionMask {
 
   /** Position ids [B, S] for left-padded rows: 0 at each row's first real token. */
   public static Tensor positions(Tensor keyValid) {
-    Tensor c = torch.cumsum(keyValid.to(torch.ScalarType.Long), 1).sub(new org.bytedeco.pytorch.Scalar(1));
-    return torch.clamp(c, new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(0)));
+    Tensor c =
+        torch.cumsum(keyValid.to(torch.ScalarType.Long), 1).sub(new org.bytedeco.pytorch.Scalar(1));
+    return torch.clamp(
+        c, new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(0)));
   }
 }

@@ -7,11 +7,10 @@ import java.util.Map;
 
 /**
  * GPT-2's {@code bytes_to_unicode} table, used by every byte-level BPE vocabulary (GPT-2, Qwen,
- * Llama 3 ...): each of the 256 byte values is written as one printable code point, so that a
- * token string never contains whitespace or control characters. The printable Latin-1 bytes
- * ({@code !}..{@code ~}, {@code ¡}..{@code ¬}, {@code ®}..{@code ÿ}) stand for themselves; the
- * other 68 bytes are numbered upwards from U+0100 in byte order (space = U+0120 "Ġ", newline =
- * U+010A "Ċ").
+ * Llama 3 ...): each of the 256 byte values is written as one printable code point, so that a token
+ * string never contains whitespace or control characters. The printable Latin-1 bytes ({@code
+ * !}..{@code ~}, {@code ¡}..{@code ¬}, {@code ®}..{@code ÿ}) stand for themselves; the other 68
+ * bytes are numbered upwards from U+0100 in byte order (space = U+0120 "Ġ", newline = U+010A "Ċ").
  *
  * <p>Why we need it: the trainer must know which raw bytes of the text each token contributes, and
  * the tiny preset's vocabulary is written with it.
@@ -50,8 +49,8 @@ public final class ByteLevelAlphabet {
   }
 
   /**
-   * The raw bytes a byte-level token string stands for, or {@code null} when some character of
-   * it is not in the alphabet (such a token is not a byte-level token; Hugging Face's ByteLevel
+   * The raw bytes a byte-level token string stands for, or {@code null} when some character of it
+   * is not in the alphabet (such a token is not a byte-level token; Hugging Face's ByteLevel
    * decoder then emits the string's own UTF-8 bytes).
    */
   public static byte[] decodeOrNull(String token) {

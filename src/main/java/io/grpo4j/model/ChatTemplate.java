@@ -22,16 +22,16 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * A model's chat template (the Jinja text in {@code tokenizer_config.json}) rendered the way
- * Python {@code transformers}' {@code apply_chat_template} renders it, so that the prompts we
- * train and sample on are byte for byte the ones the model was trained on.
+ * A model's chat template (the Jinja text in {@code tokenizer_config.json}) rendered the way Python
+ * {@code transformers}' {@code apply_chat_template} renders it, so that the prompts we train and
+ * sample on are byte for byte the ones the model was trained on.
  *
  * <p>transformers uses jinja2 with {@code trim_blocks} and {@code lstrip_blocks}, its own {@code
  * tojson} filter ({@code json.dumps(x, ensure_ascii=False, ...)}, not jinja2's HTML-escaping one)
  * and the globals {@code raise_exception} and {@code strftime_now}. jinjava needs the same settings
  * plus {@code useTrimmingForNotesAndExpressions} (so {@code {{-}} and {@code -}}} trim as in
- * jinja2) and the other Python-compatible legacy overrides; {@code length} counts code points
- * as Python's {@code len} does, and the source's line breaks are read as jinja2 reads them. jinjava
+ * jinja2) and the other Python-compatible legacy overrides; {@code length} counts code points as
+ * Python's {@code len} does, and the source's line breaks are read as jinja2 reads them. jinjava
  * does not throw: it collects errors in the render result, so every render checks them and throws.
  *
  * <p>Known differences left: a bare {@code {{ flag }}} prints {@code true} (Python: {@code True})
@@ -56,10 +56,10 @@ public final class ChatTemplate {
   }
 
   /**
-   * The template of a {@code tokenizer_config.json}: its {@code chat_template} (a string, or a
-   * list of {@code {name, template}} of which "default" is taken), else a {@code
-   * chat_template.jinja} beside it (where newer transformers versions save it). {@code bos_token}
-   * and {@code eos_token} come from the same file.
+   * The template of a {@code tokenizer_config.json}: its {@code chat_template} (a string, or a list
+   * of {@code {name, template}} of which "default" is taken), else a {@code chat_template.jinja}
+   * beside it (where newer transformers versions save it). {@code bos_token} and {@code eos_token}
+   * come from the same file.
    *
    * @throws IOException naming the file if it is unreadable, not JSON, or has no template
    */
@@ -126,8 +126,8 @@ public final class ChatTemplate {
    * Renders with extra template variables, as {@code apply_chat_template(**kwargs)} passes them
    * (e.g. {@code enable_thinking} for templates that read it).
    *
-   * @throws IllegalArgumentException naming the template and jinjava's error, including the
-   *     message of a {@code raise_exception(...)} call in the template
+   * @throws IllegalArgumentException naming the template and jinjava's error, including the message
+   *     of a {@code raise_exception(...)} call in the template
    */
   public String render(
       List<Map<String, Object>> messages,
@@ -271,8 +271,9 @@ public final class ChatTemplate {
           }
           yield n;
         }
-        default -> throw new IllegalArgumentException(
-            "object of type " + var.getClass().getSimpleName() + " has no len()");
+        default ->
+            throw new IllegalArgumentException(
+                "object of type " + var.getClass().getSimpleName() + " has no len()");
       };
     }
   }

@@ -15,8 +15,8 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
 import java.util.SequencedMap;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
@@ -35,11 +35,20 @@ public final class HfCheckpoint {
   public static final long DEFAULT_MAX_SHARD_BYTES = 5_000_000_000L;
 
   /** Tokenizer-side files copied through unchanged when a model is saved. */
-  static final List<String> TOKENIZER_FILES = List.of(
-      "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json",
-      "added_tokens.json", "chat_template.jinja", "chat_template.json");
+  static final List<String> TOKENIZER_FILES =
+      List.of(
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "vocab.json",
+          "merges.txt",
+          "special_tokens_map.json",
+          "added_tokens.json",
+          "chat_template.jinja",
+          "chat_template.json");
 
-  /** Checkpoint tensors that carry no weights (old transformers saved RoPE's inverse frequencies). */
+  /**
+   * Checkpoint tensors that carry no weights (old transformers saved RoPE's inverse frequencies).
+   */
   private static boolean ignorable(String name) {
     return name.endsWith("rotary_emb.inv_freq");
   }
@@ -48,10 +57,12 @@ public final class HfCheckpoint {
    * Loads the weights of {@code dir} (any of F32/BF16/F16, sharded or not) into {@code dtype} on
    * {@code device}. Missing or unexpected tensor names and wrong shapes are errors naming them.
    */
-  public static Qwen2Model loadWeights(Path dir, Qwen2Config config, DType dtype, Device device) throws IOException {
+  public static Qwen2Model loadWeights(Path dir, Qwen2Config config, DType dtype, Device device)
+      throws IOException {
     List<String> names = Qwen2Model.parameterNames(config);
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
-      Set<String> ignore = ckpt.names().stream().filter(HfCheckpoint::ignorable).collect(Collectors.toSet());
+      Set<String> ignore =
+          ckpt.names().stream().filter(HfCheckpoint::ignorable).collect(Collectors.toSet());
       if (config.tieWordEmbeddings() && ckpt.names().contains("lm_head.weight")) {
         ignore.add("lm_head.weight"); // some exporters write the tied head anyway
       }
@@ -61,11 +72,19 @@ public final class HfCheckpoint {
         TensorInfo info = ckpt.info(name);
         long[] want = Qwen2Model.shapeOf(config, name);
         if (!java.util.Arrays.equals(info.shape(), want)) {
-          throw new CheckpointFormatException(ckpt.fileOf(name), name, "shape " + java.util.Arrays.toString(info.shape())
-              + " but config.json implies " + java.util.Arrays.toString(want));
+          throw new CheckpointFormatException(
+              ckpt.fileOf(name),
+              name,
+              "shape "
+                  + java.util.Arrays.toString(info.shape())
+                  + " but config.json implies "
+                  + java.util.Arrays.toString(want));
         }
         if (!info.dtype().isFloatingPoint()) {
-          throw new CheckpointFormatException(ckpt.fileOf(name), name, "dtype " + info.dtype() + ", expected a float dtype (F32, BF16, F16)");
+          throw new CheckpointFormatException(
+              ckpt.fileOf(name),
+              name,
+              "dtype " + info.dtype() + ", expected a float dtype (F32, BF16, F16)");
         }
         params.put(name, ckpt.read(name).to(device, dtype.scalarType).contiguous());
       }
@@ -78,20 +97,29 @@ public final class HfCheckpoint {
    * {@code original} is the source folder's config.json (its extra fields are kept; may be null);
    * tokenizer files and generation_config.json are copied from {@code source} when it is given.
    */
-  public static void save(Qwen2Model model, Path dir, DType storage, ObjectNode original, Path source, long maxShardBytes)
+  public static void save(
+      Qwen2Model model,
+      Path dir,
+      DType storage,
+      ObjectNode original,
+      Path source,
+      long maxShardBytes)
       throws IOException {
     Files.createDirectories(dir);
     SequencedMap<String, Tensor> out = new LinkedHashMap<>();
     for (var e : model.parameters().entrySet()) {
-      out.put(e.getKey(), e.getValue().detach().to(new Device("cpu"), storage.scalarType).contiguous());
+      out.put(
+          e.getKey(), e.getValue().detach().to(new Device("cpu"), storage.scalarType).contiguous());
     }
     SafetensorsCheckpoint.write(dir, out, maxShardBytes);
     ObjectNode cfg = model.config().toJson(original, storage.torchName());
     AtomicFiles.writeString(dir.resolve("config.json"), JSON.writeValueAsString(cfg) + "\n");
-    if (source != null && !source.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
+    if (source != null
+        && !source.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
       for (String f : TOKENIZER_FILES) {
         Path from = source.resolve(f);
-        if (Files.isRegularFile(from)) AtomicFiles.write(dir.resolve(f), os -> Files.copy(from, os));
+        if (Files.isRegularFile(from))
+          AtomicFiles.write(dir.resolve(f), os -> Files.copy(from, os));
       }
       Path gen = source.resolve("generation_config.json");
       if (Files.isRegularFile(gen)) {
@@ -100,7 +128,9 @@ public final class HfCheckpoint {
       }
     }
     if (!Files.exists(dir.resolve("generation_config.json"))) {
-      AtomicFiles.writeString(dir.resolve("generation_config.json"), JSON.writeValueAsString(generationConfig(model.config())) + "\n");
+      AtomicFiles.writeString(
+          dir.resolve("generation_config.json"),
+          JSON.writeValueAsString(generationConfig(model.config())) + "\n");
     }
   }
 
@@ -120,7 +150,8 @@ public final class HfCheckpoint {
   /** Parses a JSON file into a tree, with errors naming the file. */
   static JsonNode readJson(Path file) throws IOException {
     try {
-      return JSON.readTree(Files.readAllBytes(file)); // bytes: bad UTF-8 is reported as a JSON error
+      return JSON.readTree(
+          Files.readAllBytes(file)); // bytes: bad UTF-8 is reported as a JSON error
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IOException(file + ": invalid JSON: " + e.getOriginalMessage(), e);
     }

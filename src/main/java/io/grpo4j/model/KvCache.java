@@ -25,7 +25,8 @@ public final class KvCache extends AttentionCache {
   }
 
   /** An empty cache for {@code batch} rows and up to {@code capacity} positions. */
-  public static KvCache allocate(Qwen2Config cfg, int batch, int capacity, org.bytedeco.pytorch.TensorOptions options) {
+  public static KvCache allocate(
+      Qwen2Config cfg, int batch, int capacity, org.bytedeco.pytorch.TensorOptions options) {
     int n = cfg.numHiddenLayers();
     Tensor[] k = new Tensor[n];
     Tensor[] v = new Tensor[n];
@@ -53,11 +54,14 @@ public final class KvCache extends AttentionCache {
   Tensor[] append(int layer, Tensor k, Tensor v) {
     long t = k.size(2);
     if (length + t > capacity) {
-      throw new IllegalStateException("KV cache full: " + length + " + " + t + " > capacity " + capacity);
+      throw new IllegalStateException(
+          "KV cache full: " + length + " + " + t + " > capacity " + capacity);
     }
     keys[layer].narrow(2, length, t).copy_(k);
     values[layer].narrow(2, length, t).copy_(v);
-    return new Tensor[] {keys[layer].narrow(2, 0, length + t), values[layer].narrow(2, 0, length + t)};
+    return new Tensor[] {
+      keys[layer].narrow(2, 0, length + t), values[layer].narrow(2, 0, length + t)
+    };
   }
 
   /** Marks {@code t} more positions as filled (after all layers appended them). */

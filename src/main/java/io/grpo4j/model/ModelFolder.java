@@ -29,7 +29,13 @@ public final class ModelFolder implements AutoCloseable {
   private final ChatTemplate chatTemplate;
   private final Set<Integer> stopTokenIds;
 
-  private ModelFolder(Path dir, ObjectNode rawConfig, Qwen2Config config, Tokenizer tokenizer, ChatTemplate chatTemplate, Set<Integer> stops) {
+  private ModelFolder(
+      Path dir,
+      ObjectNode rawConfig,
+      Qwen2Config config,
+      Tokenizer tokenizer,
+      ChatTemplate chatTemplate,
+      Set<Integer> stops) {
     this.dir = dir;
     this.rawConfig = rawConfig;
     this.config = config;
@@ -40,7 +46,9 @@ public final class ModelFolder implements AutoCloseable {
 
   public static ModelFolder open(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
-      throw new java.nio.file.NoSuchFileException(dir + " (expected a Hugging Face model folder with config.json, *.safetensors and tokenizer.json)");
+      throw new java.nio.file.NoSuchFileException(
+          dir
+              + " (expected a Hugging Face model folder with config.json, *.safetensors and tokenizer.json)");
     }
     requireFiles(dir);
     if (CheckpointManifest.present(dir)) CheckpointManifest.verify(dir);
@@ -70,14 +78,23 @@ public final class ModelFolder implements AutoCloseable {
     for (String f : List.of("config.json", "tokenizer.json")) {
       if (!Files.isRegularFile(dir.resolve(f))) missing.add(f);
     }
-    if (!Files.isRegularFile(dir.resolve("model.safetensors")) && !Files.isRegularFile(dir.resolve("model.safetensors.index.json"))) {
-      boolean pickle = Files.isRegularFile(dir.resolve("pytorch_model.bin")) || Files.isRegularFile(dir.resolve("pytorch_model.bin.index.json"));
-      missing.add("model.safetensors (or model.safetensors.index.json with its shards)"
-          + (pickle ? "; pytorch_model.bin is present, but grpo4j never loads pickle files: convert it to safetensors" : ""));
+    if (!Files.isRegularFile(dir.resolve("model.safetensors"))
+        && !Files.isRegularFile(dir.resolve("model.safetensors.index.json"))) {
+      boolean pickle =
+          Files.isRegularFile(dir.resolve("pytorch_model.bin"))
+              || Files.isRegularFile(dir.resolve("pytorch_model.bin.index.json"));
+      missing.add(
+          "model.safetensors (or model.safetensors.index.json with its shards)"
+              + (pickle
+                  ? "; pytorch_model.bin is present, but grpo4j never loads pickle files: convert it to safetensors"
+                  : ""));
     }
     if (!missing.isEmpty()) {
-      throw new java.nio.file.NoSuchFileException(dir + " is missing " + String.join(", ", missing)
-          + " (a Hugging Face model folder needs config.json, tokenizer.json and safetensors weights)");
+      throw new java.nio.file.NoSuchFileException(
+          dir
+              + " is missing "
+              + String.join(", ", missing)
+              + " (a Hugging Face model folder needs config.json, tokenizer.json and safetensors weights)");
     }
   }
 
@@ -121,9 +138,9 @@ public final class ModelFolder implements AutoCloseable {
   }
 
   /**
-   * Loads the weights onto a device named as on the command line ({@code cpu}, {@code cuda},
-   * {@code cuda:N}; see {@link Torch#device}), so callers outside the tensor packages never hold a
-   * JavaCPP {@code Device}.
+   * Loads the weights onto a device named as on the command line ({@code cpu}, {@code cuda}, {@code
+   * cuda:N}; see {@link Torch#device}), so callers outside the tensor packages never hold a JavaCPP
+   * {@code Device}.
    */
   public Qwen2Model loadModel(DType dtype, String device) throws IOException {
     return loadModel(dtype, Torch.device(device));
@@ -136,7 +153,13 @@ public final class ModelFolder implements AutoCloseable {
    */
   public void exportTo(Path out, DType storage) throws IOException {
     try (PointerScope scope = new PointerScope()) {
-      HfCheckpoint.save(loadModel(DType.F32, Torch.device("cpu")), out, storage, rawConfig(), dir, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+      HfCheckpoint.save(
+          loadModel(DType.F32, Torch.device("cpu")),
+          out,
+          storage,
+          rawConfig(),
+          dir,
+          HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
     }
   }
 

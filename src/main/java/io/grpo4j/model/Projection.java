@@ -6,9 +6,9 @@ import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * One linear map {@code y = x·Wᵀ (+ b)} of a decoder layer. Two forms: the float weights the
- * model trains ({@link Dense}) and an int8 weight-only copy for serving ({@link Int8}), so the
- * forward pass is written once for both.
+ * One linear map {@code y = x·Wᵀ (+ b)} of a decoder layer. Two forms: the float weights the model
+ * trains ({@link Dense}) and an int8 weight-only copy for serving ({@link Int8}), so the forward
+ * pass is written once for both.
  */
 sealed interface Projection {
   Tensor apply(Tensor x);
@@ -20,7 +20,9 @@ sealed interface Projection {
   record Dense(Tensor weight, Tensor bias) implements Projection {
     @Override
     public Tensor apply(Tensor x) {
-      return bias == null ? torch.linear(x, weight) : torch.linear(x, weight, new TensorOptional(bias));
+      return bias == null
+          ? torch.linear(x, weight)
+          : torch.linear(x, weight, new TensorOptional(bias));
     }
 
     @Override
@@ -28,7 +30,10 @@ sealed interface Projection {
       return nbytes(weight) + (bias == null ? 0 : nbytes(bias));
     }
 
-    /** Per-output-channel int8 copy of the weight, with {@code bias} (a float copy of ours, or null). */
+    /**
+     * Per-output-channel int8 copy of the weight, with {@code bias} (a float copy of ours, or
+     * null).
+     */
     Int8 quantized(Tensor bias) {
       Int8Weights.Quantized q = Int8Weights.quantize(weight);
       return new Int8(q.values(), q.scales().to(weight.scalar_type()).contiguous(), bias);

@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Python's {@code json.dumps} output, character for character, for the values a chat template
- * sees (maps, lists, strings, numbers, booleans, null). Chat templates print tool schemas and
- * tool-call arguments with {@code tojson}, which Hugging Face defines as {@code json.dumps(x,
+ * Python's {@code json.dumps} output, character for character, for the values a chat template sees
+ * (maps, lists, strings, numbers, booleans, null). Chat templates print tool schemas and tool-call
+ * arguments with {@code tojson}, which Hugging Face defines as {@code json.dumps(x,
  * ensure_ascii=False, indent=None, separators=None, sort_keys=False)}; the model was trained on
  * that exact text, so separators ({@code ", "} and {@code ": "}), escapes and float spelling
  * ({@code 1.0}, {@code 1e-05}, {@code 1e+16}) must match.
@@ -19,16 +19,19 @@ import java.util.Map;
 final class PythonJson {
 
   /** The {@code json.dumps} keyword arguments HF's tojson exposes. */
-  record Options(boolean ensureAscii, String indent, String itemSeparator, String keySeparator,
+  record Options(
+      boolean ensureAscii,
+      String indent,
+      String itemSeparator,
+      String keySeparator,
       boolean sortKeys) {
 
     /** HF's defaults: non-ASCII kept, one line, {@code ", "} and {@code ": "}, keys in order. */
     static final Options HF_DEFAULT = of(false, null, null, false);
 
     /**
-     * Options as json.dumps derives them: {@code indent} an int (spaces) or string or null;
-     * {@code separators} null means {@code (", ", ": ")} without indent and {@code (",", ": ")}
-     * with one.
+     * Options as json.dumps derives them: {@code indent} an int (spaces) or string or null; {@code
+     * separators} null means {@code (", ", ": ")} without indent and {@code (",", ": ")} with one.
      */
     static Options of(boolean ensureAscii, Object indent, List<?> separators, boolean sortKeys) {
       String indentText =
@@ -36,8 +39,9 @@ final class PythonJson {
             case null -> null;
             case String s -> s;
             case Number n -> " ".repeat(Math.max(0, n.intValue()));
-            default -> throw new IllegalArgumentException(
-                "tojson: indent must be an integer or a string, got " + indent);
+            default ->
+                throw new IllegalArgumentException(
+                    "tojson: indent must be an integer or a string, got " + indent);
           };
       String item = indentText == null ? ", " : ",";
       String key = ": ";
@@ -82,8 +86,11 @@ final class PythonJson {
         array(items, o, depth, out);
       }
       case Object[] a -> array(Arrays.asList(a), o, depth, out);
-      default -> throw new IllegalArgumentException(
-          "tojson: Object of type " + value.getClass().getSimpleName() + " is not JSON serializable");
+      default ->
+          throw new IllegalArgumentException(
+              "tojson: Object of type "
+                  + value.getClass().getSimpleName()
+                  + " is not JSON serializable");
     }
   }
 
@@ -137,9 +144,10 @@ final class PythonJson {
       case Double d -> floatRepr(d);
       case Float f -> floatRepr(Double.parseDouble(Float.toString(f)));
       case Number n -> n.toString();
-      default -> throw new IllegalArgumentException(
-          "tojson: keys must be str, int, float, bool or None, not "
-              + key.getClass().getSimpleName());
+      default ->
+          throw new IllegalArgumentException(
+              "tojson: keys must be str, int, float, bool or None, not "
+                  + key.getClass().getSimpleName());
     };
   }
 
@@ -208,7 +216,8 @@ final class PythonJson {
         body = digits.substring(0, exponent + 1) + "." + digits.substring(exponent + 1);
       }
     } else {
-      String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
+      String mantissa =
+          digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
       body =
           mantissa
               + "e"
@@ -221,14 +230,15 @@ final class PythonJson {
 
   /**
    * The shortest decimal that reads back as {@code d} (the closest one among equals). Since JDK 19
-   * Double.toString gives that, except that it never prints fewer than two digits: where one
-   * digit suffices (only for subnormals such as 5e-324 does the two-digit answer differ), Python
-   * prints the one digit.
+   * Double.toString gives that, except that it never prints fewer than two digits: where one digit
+   * suffices (only for subnormals such as 5e-324 does the two-digit answer differ), Python prints
+   * the one digit.
    */
   private static BigDecimal shortestDecimal(double d) {
     BigDecimal fromJava = new BigDecimal(Double.toString(d)).stripTrailingZeros();
     if (fromJava.precision() == 2) {
-      BigDecimal one = new BigDecimal(d).round(new java.math.MathContext(1, java.math.RoundingMode.HALF_EVEN));
+      BigDecimal one =
+          new BigDecimal(d).round(new java.math.MathContext(1, java.math.RoundingMode.HALF_EVEN));
       if (one.doubleValue() == d) {
         return one.stripTrailingZeros();
       }

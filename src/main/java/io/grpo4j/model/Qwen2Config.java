@@ -12,12 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The fields of a Hugging Face Qwen2 {@code config.json} that the architecture depends on.
- * Features grpo4j does not implement (sliding-window attention, RoPE scaling, activations other
- * than SiLU) are refused when the file is read, so a model never runs with silently wrong maths.
+ * The fields of a Hugging Face Qwen2 {@code config.json} that the architecture depends on. Features
+ * grpo4j does not implement (sliding-window attention, RoPE scaling, activations other than SiLU)
+ * are refused when the file is read, so a model never runs with silently wrong maths.
  *
- * @param headDim per-head width; HF derives it as hidden_size / num_attention_heads unless the
- *     file says {@code head_dim}
+ * @param headDim per-head width; HF derives it as hidden_size / num_attention_heads unless the file
+ *     says {@code head_dim}
  * @param eosTokenIds the ids that end generation ({@code eos_token_id}, int or list in the file)
  * @param torchDtype the storage dtype named in the file, e.g. {@code bfloat16}
  */
@@ -52,13 +52,20 @@ public record Qwen2Config(
     requirePositive("max_position_embeddings", maxPositionEmbeddings);
     if (numAttentionHeads % numKeyValueHeads != 0) {
       throw new IllegalArgumentException(
-          "num_attention_heads (" + numAttentionHeads + ") must be a multiple of num_key_value_heads (" + numKeyValueHeads + ")");
+          "num_attention_heads ("
+              + numAttentionHeads
+              + ") must be a multiple of num_key_value_heads ("
+              + numKeyValueHeads
+              + ")");
     }
     if (headDim % 2 != 0) {
-      throw new IllegalArgumentException("head_dim must be even for rotary embeddings, got " + headDim);
+      throw new IllegalArgumentException(
+          "head_dim must be even for rotary embeddings, got " + headDim);
     }
-    if (!(ropeTheta > 0)) throw new IllegalArgumentException("rope_theta must be > 0, got " + ropeTheta);
-    if (!(rmsNormEps > 0)) throw new IllegalArgumentException("rms_norm_eps must be > 0, got " + rmsNormEps);
+    if (!(ropeTheta > 0))
+      throw new IllegalArgumentException("rope_theta must be > 0, got " + ropeTheta);
+    if (!(rmsNormEps > 0))
+      throw new IllegalArgumentException("rms_norm_eps must be > 0, got " + rmsNormEps);
   }
 
   private static void requirePositive(String field, int v) {
@@ -67,12 +74,42 @@ public record Qwen2Config(
 
   /** The tiny preset: about 3.2 M parameters over the 259-id byte-level tokenizer. */
   public static Qwen2Config tiny() {
-    return new Qwen2Config(259, 256, 768, 4, 4, 2, 64, 512, 10000.0, 1e-6, true, 0.02, 256, List.of(256, 258), "float32");
+    return new Qwen2Config(
+        259,
+        256,
+        768,
+        4,
+        4,
+        2,
+        64,
+        512,
+        10000.0,
+        1e-6,
+        true,
+        0.02,
+        256,
+        List.of(256, 258),
+        "float32");
   }
 
   /** A Qwen2-shaped model of about 25 M parameters (hidden 512, 8 layers, 8 heads, 4 KV heads). */
   public static Qwen2Config bench25m() {
-    return new Qwen2Config(259, 512, 1536, 8, 8, 4, 64, 2048, 10000.0, 1e-6, true, 0.02, 256, List.of(256, 258), "float32");
+    return new Qwen2Config(
+        259,
+        512,
+        1536,
+        8,
+        8,
+        4,
+        64,
+        2048,
+        10000.0,
+        1e-6,
+        true,
+        0.02,
+        256,
+        List.of(256, 258),
+        "float32");
   }
 
   public int groups() {
@@ -96,7 +133,10 @@ public record Qwen2Config(
   public static Qwen2Config read(Path file) throws IOException {
     JsonNode root;
     try {
-      root = JSON.readTree(Files.readAllBytes(file)); // bytes: Jackson reports bad UTF-8 as a JSON error with its position
+      root =
+          JSON.readTree(
+              Files.readAllBytes(
+                  file)); // bytes: Jackson reports bad UTF-8 as a JSON error with its position
     } catch (NoSuchFileException e) {
       throw new NoSuchFileException(file + " (a model folder needs config.json)");
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -114,42 +154,56 @@ public record Qwen2Config(
     if (!root.isObject()) throw new IllegalArgumentException("config must be a JSON object");
     String modelType = root.path("model_type").asText("qwen2");
     if (!modelType.equals("qwen2")) {
-      throw new IllegalArgumentException("model_type '" + modelType + "' is not supported: grpo4j implements qwen2");
+      throw new IllegalArgumentException(
+          "model_type '" + modelType + "' is not supported: grpo4j implements qwen2");
     }
     String act = root.path("hidden_act").asText("silu");
     if (!act.equals("silu")) {
-      throw new IllegalArgumentException("hidden_act '" + act + "' is not supported: Qwen2 uses silu");
+      throw new IllegalArgumentException(
+          "hidden_act '" + act + "' is not supported: Qwen2 uses silu");
     }
     if (root.path("use_sliding_window").asBoolean(false)) {
-      throw new IllegalArgumentException("use_sliding_window=true is not supported (sliding-window attention is not implemented)");
+      throw new IllegalArgumentException(
+          "use_sliding_window=true is not supported (sliding-window attention is not implemented)");
     }
     JsonNode scaling = root.get("rope_scaling");
     if (scaling != null && !scaling.isNull()) {
-      throw new IllegalArgumentException("rope_scaling " + scaling + " is not supported (only plain RoPE with rope_theta)");
+      throw new IllegalArgumentException(
+          "rope_scaling " + scaling + " is not supported (only plain RoPE with rope_theta)");
     }
     double theta;
     JsonNode params = root.get("rope_parameters");
     if (params != null && params.isObject()) {
       String type = params.path("rope_type").asText("default");
       if (!type.equals("default")) {
-        throw new IllegalArgumentException("rope_parameters.rope_type '" + type + "' is not supported (only 'default')");
+        throw new IllegalArgumentException(
+            "rope_parameters.rope_type '" + type + "' is not supported (only 'default')");
       }
       theta = number(params, "rope_theta", "rope_parameters.rope_theta").asDouble();
     } else {
       JsonNode t = root.get("rope_theta");
-      theta = t == null || t.isNull() ? 10000.0 : number(root, "rope_theta", "rope_theta").asDouble();
+      theta =
+          t == null || t.isNull() ? 10000.0 : number(root, "rope_theta", "rope_theta").asDouble();
     }
     int hidden = integer(root, "hidden_size");
     int heads = integer(root, "num_attention_heads");
-    int kvHeads = root.has("num_key_value_heads") && !root.get("num_key_value_heads").isNull()
-        ? integer(root, "num_key_value_heads") : heads;
+    int kvHeads =
+        root.has("num_key_value_heads") && !root.get("num_key_value_heads").isNull()
+            ? integer(root, "num_key_value_heads")
+            : heads;
     int headDim;
     if (root.has("head_dim") && !root.get("head_dim").isNull()) {
       headDim = integer(root, "head_dim");
     } else {
-      if (heads <= 0) throw new IllegalArgumentException("num_attention_heads must be > 0, got " + heads);
+      if (heads <= 0)
+        throw new IllegalArgumentException("num_attention_heads must be > 0, got " + heads);
       if (hidden % heads != 0) {
-        throw new IllegalArgumentException("hidden_size " + hidden + " is not divisible by num_attention_heads " + heads + " and head_dim is absent");
+        throw new IllegalArgumentException(
+            "hidden_size "
+                + hidden
+                + " is not divisible by num_attention_heads "
+                + heads
+                + " and head_dim is absent");
       }
       headDim = hidden / heads;
     }
@@ -160,7 +214,8 @@ public record Qwen2Config(
     } else if (e != null && e.isIntegralNumber()) {
       eos.add(e.asInt());
     } else if (e != null && !e.isNull()) {
-      throw new IllegalArgumentException("eos_token_id must be an integer or a list of integers, got " + e);
+      throw new IllegalArgumentException(
+          "eos_token_id must be an integer or a list of integers, got " + e);
     }
     JsonNode b = root.get("bos_token_id");
     return new Qwen2Config(
@@ -175,7 +230,9 @@ public record Qwen2Config(
         theta,
         root.has("rms_norm_eps") ? number(root, "rms_norm_eps", "rms_norm_eps").asDouble() : 1e-6,
         root.path("tie_word_embeddings").asBoolean(false),
-        root.has("initializer_range") ? number(root, "initializer_range", "initializer_range").asDouble() : 0.02,
+        root.has("initializer_range")
+            ? number(root, "initializer_range", "initializer_range").asDouble()
+            : 0.02,
         b == null || b.isNull() ? null : b.asInt(),
         eos,
         root.path("torch_dtype").asText(root.path("dtype").asText("float32")));
@@ -183,7 +240,8 @@ public record Qwen2Config(
 
   private static int integer(JsonNode root, String field) {
     JsonNode n = root.get(field);
-    if (n == null || n.isNull()) throw new IllegalArgumentException("missing field '" + field + "'");
+    if (n == null || n.isNull())
+      throw new IllegalArgumentException("missing field '" + field + "'");
     if (!n.isIntegralNumber() || !n.canConvertToInt()) {
       throw new IllegalArgumentException("field '" + field + "' must be an integer, got " + n);
     }
@@ -192,13 +250,14 @@ public record Qwen2Config(
 
   private static JsonNode number(JsonNode obj, String field, String path) {
     JsonNode n = obj.get(field);
-    if (n == null || !n.isNumber()) throw new IllegalArgumentException("field '" + path + "' must be a number, got " + n);
+    if (n == null || !n.isNumber())
+      throw new IllegalArgumentException("field '" + path + "' must be a number, got " + n);
     return n;
   }
 
   /**
-   * This config as HF writes it for a Qwen2ForCausalLM, merged over {@code original} (fields
-   * grpo4j does not model, such as {@code max_window_layers}, are kept as they were).
+   * This config as HF writes it for a Qwen2ForCausalLM, merged over {@code original} (fields grpo4j
+   * does not model, such as {@code max_window_layers}, are kept as they were).
    */
   public ObjectNode toJson(ObjectNode original, String dtypeName) {
     ObjectNode o = original == null ? JSON.createObjectNode() : original.deepCopy();
@@ -207,7 +266,8 @@ public record Qwen2Config(
     if (bosTokenId != null) o.put("bos_token_id", bosTokenId);
     if (eosTokenIds.size() == 1) {
       o.put("eos_token_id", eosTokenIds.get(0));
-    } else if (!eosTokenIds.isEmpty() && !(o.get("eos_token_id") != null && o.get("eos_token_id").isIntegralNumber())) {
+    } else if (!eosTokenIds.isEmpty()
+        && !(o.get("eos_token_id") != null && o.get("eos_token_id").isIntegralNumber())) {
       ArrayNode a = o.putArray("eos_token_id");
       eosTokenIds.forEach(a::add);
     }

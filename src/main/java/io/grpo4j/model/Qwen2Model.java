@@ -31,9 +31,9 @@ import org.bytedeco.pytorch.global.torch;
  *   logits = rmsnorm(x) · Wlmᵀ                         (Wlm = embed when tied)
  * </pre>
  *
- * Parameters live in one ordered map under HF's names ({@code model.layers.0.self_attn.q_proj.weight},
- * ...), so checkpoints round-trip with transformers and vLLM. All parameters share one dtype and
- * device.
+ * Parameters live in one ordered map under HF's names ({@code
+ * model.layers.0.self_attn.q_proj.weight}, ...), so checkpoints round-trip with transformers and
+ * vLLM. All parameters share one dtype and device.
  *
  * <p>{@link #quantizedInt8()} gives an inference-only copy whose linear layers hold int8 weights
  * with per-output-channel scales (the same forward pass runs on them through {@link Projection}).
@@ -49,12 +49,26 @@ public final class Qwen2Model {
 
   /** One decoder layer's weights, looked up once so the forward pass reads like the maths. */
   private record Layer(
-      Tensor inputNorm, Projection q, Projection k, Projection v, Projection o,
-      Tensor postNorm, Projection gate, Projection up, Projection down) {
+      Tensor inputNorm,
+      Projection q,
+      Projection k,
+      Projection v,
+      Projection o,
+      Tensor postNorm,
+      Projection gate,
+      Projection up,
+      Projection down) {
 
     long bytes() {
-      return Projection.nbytes(inputNorm) + Projection.nbytes(postNorm)
-          + q.bytes() + k.bytes() + v.bytes() + o.bytes() + gate.bytes() + up.bytes() + down.bytes();
+      return Projection.nbytes(inputNorm)
+          + Projection.nbytes(postNorm)
+          + q.bytes()
+          + k.bytes()
+          + v.bytes()
+          + o.bytes()
+          + gate.bytes()
+          + up.bytes()
+          + down.bytes();
     }
   }
 
@@ -63,25 +77,40 @@ public final class Qwen2Model {
     this.config = config;
     List<String> expected = parameterNames(config);
     if (!params.keySet().containsAll(expected) || params.size() != expected.size()) {
-      throw new IllegalArgumentException("parameters do not match the config: expected " + expected.size() + " tensors, got " + params.size());
+      throw new IllegalArgumentException(
+          "parameters do not match the config: expected "
+              + expected.size()
+              + " tensors, got "
+              + params.size());
     }
     this.params = params;
     for (String name : expected) {
       long[] want = shapeOf(config, name);
       long[] got = Tensors.shape(params.get(name));
       if (!java.util.Arrays.equals(want, got)) {
-        throw new IllegalArgumentException("tensor " + name + " has shape " + java.util.Arrays.toString(got) + ", config needs " + java.util.Arrays.toString(want));
+        throw new IllegalArgumentException(
+            "tensor "
+                + name
+                + " has shape "
+                + java.util.Arrays.toString(got)
+                + ", config needs "
+                + java.util.Arrays.toString(want));
       }
     }
     layers = new Layer[config.numHiddenLayers()];
     for (int l = 0; l < layers.length; l++) {
       String p = "model.layers." + l + ".";
-      layers[l] = new Layer(
-          params.get(p + "input_layernorm.weight"),
-          dense(p + "self_attn.q_proj", true), dense(p + "self_attn.k_proj", true), dense(p + "self_attn.v_proj", true),
-          dense(p + "self_attn.o_proj", false),
-          params.get(p + "post_attention_layernorm.weight"),
-          dense(p + "mlp.gate_proj", false), dense(p + "mlp.up_proj", false), dense(p + "mlp.down_proj", false));
+      layers[l] =
+          new Layer(
+              params.get(p + "input_layernorm.weight"),
+              dense(p + "self_attn.q_proj", true),
+              dense(p + "self_attn.k_proj", true),
+              dense(p + "self_attn.v_proj", true),
+              dense(p + "self_attn.o_proj", false),
+              params.get(p + "post_attention_layernorm.weight"),
+              dense(p + "mlp.gate_proj", false),
+              dense(p + "mlp.up_proj", false),
+              dense(p + "mlp.down_proj", false));
     }
     embed = params.get("model.embed_tokens.weight");
     finalNorm = params.get("model.norm.weight");
@@ -101,7 +130,8 @@ public final class Qwen2Model {
   }
 
   private Projection dense(String prefix, boolean hasBias) {
-    return new Projection.Dense(params.get(prefix + ".weight"), hasBias ? params.get(prefix + ".bias") : null);
+    return new Projection.Dense(
+        params.get(prefix + ".weight"), hasBias ? params.get(prefix + ".bias") : null);
   }
 
   /**
@@ -114,18 +144,24 @@ public final class Qwen2Model {
     if (quantized) return this;
     SequencedMap<String, Tensor> floats = new LinkedHashMap<>();
     for (var e : params.entrySet()) {
-      if (!e.getKey().endsWith("_proj.weight")) floats.put(e.getKey(), e.getValue().detach().clone());
+      if (!e.getKey().endsWith("_proj.weight"))
+        floats.put(e.getKey(), e.getValue().detach().clone());
     }
     Layer[] q = new Layer[layers.length];
     for (int l = 0; l < layers.length; l++) {
       String p = "model.layers." + l + ".";
       Layer d = layers[l];
-      q[l] = new Layer(
-          floats.get(p + "input_layernorm.weight"),
-          int8(d.q(), floats.get(p + "self_attn.q_proj.bias")), int8(d.k(), floats.get(p + "self_attn.k_proj.bias")),
-          int8(d.v(), floats.get(p + "self_attn.v_proj.bias")), int8(d.o(), null),
-          floats.get(p + "post_attention_layernorm.weight"),
-          int8(d.gate(), null), int8(d.up(), null), int8(d.down(), null));
+      q[l] =
+          new Layer(
+              floats.get(p + "input_layernorm.weight"),
+              int8(d.q(), floats.get(p + "self_attn.q_proj.bias")),
+              int8(d.k(), floats.get(p + "self_attn.k_proj.bias")),
+              int8(d.v(), floats.get(p + "self_attn.v_proj.bias")),
+              int8(d.o(), null),
+              floats.get(p + "post_attention_layernorm.weight"),
+              int8(d.gate(), null),
+              int8(d.up(), null),
+              int8(d.down(), null));
     }
     return new Qwen2Model(config, floats, q);
   }
@@ -175,14 +211,17 @@ public final class Qwen2Model {
     long q = (long) c.numAttentionHeads() * c.headDim();
     long kv = (long) c.numKeyValueHeads() * c.headDim();
     long i = c.intermediateSize();
-    if (name.equals("model.embed_tokens.weight") || name.equals("lm_head.weight")) return new long[] {c.vocabSize(), h};
-    if (name.endsWith("layernorm.weight") || name.equals("model.norm.weight")) return new long[] {h};
+    if (name.equals("model.embed_tokens.weight") || name.equals("lm_head.weight"))
+      return new long[] {c.vocabSize(), h};
+    if (name.endsWith("layernorm.weight") || name.equals("model.norm.weight"))
+      return new long[] {h};
     if (name.endsWith("q_proj.weight")) return new long[] {q, h};
     if (name.endsWith("q_proj.bias")) return new long[] {q};
     if (name.endsWith("k_proj.weight") || name.endsWith("v_proj.weight")) return new long[] {kv, h};
     if (name.endsWith("k_proj.bias") || name.endsWith("v_proj.bias")) return new long[] {kv};
     if (name.endsWith("o_proj.weight")) return new long[] {h, q};
-    if (name.endsWith("gate_proj.weight") || name.endsWith("up_proj.weight")) return new long[] {i, h};
+    if (name.endsWith("gate_proj.weight") || name.endsWith("up_proj.weight"))
+      return new long[] {i, h};
     if (name.endsWith("down_proj.weight")) return new long[] {h, i};
     throw new IllegalArgumentException("not a Qwen2 parameter: " + name);
   }
@@ -203,7 +242,13 @@ public final class Qwen2Model {
       } else if (name.endsWith(".bias")) {
         t = torch.zeros(shape, Tensors.options(DType.F32));
       } else {
-        t = torch.normal(0.0, c.initializerRange(), shape, new GeneratorOptional(gen), Tensors.options(DType.F32));
+        t =
+            torch.normal(
+                0.0,
+                c.initializerRange(),
+                shape,
+                new GeneratorOptional(gen),
+                Tensors.options(DType.F32));
       }
       p.put(name, t.to(device, dtype.scalarType).contiguous());
     }
@@ -252,7 +297,9 @@ public final class Qwen2Model {
   }
 
   private void requireDense(String what) {
-    if (quantized) throw new IllegalStateException(what + " needs the float model; this is its inference-only int8 copy");
+    if (quantized)
+      throw new IllegalStateException(
+          what + " needs the float model; this is its inference-only int8 copy");
   }
 
   /**
@@ -284,7 +331,8 @@ public final class Qwen2Model {
    * with {@code checkpointLayers} only each decoder layer's input is kept and the layer is
    * recomputed during the backward pass.
    */
-  public TrainingForward trainingForward(Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
+  public TrainingForward trainingForward(
+      Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
     requireDense("training");
     return new TrainingForward(this, ids, positions, mask, checkpointLayers);
   }
@@ -302,31 +350,51 @@ public final class Qwen2Model {
    * @param promptValid [P, Lp] bool, real prompt tokens
    * @param promptOfRow [n] int64, the prompt of each row
    * @param completionIds [n, T] right-padded completions
-   * @param rowValid [n, Lp + T] bool: row r's prompt validity (that of its prompt) then its completion's
+   * @param rowValid [n, Lp + T] bool: row r's prompt validity (that of its prompt) then its
+   *     completion's
    */
-  public Tensor sharedPromptHidden(Tensor promptIds, Tensor promptValid, Tensor promptOfRow, Tensor completionIds, Tensor rowValid) {
+  public Tensor sharedPromptHidden(
+      Tensor promptIds,
+      Tensor promptValid,
+      Tensor promptOfRow,
+      Tensor completionIds,
+      Tensor rowValid) {
     long lp = promptIds.size(1);
     long t = completionIds.size(1);
     SharedPromptKv prompts = SharedPromptKv.recording(layers.length);
-    Tensor promptHidden = hidden(promptIds, AttentionMask.positions(promptValid), AttentionMask.of(promptValid, lp), prompts);
-    Tensor first = promptHidden.narrow(1, lp - 1, 1).index_select(0, promptOfRow); // predicts completion token 0
+    Tensor promptHidden =
+        hidden(
+            promptIds,
+            AttentionMask.positions(promptValid),
+            AttentionMask.of(promptValid, lp),
+            prompts);
+    Tensor first =
+        promptHidden
+            .narrow(1, lp - 1, 1)
+            .index_select(0, promptOfRow); // predicts completion token 0
     if (t == 1) return first;
     // The last completion token predicts nothing: only the first T − 1 completion positions run.
     Tensor ids = completionIds.narrow(1, 0, t - 1);
     Tensor valid = rowValid.narrow(1, 0, lp + t - 1);
     Tensor positions = AttentionMask.positions(valid).narrow(1, lp, t - 1);
-    Tensor rest = hidden(ids, positions, AttentionMask.of(valid, t - 1), prompts.forRows(promptOfRow));
+    Tensor rest =
+        hidden(ids, positions, AttentionMask.of(valid, t - 1), prompts.forRows(promptOfRow));
     return torch.cat(new TensorVector(first, rest), 1);
   }
 
   /**
-   * {@link #sharedPromptHidden} as a training pass: its {@link TrainingForward#hidden()} is the
-   * [n, T, hidden] completion part (no layer checkpointing).
+   * {@link #sharedPromptHidden} as a training pass: its {@link TrainingForward#hidden()} is the [n,
+   * T, hidden] completion part (no layer checkpointing).
    */
-  public TrainingForward sharedPromptTrainingForward(Tensor promptIds, Tensor promptValid, Tensor promptOfRow, Tensor completionIds,
+  public TrainingForward sharedPromptTrainingForward(
+      Tensor promptIds,
+      Tensor promptValid,
+      Tensor promptOfRow,
+      Tensor completionIds,
       Tensor rowValid) {
     requireDense("training");
-    return TrainingForward.of(sharedPromptHidden(promptIds, promptValid, promptOfRow, completionIds, rowValid));
+    return TrainingForward.of(
+        sharedPromptHidden(promptIds, promptValid, promptOfRow, completionIds, rowValid));
   }
 
   int layerCount() {
@@ -356,11 +424,16 @@ public final class Qwen2Model {
   Tensor attentionMask(Tensor mask) {
     if (mask.is_cuda()) return mask;
     torch.ScalarType dtype = atLeastFloat32(embed.scalar_type());
-    return torch.zeros(Tensors.shape(mask), Tensors.options(DType.F32, mask.device())).to(dtype)
+    return torch
+        .zeros(Tensors.shape(mask), Tensors.options(DType.F32, mask.device()))
+        .to(dtype)
         .masked_fill(mask.logical_not(), new Scalar(Double.NEGATIVE_INFINITY));
   }
 
-  /** Decoder layer {@code l}: x + attention(rmsnorm(x)), then + mlp(rmsnorm(·)); {@code mask} from {@link #attentionMask}. */
+  /**
+   * Decoder layer {@code l}: x + attention(rmsnorm(x)), then + mlp(rmsnorm(·)); {@code mask} from
+   * {@link #attentionMask}.
+   */
   Tensor layer(int l, Tensor x, Tensor[] cosSin, Tensor mask, AttentionCache cache) {
     long b = x.size(0);
     long t = x.size(1);
@@ -410,8 +483,15 @@ public final class Qwen2Model {
     long groups = q.size(1) / kvHeads;
     Tensor grouped = q.mul(new Scalar(1.0 / Math.sqrt(d))).reshape(b, kvHeads, groups * t, d);
     // In place: matmul keeps its inputs for the backward pass, not its output.
-    Tensor scores = torch.matmul(grouped, k.transpose(2, 3)).view(b, kvHeads, groups, t, s).add_(mask.unsqueeze(2));
-    Tensor weights = torch.softmax(scores, -1, new ScalarTypeOptional(atLeastFloat32(q.scalar_type()))).to(q.scalar_type());
+    Tensor scores =
+        torch
+            .matmul(grouped, k.transpose(2, 3))
+            .view(b, kvHeads, groups, t, s)
+            .add_(mask.unsqueeze(2));
+    Tensor weights =
+        torch
+            .softmax(scores, -1, new ScalarTypeOptional(atLeastFloat32(q.scalar_type())))
+            .to(q.scalar_type());
     return torch.matmul(weights.view(b, kvHeads, groups * t, s), v).view(b, kvHeads * groups, t, d);
   }
 
@@ -422,7 +502,8 @@ public final class Qwen2Model {
 
   /** Convenience: logits [B, T, V] of left-padded rows with validity {@code valid} [B, T] bool. */
   public Tensor forward(Tensor ids, Tensor valid) {
-    return logits(hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, ids.size(1)), null));
+    return logits(
+        hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, ids.size(1)), null));
   }
 
   /** HF's Qwen2RMSNorm: normalise in float32 (or wider), cast back, then scale. */
@@ -434,16 +515,23 @@ public final class Qwen2Model {
   }
 
   /**
-   * cos and signed sin [B, 1, T, headDim] of the rotary embedding: θ_i = rope_theta^(−2i/d),
-   * angle = position · θ_i, duplicated across the two halves (HF's rotate-half layout), the sin's
-   * first half negated (see {@link #applyRotary}). Computed in float32 (or wider) as HF does, then
-   * cast to the activations' dtype.
+   * cos and signed sin [B, 1, T, headDim] of the rotary embedding: θ_i = rope_theta^(−2i/d), angle
+   * = position · θ_i, duplicated across the two halves (HF's rotate-half layout), the sin's first
+   * half negated (see {@link #applyRotary}). Computed in float32 (or wider) as HF does, then cast
+   * to the activations' dtype.
    */
   private Tensor[] rotary(Tensor positions, torch.ScalarType dtype) {
     int d = config.headDim();
     torch.ScalarType wide = atLeastFloat32(dtype);
-    Tensor exponents = torch.arange(new Scalar(0), new Scalar(d), new Scalar(2), Tensors.options(DType.I64, positions.device()))
-        .to(wide).div(new Scalar((double) d));
+    Tensor exponents =
+        torch
+            .arange(
+                new Scalar(0),
+                new Scalar(d),
+                new Scalar(2),
+                Tensors.options(DType.I64, positions.device()))
+            .to(wide)
+            .div(new Scalar((double) d));
     Tensor invFreq = torch.pow(new Scalar(config.ropeTheta()), exponents).reciprocal(); // [d/2]
     Tensor freqs = positions.to(wide).unsqueeze(-1).mul(invFreq); // [B,T,d/2]
     Tensor cos = freqs.cos();
@@ -454,10 +542,14 @@ public final class Qwen2Model {
     };
   }
 
-  /** float64 stays float64 (tests check gradients in it); everything narrower computes in float32. */
+  /**
+   * float64 stays float64 (tests check gradients in it); everything narrower computes in float32.
+   */
   private static torch.ScalarType atLeastFloat32(torch.ScalarType t) {
     // JavaCPP may hand out a non-canonical enum instance: compare by value, never by ==.
-    return t.value == torch.ScalarType.Double.value ? torch.ScalarType.Double : torch.ScalarType.Float;
+    return t.value == torch.ScalarType.Double.value
+        ? torch.ScalarType.Double
+        : torch.ScalarType.Float;
   }
 
   /**

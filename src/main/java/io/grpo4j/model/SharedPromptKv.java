@@ -11,15 +11,16 @@ import org.bytedeco.pytorch.global.torch;
  * Qwen2Model#sharedPromptHidden}).
  *
  * <p>While the prompts run, {@link #append} records every layer's keys/values [P, kvHeads, Lp, d].
- * {@link #forRows} then gives the cache the completions attend through: row r reads prompt
- * {@code promptOfRow[r]}'s keys/values (an {@code index_select}, whose backward pass sums the
- * gradients of all rows of a prompt into it) followed by its own. Nothing is written in place, so
- * autograd sees every operation.
+ * {@link #forRows} then gives the cache the completions attend through: row r reads prompt {@code
+ * promptOfRow[r]}'s keys/values (an {@code index_select}, whose backward pass sums the gradients of
+ * all rows of a prompt into it) followed by its own. Nothing is written in place, so autograd sees
+ * every operation.
  */
 final class SharedPromptKv extends AttentionCache {
   private final Tensor[] keys;
   private final Tensor[] values;
   private final boolean recording;
+
   /** The scope the cache was made in: recorded keys/values must outlive the layer's own scope. */
   private final PointerScope owner;
 
@@ -35,13 +36,18 @@ final class SharedPromptKv extends AttentionCache {
     return new SharedPromptKv(new Tensor[layers], new Tensor[layers], true);
   }
 
-  /** The cache for the completion rows: row r attends over prompt {@code promptOfRow[r]}, then itself. */
+  /**
+   * The cache for the completion rows: row r attends over prompt {@code promptOfRow[r]}, then
+   * itself.
+   */
   SharedPromptKv forRows(Tensor promptOfRow) {
-    if (!recording) throw new IllegalStateException("forRows is for the cache that recorded the prompts");
+    if (!recording)
+      throw new IllegalStateException("forRows is for the cache that recorded the prompts");
     Tensor[] k = new Tensor[keys.length];
     Tensor[] v = new Tensor[values.length];
     for (int l = 0; l < keys.length; l++) {
-      if (keys[l] == null) throw new IllegalStateException("layer " + l + " recorded no prompt keys");
+      if (keys[l] == null)
+        throw new IllegalStateException("layer " + l + " recorded no prompt keys");
       k[l] = keys[l].index_select(0, promptOfRow);
       v[l] = values[l].index_select(0, promptOfRow);
     }
@@ -64,7 +70,10 @@ final class SharedPromptKv extends AttentionCache {
       values[layer] = v;
       return new Tensor[] {k, v};
     }
-    return new Tensor[] {torch.cat(new TensorVector(keys[layer], k), 2), torch.cat(new TensorVector(values[layer], v), 2)};
+    return new Tensor[] {
+      torch.cat(new TensorVector(keys[layer], k), 2),
+      torch.cat(new TensorVector(values[layer], v), 2)
+    };
   }
 
   @Override

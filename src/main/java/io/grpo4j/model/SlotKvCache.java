@@ -17,8 +17,8 @@ import org.bytedeco.pytorch.global.torch;
  * finished sequence leaves by moving the last occupied slot into it.
  *
  * <p>A decode step feeds one token per occupied slot: each row writes its new key/value at its own
- * column {@code length(r)}, sees columns 0 … length(r) ({@link #decodeMask}), and takes position
- * id length(r) ({@link #decodePositions}).
+ * column {@code length(r)}, sees columns 0 … length(r) ({@link #decodeMask}), and takes position id
+ * length(r) ({@link #decodePositions}).
  */
 public final class SlotKvCache extends AttentionCache {
   private final Tensor[] keys;
@@ -26,6 +26,7 @@ public final class SlotKvCache extends AttentionCache {
   private final int capacity;
   private final int[] lengths;
   private int occupied;
+
   /**
    * [rows, kvHeads, 1, headDim] long, built on the first layer's append and reused by the others.
    * Each layer runs in a scope of its own (Qwen2Model.hidden), so the index holds a reference of
@@ -41,8 +42,11 @@ public final class SlotKvCache extends AttentionCache {
   }
 
   /** Empty slots, each able to hold {@code capacity} positions. */
-  public static SlotKvCache allocate(Qwen2Config cfg, int slots, int capacity, TensorOptions options) {
-    if (slots <= 0 || capacity <= 0) throw new IllegalArgumentException("slots and capacity must be > 0, got " + slots + ", " + capacity);
+  public static SlotKvCache allocate(
+      Qwen2Config cfg, int slots, int capacity, TensorOptions options) {
+    if (slots <= 0 || capacity <= 0)
+      throw new IllegalArgumentException(
+          "slots and capacity must be > 0, got " + slots + ", " + capacity);
     int n = cfg.numHiddenLayers();
     Tensor[] k = new Tensor[n];
     Tensor[] v = new Tensor[n];
@@ -82,9 +86,13 @@ public final class SlotKvCache extends AttentionCache {
    * The n samples of one prompt share its prefill.
    */
   public int admit(KvCache prefix, int row, int len, int copies) {
-    if (len <= 0 || len > prefix.length()) throw new IllegalArgumentException("prefix length " + len + " outside 1.." + prefix.length());
-    if (copies <= 0 || copies > free()) throw new IllegalStateException("need " + copies + " free slots, have " + free());
-    if (len > capacity) throw new IllegalArgumentException("prefix of " + len + " positions exceeds the slot capacity " + capacity);
+    if (len <= 0 || len > prefix.length())
+      throw new IllegalArgumentException("prefix length " + len + " outside 1.." + prefix.length());
+    if (copies <= 0 || copies > free())
+      throw new IllegalStateException("need " + copies + " free slots, have " + free());
+    if (len > capacity)
+      throw new IllegalArgumentException(
+          "prefix of " + len + " positions exceeds the slot capacity " + capacity);
     int first = occupied;
     for (int l = 0; l < keys.length; l++) {
       Tensor k = prefix.keys(l).select(0, row).narrow(1, 0, len);
@@ -110,7 +118,10 @@ public final class SlotKvCache extends AttentionCache {
       int len = lengths[last];
       for (int l = 0; l < keys.length; l++) {
         keys[l].select(0, slot).narrow(1, 0, len).copy_(keys[l].select(0, last).narrow(1, 0, len));
-        values[l].select(0, slot).narrow(1, 0, len).copy_(values[l].select(0, last).narrow(1, 0, len));
+        values[l]
+            .select(0, slot)
+            .narrow(1, 0, len)
+            .copy_(values[l].select(0, last).narrow(1, 0, len));
       }
       lengths[slot] = len;
     }
@@ -128,16 +139,20 @@ public final class SlotKvCache extends AttentionCache {
   }
 
   /**
-   * Mask [occupied, 1, 1, S] for one new token per slot, S = longest length + 1: row r sees
-   * columns 0 … length(r) (its history and the token being fed).
+   * Mask [occupied, 1, 1, S] for one new token per slot, S = longest length + 1: row r sees columns
+   * 0 … length(r) (its history and the token being fed).
    */
   public Tensor decodeMask() {
     dropWriteIndex(); // a new step: never reuse an index from a step that failed half-way
     int s = columnsNeeded();
     long[] len = new long[occupied];
     for (int r = 0; r < occupied; r++) len[r] = lengths[r];
-    Tensor keyPos = torch.arange(new Scalar(s), Tensors.options(io.grpo4j.torch.DType.I64, keys[0].device())).unsqueeze(0); // [1,S]
-    Tensor lastSeen = Tensors.longs(len).to(keys[0].device(), torch.ScalarType.Long).unsqueeze(1); // [R,1]
+    Tensor keyPos =
+        torch
+            .arange(new Scalar(s), Tensors.options(io.grpo4j.torch.DType.I64, keys[0].device()))
+            .unsqueeze(0); // [1,S]
+    Tensor lastSeen =
+        Tensors.longs(len).to(keys[0].device(), torch.ScalarType.Long).unsqueeze(1); // [R,1]
     return torch.le(keyPos, lastSeen).unsqueeze(1).unsqueeze(1);
   }
 
@@ -150,14 +165,24 @@ public final class SlotKvCache extends AttentionCache {
   @Override
   Tensor[] append(int layer, Tensor k, Tensor v) {
     if (k.size(0) != occupied || k.size(2) != 1) {
-      throw new IllegalArgumentException("a slot cache takes one new position per occupied slot: got "
-          + Arrays.toString(Tensors.shape(k)) + " for " + occupied + " occupied slots");
+      throw new IllegalArgumentException(
+          "a slot cache takes one new position per occupied slot: got "
+              + Arrays.toString(Tensors.shape(k))
+              + " for "
+              + occupied
+              + " occupied slots");
     }
-    if (!canAdvance()) throw new IllegalStateException("a slot is full (capacity " + capacity + ")");
+    if (!canAdvance())
+      throw new IllegalStateException("a slot is full (capacity " + capacity + ")");
     if (writeIndex == null) {
       long[] at = new long[occupied];
       for (int r = 0; r < occupied; r++) at[r] = lengths[r];
-      writeIndex = Tensors.longs(at).to(k.device(), torch.ScalarType.Long).view(occupied, 1, 1, 1).expand(Tensors.shape(k)).contiguous();
+      writeIndex =
+          Tensors.longs(at)
+              .to(k.device(), torch.ScalarType.Long)
+              .view(occupied, 1, 1, 1)
+              .expand(Tensors.shape(k))
+              .contiguous();
       writeIndex.retainReference();
     }
     Tensor kRows = keys[layer].narrow(0, 0, occupied);
@@ -186,6 +211,8 @@ public final class SlotKvCache extends AttentionCache {
   }
 
   private void checkOccupied(int slot) {
-    if (slot < 0 || slot >= occupied) throw new IndexOutOfBoundsException("slot " + slot + " is not occupied (0.." + (occupied - 1) + ")");
+    if (slot < 0 || slot >= occupied)
+      throw new IndexOutOfBoundsException(
+          "slot " + slot + " is not occupied (0.." + (occupied - 1) + ")");
   }
 }

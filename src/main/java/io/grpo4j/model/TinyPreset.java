@@ -11,7 +11,8 @@ import org.bytedeco.pytorch.Device;
 /**
  * Writes a random-initialised model folder for a built-in preset, laid out exactly like a real
  * Qwen2 checkpoint (config.json, model.safetensors, generation_config.json, tokenizer.json,
- * tokenizer_config.json with a ChatML template). The same preset and seed give byte-identical files.
+ * tokenizer_config.json with a ChatML template). The same preset and seed give byte-identical
+ * files.
  */
 public final class TinyPreset {
   private TinyPreset() {}
@@ -20,7 +21,9 @@ public final class TinyPreset {
     return switch (preset) {
       case "tiny" -> Qwen2Config.tiny();
       case "bench25m" -> Qwen2Config.bench25m();
-      default -> throw new IllegalArgumentException("unknown preset '" + preset + "': expected tiny or bench25m");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown preset '" + preset + "': expected tiny or bench25m");
     };
   }
 
@@ -30,7 +33,8 @@ public final class TinyPreset {
     try (PointerScope scope = new PointerScope()) {
       Qwen2Model model = Qwen2Model.initialize(c, seed, DType.F32, new Device("cpu"));
       TinyTokenizer.writeFiles(dir);
-      AtomicFiles.writeString(dir.resolve("generation_config.json"),
+      AtomicFiles.writeString(
+          dir.resolve("generation_config.json"),
           HfCheckpoint.JSON.writeValueAsString(HfCheckpoint.generationConfig(c)) + "\n");
       HfCheckpoint.save(model, dir, storage, null, null, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
     }

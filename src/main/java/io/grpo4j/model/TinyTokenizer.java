@@ -75,7 +75,8 @@ public final class TinyTokenizer {
   /** As {@link #writeFiles(Path)}, with the model's context length as {@code model_max_length}. */
   public static void writeFiles(Path dir, int modelMaxLength) throws IOException {
     if (modelMaxLength <= 0) {
-      throw new IllegalArgumentException("model_max_length must be positive, got " + modelMaxLength);
+      throw new IllegalArgumentException(
+          "model_max_length must be positive, got " + modelMaxLength);
     }
     Files.createDirectories(dir);
     writeAtomically(dir.resolve("tokenizer.json"), json(tokenizerJson()));
@@ -130,7 +131,10 @@ public final class TinyTokenizer {
     return root;
   }
 
-  /** The fields of Qwen2.5's tokenizer_config.json, in transformers' (sorted) order (see class doc for tokenizer_class). */
+  /**
+   * The fields of Qwen2.5's tokenizer_config.json, in transformers' (sorted) order (see class doc
+   * for tokenizer_class).
+   */
   static Map<String, Object> tokenizerConfig(int modelMaxLength) {
     Map<String, Object> addedDecoder = new LinkedHashMap<>();
     for (int i = 0; i < SPECIALS.length; i++) {

@@ -93,8 +93,7 @@ public final class Tokenizer implements AutoCloseable {
           file + ": the tokenizers library rejected this tokenizer.json: " + e.getMessage(), e);
     }
     byte[][] bytes = isByteLevel(root) ? vocab.byteLevelBytes() : null;
-    return new Tokenizer(
-        file, hf, vocab.tokens, vocab.ids, vocab.special, bytes, configured);
+    return new Tokenizer(file, hf, vocab.tokens, vocab.ids, vocab.special, bytes, configured);
   }
 
   /** Token ids of {@code text}; no BOS/EOS added, special tokens in the text recognised. */
@@ -108,10 +107,10 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   /**
-   * The text of {@code ids}, special tokens kept. Exact inverse of {@link #encode} for
-   * byte-level vocabularies without a normalizer (a normalizer such as Qwen's NFC may change the
-   * text on the way in). A sequence that ends inside a multi-byte character decodes that part to
-   * U+FFFD; use {@link #tokenBytes} where bytes matter.
+   * The text of {@code ids}, special tokens kept. Exact inverse of {@link #encode} for byte-level
+   * vocabularies without a normalizer (a normalizer such as Qwen's NFC may change the text on the
+   * way in). A sequence that ends inside a multi-byte character decodes that part to U+FFFD; use
+   * {@link #tokenBytes} where bytes matter.
    */
   public String decode(int[] ids) {
     long[] longs = new long[ids.length];
@@ -366,6 +365,12 @@ public final class Tokenizer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "Tokenizer[" + file + ", " + vocabSize() + " ids, specials " + Arrays.toString(specialTokenIds()) + "]";
+    return "Tokenizer["
+        + file
+        + ", "
+        + vocabSize()
+        + " ids, specials "
+        + Arrays.toString(specialTokenIds())
+        + "]";
   }
 }

@@ -7,22 +7,22 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorArrayRefOptional;
 
 /**
- * A training forward pass of {@link Qwen2Model} split at the final hidden states, so that the
- * loss can be computed in pieces (chunked logits) and the decoder can save memory (gradient
+ * A training forward pass of {@link Qwen2Model} split at the final hidden states, so that the loss
+ * can be computed in pieces (chunked logits) and the decoder can save memory (gradient
  * checkpointing) without either knowing about the other:
  *
  * <ol>
- *   <li>{@link #hidden()} is a leaf [B, T, hidden] that requires grad: compute the loss from it
- *       and call {@code backward} on the loss (or on its chunks), which fills {@code hidden().grad()};
+ *   <li>{@link #hidden()} is a leaf [B, T, hidden] that requires grad: compute the loss from it and
+ *       call {@code backward} on the loss (or on its chunks), which fills {@code hidden().grad()};
  *   <li>{@link #backward()} carries that gradient on into the parameters.
  * </ol>
  *
  * <p>With {@code checkpointLayers} the decoder layers run without autograd and only each layer's
  * input [B, T, hidden] is kept; {@link #backward()} walks the layers from the last to the first,
- * recomputes each one with autograd from its saved input and back-propagates the incoming
- * gradient through it. Activation memory is then one layer's worth plus L inputs, for about one
- * more forward pass of compute. The gradients are those of the plain pass (same operations, same
- * order), which the tests check.
+ * recomputes each one with autograd from its saved input and back-propagates the incoming gradient
+ * through it. Activation memory is then one layer's worth plus L inputs, for about one more forward
+ * pass of compute. The gradients are those of the plain pass (same operations, same order), which
+ * the tests check.
  */
 public final class TrainingForward {
   private final Qwen2Model model;
@@ -30,14 +30,20 @@ public final class TrainingForward {
   private final Tensor mask;
   private final Tensor[] cosSin;
   private final boolean checkpointed;
+
   /** Without checkpointing: the final hidden states with their autograd graph. */
   private final Tensor graphOutput;
+
   /** With checkpointing: the input of every layer, then the last layer's output; no graph. */
   private final Tensor[] layerInputs;
+
   private final Tensor hidden;
   private boolean done;
 
-  /** A pass already computed with autograd: {@link #backward()} carries the gradient of {@code output} through its graph. */
+  /**
+   * A pass already computed with autograd: {@link #backward()} carries the gradient of {@code
+   * output} through its graph.
+   */
   static TrainingForward of(Tensor output) {
     return new TrainingForward(output);
   }
@@ -53,7 +59,8 @@ public final class TrainingForward {
     this.hidden = output.detach().requires_grad_(true);
   }
 
-  TrainingForward(Qwen2Model model, Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
+  TrainingForward(
+      Qwen2Model model, Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
     this.model = model;
     this.ids = ids;
     this.mask = model.attentionMask(mask);
@@ -64,7 +71,9 @@ public final class TrainingForward {
       for (int l = 0; l < model.layerCount(); l++) {
         int layer = l;
         Tensor in = x;
-        x = Scopes.keepOnly(() -> model.layer(layer, in, cosSin, this.mask, null)); // see Qwen2Model.hidden
+        x =
+            Scopes.keepOnly(
+                () -> model.layer(layer, in, cosSin, this.mask, null)); // see Qwen2Model.hidden
       }
       graphOutput = model.finalNorm(x);
       layerInputs = null;
@@ -76,9 +85,13 @@ public final class TrainingForward {
         layerInputs[0] = Scopes.keepOnly(() -> model.embed(ids));
         for (int l = 0; l < model.layerCount(); l++) {
           int layer = l;
-          layerInputs[l + 1] = Scopes.keepOnly(() -> model.layer(layer, layerInputs[layer], cosSin, this.mask, null));
+          layerInputs[l + 1] =
+              Scopes.keepOnly(
+                  () -> model.layer(layer, layerInputs[layer], cosSin, this.mask, null));
         }
-        hidden = Scopes.keepOnly(() -> model.finalNorm(layerInputs[model.layerCount()])).requires_grad_(true);
+        hidden =
+            Scopes.keepOnly(() -> model.finalNorm(layerInputs[model.layerCount()]))
+                .requires_grad_(true);
       }
     }
   }
@@ -96,31 +109,38 @@ public final class TrainingForward {
     if (done) throw new IllegalStateException("TrainingForward.backward() called twice");
     done = true;
     Tensor grad = hidden.grad();
-    if (!grad.defined()) throw new IllegalStateException("the hidden states received no gradient: call backward on the loss first");
+    if (!grad.defined())
+      throw new IllegalStateException(
+          "the hidden states received no gradient: call backward on the loss first");
     if (!checkpointed) {
       backward(graphOutput, grad);
       return;
     }
     int n = model.layerCount();
-    Tensor g = Scopes.keepOnly(() -> {
-      Tensor x = layerInputs[n].detach().requires_grad_(true);
-      backward(model.finalNorm(x), grad);
-      return new Tensor(x.grad());
-    });
+    Tensor g =
+        Scopes.keepOnly(
+            () -> {
+              Tensor x = layerInputs[n].detach().requires_grad_(true);
+              backward(model.finalNorm(x), grad);
+              return new Tensor(x.grad());
+            });
     for (int l = n - 1; l >= 0; l--) {
       int layer = l;
       Tensor upstream = g;
-      g = Scopes.keepOnly(() -> {
-        Tensor x = layerInputs[layer].detach().requires_grad_(true);
-        backward(model.layer(layer, x, cosSin, mask, null), upstream);
-        return new Tensor(x.grad());
-      });
+      g =
+          Scopes.keepOnly(
+              () -> {
+                Tensor x = layerInputs[layer].detach().requires_grad_(true);
+                backward(model.layer(layer, x, cosSin, mask, null), upstream);
+                return new Tensor(x.grad());
+              });
     }
     Tensor upstream = g;
-    Scopes.keepOnly(() -> {
-      backward(model.embed(ids), upstream);
-      return upstream;
-    });
+    Scopes.keepOnly(
+        () -> {
+          backward(model.embed(ids), upstream);
+          return upstream;
+        });
   }
 
   private static void backward(Tensor output, Tensor grad) {

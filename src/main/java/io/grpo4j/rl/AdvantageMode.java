@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * How token rewards become advantages ({@code rl.advantage.mode}); see {@link Advantages} for
- * the exact formulas.
+ * How token rewards become advantages ({@code rl.advantage.mode}); see {@link Advantages} for the
+ * exact formulas.
  */
 public enum AdvantageMode {
   /** The seed's default: δ_t = r_t − r̄_g with one baseline per group, clipped to [−c, c]. */
@@ -32,7 +32,9 @@ public enum AdvantageMode {
       }
     }
     throw new IllegalArgumentException(
-        "rl.advantage.mode: unknown value '" + name + "', expected one of "
+        "rl.advantage.mode: unknown value '"
+            + name
+            + "', expected one of "
             + Arrays.stream(values()).map(m -> m.configName).collect(Collectors.joining(", ")));
   }
 }

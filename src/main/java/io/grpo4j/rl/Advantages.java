@@ -20,29 +20,32 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * Tokens that earned more than the group's typical token are pushed up, the others down. Not
  * divided by a standard deviation ({@code scaleRewards} does not apply).
  *
- * <p><b>{@link AdvantageMode#SEQUENCE}</b> (standard GRPO, DeepSeekMath). With R_i = Σ_t m_{i,t}·r_{i,t}:
+ * <p><b>{@link AdvantageMode#SEQUENCE}</b> (standard GRPO, DeepSeekMath). With R_i = Σ_t
+ * m_{i,t}·r_{i,t}:
  *
  * <pre>A_i = (R_i − mean_g R) / (std_g R + ε)   if scaleRewards,   else  A_i = R_i − mean_g R</pre>
  *
- * std_g is the <em>sample</em> standard deviation over the G completions (Bessel's G − 1, as
- * {@code torch.std} in TRL's GRPOTrainer). A_i is broadcast to every valid token of row i and is
+ * std_g is the <em>sample</em> standard deviation over the G completions (Bessel's G − 1, as {@code
+ * torch.std} in TRL's GRPOTrainer). A_i is broadcast to every valid token of row i and is
  * <em>not</em> clipped: the clip c bounds per-token signals, while standard GRPO's z-scores are
  * already bounded by √(G−1) and clipping them would break the group's zero sum.
  *
- * <p><b>{@link AdvantageMode#RETURN_TO_GO}</b>. The undiscounted return from step t,
- * G_{i,t} = Σ_{t'≥t} m_{i,t'}·r_{i,t'}, against a per-position group baseline: the mean of G_{·,t}
- * over the group's rows that have a token at position t (N_{g,t} = Σ_{i∈g} m_{i,t} rows):
+ * <p><b>{@link AdvantageMode#RETURN_TO_GO}</b>. The undiscounted return from step t, G_{i,t} =
+ * Σ_{t'≥t} m_{i,t'}·r_{i,t'}, against a per-position group baseline: the mean of G_{·,t} over the
+ * group's rows that have a token at position t (N_{g,t} = Σ_{i∈g} m_{i,t} rows):
  *
- * <pre>b_{g,t} = Σ_{i∈g} m_{i,t}·G_{i,t} / N_{g,t},    A_{i,t} = clip((G_{i,t} − b_{g,t}) [/ (s_{g,t} + ε)], −c, c)</pre>
+ * <pre>
+ * b_{g,t} = Σ_{i∈g} m_{i,t}·G_{i,t} / N_{g,t},    A_{i,t} = clip((G_{i,t} − b_{g,t}) [/ (s_{g,t} + ε)], −c, c)
+ * </pre>
  *
- * with s_{g,t} the sample standard deviation of those N_{g,t} returns when {@code scaleRewards}
- * (0 when N_{g,t} = 1). A position that only one row of its group reaches gets advantage 0.
+ * with s_{g,t} the sample standard deviation of those N_{g,t} returns when {@code scaleRewards} (0
+ * when N_{g,t} = 1). A position that only one row of its group reaches gets advantage 0.
  *
  * <p>All modes: advantages are 0 on padding and carry no gradient.
  *
  * @param mode which formula
- * @param clip c of the token modes ({@code rl.advantage.clip}, default 1: the seed clips δ to
- *     [−1, 1]); {@code Double.POSITIVE_INFINITY} disables clipping
+ * @param clip c of the token modes ({@code rl.advantage.clip}, default 1: the seed clips δ to [−1,
+ *     1]); {@code Double.POSITIVE_INFINITY} disables clipping
  * @param scaleRewards divide by the group standard deviation in SEQUENCE and RETURN_TO_GO modes
  *     ({@code rl.advantage.scale_rewards}; Dr.GRPO turns it off)
  * @param epsilon ε added to the standard deviation (1e-4, as TRL), so equal-reward groups give 0
@@ -55,10 +58,12 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
   public Advantages {
     if (mode == null) throw new IllegalArgumentException("rl.advantage.mode must be set");
     if (!(clip > 0)) {
-      throw new IllegalArgumentException("rl.advantage.clip must be > 0 (Infinity disables it), got " + clip);
+      throw new IllegalArgumentException(
+          "rl.advantage.clip must be > 0 (Infinity disables it), got " + clip);
     }
     if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
-      throw new IllegalArgumentException("rl.advantage.epsilon must be finite and > 0, got " + epsilon);
+      throw new IllegalArgumentException(
+          "rl.advantage.epsilon must be finite and > 0, got " + epsilon);
     }
   }
 
@@ -77,10 +82,12 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
    *     rewards R_i = Σ_t r_{i,t} are all equal (std below {@link #ZERO_STD_TOLERANCE}), i.e.
    *     groups that give standard GRPO nothing to learn from
    */
-  public record Result(Tensor advantages, double tokenMean, double tokenAbsMean, double fracZeroStdGroups) {}
+  public record Result(
+      Tensor advantages, double tokenMean, double tokenAbsMean, double fracZeroStdGroups) {}
 
   /**
-   * @param rewards token rewards r {@code [B, T]} (e.g. from {@link EntropyReward}); padding ignored
+   * @param rewards token rewards r {@code [B, T]} (e.g. from {@link EntropyReward}); padding
+   *     ignored
    * @param mask completion mask {@code [B, T]}
    * @param groupSize G ≥ 2; B must be a multiple of G
    */
@@ -89,7 +96,8 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
     Shapes.requireSameShape("mask", mask, "rewards", rewards);
     long b = rewards.size(0), t = rewards.size(1);
     if (groupSize < 2) {
-      throw new IllegalArgumentException("group-relative advantages need rl.group_size >= 2, got " + groupSize);
+      throw new IllegalArgumentException(
+          "group-relative advantages need rl.group_size >= 2, got " + groupSize);
     }
     if (b % groupSize != 0) {
       throw new IllegalArgumentException(
@@ -101,11 +109,12 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
     Tensor r3 = r.mul(m).reshape(p, groupSize, t);
     Tensor m3 = m.reshape(p, groupSize, t);
 
-    Tensor a3 = switch (mode) {
-      case TOKEN_RELATIVE -> tokenRelative(r3, m3);
-      case SEQUENCE -> sequence(r3, m3);
-      case RETURN_TO_GO -> returnToGo(r3, m3);
-    };
+    Tensor a3 =
+        switch (mode) {
+          case TOKEN_RELATIVE -> tokenRelative(r3, m3);
+          case SEQUENCE -> sequence(r3, m3);
+          case RETURN_TO_GO -> returnToGo(r3, m3);
+        };
     Tensor a = a3.reshape(b, t);
     double tokenMean = Masked.mean(a, m).item_double();
     double tokenAbsMean = Masked.mean(a.abs(), m).item_double();
@@ -122,7 +131,10 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
     long b = sequenceRewards.size(0);
     if (groupSize < 1 || b % groupSize != 0 || b == 0) {
       throw new IllegalArgumentException(
-          "sequenceRewards of " + b + " rows is not a whole number of groups of rl.group_size=" + groupSize);
+          "sequenceRewards of "
+              + b
+              + " rows is not a whole number of groups of rl.group_size="
+              + groupSize);
     }
     Tensor byGroup = sequenceRewards.detach().reshape(b / groupSize, groupSize);
     Tensor std = byGroup.std(new long[] {1}, false, false);
@@ -149,14 +161,18 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
     return A.unsqueeze(2).mul(m3);
   }
 
-  /** A_{i,t} = clip((G_{i,t} − b_{g,t}) [/ (s_{g,t} + ε)], −c, c) with per-position group statistics. */
+  /**
+   * A_{i,t} = clip((G_{i,t} − b_{g,t}) [/ (s_{g,t} + ε)], −c, c) with per-position group
+   * statistics.
+   */
   private Tensor returnToGo(Tensor r3, Tensor m3) {
     Tensor G = r3.flip(2).cumsum(2).flip(2).mul(m3); // G_t = Σ_{t'≥t} r_t', 0 on padding
     Tensor N = sum(m3, 1, true); // rows of the group with a token at t, [P, 1, T]
     Tensor b = sum(G, 1, true).div(N.clamp_min(new Scalar(1.0)));
     Tensor A = G.sub(b).mul(m3);
     if (scaleRewards) {
-      Tensor s = sum(A.mul(A), 1, true).div(N.sub(new Scalar(1.0)).clamp_min(new Scalar(1.0))).sqrt();
+      Tensor s =
+          sum(A.mul(A), 1, true).div(N.sub(new Scalar(1.0)).clamp_min(new Scalar(1.0))).sqrt();
       A = A.div(s.add(new Scalar(epsilon)));
     }
     return clipped(A);

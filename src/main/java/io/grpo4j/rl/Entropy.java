@@ -7,8 +7,8 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <pre>H(π(·|s_t)) = −Σ_v π(v|s_t)·log π(v|s_t),   π = softmax(logits)</pre>
  *
- * computed exactly over the whole vocabulary from {@code log_softmax} (never from {@code log} of
- * a softmax, which underflows to −∞ for improbable tokens). The entropy of the <em>sampling</em>
+ * computed exactly over the whole vocabulary from {@code log_softmax} (never from {@code log} of a
+ * softmax, which underflows to −∞ for improbable tokens). The entropy of the <em>sampling</em>
  * distribution needs the logits already divided by the sampling temperature.
  */
 public final class Entropy {

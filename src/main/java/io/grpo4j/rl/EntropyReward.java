@@ -22,7 +22,10 @@ public record EntropyReward(double alpha, double beta) {
   public EntropyReward {
     if (!Double.isFinite(alpha) || !Double.isFinite(beta)) {
       throw new IllegalArgumentException(
-          "rl.entropy.alpha and rl.entropy.beta must be finite numbers, got alpha=" + alpha + ", beta=" + beta);
+          "rl.entropy.alpha and rl.entropy.beta must be finite numbers, got alpha="
+              + alpha
+              + ", beta="
+              + beta);
     }
   }
 

@@ -9,10 +9,9 @@ package io.grpo4j.rl;
  * λ ← λ · (1 + e · n_steps / horizon)</pre>
  *
  * KL above target raises λ, below lowers it, by at most 20 % per {@code horizon} steps (λ never
- * goes below 0).
- * {@code n_steps} is how much experience the measurement covers (TRL passes the batch size).
- * Mutable on purpose: one instance lives for the run; {@link #value()} goes into checkpoints and
- * {@link #KlController(double, double, double)} restores it.
+ * goes below 0). {@code n_steps} is how much experience the measurement covers (TRL passes the
+ * batch size). Mutable on purpose: one instance lives for the run; {@link #value()} goes into
+ * checkpoints and {@link #KlController(double, double, double)} restores it.
  */
 public final class KlController {
   /** Largest relative correction per horizon: the proportional error is clipped to ±this. */

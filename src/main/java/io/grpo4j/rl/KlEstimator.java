@@ -24,6 +24,7 @@ public enum KlEstimator {
         if (e.configName.equals(n)) return e;
       }
     }
-    throw new IllegalArgumentException("rl.kl.estimator: unknown value '" + name + "', expected one of exact, k3");
+    throw new IllegalArgumentException(
+        "rl.kl.estimator: unknown value '" + name + "', expected one of exact, k3");
   }
 }

@@ -30,10 +30,12 @@ public record KlPenalty(double lambdaForward, double lambdaReverse, KlEstimator 
 
   public KlPenalty {
     if (!(lambdaForward >= 0) || Double.isInfinite(lambdaForward)) {
-      throw new IllegalArgumentException("rl.kl.forward must be finite and >= 0, got " + lambdaForward);
+      throw new IllegalArgumentException(
+          "rl.kl.forward must be finite and >= 0, got " + lambdaForward);
     }
     if (!(lambdaReverse >= 0) || Double.isInfinite(lambdaReverse)) {
-      throw new IllegalArgumentException("rl.kl.reverse must be finite and >= 0, got " + lambdaReverse);
+      throw new IllegalArgumentException(
+          "rl.kl.reverse must be finite and >= 0, got " + lambdaReverse);
     }
     if (estimator == null) throw new IllegalArgumentException("rl.kl.estimator must be set");
   }
@@ -51,13 +53,22 @@ public record KlPenalty(double lambdaForward, double lambdaReverse, KlEstimator 
   public Terms terms(Tensor policyLogits, Tensor refLogits, Tensor tokenIds) {
     return switch (estimator) {
       case EXACT -> exact(policyLogits, refLogits);
-      case K3 -> sampled(TokenLogProbs.of(policyLogits, tokenIds), TokenLogProbs.of(refLogits.detach(), tokenIds));
+      case K3 ->
+          sampled(
+              TokenLogProbs.of(policyLogits, tokenIds),
+              TokenLogProbs.of(refLogits.detach(), tokenIds));
     };
   }
 
-  /** λ_F·forward + λ_R·reverse, per token {@code [B, T]}: add it to the policy loss before aggregation. */
+  /**
+   * λ_F·forward + λ_R·reverse, per token {@code [B, T]}: add it to the policy loss before
+   * aggregation.
+   */
   public Tensor perToken(Terms terms) {
-    return terms.forward().mul(new Scalar(lambdaForward)).add(terms.reverse().mul(new Scalar(lambdaReverse)));
+    return terms
+        .forward()
+        .mul(new Scalar(lambdaForward))
+        .add(terms.reverse().mul(new Scalar(lambdaReverse)));
   }
 
   /** Exact forward and reverse KL sharing one log_softmax of each side. */

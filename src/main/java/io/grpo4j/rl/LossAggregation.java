@@ -7,10 +7,10 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * How per-token losses {@code L [B, T]} become one scalar ({@code rl.loss.aggregation}). The
- * choice decides how much each token weighs: with SEQUENCE a token of a short completion weighs
- * more than one of a long completion (GRPO's length bias); TOKEN and CONSTANT weigh all tokens
- * equally. The KL terms are aggregated the same way as the policy term.
+ * How per-token losses {@code L [B, T]} become one scalar ({@code rl.loss.aggregation}). The choice
+ * decides how much each token weighs: with SEQUENCE a token of a short completion weighs more than
+ * one of a long completion (GRPO's length bias); TOKEN and CONSTANT weigh all tokens equally. The
+ * KL terms are aggregated the same way as the policy term.
  */
 public enum LossAggregation {
   /** Σ_{i,t} m·L / Σ_{i,t} m: mean over all valid tokens of the batch (DAPO). */
@@ -39,7 +39,9 @@ public enum LossAggregation {
       }
     }
     throw new IllegalArgumentException(
-        "rl.loss.aggregation: unknown value '" + name + "', expected one of "
+        "rl.loss.aggregation: unknown value '"
+            + name
+            + "', expected one of "
             + Arrays.stream(values()).map(a -> a.configName).collect(Collectors.joining(", ")));
   }
 
@@ -58,15 +60,18 @@ public enum LossAggregation {
       case SEQUENCE -> {
         Tensor m = Shapes.maskLike(mask, perToken);
         Tensor rowMeans = Masked.rowMean(perToken, m);
-        Tensor nonEmptyRows = Masked.count(m, 1).gt(new Scalar(0.0)).to(perToken.scalar_type()).sum();
+        Tensor nonEmptyRows =
+            Masked.count(m, 1).gt(new Scalar(0.0)).to(perToken.scalar_type()).sum();
         yield rowMeans.sum().div(nonEmptyRows.clamp_min(new Scalar(1.0)));
       }
       case CONSTANT -> {
         if (maxCompletionLength < 1) {
           throw new IllegalArgumentException(
-              "constant loss aggregation needs the maximum completion length >= 1, got " + maxCompletionLength);
+              "constant loss aggregation needs the maximum completion length >= 1, got "
+                  + maxCompletionLength);
         }
-        yield Masked.sum(perToken, mask).div(new Scalar((double) perToken.size(0) * maxCompletionLength));
+        yield Masked.sum(perToken, mask)
+            .div(new Scalar((double) perToken.size(0) * maxCompletionLength));
       }
     };
   }

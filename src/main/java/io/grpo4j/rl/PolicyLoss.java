@@ -12,9 +12,9 @@ import org.bytedeco.pytorch.global.torch;
  * L_t = −min(ρ_t·A_t, clip(ρ_t, 1−ε_low, 1+ε_high)·A_t)</pre>
  *
  * The min makes the objective pessimistic: once the ratio has moved past the trust region in the
- * direction the advantage favours (ρ > 1+ε_high with A > 0, or ρ < 1−ε_low with A < 0), the
- * clipped branch is the minimum, it is constant in θ, and the token stops pulling. Moves in the
- * unfavoured direction are never clipped. ε_high > ε_low is DAPO's "clip-higher".
+ * direction the advantage favours (ρ > 1+ε_high with A > 0, or ρ < 1−ε_low with A < 0), the clipped
+ * branch is the minimum, it is constant in θ, and the token stops pulling. Moves in the unfavoured
+ * direction are never clipped. ε_high > ε_low is DAPO's "clip-higher".
  *
  * @param epsilonLow ε_low ({@code rl.clip.low}, typically 0.2)
  * @param epsilonHigh ε_high ({@code rl.clip.high}, 0.2, or 0.28 as DAPO)
@@ -27,7 +27,8 @@ public record PolicyLoss(double epsilonLow, double epsilonHigh, LossAggregation 
       throw new IllegalArgumentException("rl.clip.low must be in [0, 1), got " + epsilonLow);
     }
     if (!(epsilonHigh >= 0) || Double.isInfinite(epsilonHigh)) {
-      throw new IllegalArgumentException("rl.clip.high must be finite and >= 0, got " + epsilonHigh);
+      throw new IllegalArgumentException(
+          "rl.clip.high must be finite and >= 0, got " + epsilonHigh);
     }
     if (aggregation == null) throw new IllegalArgumentException("rl.loss.aggregation must be set");
   }
@@ -36,8 +37,8 @@ public record PolicyLoss(double epsilonLow, double epsilonHigh, LossAggregation 
    * @param loss the aggregated surrogate, 0-d, differentiable w.r.t. {@code logProbs}
    * @param perToken L_t {@code [B, T]} before aggregation (padding not yet masked)
    * @param clipRatio {@code clip_ratio}: fraction of valid tokens whose clipped branch is active,
-   *     i.e. (A_t > 0 and ρ_t > 1+ε_high) or (A_t < 0 and ρ_t < 1−ε_low) — exactly the tokens
-   *     whose gradient the clip sets to zero (as TRL's low/high clip ratios, summed)
+   *     i.e. (A_t > 0 and ρ_t > 1+ε_high) or (A_t < 0 and ρ_t < 1−ε_low) — exactly the tokens whose
+   *     gradient the clip sets to zero (as TRL's low/high clip ratios, summed)
    */
   public record Result(Tensor loss, Tensor perToken, double clipRatio) {}
 
@@ -48,15 +49,22 @@ public record PolicyLoss(double epsilonLow, double epsilonHigh, LossAggregation 
    * @param mask completion mask {@code [B, T]}
    * @param maxCompletionLength C for {@link LossAggregation#CONSTANT}
    */
-  public Result compute(Tensor logProbs, Tensor oldLogProbs, Tensor advantages, Tensor mask, long maxCompletionLength) {
+  public Result compute(
+      Tensor logProbs,
+      Tensor oldLogProbs,
+      Tensor advantages,
+      Tensor mask,
+      long maxCompletionLength) {
     Shapes.requireDim("logProbs", logProbs, 2);
     Shapes.requireSameShape("oldLogProbs", oldLogProbs, "logProbs", logProbs);
     Shapes.requireSameShape("advantages", advantages, "logProbs", logProbs);
     Shapes.requireSameShape("mask", mask, "logProbs", logProbs);
     Tensor A = advantages.detach().to(logProbs.scalar_type());
     Tensor rho = logProbs.sub(oldLogProbs.detach().to(logProbs.scalar_type())).exp();
-    Tensor rhoClipped = rho.clamp(
-        new ScalarOptional(new Scalar(1.0 - epsilonLow)), new ScalarOptional(new Scalar(1.0 + epsilonHigh)));
+    Tensor rhoClipped =
+        rho.clamp(
+            new ScalarOptional(new Scalar(1.0 - epsilonLow)),
+            new ScalarOptional(new Scalar(1.0 + epsilonHigh)));
     Tensor L = torch.minimum(rho.mul(A), rhoClipped.mul(A)).neg();
     Tensor loss = aggregation.reduce(L, mask, maxCompletionLength);
 

@@ -3,7 +3,10 @@ package io.grpo4j.rl;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
-/** Argument checks shared by the rl classes: wrong shapes fail with the argument's name, not deep in libtorch. */
+/**
+ * Argument checks shared by the rl classes: wrong shapes fail with the argument's name, not deep in
+ * libtorch.
+ */
 final class Shapes {
   private Shapes() {}
 
@@ -18,7 +21,8 @@ final class Shapes {
 
   static void requireDim(String name, Tensor t, int dim) {
     if (t.dim() != dim) {
-      throw new IllegalArgumentException(name + " must have " + dim + " dimensions, got shape " + of(t));
+      throw new IllegalArgumentException(
+          name + " must have " + dim + " dimensions, got shape " + of(t));
     }
   }
 
@@ -30,13 +34,23 @@ final class Shapes {
     }
   }
 
-  /** Requires logits {@code [B, T, V]} whose first two dimensions match {@code [B, T]} of {@code tokens}. */
+  /**
+   * Requires logits {@code [B, T, V]} whose first two dimensions match {@code [B, T]} of {@code
+   * tokens}.
+   */
   static void requireLogitsFor(String name, Tensor logits, String tokensName, Tensor tokens) {
     requireDim(name, logits, 3);
     requireDim(tokensName, tokens, 2);
     if (logits.size(0) != tokens.size(0) || logits.size(1) != tokens.size(1)) {
       throw new IllegalArgumentException(
-          name + " " + of(logits) + " does not match " + tokensName + " " + of(tokens) + " in [B, T]");
+          name
+              + " "
+              + of(logits)
+              + " does not match "
+              + tokensName
+              + " "
+              + of(tokens)
+              + " in [B, T]");
     }
   }
 

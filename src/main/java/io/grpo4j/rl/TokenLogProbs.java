@@ -4,8 +4,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Log-probability of the tokens actually taken, {@code log π(a_t|s_t)}: the quantity whose
- * gradient the policy-gradient theorem follows and whose difference gives the PPO ratio ρ_t.
+ * Log-probability of the tokens actually taken, {@code log π(a_t|s_t)}: the quantity whose gradient
+ * the policy-gradient theorem follows and whose difference gives the PPO ratio ρ_t.
  *
  * <pre>log π(a_t|s_t) = z_{t,a_t} − log Σ_v exp z_{t,v}     (= log_softmax(z)_{a_t})</pre>
  *
@@ -25,7 +25,8 @@ public final class TokenLogProbs {
   public static Tensor of(Tensor logits, Tensor tokenIds) {
     Shapes.requireLogitsFor("logits", logits, "tokenIds", tokenIds);
     Tensor z = Shapes.asComputeFloat(logits);
-    Tensor ids = Shapes.dtype(tokenIds) == ScalarType.Long ? tokenIds : tokenIds.to(ScalarType.Long);
+    Tensor ids =
+        Shapes.dtype(tokenIds) == ScalarType.Long ? tokenIds : tokenIds.to(ScalarType.Long);
     Tensor chosen = z.gather(-1, ids.unsqueeze(-1)).squeeze(-1);
     return chosen.sub(z.logsumexp(new long[] {-1}, false));
   }

@@ -1,7 +1,7 @@
 /**
- * The reinforcement-learning mathematics of grpo4j: token rewards, group-relative advantages,
- * the clipped policy surrogate, exact and sampled KL to the reference policy, entropy, and the
- * adaptive KL coefficient. Pure tensor functions on libtorch — no I/O, no file formats, no model.
+ * The reinforcement-learning mathematics of grpo4j: token rewards, group-relative advantages, the
+ * clipped policy surrogate, exact and sampled KL to the reference policy, entropy, and the adaptive
+ * KL coefficient. Pure tensor functions on libtorch — no I/O, no file formats, no model.
  *
  * <p>Conventions shared by every class here:
  *

@@ -10,10 +10,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * One request in flight: receives tokens from the engine thread, turns them into text pieces
- * (stop strings applied), and queues them as events for the HTTP thread, which either streams
- * them or collects them into one response. Text work happens here, on the engine thread, so a
- * stop string ends its completion before the next decode step.
+ * One request in flight: receives tokens from the engine thread, turns them into text pieces (stop
+ * strings applied), and queues them as events for the HTTP thread, which either streams them or
+ * collects them into one response. Text work happens here, on the engine thread, so a stop string
+ * ends its completion before the next decode step.
  */
 final class CompletionRun implements TokenListener {
   sealed interface Event {}
@@ -41,7 +41,8 @@ final class CompletionRun implements TokenListener {
     this.tokenizer = tokenizer;
     this.startNanos = startNanos;
     this.streams = new TextStream[job.n()];
-    for (int i = 0; i < streams.length; i++) streams[i] = new TextStream(tokenizer::decode, job.stops());
+    for (int i = 0; i < streams.length; i++)
+      streams[i] = new TextStream(tokenizer::decode, job.stops());
   }
 
   /** The next event, waiting for it. */

@@ -38,9 +38,11 @@ public final class OpenAiServer implements AutoCloseable {
    * @param apiKey required as {@code Authorization: Bearer KEY} on /v1 routes; null = open
    * @param maxBodyBytes larger request bodies are refused with 413
    */
-  public record Settings(String host, int port, String modelName, String apiKey, long maxBodyBytes) {}
+  public record Settings(
+      String host, int port, String modelName, String apiKey, long maxBodyBytes) {}
 
-  private static final ObjectMapper JSON = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
 
   private final Settings settings;
   private final BatchEngine engine;
@@ -58,28 +60,58 @@ public final class OpenAiServer implements AutoCloseable {
     this.settings = settings;
     this.engine = engine;
     this.tokenizer = folder.tokenizer();
-    this.parser = new RequestParser(settings.modelName(), tokenizer, folder.chatTemplate(), folder.stopTokenIds(), engine.maxModelLen(), engine.maxBatch());
-    this.app = Javalin.create(cfg -> {
-      cfg.startup.showJavalinBanner = false;
-      cfg.startup.showOldJavalinVersionWarning = false;
-      cfg.http.maxRequestSize = settings.maxBodyBytes();
-      cfg.jetty.host = settings.host();
-      cfg.jetty.port = settings.port();
-      cfg.routes.get("/health", ctx -> handle("/health", ctx, false, c -> json(c, 200, Map.of("status", "ok"))));
-      cfg.routes.get("/metrics", ctx -> handle("/metrics", ctx, false, this::metrics));
-      cfg.routes.get("/v1/models", ctx -> handle("/v1/models", ctx, true, this::models));
-      cfg.routes.post("/v1/completions", ctx -> handle("/v1/completions", ctx, true, c -> generate(c, false)));
-      cfg.routes.post("/v1/chat/completions", ctx -> handle("/v1/chat/completions", ctx, true, c -> generate(c, true)));
-      cfg.routes.exception(HttpResponseException.class, (e, ctx) -> {
-        error(ctx, new ApiException(e.getStatus(), e.getMessage(), "invalid_request_error", null, null));
-        metrics.request("other", e.getStatus());
-      });
-      cfg.routes.error(404, ctx -> {
-        if (ctx.res().getContentType() == null || !ctx.res().getContentType().startsWith("application/json")) {
-          error(ctx, new ApiException(404, "no route " + ctx.method() + " " + ctx.path(), "invalid_request_error", null, "not_found"));
-        }
-      });
-    });
+    this.parser =
+        new RequestParser(
+            settings.modelName(),
+            tokenizer,
+            folder.chatTemplate(),
+            folder.stopTokenIds(),
+            engine.maxModelLen(),
+            engine.maxBatch());
+    this.app =
+        Javalin.create(
+            cfg -> {
+              cfg.startup.showJavalinBanner = false;
+              cfg.startup.showOldJavalinVersionWarning = false;
+              cfg.http.maxRequestSize = settings.maxBodyBytes();
+              cfg.jetty.host = settings.host();
+              cfg.jetty.port = settings.port();
+              cfg.routes.get(
+                  "/health",
+                  ctx -> handle("/health", ctx, false, c -> json(c, 200, Map.of("status", "ok"))));
+              cfg.routes.get("/metrics", ctx -> handle("/metrics", ctx, false, this::metrics));
+              cfg.routes.get("/v1/models", ctx -> handle("/v1/models", ctx, true, this::models));
+              cfg.routes.post(
+                  "/v1/completions",
+                  ctx -> handle("/v1/completions", ctx, true, c -> generate(c, false)));
+              cfg.routes.post(
+                  "/v1/chat/completions",
+                  ctx -> handle("/v1/chat/completions", ctx, true, c -> generate(c, true)));
+              cfg.routes.exception(
+                  HttpResponseException.class,
+                  (e, ctx) -> {
+                    error(
+                        ctx,
+                        new ApiException(
+                            e.getStatus(), e.getMessage(), "invalid_request_error", null, null));
+                    metrics.request("other", e.getStatus());
+                  });
+              cfg.routes.error(
+                  404,
+                  ctx -> {
+                    if (ctx.res().getContentType() == null
+                        || !ctx.res().getContentType().startsWith("application/json")) {
+                      error(
+                          ctx,
+                          new ApiException(
+                              404,
+                              "no route " + ctx.method() + " " + ctx.path(),
+                              "invalid_request_error",
+                              null,
+                              "not_found"));
+                    }
+                  });
+            });
   }
 
   /** Starts the server (returns once it listens). */
@@ -105,20 +137,36 @@ public final class OpenAiServer implements AutoCloseable {
       if (authenticated && settings.apiKey() != null) {
         String auth = ctx.header("Authorization");
         if (auth == null || !auth.equals("Bearer " + settings.apiKey())) {
-          throw new ApiException(401, auth == null ? "Missing API key: send 'Authorization: Bearer KEY'" : "Incorrect API key provided",
-              "invalid_request_error", null, "invalid_api_key");
+          throw new ApiException(
+              401,
+              auth == null
+                  ? "Missing API key: send 'Authorization: Bearer KEY'"
+                  : "Incorrect API key provided",
+              "invalid_request_error",
+              null,
+              "invalid_api_key");
         }
       }
       long length = ctx.req().getContentLengthLong();
       if (length > settings.maxBodyBytes()) {
-        throw new ApiException(413, "request body of " + length + " bytes exceeds the limit of " + settings.maxBodyBytes() + " bytes",
-            "invalid_request_error", null, "request_too_large");
+        throw new ApiException(
+            413,
+            "request body of "
+                + length
+                + " bytes exceeds the limit of "
+                + settings.maxBodyBytes()
+                + " bytes",
+            "invalid_request_error",
+            null,
+            "request_too_large");
       }
       endpoint.handle(ctx);
     } catch (ApiException e) {
       error(ctx, e);
     } catch (HttpResponseException e) {
-      error(ctx, new ApiException(e.getStatus(), e.getMessage(), "invalid_request_error", null, null));
+      error(
+          ctx,
+          new ApiException(e.getStatus(), e.getMessage(), "invalid_request_error", null, null));
     } catch (Exception e) {
       error(ctx, new ApiException(500, "internal error: " + e, "server_error", null, null));
     }
@@ -126,12 +174,15 @@ public final class OpenAiServer implements AutoCloseable {
   }
 
   private void models(Context ctx) {
-    var card = new Wire.ModelCard(settings.modelName(), "model", created, "grpo4j", engine.maxModelLen());
+    var card =
+        new Wire.ModelCard(settings.modelName(), "model", created, "grpo4j", engine.maxModelLen());
     json(ctx, 200, new Wire.ModelList("list", List.of(card)));
   }
 
   private void metrics(Context ctx) {
-    ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.render(engine.stats()));
+    ctx.status(200)
+        .contentType("text/plain; version=0.0.4; charset=utf-8")
+        .result(metrics.render(engine.stats()));
   }
 
   private void generate(Context ctx, boolean chat) throws Exception {
@@ -141,7 +192,10 @@ public final class OpenAiServer implements AutoCloseable {
     CompletionRun run = new CompletionRun(job, tokenizer, start);
     BatchEngine.Ticket ticket;
     try {
-      ticket = engine.submit(new GenerationRequest(job.promptIds(), job.n(), job.params(), job.topLogprobs()), run);
+      ticket =
+          engine.submit(
+              new GenerationRequest(job.promptIds(), job.n(), job.params(), job.topLogprobs()),
+              run);
     } catch (QueueFullException e) {
       throw new ApiException(429, e.getMessage(), "rate_limit_error", null, "queue_full");
     } catch (IllegalArgumentException e) {
@@ -150,17 +204,24 @@ public final class OpenAiServer implements AutoCloseable {
     String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
     long createdAt = System.currentTimeMillis() / 1000;
     try {
-      int completionTokens = job.stream()
-          ? stream(ctx, job, run, id, createdAt)
-          : respond(ctx, job, run, id, createdAt);
-      metrics.completed(job.promptIds().length, completionTokens, (System.nanoTime() - start) / 1e9, run.timeToFirstTokenSeconds());
+      int completionTokens =
+          job.stream()
+              ? stream(ctx, job, run, id, createdAt)
+              : respond(ctx, job, run, id, createdAt);
+      metrics.completed(
+          job.promptIds().length,
+          completionTokens,
+          (System.nanoTime() - start) / 1e9,
+          run.timeToFirstTokenSeconds());
     } finally {
-      ticket.cancel(); // no-op when it finished; frees the slots when the client went away or we failed
+      ticket.cancel(); // no-op when it finished; frees the slots when the client went away or we
+      // failed
     }
   }
 
   /** Collects every event into one response; returns the completion tokens. */
-  private int respond(Context ctx, GenerationJob job, CompletionRun run, String id, long createdAt) throws InterruptedException {
+  private int respond(Context ctx, GenerationJob job, CompletionRun run, String id, long createdAt)
+      throws InterruptedException {
     int n = job.n();
     StringBuilder[] text = new StringBuilder[n];
     List<List<CompletionRun.TokenLogprob>> lps = new ArrayList<>();
@@ -181,29 +242,50 @@ public final class OpenAiServer implements AutoCloseable {
           tokens += f.completionTokens();
           done++;
         }
-        case CompletionRun.Failed f -> throw new ApiException(500, "generation failed: " + f.error().getMessage(), "server_error", null, null);
+        case CompletionRun.Failed f ->
+            throw new ApiException(
+                500, "generation failed: " + f.error().getMessage(), "server_error", null, null);
       }
     }
-    Wire.Usage usage = new Wire.Usage(job.promptIds().length, tokens, job.promptIds().length + tokens);
+    Wire.Usage usage =
+        new Wire.Usage(job.promptIds().length, tokens, job.promptIds().length + tokens);
     if (job.chat()) {
       List<Wire.ChatChoice> choices = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        choices.add(new Wire.ChatChoice(i, new Wire.ChatMessage("assistant", text[i].toString()),
-            job.logprobs() ? chatLogprobs(lps.get(i)) : null, finish[i]));
+        choices.add(
+            new Wire.ChatChoice(
+                i,
+                new Wire.ChatMessage("assistant", text[i].toString()),
+                job.logprobs() ? chatLogprobs(lps.get(i)) : null,
+                finish[i]));
       }
-      json(ctx, 200, new Wire.ChatCompletion(id, "chat.completion", createdAt, settings.modelName(), choices, usage));
+      json(
+          ctx,
+          200,
+          new Wire.ChatCompletion(
+              id, "chat.completion", createdAt, settings.modelName(), choices, usage));
     } else {
       List<Wire.CompletionChoice> choices = new ArrayList<>();
       for (int i = 0; i < n; i++) {
-        choices.add(new Wire.CompletionChoice(i, text[i].toString(), job.logprobs() ? completionLogprobs(lps.get(i)) : null, finish[i]));
+        choices.add(
+            new Wire.CompletionChoice(
+                i,
+                text[i].toString(),
+                job.logprobs() ? completionLogprobs(lps.get(i)) : null,
+                finish[i]));
       }
-      json(ctx, 200, new Wire.Completion(id, "text_completion", createdAt, settings.modelName(), choices, usage));
+      json(
+          ctx,
+          200,
+          new Wire.Completion(
+              id, "text_completion", createdAt, settings.modelName(), choices, usage));
     }
     return tokens;
   }
 
   /** Streams events as server-sent events; returns the completion tokens. */
-  private int stream(Context ctx, GenerationJob job, CompletionRun run, String id, long createdAt) throws InterruptedException {
+  private int stream(Context ctx, GenerationJob job, CompletionRun run, String id, long createdAt)
+      throws InterruptedException {
     ctx.status(200);
     ctx.res().setContentType("text/event-stream; charset=utf-8");
     ctx.res().setHeader("Cache-Control", "no-cache");
@@ -214,36 +296,91 @@ public final class OpenAiServer implements AutoCloseable {
       OutputStream out = ctx.res().getOutputStream();
       if (job.chat()) {
         for (int i = 0; i < job.n(); i++) {
-          send(out, new Wire.ChatChunk(id, "chat.completion.chunk", createdAt, model,
-              List.of(new Wire.ChatChunkChoice(i, new Wire.ChatDelta("assistant", ""), null, null)), null));
+          send(
+              out,
+              new Wire.ChatChunk(
+                  id,
+                  "chat.completion.chunk",
+                  createdAt,
+                  model,
+                  List.of(
+                      new Wire.ChatChunkChoice(i, new Wire.ChatDelta("assistant", ""), null, null)),
+                  null));
         }
       }
       for (int done = 0; done < job.n(); ) {
         Object chunk;
         switch (run.next()) {
-          case CompletionRun.Delta d -> chunk = job.chat()
-              ? new Wire.ChatChunk(id, "chat.completion.chunk", createdAt, model, List.of(new Wire.ChatChunkChoice(d.choice(),
-                  new Wire.ChatDelta(null, d.text()), job.logprobs() ? chatLogprobs(d.logprobs()) : null, null)), null)
-              : new Wire.Completion(id, "text_completion", createdAt, model, List.of(new Wire.CompletionChoice(d.choice(), d.text(),
-                  job.logprobs() ? completionLogprobs(d.logprobs()) : null, null)), null);
+          case CompletionRun.Delta d ->
+              chunk =
+                  job.chat()
+                      ? new Wire.ChatChunk(
+                          id,
+                          "chat.completion.chunk",
+                          createdAt,
+                          model,
+                          List.of(
+                              new Wire.ChatChunkChoice(
+                                  d.choice(),
+                                  new Wire.ChatDelta(null, d.text()),
+                                  job.logprobs() ? chatLogprobs(d.logprobs()) : null,
+                                  null)),
+                          null)
+                      : new Wire.Completion(
+                          id,
+                          "text_completion",
+                          createdAt,
+                          model,
+                          List.of(
+                              new Wire.CompletionChoice(
+                                  d.choice(),
+                                  d.text(),
+                                  job.logprobs() ? completionLogprobs(d.logprobs()) : null,
+                                  null)),
+                          null);
           case CompletionRun.Finished f -> {
             tokens += f.completionTokens();
             done++;
-            chunk = job.chat()
-                ? new Wire.ChatChunk(id, "chat.completion.chunk", createdAt, model,
-                    List.of(new Wire.ChatChunkChoice(f.choice(), new Wire.ChatDelta(null, null), null, f.reason())), null)
-                : new Wire.Completion(id, "text_completion", createdAt, model, List.of(new Wire.CompletionChoice(f.choice(), "", null, f.reason())), null);
+            chunk =
+                job.chat()
+                    ? new Wire.ChatChunk(
+                        id,
+                        "chat.completion.chunk",
+                        createdAt,
+                        model,
+                        List.of(
+                            new Wire.ChatChunkChoice(
+                                f.choice(), new Wire.ChatDelta(null, null), null, f.reason())),
+                        null)
+                    : new Wire.Completion(
+                        id,
+                        "text_completion",
+                        createdAt,
+                        model,
+                        List.of(new Wire.CompletionChoice(f.choice(), "", null, f.reason())),
+                        null);
           }
-          case CompletionRun.Failed f -> chunk = new Wire.ErrorBody(new Wire.ErrorDetail("generation failed: " + f.error().getMessage(), "server_error", null, null));
+          case CompletionRun.Failed f ->
+              chunk =
+                  new Wire.ErrorBody(
+                      new Wire.ErrorDetail(
+                          "generation failed: " + f.error().getMessage(),
+                          "server_error",
+                          null,
+                          null));
         }
         send(out, chunk);
         if (chunk instanceof Wire.ErrorBody) break;
       }
       if (job.includeUsage()) {
-        Wire.Usage usage = new Wire.Usage(job.promptIds().length, tokens, job.promptIds().length + tokens);
-        send(out, job.chat()
-            ? new Wire.ChatChunk(id, "chat.completion.chunk", createdAt, model, List.of(), usage)
-            : new Wire.Completion(id, "text_completion", createdAt, model, List.of(), usage));
+        Wire.Usage usage =
+            new Wire.Usage(job.promptIds().length, tokens, job.promptIds().length + tokens);
+        send(
+            out,
+            job.chat()
+                ? new Wire.ChatChunk(
+                    id, "chat.completion.chunk", createdAt, model, List.of(), usage)
+                : new Wire.Completion(id, "text_completion", createdAt, model, List.of(), usage));
       }
       out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
       out.flush();
@@ -254,7 +391,8 @@ public final class OpenAiServer implements AutoCloseable {
   }
 
   private static void send(OutputStream out, Object chunk) throws IOException {
-    out.write(("data: " + JSON.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
+    out.write(
+        ("data: " + JSON.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
     out.flush();
   }
 
@@ -262,7 +400,8 @@ public final class OpenAiServer implements AutoCloseable {
     List<Wire.ChatTokenLogprob> content = new ArrayList<>();
     for (CompletionRun.TokenLogprob t : lps) {
       List<Wire.ChatTopLogprob> top = new ArrayList<>();
-      for (CompletionRun.TopLogprob x : t.top()) top.add(new Wire.ChatTopLogprob(x.token(), x.logprob(), unsigned(x.bytes())));
+      for (CompletionRun.TopLogprob x : t.top())
+        top.add(new Wire.ChatTopLogprob(x.token(), x.logprob(), unsigned(x.bytes())));
       content.add(new Wire.ChatTokenLogprob(t.token(), t.logprob(), unsigned(t.bytes()), top));
     }
     return new Wire.ChatLogprobs(content);
@@ -301,6 +440,9 @@ public final class OpenAiServer implements AutoCloseable {
   }
 
   private static void error(Context ctx, ApiException e) {
-    json(ctx, e.status(), new Wire.ErrorBody(new Wire.ErrorDetail(e.getMessage(), e.type(), e.param(), e.code())));
+    json(
+        ctx,
+        e.status(),
+        new Wire.ErrorBody(new Wire.ErrorDetail(e.getMessage(), e.type(), e.param(), e.code())));
   }
 }

@@ -20,19 +20,28 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A load generator for an OpenAI-compatible server: N streaming {@code /v1/completions} requests,
- * C at a time, each timed from sending to its first text chunk (time to first token) and to
- * {@code data: [DONE]} (latency); tokens are read from the final usage chunk.
+ * A load generator for an OpenAI-compatible server: N streaming {@code /v1/completions} requests, C
+ * at a time, each timed from sending to its first text chunk (time to first token) and to {@code
+ * data: [DONE]} (latency); tokens are read from the final usage chunk.
  */
 public final class ServeBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What one benchmark run measured; times in seconds. */
   public record Result(
-      int requests, int concurrency, int failed, double wallSeconds,
-      double latencyP50, double latencyP90, double latencyP99,
-      double ttftP50, double ttftP90, double ttftP99,
-      long completionTokens, double tokensPerSecond, double requestsPerSecond) {
+      int requests,
+      int concurrency,
+      int failed,
+      double wallSeconds,
+      double latencyP50,
+      double latencyP90,
+      double latencyP99,
+      double ttftP50,
+      double ttftP90,
+      double ttftP99,
+      long completionTokens,
+      double tokensPerSecond,
+      double requestsPerSecond) {
 
     public String table() {
       return String.format(
@@ -40,18 +49,32 @@ public final class ServeBenchmark {
               + "latency   p50 %7.1f ms  p90 %7.1f ms  p99 %7.1f ms%n"
               + "TTFT      p50 %7.1f ms  p90 %7.1f ms  p99 %7.1f ms%n"
               + "throughput %.1f completion tokens/s (%d tokens), %.2f requests/s%n",
-          requests, failed, concurrency, wallSeconds, 1e3 * latencyP50, 1e3 * latencyP90, 1e3 * latencyP99,
-          1e3 * ttftP50, 1e3 * ttftP90, 1e3 * ttftP99, tokensPerSecond, completionTokens, requestsPerSecond);
+          requests,
+          failed,
+          concurrency,
+          wallSeconds,
+          1e3 * latencyP50,
+          1e3 * latencyP90,
+          1e3 * latencyP99,
+          1e3 * ttftP50,
+          1e3 * ttftP90,
+          1e3 * ttftP99,
+          tokensPerSecond,
+          completionTokens,
+          requestsPerSecond);
     }
   }
 
   private record One(boolean ok, double latency, double ttft, long tokens, String error) {}
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final URI base;
   private final String apiKey;
 
-  /** @param baseUrl e.g. {@code http://127.0.0.1:8000} or {@code http://127.0.0.1:8000/v1} */
+  /**
+   * @param baseUrl e.g. {@code http://127.0.0.1:8000} or {@code http://127.0.0.1:8000/v1}
+   */
   public ServeBenchmark(String baseUrl, String apiKey) {
     String b = baseUrl.replaceAll("/+$", "");
     if (!b.endsWith("/v1")) b += "/v1";
@@ -61,10 +84,13 @@ public final class ServeBenchmark {
 
   /** The id of the first model the server lists. */
   public String firstModel() throws IOException, InterruptedException {
-    HttpResponse<String> r = http.send(request("models").GET().build(), HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != 200) throw new IOException(base + "models answered " + r.statusCode() + ": " + r.body());
+    HttpResponse<String> r =
+        http.send(request("models").GET().build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200)
+      throw new IOException(base + "models answered " + r.statusCode() + ": " + r.body());
     JsonNode data = JSON.readTree(r.body()).path("data");
-    if (!data.isArray() || data.isEmpty()) throw new IOException(base + "models lists no model: " + r.body());
+    if (!data.isArray() || data.isEmpty())
+      throw new IOException(base + "models lists no model: " + r.body());
     return data.get(0).path("id").asText();
   }
 
@@ -74,23 +100,40 @@ public final class ServeBenchmark {
    * @param temperature 0 = greedy
    * @param ignoreEos ask for exactly maxTokens tokens (vLLM's {@code ignore_eos} extension)
    */
-  public Result run(String model, List<String> prompts, int requests, int concurrency, int maxTokens, double temperature, boolean ignoreEos)
+  public Result run(
+      String model,
+      List<String> prompts,
+      int requests,
+      int concurrency,
+      int maxTokens,
+      double temperature,
+      boolean ignoreEos)
       throws InterruptedException {
     if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts");
-    if (requests <= 0 || concurrency <= 0) throw new IllegalArgumentException("requests and concurrency must be > 0");
+    if (requests <= 0 || concurrency <= 0)
+      throw new IllegalArgumentException("requests and concurrency must be > 0");
     AtomicInteger next = new AtomicInteger();
     List<One> results = new ArrayList<>();
     long t0 = System.nanoTime();
     try (ExecutorService pool = Executors.newFixedThreadPool(concurrency)) {
       List<Future<List<One>>> workers = new ArrayList<>();
       for (int w = 0; w < concurrency; w++) {
-        workers.add(pool.submit(() -> {
-          List<One> mine = new ArrayList<>();
-          for (int i; (i = next.getAndIncrement()) < requests; ) {
-            mine.add(one(model, prompts.get(i % prompts.size()), maxTokens, temperature, ignoreEos, i));
-          }
-          return mine;
-        }));
+        workers.add(
+            pool.submit(
+                () -> {
+                  List<One> mine = new ArrayList<>();
+                  for (int i; (i = next.getAndIncrement()) < requests; ) {
+                    mine.add(
+                        one(
+                            model,
+                            prompts.get(i % prompts.size()),
+                            maxTokens,
+                            temperature,
+                            ignoreEos,
+                            i));
+                  }
+                  return mine;
+                }));
       }
       for (Future<List<One>> f : workers) {
         try {
@@ -106,13 +149,32 @@ public final class ServeBenchmark {
     long tokens = results.stream().filter(One::ok).mapToLong(One::tokens).sum();
     int failed = (int) results.stream().filter(r -> !r.ok()).count();
     if (failed == results.size()) {
-      throw new IllegalStateException("every request failed; first error: " + results.get(0).error());
+      throw new IllegalStateException(
+          "every request failed; first error: " + results.get(0).error());
     }
-    return new Result(requests, concurrency, failed, wall, pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(ttft, 50), pct(ttft, 90),
-        pct(ttft, 99), tokens, tokens / wall, (results.size() - failed) / wall);
+    return new Result(
+        requests,
+        concurrency,
+        failed,
+        wall,
+        pct(lat, 50),
+        pct(lat, 90),
+        pct(lat, 99),
+        pct(ttft, 50),
+        pct(ttft, 90),
+        pct(ttft, 99),
+        tokens,
+        tokens / wall,
+        (results.size() - failed) / wall);
   }
 
-  private One one(String model, String prompt, int maxTokens, double temperature, boolean ignoreEos, int index) {
+  private One one(
+      String model,
+      String prompt,
+      int maxTokens,
+      double temperature,
+      boolean ignoreEos,
+      int index) {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", model);
     body.put("prompt", prompt);
@@ -124,9 +186,13 @@ public final class ServeBenchmark {
     body.putObject("stream_options").put("include_usage", true);
     long start = System.nanoTime();
     try {
-      HttpRequest req = request("completions").header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
-      HttpResponse<java.io.InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+      HttpRequest req =
+          request("completions")
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+              .build();
+      HttpResponse<java.io.InputStream> r =
+          http.send(req, HttpResponse.BodyHandlers.ofInputStream());
       if (r.statusCode() != 200) {
         String err = new String(r.body().readAllBytes(), StandardCharsets.UTF_8);
         return new One(false, 0, 0, 0, r.statusCode() + " " + err);
@@ -134,7 +200,8 @@ public final class ServeBenchmark {
       double ttft = Double.NaN;
       long tokens = 0;
       boolean done = false;
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
         for (String line; (line = in.readLine()) != null; ) {
           if (!line.startsWith("data: ")) continue;
           String data = line.substring(6);
@@ -144,8 +211,10 @@ public final class ServeBenchmark {
           }
           JsonNode chunk = JSON.readTree(data);
           if (chunk.has("error")) return new One(false, 0, 0, 0, chunk.get("error").toString());
-          if (Double.isNaN(ttft) && chunk.path("choices").size() > 0) ttft = (System.nanoTime() - start) / 1e9;
-          if (chunk.path("usage").isObject()) tokens = chunk.path("usage").path("completion_tokens").asLong();
+          if (Double.isNaN(ttft) && chunk.path("choices").size() > 0)
+            ttft = (System.nanoTime() - start) / 1e9;
+          if (chunk.path("usage").isObject())
+            tokens = chunk.path("usage").path("completion_tokens").asLong();
         }
       }
       if (!done) return new One(false, 0, 0, 0, "stream ended without [DONE]");
@@ -157,7 +226,8 @@ public final class ServeBenchmark {
   }
 
   private HttpRequest.Builder request(String path) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofMinutes(10));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofMinutes(10));
     if (apiKey != null) b.header("Authorization", "Bearer " + apiKey);
     return b;
   }

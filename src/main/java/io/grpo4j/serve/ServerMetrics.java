@@ -39,7 +39,12 @@ final class ServerMetrics {
       out.append("# HELP ").append(name).append(' ').append(help).append('\n');
       out.append("# TYPE ").append(name).append(" histogram\n");
       for (int i = 0; i < BUCKETS.length; i++) {
-        out.append(name).append("_bucket{le=\"").append(BUCKETS[i]).append("\"} ").append(counts.get(i)).append('\n');
+        out.append(name)
+            .append("_bucket{le=\"")
+            .append(BUCKETS[i])
+            .append("\"} ")
+            .append(counts.get(i))
+            .append('\n');
       }
       out.append(name).append("_bucket{le=\"+Inf\"} ").append(count.get()).append('\n');
       out.append(name).append("_sum ").append(sum.sum()).append('\n');
@@ -64,29 +69,76 @@ final class ServerMetrics {
     out.append("# TYPE grpo4j_requests_total counter\n");
     for (var e : new TreeMap<>(requests).entrySet()) {
       String[] k = e.getKey().split("\\|", 2);
-      out.append("grpo4j_requests_total{endpoint=\"").append(k[0]).append("\",status=\"").append(k[1]).append("\"} ")
-          .append(e.getValue().get()).append('\n');
+      out.append("grpo4j_requests_total{endpoint=\"")
+          .append(k[0])
+          .append("\",status=\"")
+          .append(k[1])
+          .append("\"} ")
+          .append(e.getValue().get())
+          .append('\n');
     }
-    counter(out, "grpo4j_prompt_tokens_total", "Prompt tokens of completed generation requests.", promptTokens.get());
-    counter(out, "grpo4j_completion_tokens_total", "Tokens generated for completed requests.", completionTokens.get());
+    counter(
+        out,
+        "grpo4j_prompt_tokens_total",
+        "Prompt tokens of completed generation requests.",
+        promptTokens.get());
+    counter(
+        out,
+        "grpo4j_completion_tokens_total",
+        "Tokens generated for completed requests.",
+        completionTokens.get());
     gauge(out, "grpo4j_queue_length", "Requests waiting for a batch slot.", engine.queued());
     gauge(out, "grpo4j_running_sequences", "Completions being decoded now.", engine.running());
-    gauge(out, "grpo4j_batch_slots", "Completions that can be decoded together (--max-batch).", engine.slots());
-    counter(out, "grpo4j_decode_steps_total", "Batched decode steps run by the engine.", engine.decodeSteps());
-    counter(out, "grpo4j_generated_tokens_total", "Tokens sampled by the engine (cancelled requests included).", engine.generatedTokens());
-    counter(out, "grpo4j_prefill_tokens_total", "Prompt tokens prefilled by the engine.", engine.prefillTokens());
-    latency.write(out, "grpo4j_request_duration_seconds", "Time from arrival to the last token of a generation request.");
-    firstToken.write(out, "grpo4j_time_to_first_token_seconds", "Time from arrival to the first generated token.");
+    gauge(
+        out,
+        "grpo4j_batch_slots",
+        "Completions that can be decoded together (--max-batch).",
+        engine.slots());
+    counter(
+        out,
+        "grpo4j_decode_steps_total",
+        "Batched decode steps run by the engine.",
+        engine.decodeSteps());
+    counter(
+        out,
+        "grpo4j_generated_tokens_total",
+        "Tokens sampled by the engine (cancelled requests included).",
+        engine.generatedTokens());
+    counter(
+        out,
+        "grpo4j_prefill_tokens_total",
+        "Prompt tokens prefilled by the engine.",
+        engine.prefillTokens());
+    latency.write(
+        out,
+        "grpo4j_request_duration_seconds",
+        "Time from arrival to the last token of a generation request.");
+    firstToken.write(
+        out,
+        "grpo4j_time_to_first_token_seconds",
+        "Time from arrival to the first generated token.");
     return out.toString();
   }
 
   private static void counter(StringBuilder out, String name, String help, long v) {
     out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(" counter\n").append(name).append(' ').append(v).append('\n');
+    out.append("# TYPE ")
+        .append(name)
+        .append(" counter\n")
+        .append(name)
+        .append(' ')
+        .append(v)
+        .append('\n');
   }
 
   private static void gauge(StringBuilder out, String name, String help, long v) {
     out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ").append(name).append(" gauge\n").append(name).append(' ').append(v).append('\n');
+    out.append("# TYPE ")
+        .append(name)
+        .append(" gauge\n")
+        .append(name)
+        .append(' ')
+        .append(v)
+        .append('\n');
   }
 }

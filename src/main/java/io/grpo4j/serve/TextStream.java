@@ -73,7 +73,9 @@ final class TextStream {
     return best;
   }
 
-  /** Characters at the end that must wait: an incomplete character or a possible stop-string start. */
+  /**
+   * Characters at the end that must wait: an incomplete character or a possible stop-string start.
+   */
   private int heldBack() {
     int hold = 0;
     int n = text.length();

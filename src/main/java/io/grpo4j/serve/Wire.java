@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The JSON bodies of OpenAI's API that this server writes, as records (serialised with
- * snake_case names and explicit nulls, as OpenAI writes them).
+ * The JSON bodies of OpenAI's API that this server writes, as records (serialised with snake_case
+ * names and explicit nulls, as OpenAI writes them).
  */
 final class Wire {
   private Wire() {}
@@ -22,31 +22,57 @@ final class Wire {
 
   // --- /v1/completions
 
-  record Completion(String id, String object, long created, String model, List<CompletionChoice> choices, Usage usage) {}
+  record Completion(
+      String id,
+      String object,
+      long created,
+      String model,
+      List<CompletionChoice> choices,
+      Usage usage) {}
 
-  record CompletionChoice(int index, String text, CompletionLogprobs logprobs, String finishReason) {}
+  record CompletionChoice(
+      int index, String text, CompletionLogprobs logprobs, String finishReason) {}
 
   /** The legacy logprobs layout: parallel lists, top alternatives as token → logprob maps. */
-  record CompletionLogprobs(List<String> tokens, List<Float> tokenLogprobs, List<Map<String, Float>> topLogprobs, List<Integer> textOffset) {}
+  record CompletionLogprobs(
+      List<String> tokens,
+      List<Float> tokenLogprobs,
+      List<Map<String, Float>> topLogprobs,
+      List<Integer> textOffset) {}
 
   // --- /v1/chat/completions
 
-  record ChatCompletion(String id, String object, long created, String model, List<ChatChoice> choices, Usage usage) {}
+  record ChatCompletion(
+      String id,
+      String object,
+      long created,
+      String model,
+      List<ChatChoice> choices,
+      Usage usage) {}
 
   record ChatChoice(int index, ChatMessage message, ChatLogprobs logprobs, String finishReason) {}
 
   record ChatMessage(String role, String content) {}
 
-  record ChatChunk(String id, String object, long created, String model, List<ChatChunkChoice> choices, Usage usage) {}
+  record ChatChunk(
+      String id,
+      String object,
+      long created,
+      String model,
+      List<ChatChunkChoice> choices,
+      Usage usage) {}
 
   record ChatChunkChoice(int index, ChatDelta delta, ChatLogprobs logprobs, String finishReason) {}
 
-  /** A streamed piece of the message: role in the first chunk, content after, both null at the end. */
+  /**
+   * A streamed piece of the message: role in the first chunk, content after, both null at the end.
+   */
   record ChatDelta(String role, String content) {}
 
   record ChatLogprobs(List<ChatTokenLogprob> content) {}
 
-  record ChatTokenLogprob(String token, float logprob, List<Integer> bytes, List<ChatTopLogprob> topLogprobs) {}
+  record ChatTokenLogprob(
+      String token, float logprob, List<Integer> bytes, List<ChatTopLogprob> topLogprobs) {}
 
   record ChatTopLogprob(String token, float logprob, List<Integer> bytes) {}
 }

@@ -8,9 +8,9 @@ import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
- * A task whose training problems come from a fixed pool (typically a JSONL file read with
- * {@link Task#readProblems}) instead of the task's own generator. Everything else (prompts,
- * references, verifier) is delegated, so the trainer does not know the difference.
+ * A task whose training problems come from a fixed pool (typically a JSONL file read with {@link
+ * Task#readProblems}) instead of the task's own generator. Everything else (prompts, references,
+ * verifier) is delegated, so the trainer does not know the difference.
  *
  * <p>{@link #draw} picks {@code n} distinct pool entries uniformly at random (a partial
  * Fisher-Yates shuffle seeded by {@code seed}); when {@code n} exceeds the pool size, every entry

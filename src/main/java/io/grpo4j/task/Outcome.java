@@ -3,8 +3,8 @@ package io.grpo4j.task;
 /**
  * The final judgement of a whole completion (the text ended there).
  *
- * @param reward the sequence reward R used by GRPO's sequence advantage and reported as
- *     {@code reward/mean}
+ * @param reward the sequence reward R used by GRPO's sequence advantage and reported as {@code
+ *     reward/mean}
  * @param success whether the problem was solved (drives {@code success_rate})
  * @param reason a short human-readable explanation
  */

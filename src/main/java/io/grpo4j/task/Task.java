@@ -33,14 +33,14 @@ public interface Task<D> {
   List<Problem<D>> readProblems(Path jsonl) throws IOException;
 
   /**
-   * The prompt text for a problem. For {@link PromptStyle#CHAT} this is the user message only;
-   * the caller applies the model's chat template.
+   * The prompt text for a problem. For {@link PromptStyle#CHAT} this is the user message only; the
+   * caller applies the model's chat template.
    */
   String prompt(Problem<D> problem, PromptStyle style);
 
   /**
-   * A correct completion for SFT warm-start, exactly as the model should write it after the
-   * prompt (without any end-of-text token, which the caller appends).
+   * A correct completion for SFT warm-start, exactly as the model should write it after the prompt
+   * (without any end-of-text token, which the caller appends).
    *
    * @throws IllegalArgumentException if this problem has no known reference answer
    */

@@ -8,17 +8,17 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Turns a verifier's prefix scores into per-token rewards:
- * {@code r_t = score(text of tokens 0..t) - score(text of tokens 0..t-1)}, with the empty text as
- * the start. The rewards telescope, so their sum is {@code score(whole text) - score("")}, i.e.
- * the final prefix score for verifiers that score the empty prefix 0.
+ * Turns a verifier's prefix scores into per-token rewards: {@code r_t = score(text of tokens 0..t)
+ * - score(text of tokens 0..t-1)}, with the empty text as the start. The rewards telescope, so
+ * their sum is {@code score(whole text) - score("")}, i.e. the final prefix score for verifiers
+ * that score the empty prefix 0.
  *
- * <p>Tokens arrive as raw bytes because byte-level BPE tokens need not end on a character
- * boundary. The text at a boundary is the UTF-8 decoding of all bytes so far, <em>excluding</em>
- * an incomplete multi-byte character at the end: such a character is judged when its last byte
+ * <p>Tokens arrive as raw bytes because byte-level BPE tokens need not end on a character boundary.
+ * The text at a boundary is the UTF-8 decoding of all bytes so far, <em>excluding</em> an
+ * incomplete multi-byte character at the end: such a character is judged when its last byte
  * arrives, never as a U+FFFD replacement. (Bytes that are invalid UTF-8 whatever follows are
- * decoded to U+FFFD as usual.) Special tokens such as end-of-text must be passed as empty
- * arrays: they are not part of the answer text.
+ * decoded to U+FFFD as usual.) Special tokens such as end-of-text must be passed as empty arrays:
+ * they are not part of the answer text.
  */
 public final class TokenRewards {
   private TokenRewards() {}
@@ -30,10 +30,10 @@ public final class TokenRewards {
   }
 
   /**
-   * Per-token rewards. With {@code endOfText} true the completion ended after its last token
-   * (stop token or end of text), so the last token's cumulative value is the verifier's
-   * {@link Verifier#outcome} reward instead of the prefix score: a line or answer left open at the
-   * end is judged as it stands, and the sum of the rewards equals the outcome reward.
+   * Per-token rewards. With {@code endOfText} true the completion ended after its last token (stop
+   * token or end of text), so the last token's cumulative value is the verifier's {@link
+   * Verifier#outcome} reward instead of the prefix score: a line or answer left open at the end is
+   * judged as it stands, and the sum of the rewards equals the outcome reward.
    */
   public static <D> double[] fromPrefixScores(
       Verifier<D> verifier, Problem<D> problem, List<byte[]> tokens, boolean endOfText) {
@@ -73,7 +73,8 @@ public final class TokenRewards {
     void append(byte[] bytes) {
       if (pending.remaining() < bytes.length) {
         ByteBuffer bigger =
-            ByteBuffer.allocate(Math.max(pending.capacity() * 2, pending.position() + bytes.length));
+            ByteBuffer.allocate(
+                Math.max(pending.capacity() * 2, pending.position() + bytes.length));
         pending.flip();
         bigger.put(pending);
         pending = bigger;

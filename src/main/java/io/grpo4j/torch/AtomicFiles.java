@@ -18,8 +18,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * Writes files so that a reader (or a crash) sees either the old content or the new one, never a
  * half-written file: the body writes a temporary file in the target's folder, which is flushed to
  * disk ({@code fsync}) and then renamed over the target with {@code ATOMIC_MOVE}. Every file grpo4j
- * writes (checkpoints, configs, metrics snapshots, trainer state) should go through here, because
- * a run must be resumable after being killed at any instant.
+ * writes (checkpoints, configs, metrics snapshots, trainer state) should go through here, because a
+ * run must be resumable after being killed at any instant.
  *
  * <p>The temporary file is named {@code .<target name>.<random>.tmp}, is created with the default
  * permissions of the process (not the owner-only mode of {@link Files#createTempFile}), and is
@@ -69,10 +69,14 @@ public final class AtomicFiles {
         channel.force(true);
       }
       try {
-        Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException(
-            "cannot replace " + absolute + " atomically: the file system does not support atomic rename", e);
+            "cannot replace "
+                + absolute
+                + " atomically: the file system does not support atomic rename",
+            e);
       }
       moved = true;
       syncDirectory(dir);
@@ -81,7 +85,9 @@ public final class AtomicFiles {
     }
   }
 
-  /** Makes the rename itself durable; not every platform can open a folder for this, so best effort. */
+  /**
+   * Makes the rename itself durable; not every platform can open a folder for this, so best effort.
+   */
   private static void syncDirectory(Path dir) {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
       d.force(true);

@@ -31,7 +31,9 @@ public class CheckpointFormatException extends IOException {
 
   private static String message(Path file, String tensor, String problem) {
     String where = String.valueOf(file);
-    return tensor == null ? where + ": " + problem : where + ": tensor '" + tensor + "': " + problem;
+    return tensor == null
+        ? where + ": " + problem
+        : where + ": tensor '" + tensor + "': " + problem;
   }
 
   /** The file or folder the problem was found in. */

@@ -31,11 +31,15 @@ import java.util.stream.Stream;
  */
 public final class CheckpointManifest {
   public static final String FILE = "manifest.json";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private CheckpointManifest() {}
 
-  /** Hashes every file of {@code dir} and writes the manifest atomically; call after all other files. */
+  /**
+   * Hashes every file of {@code dir} and writes the manifest atomically; call after all other
+   * files.
+   */
   public static void write(Path dir) throws IOException {
     ObjectNode root = JSON.createObjectNode();
     root.put("format", "grpo4j-manifest-1");
@@ -51,21 +55,25 @@ public final class CheckpointManifest {
 
   /**
    * Checks {@code dir} against its manifest: every listed file present with its size and hash
-   * (files added later are not checked). Throws {@link CheckpointFormatException} naming the first file at fault.
+   * (files added later are not checked). Throws {@link CheckpointFormatException} naming the first
+   * file at fault.
    */
   public static void verify(Path dir) throws IOException {
     Path manifest = dir.resolve(FILE);
     if (!Files.isRegularFile(manifest)) {
-      throw new CheckpointFormatException(manifest, null, "missing: the checkpoint is incomplete (its manifest is written last)");
+      throw new CheckpointFormatException(
+          manifest, null, "missing: the checkpoint is incomplete (its manifest is written last)");
     }
     JsonNode files;
     try {
       files = JSON.readTree(Files.readAllBytes(manifest)).path("files");
     } catch (JsonProcessingException e) {
-      throw new CheckpointFormatException(manifest, null, "not valid JSON: " + e.getOriginalMessage(), e);
+      throw new CheckpointFormatException(
+          manifest, null, "not valid JSON: " + e.getOriginalMessage(), e);
     }
     if (!files.isObject() || files.isEmpty()) {
-      throw new CheckpointFormatException(manifest, null, "expected a non-empty object 'files' mapping names to {bytes, sha256}");
+      throw new CheckpointFormatException(
+          manifest, null, "expected a non-empty object 'files' mapping names to {bytes, sha256}");
     }
     Map<String, JsonNode> expected = new TreeMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = files.fields(); it.hasNext(); ) {
@@ -75,18 +83,24 @@ public final class CheckpointManifest {
     for (var e : expected.entrySet()) {
       String name = e.getKey();
       if (name.contains("/") || name.contains("\\") || name.startsWith(".")) {
-        throw new CheckpointFormatException(manifest, null, "lists '" + name + "', which is not a plain file name");
+        throw new CheckpointFormatException(
+            manifest, null, "lists '" + name + "', which is not a plain file name");
       }
       Path f = dir.resolve(name);
-      if (!Files.isRegularFile(f)) throw new CheckpointFormatException(f, null, "listed in " + FILE + " but missing");
+      if (!Files.isRegularFile(f))
+        throw new CheckpointFormatException(f, null, "listed in " + FILE + " but missing");
       long size = Files.size(f);
       long want = e.getValue().path("bytes").asLong(-1);
       if (size != want) {
-        throw new CheckpointFormatException(f, null, "has " + size + " bytes but " + FILE + " records " + want + " (truncated or replaced)");
+        throw new CheckpointFormatException(
+            f,
+            null,
+            "has " + size + " bytes but " + FILE + " records " + want + " (truncated or replaced)");
       }
       String hash = sha256(f);
       if (!hash.equals(e.getValue().path("sha256").asText())) {
-        throw new CheckpointFormatException(f, null, "SHA-256 " + hash + " differs from " + FILE + " (the file is corrupted)");
+        throw new CheckpointFormatException(
+            f, null, "SHA-256 " + hash + " differs from " + FILE + " (the file is corrupted)");
       }
     }
   }

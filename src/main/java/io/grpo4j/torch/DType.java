@@ -5,8 +5,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The element types grpo4j reads, writes and computes in. The names are those of the safetensors
- * header ({@code F32}, {@code BF16}, ...); {@link #parse} also accepts the config spellings
- * ({@code f32}, {@code bfloat16}, {@code float32}, ...).
+ * header ({@code F32}, {@code BF16}, ...); {@link #parse} also accepts the config spellings ({@code
+ * f32}, {@code bfloat16}, {@code float32}, ...).
  */
 public enum DType {
   F32(4, ScalarType.Float),
@@ -32,8 +32,11 @@ public enum DType {
       case "bf16", "bfloat16" -> BF16;
       case "f16", "float16", "half", "fp16" -> F16;
       case "i64", "int64", "long" -> I64;
-      default -> throw new IllegalArgumentException(
-          "unknown dtype '" + name + "': expected one of f32, bf16, f16 (or F32/BF16/F16/I64, float32, bfloat16, float16)");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown dtype '"
+                  + name
+                  + "': expected one of f32, bf16, f16 (or F32/BF16/F16/I64, float32, bfloat16, float16)");
     };
   }
 
@@ -46,7 +49,8 @@ public enum DType {
     for (DType d : values()) {
       if (d.scalarType.value == t.value) return d;
     }
-    throw new IllegalArgumentException("unsupported tensor dtype " + t + ": grpo4j handles F32, BF16, F16, I64");
+    throw new IllegalArgumentException(
+        "unsupported tensor dtype " + t + ": grpo4j handles F32, BF16, F16, I64");
   }
 
   /** The name used by HF's config.json {@code torch_dtype}. */

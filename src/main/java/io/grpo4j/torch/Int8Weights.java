@@ -6,9 +6,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * Symmetric int8 weight-only quantization with one scale per output channel (row of a linear
- * weight [out, in]): {@code q = round(W / s)} clamped to [−127, 127], {@code s_o = max_i |W_oi| /
- * 127}, so {@code W ≈ diag(s)·q}. Activations are never quantized.
+ * Symmetric int8 weight-only quantization with one scale per output channel (row of a linear weight
+ * [out, in]): {@code q = round(W / s)} clamped to [−127, 127], {@code s_o = max_i |W_oi| / 127}, so
+ * {@code W ≈ diag(s)·q}. Activations are never quantized.
  *
  * <p>The product is computed as {@code x·Wᵀ ≈ (x·widen(q)ᵀ) ⊙ s}: one weight is widened to the
  * activations' dtype per call, so at most one layer's matrix exists in float at a time while the
@@ -24,15 +24,19 @@ public final class Int8Weights {
 
   /** Quantizes a 2-D float weight [out, in] row by row. All-zero rows get scale 1 (q = 0). */
   public static Quantized quantize(Tensor weight) {
-    if (weight.dim() != 2) throw new IllegalArgumentException("expected a 2-D weight [out, in], got " + weight.dim() + " dimensions");
+    if (weight.dim() != 2)
+      throw new IllegalArgumentException(
+          "expected a 2-D weight [out, in], got " + weight.dim() + " dimensions");
     Tensor w = weight.detach().to(torch.ScalarType.Float);
     Tensor absMax = w.abs().amax(new long[] {1}, true);
     Tensor scale = absMax.div(new Scalar(127.0));
     scale = torch.where(torch.eq(scale, new Scalar(0.0)), torch.ones_like(scale), scale);
-    Tensor q = torch.round(w.div(scale))
-        .clamp(new ScalarOptional(new Scalar(-127)), new ScalarOptional(new Scalar(127)))
-        .to(torch.ScalarType.Char)
-        .contiguous();
+    Tensor q =
+        torch
+            .round(w.div(scale))
+            .clamp(new ScalarOptional(new Scalar(-127)), new ScalarOptional(new Scalar(127)))
+            .to(torch.ScalarType.Char)
+            .contiguous();
     return new Quantized(q, scale.squeeze(1).contiguous());
   }
 

@@ -6,9 +6,9 @@ import java.nio.file.Path;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * How much memory the process holds, for benchmarks and memory reports. libtorch allocates
- * outside the Java heap, so the numbers that matter are the resident set (Linux {@code
- * /proc/self/status}) and JavaCPP's own accounting of native allocations.
+ * How much memory the process holds, for benchmarks and memory reports. libtorch allocates outside
+ * the Java heap, so the numbers that matter are the resident set (Linux {@code /proc/self/status})
+ * and JavaCPP's own accounting of native allocations.
  */
 public final class NativeMemory {
   private static final Path STATUS = Path.of("/proc/self/status");

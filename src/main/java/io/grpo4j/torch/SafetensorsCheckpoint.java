@@ -32,8 +32,8 @@ import org.bytedeco.pytorch.Tensor;
  *
  * <p>Opening validates every shard's header and that the index and the shards agree (each listed
  * tensor is in its shard, no shard holds unlisted tensors), so the model loader can rely on {@link
- * #names()} and {@link #info}. {@link #write} produces the same layout transformers'
- * {@code save_pretrained} does, so Python tools load grpo4j checkpoints unchanged.
+ * #names()} and {@link #info}. {@link #write} produces the same layout transformers' {@code
+ * save_pretrained} does, so Python tools load grpo4j checkpoints unchanged.
  */
 public final class SafetensorsCheckpoint implements AutoCloseable {
   public static final String SINGLE_FILE = "model.safetensors";
@@ -45,7 +45,8 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
   private final List<SafetensorsFile> files;
   private final Map<String, SafetensorsFile> fileOf;
 
-  private SafetensorsCheckpoint(Path dir, List<SafetensorsFile> files, Map<String, SafetensorsFile> fileOf) {
+  private SafetensorsCheckpoint(
+      Path dir, List<SafetensorsFile> files, Map<String, SafetensorsFile> fileOf) {
     this.dir = dir;
     this.files = files;
     this.fileOf = fileOf;
@@ -63,7 +64,9 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     }
     if (Files.isRegularFile(index)) return openSharded(dir, index);
     throw new CheckpointFormatException(
-        dir, null, "no " + SINGLE_FILE + " and no " + INDEX_FILE + ": not a safetensors checkpoint folder");
+        dir,
+        null,
+        "no " + SINGLE_FILE + " and no " + INDEX_FILE + ": not a safetensors checkpoint folder");
   }
 
   private static SafetensorsCheckpoint openSharded(Path dir, Path index) throws IOException {
@@ -78,14 +81,18 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
           Path shardPath = dir.resolve(shardName);
           if (!Files.isRegularFile(shardPath)) {
             throw new CheckpointFormatException(
-                index, entry.getKey(), "weight_map names shard '" + shardName + "', which does not exist in " + dir);
+                index,
+                entry.getKey(),
+                "weight_map names shard '" + shardName + "', which does not exist in " + dir);
           }
           shard = SafetensorsFile.open(shardPath);
           shards.put(shardName, shard);
         }
         if (!shard.tensors().containsKey(entry.getKey())) {
           throw new CheckpointFormatException(
-              shard.path(), entry.getKey(), "listed in " + INDEX_FILE + " for this shard, but the shard does not hold it");
+              shard.path(),
+              entry.getKey(),
+              "listed in " + INDEX_FILE + " for this shard, but the shard does not hold it");
         }
         fileOf.put(entry.getKey(), shard);
       }
@@ -93,7 +100,9 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         for (String name : shard.tensors().keySet()) {
           if (fileOf.get(name) != shard) {
             throw new CheckpointFormatException(
-                shard.path(), name, "held by this shard but " + INDEX_FILE + " does not map it here");
+                shard.path(),
+                name,
+                "held by this shard but " + INDEX_FILE + " does not map it here");
           }
         }
       }
@@ -110,20 +119,24 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     try {
       root = SafetensorsHeader.JSON.readTree(Files.readString(index));
     } catch (JacksonException e) {
-      throw new CheckpointFormatException(index, null, "not valid JSON: " + e.getOriginalMessage(), e);
+      throw new CheckpointFormatException(
+          index, null, "not valid JSON: " + e.getOriginalMessage(), e);
     } catch (java.nio.charset.MalformedInputException e) {
       throw new CheckpointFormatException(index, null, "not valid UTF-8", e);
     }
     JsonNode map = root == null ? null : root.get("weight_map");
     if (map == null || !map.isObject()) {
-      throw new CheckpointFormatException(index, null, "expected a JSON object with a \"weight_map\" object");
+      throw new CheckpointFormatException(
+          index, null, "expected a JSON object with a \"weight_map\" object");
     }
     Map<String, String> weightMap = new LinkedHashMap<>();
     for (var entry : map.properties()) {
       JsonNode file = entry.getValue();
       if (!file.isTextual() || !isPlainFileName(file.textValue())) {
         throw new CheckpointFormatException(
-            index, entry.getKey(), "weight_map must give a shard file name in this folder, found " + file);
+            index,
+            entry.getKey(),
+            "weight_map must give a shard file name in this folder, found " + file);
       }
       weightMap.put(entry.getKey(), file.textValue());
     }
@@ -152,7 +165,8 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
   /** Where and how {@code name} is stored; {@link NoSuchElementException} if absent. */
   public TensorInfo info(String name) {
     SafetensorsFile file = fileOf.get(name);
-    if (file == null) throw new NoSuchElementException(dir + ": no tensor '" + name + "' in this checkpoint");
+    if (file == null)
+      throw new NoSuchElementException(dir + ": no tensor '" + name + "' in this checkpoint");
     return file.tensors().get(name);
   }
 
@@ -165,16 +179,18 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
   /** A new CPU tensor in the stored dtype that owns its memory. */
   public Tensor read(String name) throws IOException {
     SafetensorsFile file = fileOf.get(name);
-    if (file == null) throw new CheckpointFormatException(dir, name, "no such tensor in this checkpoint");
+    if (file == null)
+      throw new CheckpointFormatException(dir, name, "no such tensor in this checkpoint");
     return file.read(name);
   }
 
   /**
    * Checks that the checkpoint holds exactly the tensors a model expects. Names in {@code
-   * ignorable} are never reported, present or absent (e.g. a tied {@code lm_head.weight}, or buffers
-   * such as {@code rotary_emb.inv_freq} that some writers save).
+   * ignorable} are never reported, present or absent (e.g. a tied {@code lm_head.weight}, or
+   * buffers such as {@code rotary_emb.inv_freq} that some writers save).
    */
-  public void requireNames(Set<String> expected, Set<String> ignorable) throws CheckpointFormatException {
+  public void requireNames(Set<String> expected, Set<String> ignorable)
+      throws CheckpointFormatException {
     Set<String> missing = new TreeSet<>(expected);
     missing.removeAll(names());
     missing.removeAll(ignorable);
@@ -183,8 +199,10 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     unexpected.removeAll(ignorable);
     if (missing.isEmpty() && unexpected.isEmpty()) return;
     List<String> parts = new ArrayList<>();
-    if (!missing.isEmpty()) parts.add(count(missing.size(), "missing tensor") + ": " + listed(missing));
-    if (!unexpected.isEmpty()) parts.add(count(unexpected.size(), "unexpected tensor") + ": " + listed(unexpected));
+    if (!missing.isEmpty())
+      parts.add(count(missing.size(), "missing tensor") + ": " + listed(missing));
+    if (!unexpected.isEmpty())
+      parts.add(count(unexpected.size(), "unexpected tensor") + ": " + listed(unexpected));
     throw new CheckpointFormatException(
         dir, null, "tensor names do not match the model: " + String.join("; ", parts));
   }
@@ -195,7 +213,8 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
 
   private static String listed(Set<String> names) {
     List<String> shown = names.stream().limit(MAX_LISTED).toList();
-    String more = names.size() > MAX_LISTED ? ", ... and " + (names.size() - MAX_LISTED) + " more" : "";
+    String more =
+        names.size() > MAX_LISTED ? ", ... and " + (names.size() - MAX_LISTED) + " more" : "";
     return String.join(", ", shown) + more;
   }
 
@@ -216,8 +235,10 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
    * <p>Each file is replaced atomically, but the folder as a whole is not: a reader during the save
    * may see a mix. Checkpoints meant to survive crashes should be written to a fresh folder.
    */
-  public static void write(Path dir, SequencedMap<String, Tensor> tensors, long maxShardBytes) throws IOException {
-    if (maxShardBytes <= 0) throw new IllegalArgumentException("maxShardBytes must be positive: " + maxShardBytes);
+  public static void write(Path dir, SequencedMap<String, Tensor> tensors, long maxShardBytes)
+      throws IOException {
+    if (maxShardBytes <= 0)
+      throw new IllegalArgumentException("maxShardBytes must be positive: " + maxShardBytes);
     Files.createDirectories(dir);
     Map<String, String> metadata = Map.of("format", "pt");
     List<SequencedMap<String, Tensor>> shards = new ArrayList<>();
@@ -252,7 +273,10 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     removeStale(dir, written);
   }
 
-  /** The index as transformers writes it: {@code json.dumps(index, indent=2, sort_keys=True) + "\n"}. */
+  /**
+   * The index as transformers writes it: {@code json.dumps(index, indent=2, sort_keys=True) +
+   * "\n"}.
+   */
   static String indexJson(long totalSize, Map<String, String> weightMap) throws IOException {
     ObjectNode root = SafetensorsHeader.JSON.createObjectNode();
     root.putObject("metadata").put("total_size", totalSize);
@@ -272,7 +296,10 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path p : entries) {
         String name = p.getFileName().toString();
-        boolean ours = name.equals(SINGLE_FILE) || name.equals(INDEX_FILE) || SHARD_NAME.matcher(name).matches();
+        boolean ours =
+            name.equals(SINGLE_FILE)
+                || name.equals(INDEX_FILE)
+                || SHARD_NAME.matcher(name).matches();
         if (ours && !written.contains(name)) stale.add(name);
       }
     }

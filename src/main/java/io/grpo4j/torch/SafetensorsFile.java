@@ -15,8 +15,9 @@ import org.bytedeco.pytorch.Tensor;
  * without native surprises: every tensor's bytes lie inside the file and match its shape and dtype.
  *
  * <p>Tensor data is memory-mapped ({@link FileChannel#map}) region by region when read, in chunks
- * below 2 GiB, so files and tensors beyond 2 GiB work. {@link #read} copies into a fresh tensor that
- * owns its memory, so tensors stay valid after {@link #close}. Thread-safe for concurrent reads.
+ * below 2 GiB, so files and tensors beyond 2 GiB work. {@link #read} copies into a fresh tensor
+ * that owns its memory, so tensors stay valid after {@link #close}. Thread-safe for concurrent
+ * reads.
  */
 public final class SafetensorsFile implements AutoCloseable {
   private final Path path;
@@ -29,7 +30,9 @@ public final class SafetensorsFile implements AutoCloseable {
     this.header = header;
   }
 
-  /** Opens and validates {@code file}; a malformed file throws {@link CheckpointFormatException}. */
+  /**
+   * Opens and validates {@code file}; a malformed file throws {@link CheckpointFormatException}.
+   */
   public static SafetensorsFile open(Path file) throws IOException {
     FileChannel channel;
     try {
@@ -69,7 +72,9 @@ public final class SafetensorsFile implements AutoCloseable {
     return read(name, TensorBytes.CHUNK);
   }
 
-  /** {@link #read} with a chosen copy chunk size, so tests can exercise chunk boundaries cheaply. */
+  /**
+   * {@link #read} with a chosen copy chunk size, so tests can exercise chunk boundaries cheaply.
+   */
   Tensor read(String name, int chunkBytes) throws IOException {
     TensorInfo info = header.tensors().get(name);
     if (info == null) {
@@ -80,10 +85,16 @@ public final class SafetensorsFile implements AutoCloseable {
     if (channel.size() < end) {
       // Mapping beyond the end of a file that shrank after open would fault in native code.
       throw new CheckpointFormatException(
-          path, name, "file shrank to " + channel.size() + " bytes since it was opened; the tensor ends at " + end);
+          path,
+          name,
+          "file shrank to "
+              + channel.size()
+              + " bytes since it was opened; the tensor ends at "
+              + end);
     }
     Tensor tensor = TensorBytes.empty(info.dtype(), info.shape());
-    TensorBytes.readInto(channel, header.dataStart() + info.begin(), info.byteLength(), tensor, chunkBytes);
+    TensorBytes.readInto(
+        channel, header.dataStart() + info.begin(), info.byteLength(), tensor, chunkBytes);
     return tensor;
   }
 

@@ -30,15 +30,18 @@ import java.util.Map;
  * plus an optional {@code "__metadata__"} string-to-string map; then the data section, to which the
  * offsets are relative.
  *
- * <p>Validation follows the reference implementation (huggingface/safetensors {@code
- * read_metadata} and {@code Metadata::validate}), which is stricter than the prose spec: the
- * header is at most 100,000,000 bytes; the tensors, sorted by offsets, must tile the data section
- * exactly — starting at 0, each one beginning where the previous ended (no holes, no overlaps), the
- * last one ending at the end of the file. grpo4j additionally rejects duplicate names (the
- * reference silently keeps the last) and every dtype other than F32/BF16/F16/I64.
+ * <p>Validation follows the reference implementation (huggingface/safetensors {@code read_metadata}
+ * and {@code Metadata::validate}), which is stricter than the prose spec: the header is at most
+ * 100,000,000 bytes; the tensors, sorted by offsets, must tile the data section exactly — starting
+ * at 0, each one beginning where the previous ended (no holes, no overlaps), the last one ending at
+ * the end of the file. grpo4j additionally rejects duplicate names (the reference silently keeps
+ * the last) and every dtype other than F32/BF16/F16/I64.
  */
 record SafetensorsHeader(
-    Map<String, TensorInfo> tensors, Map<String, String> metadata, long dataStart, long dataLength) {
+    Map<String, TensorInfo> tensors,
+    Map<String, String> metadata,
+    long dataStart,
+    long dataLength) {
 
   /** The reference implementation's limit on the JSON header. */
   static final long MAX_HEADER_BYTES = 100_000_000L;
@@ -63,7 +66,9 @@ record SafetensorsHeader(
     long size = channel.size();
     if (size < 8) {
       throw new CheckpointFormatException(
-          file, null, "file is truncated: it has " + size + " bytes, fewer than the 8-byte header length");
+          file,
+          null,
+          "file is truncated: it has " + size + " bytes, fewer than the 8-byte header length");
     }
     ByteBuffer prefix = readFully(channel, 0, 8).order(ByteOrder.LITTLE_ENDIAN);
     long n = prefix.getLong(0);
@@ -71,19 +76,25 @@ record SafetensorsHeader(
       throw new CheckpointFormatException(
           file,
           null,
-          "header length " + Long.toUnsignedString(n) + " (first 8 bytes) goes beyond the end of the file ("
-              + size + " bytes): the file is truncated or not a safetensors file");
+          "header length "
+              + Long.toUnsignedString(n)
+              + " (first 8 bytes) goes beyond the end of the file ("
+              + size
+              + " bytes): the file is truncated or not a safetensors file");
     }
     if (n > MAX_HEADER_BYTES) {
       throw new CheckpointFormatException(
-          file, null, "header length " + n + " exceeds the format's limit of " + MAX_HEADER_BYTES + " bytes");
+          file,
+          null,
+          "header length " + n + " exceeds the format's limit of " + MAX_HEADER_BYTES + " bytes");
     }
     String text = decodeUtf8(file, readFully(channel, 8, (int) n));
     JsonNode root = parseJson(file, text);
     return validate(file, root, 8 + n, size - 8 - n);
   }
 
-  private static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
+  private static ByteBuffer readFully(FileChannel channel, long position, int length)
+      throws IOException {
     ByteBuffer buffer = ByteBuffer.allocate(length);
     while (buffer.hasRemaining()) {
       int read = channel.read(buffer, position + buffer.position());
@@ -111,7 +122,10 @@ record SafetensorsHeader(
       root = JSON.readTree(text);
     } catch (JacksonException e) {
       throw duplicateName(file, e)
-          .orElseGet(() -> new CheckpointFormatException(file, null, "header is not valid JSON: " + e.getOriginalMessage(), e));
+          .orElseGet(
+              () ->
+                  new CheckpointFormatException(
+                      file, null, "header is not valid JSON: " + e.getOriginalMessage(), e));
     }
     if (root == null || root.isMissingNode()) {
       throw new CheckpointFormatException(file, null, "header is empty: expected a JSON object");
@@ -127,33 +141,44 @@ record SafetensorsHeader(
    * Names the tensor when Jackson's strict duplicate detection fires: a duplicate at the top level
    * is a tensor name given twice, one level down a field repeated inside a tensor's entry.
    */
-  private static java.util.Optional<CheckpointFormatException> duplicateName(Path file, JacksonException e) {
+  private static java.util.Optional<CheckpointFormatException> duplicateName(
+      Path file, JacksonException e) {
     String m = e.getOriginalMessage();
-    if (m == null || !m.startsWith("Duplicate field '")
-        || !(e instanceof StreamReadException sre) || !(sre.getProcessor() instanceof JsonParser parser)) {
+    if (m == null
+        || !m.startsWith("Duplicate field '")
+        || !(e instanceof StreamReadException sre)
+        || !(sre.getProcessor() instanceof JsonParser parser)) {
       return java.util.Optional.empty();
     }
     String field = m.substring("Duplicate field '".length(), m.lastIndexOf('\''));
     JsonStreamContext context = parser.getParsingContext();
     JsonStreamContext parent = context == null ? null : context.getParent();
     if (parent != null && parent.inRoot()) {
-      String problem = field.equals(METADATA_KEY) ? "__metadata__ appears twice" : "name appears twice in the header";
-      return java.util.Optional.of(new CheckpointFormatException(
-          file, field.equals(METADATA_KEY) ? null : field, problem, e));
+      String problem =
+          field.equals(METADATA_KEY)
+              ? "__metadata__ appears twice"
+              : "name appears twice in the header";
+      return java.util.Optional.of(
+          new CheckpointFormatException(
+              file, field.equals(METADATA_KEY) ? null : field, problem, e));
     }
     if (parent != null && parent.getParent() != null && parent.getParent().inRoot()) {
       if (METADATA_KEY.equals(parent.getCurrentName())) {
-        return java.util.Optional.of(new CheckpointFormatException(
-            file, null, METADATA_KEY + " has the key '" + field + "' twice", e));
+        return java.util.Optional.of(
+            new CheckpointFormatException(
+                file, null, METADATA_KEY + " has the key '" + field + "' twice", e));
       }
-      return java.util.Optional.of(new CheckpointFormatException(
-          file, parent.getCurrentName(), "field \"" + field + "\" appears twice", e));
+      return java.util.Optional.of(
+          new CheckpointFormatException(
+              file, parent.getCurrentName(), "field \"" + field + "\" appears twice", e));
     }
-    return java.util.Optional.of(new CheckpointFormatException(file, null, "header has a duplicate field '" + field + "'", e));
+    return java.util.Optional.of(
+        new CheckpointFormatException(
+            file, null, "header has a duplicate field '" + field + "'", e));
   }
 
-  private static SafetensorsHeader validate(Path file, JsonNode root, long dataStart, long dataLength)
-      throws CheckpointFormatException {
+  private static SafetensorsHeader validate(
+      Path file, JsonNode root, long dataStart, long dataLength) throws CheckpointFormatException {
     Map<String, TensorInfo> tensors = new LinkedHashMap<>();
     Map<String, String> metadata = new LinkedHashMap<>();
     for (var field : root.properties()) {
@@ -166,10 +191,14 @@ record SafetensorsHeader(
     }
     checkTiling(file, tensors.values(), dataLength);
     return new SafetensorsHeader(
-        Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata), dataStart, dataLength);
+        Collections.unmodifiableMap(tensors),
+        Collections.unmodifiableMap(metadata),
+        dataStart,
+        dataLength);
   }
 
-  private static Map<String, String> metadata(Path file, JsonNode node) throws CheckpointFormatException {
+  private static Map<String, String> metadata(Path file, JsonNode node)
+      throws CheckpointFormatException {
     Map<String, String> metadata = new LinkedHashMap<>();
     if (node.isNull()) return metadata;
     if (!node.isObject()) {
@@ -181,7 +210,10 @@ record SafetensorsHeader(
         throw new CheckpointFormatException(
             file,
             null,
-            METADATA_KEY + " must map strings to strings, but '" + entry.getKey() + "' holds "
+            METADATA_KEY
+                + " must map strings to strings, but '"
+                + entry.getKey()
+                + "' holds "
                 + kind(entry.getValue()));
       }
       metadata.put(entry.getKey(), entry.getValue().textValue());
@@ -193,11 +225,14 @@ record SafetensorsHeader(
       throws CheckpointFormatException {
     if (!node.isObject()) {
       throw new CheckpointFormatException(
-          file, name, "entry must be an object with dtype, shape and data_offsets, found " + kind(node));
+          file,
+          name,
+          "entry must be an object with dtype, shape and data_offsets, found " + kind(node));
     }
     DType dtype = dtype(file, name, required(file, name, node, "dtype"));
     long[] shape = nonNegativeLongs(file, name, required(file, name, node, "shape"), "shape", -1);
-    long[] offsets = nonNegativeLongs(file, name, required(file, name, node, "data_offsets"), "data_offsets", 2);
+    long[] offsets =
+        nonNegativeLongs(file, name, required(file, name, node, "data_offsets"), "data_offsets", 2);
     long begin = offsets[0];
     long end = offsets[1];
     if (begin > end) {
@@ -208,7 +243,12 @@ record SafetensorsHeader(
       throw new CheckpointFormatException(
           file,
           name,
-          "data_offsets [" + begin + ", " + end + "] go beyond the data section, which has " + dataLength
+          "data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] go beyond the data section, which has "
+              + dataLength
               + " bytes (file truncated?)");
     }
     long expected;
@@ -218,14 +258,27 @@ record SafetensorsHeader(
       expected = Math.multiplyExact(numel, (long) dtype.size);
     } catch (ArithmeticException e) {
       throw new CheckpointFormatException(
-          file, name, "shape " + java.util.Arrays.toString(shape) + " x " + dtype + " overflows 64 bits");
+          file,
+          name,
+          "shape " + java.util.Arrays.toString(shape) + " x " + dtype + " overflows 64 bits");
     }
     if (end - begin != expected) {
       throw new CheckpointFormatException(
           file,
           name,
-          "data_offsets [" + begin + ", " + end + "] hold " + (end - begin) + " bytes, but shape "
-              + java.util.Arrays.toString(shape) + " x " + dtype + " (" + dtype.size + " bytes) needs "
+          "data_offsets ["
+              + begin
+              + ", "
+              + end
+              + "] hold "
+              + (end - begin)
+              + " bytes, but shape "
+              + java.util.Arrays.toString(shape)
+              + " x "
+              + dtype
+              + " ("
+              + dtype.size
+              + " bytes) needs "
               + expected);
     }
     return new TensorInfo(name, dtype, shape, begin, end);
@@ -240,9 +293,11 @@ record SafetensorsHeader(
     return value;
   }
 
-  private static DType dtype(Path file, String name, JsonNode node) throws CheckpointFormatException {
+  private static DType dtype(Path file, String name, JsonNode node)
+      throws CheckpointFormatException {
     if (!node.isTextual()) {
-      throw new CheckpointFormatException(file, name, "dtype must be a string, found " + kind(node));
+      throw new CheckpointFormatException(
+          file, name, "dtype must be a string, found " + kind(node));
     }
     String d = node.textValue();
     return switch (d) {
@@ -251,18 +306,26 @@ record SafetensorsHeader(
       case "F16" -> DType.F16;
       case "I64" -> DType.I64;
       default -> {
-        String what = KNOWN_UNSUPPORTED.contains(d) ? "dtype " + d + " is not supported by grpo4j" : "unknown dtype '" + d + "'";
+        String what =
+            KNOWN_UNSUPPORTED.contains(d)
+                ? "dtype " + d + " is not supported by grpo4j"
+                : "unknown dtype '" + d + "'";
         throw new CheckpointFormatException(file, name, what + " (supported: F32, BF16, F16, I64)");
       }
     };
   }
 
   /** A JSON array of non-negative integers that fit a long; {@code length} -1 means any length. */
-  private static long[] nonNegativeLongs(Path file, String name, JsonNode node, String field, int length)
+  private static long[] nonNegativeLongs(
+      Path file, String name, JsonNode node, String field, int length)
       throws CheckpointFormatException {
-    String expected = length < 0 ? "an array of non-negative integers" : "an array of " + length + " non-negative integers";
+    String expected =
+        length < 0
+            ? "an array of non-negative integers"
+            : "an array of " + length + " non-negative integers";
     if (!node.isArray() || (length >= 0 && node.size() != length)) {
-      throw new CheckpointFormatException(file, name, field + " must be " + expected + ", found " + brief(node));
+      throw new CheckpointFormatException(
+          file, name, field + " must be " + expected + ", found " + brief(node));
     }
     long[] values = new long[node.size()];
     for (int i = 0; i < values.length; i++) {
@@ -276,8 +339,12 @@ record SafetensorsHeader(
     return values;
   }
 
-  /** Sorted by offsets, the tensors must cover [0, dataLength) exactly once, as the reference requires. */
-  private static void checkTiling(Path file, java.util.Collection<TensorInfo> tensors, long dataLength)
+  /**
+   * Sorted by offsets, the tensors must cover [0, dataLength) exactly once, as the reference
+   * requires.
+   */
+  private static void checkTiling(
+      Path file, java.util.Collection<TensorInfo> tensors, long dataLength)
       throws CheckpointFormatException {
     List<TensorInfo> sorted = new ArrayList<>(tensors);
     sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
@@ -288,16 +355,33 @@ record SafetensorsHeader(
         throw new CheckpointFormatException(
             file,
             t.name(),
-            "data_offsets [" + t.begin() + ", " + t.end() + "] overlap tensor '" + previous.name() + "' ["
-                + previous.begin() + ", " + previous.end() + "]");
+            "data_offsets ["
+                + t.begin()
+                + ", "
+                + t.end()
+                + "] overlap tensor '"
+                + previous.name()
+                + "' ["
+                + previous.begin()
+                + ", "
+                + previous.end()
+                + "]");
       }
       if (t.begin() > covered) {
-        String after = previous == null ? "the start of the data section" : "tensor '" + previous.name() + "'";
+        String after =
+            previous == null ? "the start of the data section" : "tensor '" + previous.name() + "'";
         throw new CheckpointFormatException(
             file,
             t.name(),
-            "data_offsets [" + t.begin() + ", " + t.end() + "] leave a hole of " + (t.begin() - covered)
-                + " bytes after " + after + " (tensors must be contiguous)");
+            "data_offsets ["
+                + t.begin()
+                + ", "
+                + t.end()
+                + "] leave a hole of "
+                + (t.begin() - covered)
+                + " bytes after "
+                + after
+                + " (tensors must be contiguous)");
       }
       covered = t.end();
       previous = t;
@@ -306,7 +390,10 @@ record SafetensorsHeader(
       throw new CheckpointFormatException(
           file,
           null,
-          "the data section has " + dataLength + " bytes but the tensors cover only " + covered
+          "the data section has "
+              + dataLength
+              + " bytes but the tensors cover only "
+              + covered
               + " (trailing bytes after the last tensor)");
     }
   }

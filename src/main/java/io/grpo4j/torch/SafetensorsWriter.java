@@ -29,20 +29,23 @@ public final class SafetensorsWriter {
   private SafetensorsWriter() {}
 
   /** Writes {@code tensors} in map order with the given {@code __metadata__} (omitted if empty). */
-  public static void write(Path file, SequencedMap<String, Tensor> tensors, Map<String, String> metadata)
+  public static void write(
+      Path file, SequencedMap<String, Tensor> tensors, Map<String, String> metadata)
       throws IOException {
     write(file, tensors, metadata, TensorBytes.CHUNK);
   }
 
   @SuppressWarnings("try") // the PointerScope is used for its side effect: it frees temporaries
-  static void write(Path file, SequencedMap<String, Tensor> tensors, Map<String, String> metadata, int chunk)
+  static void write(
+      Path file, SequencedMap<String, Tensor> tensors, Map<String, String> metadata, int chunk)
       throws IOException {
     byte[] header = header(tensors, metadata);
     List<Tensor> order = new ArrayList<>(tensors.values());
     AtomicFiles.writeChannel(
         file,
         channel -> {
-          ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
+          ByteBuffer prefix =
+              ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
           while (prefix.hasRemaining()) channel.write(prefix);
           ByteBuffer json = ByteBuffer.wrap(header);
           while (json.hasRemaining()) channel.write(json);
@@ -55,7 +58,9 @@ public final class SafetensorsWriter {
         });
   }
 
-  /** Bytes a tensor's data takes in a safetensors file; rejects dtypes the format use here lacks. */
+  /**
+   * Bytes a tensor's data takes in a safetensors file; rejects dtypes the format use here lacks.
+   */
   public static long byteLength(String name, Tensor t) {
     return Math.multiplyExact(t.numel(), (long) dtypeOf(name, t).size);
   }
@@ -72,7 +77,8 @@ public final class SafetensorsWriter {
       String name = entry.getKey();
       Tensor t = entry.getValue();
       if (name.equals(SafetensorsHeader.METADATA_KEY)) {
-        throw new IllegalArgumentException("'" + SafetensorsHeader.METADATA_KEY + "' cannot name a tensor");
+        throw new IllegalArgumentException(
+            "'" + SafetensorsHeader.METADATA_KEY + "' cannot name a tensor");
       }
       DType dtype = dtypeOf(name, t);
       long bytes = byteLength(name, t);

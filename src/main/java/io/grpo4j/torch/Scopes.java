@@ -7,8 +7,8 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * Helpers for JavaCPP's {@link PointerScope}: every tensor handle created inside a scope stays
  * alive until the scope closes, so a loop over layers inside one step scope keeps every layer's
- * intermediates alive. Running each piece in its own scope and keeping only its result is what
- * lets memory-saving schemes (gradient checkpointing, chunked logits) actually free memory.
+ * intermediates alive. Running each piece in its own scope and keeping only its result is what lets
+ * memory-saving schemes (gradient checkpointing, chunked logits) actually free memory.
  */
 public final class Scopes {
   private Scopes() {}

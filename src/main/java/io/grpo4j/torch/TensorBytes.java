@@ -31,14 +31,15 @@ final class TensorBytes {
   }
 
   /**
-   * Copies {@code length} bytes of {@code channel}, starting at {@code position}, into the memory of
-   * the contiguous CPU tensor {@code target}, mapping the file read-only chunk by chunk.
+   * Copies {@code length} bytes of {@code channel}, starting at {@code position}, into the memory
+   * of the contiguous CPU tensor {@code target}, mapping the file read-only chunk by chunk.
    */
   static void readInto(FileChannel channel, long position, long length, Tensor target, int chunk)
       throws IOException {
     if (length == 0) return;
     if (target.nbytes() != length) {
-      throw new IllegalStateException("tensor has " + target.nbytes() + " bytes, file region " + length);
+      throw new IllegalStateException(
+          "tensor has " + target.nbytes() + " bytes, file region " + length);
     }
     try (BytePointer memory = new BytePointer(target.data_ptr())) {
       memory.capacity(length);
@@ -69,8 +70,10 @@ final class TensorBytes {
 
   /** The tensor's data as a contiguous CPU tensor: itself if it already is one. */
   static Tensor contiguousCpu(Tensor t) {
-    if (t.layout().value != Layout.Strided.value) { // JavaCPP enums from native calls are fresh instances
-      throw new IllegalArgumentException("only dense (strided) tensors can be saved, found layout " + t.layout());
+    if (t.layout().value
+        != Layout.Strided.value) { // JavaCPP enums from native calls are fresh instances
+      throw new IllegalArgumentException(
+          "only dense (strided) tensors can be saved, found layout " + t.layout());
     }
     Tensor cpu = t.is_cpu() ? t : t.cpu();
     return cpu.is_contiguous() ? cpu : cpu.contiguous();

@@ -19,7 +19,8 @@ public final class Torch {
     if (threads > 0) {
       torch.set_num_threads(threads);
       // "threads" means every compute thread: OpenBLAS keeps its own pool, and 2 BLAS threads
-      // behind 1 libtorch thread made small tiny-model steps several times slower on 2 shared cores.
+      // behind 1 libtorch thread made small tiny-model steps several times slower on 2 shared
+      // cores.
       setBlasThreads(threads);
     }
     torch.manual_seed(seed);
@@ -74,15 +75,19 @@ public final class Torch {
     if (n.equals("cuda") || n.matches("cuda:\\d+")) {
       if (!torch.cuda_is_available()) {
         throw new IllegalArgumentException(
-            "device '" + name + "' requested but CUDA is not available (build with -Pgpu and run on a machine with an NVIDIA GPU and CUDA 13)");
+            "device '"
+                + name
+                + "' requested but CUDA is not available (build with -Pgpu and run on a machine with an NVIDIA GPU and CUDA 13)");
       }
       int index = n.equals("cuda") ? 0 : Integer.parseInt(n.substring(5));
       int count = torch.cuda_device_count();
       if (index >= count) {
-        throw new IllegalArgumentException("device '" + name + "': only " + count + " CUDA device(s) visible");
+        throw new IllegalArgumentException(
+            "device '" + name + "': only " + count + " CUDA device(s) visible");
       }
       return n.equals("cuda") ? "cuda:0" : n;
     }
-    throw new IllegalArgumentException("unknown device '" + name + "': expected cpu, cuda or cuda:N");
+    throw new IllegalArgumentException(
+        "unknown device '" + name + "': expected cpu, cuda or cuda:N");
   }
 }

@@ -53,20 +53,44 @@ public final class Bench {
    *     whole batch before the one optimizer step; 0 = all rows at once
    */
   public record Settings(
-      String preset, Qwen2Config config, DType dtype, String device, int batch, int seq, int prompts, int groupSize,
-      int newTokens, int promptLength, int decodeBatch, int warmup, int repeats, TrainOptions train, boolean plainTrain, Set<String> skip, int gemmMax,
+      String preset,
+      Qwen2Config config,
+      DType dtype,
+      String device,
+      int batch,
+      int seq,
+      int prompts,
+      int groupSize,
+      int newTokens,
+      int promptLength,
+      int decodeBatch,
+      int warmup,
+      int repeats,
+      TrainOptions train,
+      boolean plainTrain,
+      Set<String> skip,
+      int gemmMax,
       int microBatch) {
     public Settings {
-      if (microBatch < 0) throw new IllegalArgumentException("bench: --micro-batch must be >= 0 (0 = the whole batch), got " + microBatch);
-      if (batch < 1 || seq < 2) throw new IllegalArgumentException("bench: --batch must be >= 1 and --seq >= 2");
-      if (warmup < 0 || repeats < 1) throw new IllegalArgumentException("bench: --warmup must be >= 0 and --repeats >= 1");
-      if (promptLength + newTokens > config.maxPositionEmbeddings() || seq > config.maxPositionEmbeddings()) {
-        throw new IllegalArgumentException("bench: sequence longer than the model's max_position_embeddings " + config.maxPositionEmbeddings());
+      if (microBatch < 0)
+        throw new IllegalArgumentException(
+            "bench: --micro-batch must be >= 0 (0 = the whole batch), got " + microBatch);
+      if (batch < 1 || seq < 2)
+        throw new IllegalArgumentException("bench: --batch must be >= 1 and --seq >= 2");
+      if (warmup < 0 || repeats < 1)
+        throw new IllegalArgumentException("bench: --warmup must be >= 0 and --repeats >= 1");
+      if (promptLength + newTokens > config.maxPositionEmbeddings()
+          || seq > config.maxPositionEmbeddings()) {
+        throw new IllegalArgumentException(
+            "bench: sequence longer than the model's max_position_embeddings "
+                + config.maxPositionEmbeddings());
       }
     }
   }
 
-  /** Runs every measurement not in {@code skip}; {@code log} receives one progress line per phase. */
+  /**
+   * Runs every measurement not in {@code skip}; {@code log} receives one progress line per phase.
+   */
   public static Map<String, Object> run(Settings s, Consumer<String> log) {
     Map<String, Object> out = new LinkedHashMap<>();
     Qwen2Config c = s.config();
@@ -90,7 +114,8 @@ public final class Bench {
       long cpu0 = processCpuNanos();
       long wall0 = System.nanoTime();
       double trainS = trainStepSeconds(s);
-      double cpuShare = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0) / Torch.threads();
+      double cpuShare =
+          (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0) / Torch.threads();
       double flops = trainFlops(c, s.batch(), s.seq());
       out.put("train_tokens_per_s", tokens / trainS);
       if (!Double.isNaN(peak)) out.put("train_mfu", flops / trainS / (peak * 1e9));
@@ -107,10 +132,14 @@ public final class Bench {
     if (!s.skip().contains("rollout")) {
       log.accept("rollout ...");
       Rollout[] roll = new Rollout[1];
-      double rollS = median(s.warmup(), s.repeats(), () -> {
-        roll[0] = rollout(s, s.prompts(), s.groupSize());
-        return roll[0].prefillSeconds() + roll[0].decodeSeconds();
-      });
+      double rollS =
+          median(
+              s.warmup(),
+              s.repeats(),
+              () -> {
+                roll[0] = rollout(s, s.prompts(), s.groupSize());
+                return roll[0].prefillSeconds() + roll[0].decodeSeconds();
+              });
       out.put("rollout_tokens_per_s", roll[0].completionTokens() / rollS);
     }
     if (!s.skip().contains("decode")) {
@@ -149,7 +178,8 @@ public final class Bench {
     config.put("threads", Torch.threads());
     config.put("blas_threads", Torch.blasThreads());
     config.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
-    // glibc's allocator setting changes the train step's speed and peak memory (docs/performance.md).
+    // glibc's allocator setting changes the train step's speed and peak memory
+    // (docs/performance.md).
     config.put("malloc_mmap_max", String.valueOf(System.getenv("MALLOC_MMAP_MAX_")));
     config.put("batch", s.batch());
     config.put("seq", s.seq());
@@ -169,18 +199,25 @@ public final class Bench {
     return out;
   }
 
-  /** Model FLOPs of one training step: 6·N per token plus attention's 12·L·S·(heads·headDim) per token. */
+  /**
+   * Model FLOPs of one training step: 6·N per token plus attention's 12·L·S·(heads·headDim) per
+   * token.
+   */
   public static double trainFlops(Qwen2Config c, int batch, int seq) {
     double tokens = (double) batch * seq;
-    double attention = 12.0 * c.numHiddenLayers() * seq * (double) c.numAttentionHeads() * c.headDim();
+    double attention =
+        12.0 * c.numHiddenLayers() * seq * (double) c.numAttentionHeads() * c.headDim();
     return tokens * (6.0 * c.parameterCount() + attention);
   }
 
-  /** {best GFLOP/s, the size it was reached at}: square products of growing size up to {@code max}. */
+  /**
+   * {best GFLOP/s, the size it was reached at}: square products of growing size up to {@code max}.
+   */
   static double[] gemmPeak(DType dtype, Device device, int max, int repeats) {
     double best = 0;
     int bestSize = 0;
-    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard ng = new NoGradGuard()) {
       for (int n = 256; n <= max; n *= 2) {
         Tensor a = torch.randn(n, n).to(device, dtype.scalarType);
         Tensor b = torch.randn(n, n).to(device, dtype.scalarType);
@@ -188,7 +225,8 @@ public final class Bench {
         torch.mm(a, b);
         sync(device);
         double first = (System.nanoTime() - t0) / 1e9;
-        double seconds = first > 1.0 ? first : median(1, repeats, () -> seconds(device, () -> torch.mm(a, b)));
+        double seconds =
+            first > 1.0 ? first : median(1, repeats, () -> seconds(device, () -> torch.mm(a, b)));
         double gflops = 2.0 * n * n * (double) n / seconds / 1e9;
         if (gflops > best) {
           best = gflops;
@@ -205,20 +243,38 @@ public final class Bench {
       Qwen2Model master = Qwen2Model.initialize(s.config(), 0, DType.F32, device(s));
       TrainStep step = new TrainStep(master, s.dtype(), s.train(), s.plainTrain());
       Tensor ids = randomIds(s.config(), s.batch(), s.seq(), 1, device(s));
-      Tensor valid = torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
-      return median(s.warmup(), s.repeats(), () -> seconds(device(s), () -> step.run(ids, valid, s.microBatch())));
+      Tensor valid =
+          torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
+      return median(
+          s.warmup(),
+          s.repeats(),
+          () -> seconds(device(s), () -> step.run(ids, valid, s.microBatch())));
     }
   }
 
   private static double referenceSeconds(Settings s) {
-    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard ng = new NoGradGuard()) {
       Qwen2Model ref = Qwen2Model.initialize(s.config(), 0, s.dtype(), device(s));
       Tensor ids = randomIds(s.config(), s.batch(), s.seq(), 2, device(s));
-      Tensor valid = torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
-      return median(s.warmup(), s.repeats(), () -> seconds(device(s), () -> {
-        Tensor h = ref.hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, s.seq()), null);
-        TokenLogProbs.of(ref.logits(h.narrow(1, 0, s.seq() - 1)), ids.narrow(1, 1, s.seq() - 1));
-      }));
+      Tensor valid =
+          torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
+      return median(
+          s.warmup(),
+          s.repeats(),
+          () ->
+              seconds(
+                  device(s),
+                  () -> {
+                    Tensor h =
+                        ref.hidden(
+                            ids,
+                            AttentionMask.positions(valid),
+                            AttentionMask.of(valid, s.seq()),
+                            null);
+                    TokenLogProbs.of(
+                        ref.logits(h.narrow(1, 0, s.seq() - 1)), ids.narrow(1, 1, s.seq() - 1));
+                  }));
     }
   }
 
@@ -229,7 +285,8 @@ public final class Bench {
       List<int[]> ps = new ArrayList<>();
       for (int p = 0; p < prompts; p++) {
         int[] ids = new int[s.promptLength()];
-        for (int i = 0; i < ids.length; i++) ids[i] = rnd.nextInt(Math.min(256, s.config().vocabSize()));
+        for (int i = 0; i < ids.length; i++)
+          ids[i] = rnd.nextInt(Math.min(256, s.config().vocabSize()));
         ps.add(ids);
       }
       // No stop tokens: every row decodes exactly newTokens tokens.
@@ -247,46 +304,71 @@ public final class Bench {
     Qwen2Config c = s.config();
     int kvHeads = c.numKeyValueHeads();
     long keys = s.promptLength() + s.newTokens() / 2;
-    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard ng = new NoGradGuard()) {
       var options = Tensors.options(s.dtype(), device(s));
-      Tensor cacheK = torch.randn(new long[] {rows, kvHeads, s.promptLength() + s.newTokens(), c.headDim()}, options);
-      Tensor cacheV = torch.randn(new long[] {rows, kvHeads, s.promptLength() + s.newTokens(), c.headDim()}, options);
+      Tensor cacheK =
+          torch.randn(
+              new long[] {rows, kvHeads, s.promptLength() + s.newTokens(), c.headDim()}, options);
+      Tensor cacheV =
+          torch.randn(
+              new long[] {rows, kvHeads, s.promptLength() + s.newTokens(), c.headDim()}, options);
       Tensor k = cacheK.narrow(2, 0, keys);
       Tensor v = cacheV.narrow(2, 0, keys);
       Tensor q = torch.randn(new long[] {rows, kvHeads, c.groups(), c.headDim()}, options);
       Tensor w = torch.randn(new long[] {rows, kvHeads, c.groups(), keys}, options);
-      return median(Math.max(3, s.warmup()), Math.max(20, s.repeats()), () -> seconds(device(s), () -> {
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
-          torch.matmul(q, k.transpose(2, 3));
-          torch.matmul(w, v);
-        }
-      }));
+      return median(
+          Math.max(3, s.warmup()),
+          Math.max(20, s.repeats()),
+          () ->
+              seconds(
+                  device(s),
+                  () -> {
+                    for (int l = 0; l < c.numHiddenLayers(); l++) {
+                      torch.matmul(q, k.transpose(2, 3));
+                      torch.matmul(w, v);
+                    }
+                  }));
     }
   }
 
-  /** The projections of one decode step alone: every linear layer and the lm_head on [rows, 1, hidden]. */
+  /**
+   * The projections of one decode step alone: every linear layer and the lm_head on [rows, 1,
+   * hidden].
+   */
   private static double decodeProjectionSeconds(Settings s, int rows) {
     Qwen2Config c = s.config();
-    try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard ng = new NoGradGuard()) {
       Qwen2Model m = Qwen2Model.initialize(c, 0, s.dtype(), device(s));
       var p = m.parameters();
       Tensor h = torch.randn(rows, 1, c.hiddenSize()).to(device(s), s.dtype().scalarType);
-      Tensor a = torch.randn(rows, 1, (long) c.numAttentionHeads() * c.headDim()).to(device(s), s.dtype().scalarType);
+      Tensor a =
+          torch
+              .randn(rows, 1, (long) c.numAttentionHeads() * c.headDim())
+              .to(device(s), s.dtype().scalarType);
       Tensor g = torch.randn(rows, 1, c.intermediateSize()).to(device(s), s.dtype().scalarType);
-      Tensor head = c.tieWordEmbeddings() ? p.get("model.embed_tokens.weight") : p.get("lm_head.weight");
-      return median(Math.max(3, s.warmup()), Math.max(20, s.repeats()), () -> seconds(device(s), () -> {
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
-          String pre = "model.layers." + l + ".";
-          torch.linear(h, p.get(pre + "self_attn.q_proj.weight"));
-          torch.linear(h, p.get(pre + "self_attn.k_proj.weight"));
-          torch.linear(h, p.get(pre + "self_attn.v_proj.weight"));
-          torch.linear(a, p.get(pre + "self_attn.o_proj.weight"));
-          torch.linear(h, p.get(pre + "mlp.gate_proj.weight"));
-          torch.linear(h, p.get(pre + "mlp.up_proj.weight"));
-          torch.linear(g, p.get(pre + "mlp.down_proj.weight"));
-        }
-        torch.linear(h, head);
-      }));
+      Tensor head =
+          c.tieWordEmbeddings() ? p.get("model.embed_tokens.weight") : p.get("lm_head.weight");
+      return median(
+          Math.max(3, s.warmup()),
+          Math.max(20, s.repeats()),
+          () ->
+              seconds(
+                  device(s),
+                  () -> {
+                    for (int l = 0; l < c.numHiddenLayers(); l++) {
+                      String pre = "model.layers." + l + ".";
+                      torch.linear(h, p.get(pre + "self_attn.q_proj.weight"));
+                      torch.linear(h, p.get(pre + "self_attn.k_proj.weight"));
+                      torch.linear(h, p.get(pre + "self_attn.v_proj.weight"));
+                      torch.linear(a, p.get(pre + "self_attn.o_proj.weight"));
+                      torch.linear(h, p.get(pre + "mlp.gate_proj.weight"));
+                      torch.linear(h, p.get(pre + "mlp.up_proj.weight"));
+                      torch.linear(g, p.get(pre + "mlp.down_proj.weight"));
+                    }
+                    torch.linear(h, head);
+                  }));
     }
   }
 
@@ -298,13 +380,15 @@ public final class Bench {
   }
 
   /**
-   * CPU time of the whole process: divided by wall time and threads it says how much of the
-   * machine the benchmark actually got (well below 1 means other processes competed for the cores
-   * and the wall-clock numbers understate the code's speed).
+   * CPU time of the whole process: divided by wall time and threads it says how much of the machine
+   * the benchmark actually got (well below 1 means other processes competed for the cores and the
+   * wall-clock numbers understate the code's speed).
    */
   private static long processCpuNanos() {
     var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+    return os instanceof com.sun.management.OperatingSystemMXBean sun
+        ? sun.getProcessCpuTime()
+        : -1;
   }
 
   private static Device device(Settings s) {
@@ -343,10 +427,10 @@ public final class Bench {
   }
 
   /**
-   * One optimizer step on next-token cross-entropy, through the same passes as the trainers
-   * ({@link WorkingWeights}, {@link io.grpo4j.model.TrainingForward}, {@link ChunkedHead}); with
-   * {@code plain} the way the trainers computed it before those existed (full logits, one autograd
-   * graph), for before/after comparisons.
+   * One optimizer step on next-token cross-entropy, through the same passes as the trainers ({@link
+   * WorkingWeights}, {@link io.grpo4j.model.TrainingForward}, {@link ChunkedHead}); with {@code
+   * plain} the way the trainers computed it before those existed (full logits, one autograd graph),
+   * for before/after comparisons.
    */
   private static final class TrainStep {
     private final WorkingWeights weights;
@@ -365,8 +449,8 @@ public final class Bench {
     }
 
     /**
-     * Forward + backward over the rows in micro-batches of {@code microBatch} rows (0: all at once),
-     * gradients accumulated so they equal the whole batch's, then one optimizer step.
+     * Forward + backward over the rows in micro-batches of {@code microBatch} rows (0: all at
+     * once), gradients accumulated so they equal the whole batch's, then one optimizer step.
      */
     void run(Tensor ids, Tensor valid, int microBatch) {
       long rows = ids.size(0);
@@ -399,15 +483,25 @@ public final class Bench {
         Tensor logits = model.logits(h.narrow(1, 0, t - 1));
         TokenLogProbs.of(logits, targets).sum().mul(scale).backward();
       } else {
-        io.grpo4j.model.TrainingForward forward = model.trainingForward(ids, positions, mask, options.gradientCheckpointing());
-        Tensor ones = torch.ones(new long[] {ids.size(0), t - 1}).to(ids.device(), torch.ScalarType.Float);
-        ChunkedHead head = new ChunkedHead(model, forward.hidden().narrow(1, 0, t - 1), null, null, null, targets, ones, false,
-            options.logitsChunk());
+        io.grpo4j.model.TrainingForward forward =
+            model.trainingForward(ids, positions, mask, options.gradientCheckpointing());
+        Tensor ones =
+            torch.ones(new long[] {ids.size(0), t - 1}).to(ids.device(), torch.ScalarType.Float);
+        ChunkedHead head =
+            new ChunkedHead(
+                model,
+                forward.hidden().narrow(1, 0, t - 1),
+                null,
+                null,
+                null,
+                targets,
+                ones,
+                false,
+                options.logitsChunk());
         head.terms().logProbs().sum().mul(scale).backward();
         head.backward();
         forward.backward();
       }
     }
-
   }
 }

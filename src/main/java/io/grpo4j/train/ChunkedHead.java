@@ -18,16 +18,15 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * The per-token quantities of the RL loss — log π_θ(a_t), the KL terms to π_ref and the entropy —
- * computed from final hidden states without ever holding the [B, T, V] logits (Qwen's V is
- * 151,936: 32 rows × 512 tokens of f32 logits are 10 GB). Only the masked-in (real completion)
- * positions are computed, {@code chunk} of them at a time, so the loss's peak memory is
- * O(chunk × V):
+ * computed from final hidden states without ever holding the [B, T, V] logits (Qwen's V is 151,936:
+ * 32 rows × 512 tokens of f32 logits are 10 GB). Only the masked-in (real completion) positions are
+ * computed, {@code chunk} of them at a time, so the loss's peak memory is O(chunk × V):
  *
  * <ol>
  *   <li>forward, without autograd: per chunk, logits = hidden·Wlmᵀ and the {@code rl} formulas
- *       ({@link TokenLogProbs}, {@link KlPenalty}, {@link Entropy}) on that chunk; the results,
- *       [B, T] each, are leaves that require grad — build the loss from {@link #terms()} and call
- *       its {@code backward};
+ *       ({@link TokenLogProbs}, {@link KlPenalty}, {@link Entropy}) on that chunk; the results, [B,
+ *       T] each, are leaves that require grad — build the loss from {@link #terms()} and call its
+ *       {@code backward};
  *   <li>{@link #backward()}: per chunk, recompute the same terms with autograd and back-propagate
  *       the gradients the loss left on the leaves (one more lm_head product per chunk, the price of
  *       never storing the logits), then pass the gradient w.r.t. the hidden states on.
@@ -55,6 +54,7 @@ final class ChunkedHead {
   private final List<Tensor> leaves = new ArrayList<>();
   private final Terms terms;
   private final long count;
+
   /** float32, or float64 when the model computes in float64 (tests). */
   private final torch.ScalarType termType;
 
@@ -65,8 +65,16 @@ final class ChunkedHead {
    * @param refHidden π_ref's hidden states [B, T, H] (no gradient), or null
    * @param mask [B, T], positions with mask > 0 are computed
    */
-  ChunkedHead(Qwen2Model policy, Tensor hidden, Qwen2Model reference, Tensor refHidden, KlPenalty kl, Tensor tokenIds, Tensor mask,
-      boolean withEntropy, int chunk) {
+  ChunkedHead(
+      Qwen2Model policy,
+      Tensor hidden,
+      Qwen2Model reference,
+      Tensor refHidden,
+      KlPenalty kl,
+      Tensor tokenIds,
+      Tensor mask,
+      boolean withEntropy,
+      int chunk) {
     if (chunk < 1) throw new IllegalArgumentException("logits chunk must be >= 1, got " + chunk);
     if ((reference == null) != (refHidden == null) || (reference != null && kl == null)) {
       throw new IllegalArgumentException("reference, refHidden and kl must be given together");
@@ -79,7 +87,10 @@ final class ChunkedHead {
     long b = tokenIds.size(0);
     long t = tokenIds.size(1);
     long h = hidden.size(2);
-    this.termType = hidden.scalar_type().value == torch.ScalarType.Double.value ? torch.ScalarType.Double : torch.ScalarType.Float;
+    this.termType =
+        hidden.scalar_type().value == torch.ScalarType.Double.value
+            ? torch.ScalarType.Double
+            : torch.ScalarType.Float;
     Tensor index = torch.nonzero(mask.reshape(-1).gt(new Scalar(0))).reshape(-1);
     this.count = index.size(0);
     this.hidden = hidden.reshape(b * t, h).index_select(0, index);
@@ -93,7 +104,8 @@ final class ChunkedHead {
     this.refHidden = refSel;
 
     Tensor[] selected = new Tensor[termCount()];
-    for (int i = 0; i < selected.length; i++) selected[i] = torch.empty(new long[] {count}, termOptions(hidden), null);
+    for (int i = 0; i < selected.length; i++)
+      selected[i] = torch.empty(new long[] {count}, termOptions(hidden), null);
     try (NoGradGuard ng = new NoGradGuard()) {
       for (long from = 0; from < count; from += chunk) {
         long n = Math.min(chunk, count - from);
@@ -107,7 +119,11 @@ final class ChunkedHead {
     for (int i = 0; i < selected.length; i++) {
       Tensor leaf = selected[i].requires_grad_(true);
       leaves.add(leaf);
-      full[i] = torch.zeros(new long[] {b * t}, termOptions(hidden)).index_copy(0, index, leaf).reshape(b, t);
+      full[i] =
+          torch
+              .zeros(new long[] {b * t}, termOptions(hidden))
+              .index_copy(0, index, leaf)
+              .reshape(b, t);
     }
     int k = 1;
     KlPenalty.Terms klTerms = reference != null ? new KlPenalty.Terms(full[k++], full[k++]) : null;
@@ -118,7 +134,9 @@ final class ChunkedHead {
     return terms;
   }
 
-  /** Back-propagates the gradients the loss left on {@link #terms()} into the hidden states' graph. */
+  /**
+   * Back-propagates the gradients the loss left on {@link #terms()} into the hidden states' graph.
+   */
   void backward() {
     if (count == 0) return;
     Tensor[] grads = new Tensor[leaves.size()];
@@ -133,29 +151,36 @@ final class ChunkedHead {
     for (long from = 0; from < count; from += chunk) {
       long n = Math.min(chunk, count - from);
       long start = from;
-      hiddenGrads.add(Scopes.keepOnly(() -> {
-        Tensor x;
-        try (NoGradGuard ng = new NoGradGuard()) {
-          x = hidden.narrow(0, start, n).detach();
-        }
-        x.requires_grad_(true);
-        Tensor[] values = chunkTerms(x, start, n);
-        Tensor surrogate = null;
-        for (int i = 0; i < values.length; i++) {
-          if (grads[i] == null) continue;
-          Tensor s = values[i].mul(grads[i].narrow(0, start, n)).sum();
-          surrogate = surrogate == null ? s : surrogate.add(s);
-        }
-        surrogate.backward(new Tensor(), new BoolOptional(false), false, new TensorArrayRefOptional());
-        return new Tensor(x.grad());
-      }));
+      hiddenGrads.add(
+          Scopes.keepOnly(
+              () -> {
+                Tensor x;
+                try (NoGradGuard ng = new NoGradGuard()) {
+                  x = hidden.narrow(0, start, n).detach();
+                }
+                x.requires_grad_(true);
+                Tensor[] values = chunkTerms(x, start, n);
+                Tensor surrogate = null;
+                for (int i = 0; i < values.length; i++) {
+                  if (grads[i] == null) continue;
+                  Tensor s = values[i].mul(grads[i].narrow(0, start, n)).sum();
+                  surrogate = surrogate == null ? s : surrogate.add(s);
+                }
+                surrogate.backward(
+                    new Tensor(), new BoolOptional(false), false, new TensorArrayRefOptional());
+                return new Tensor(x.grad());
+              }));
     }
-    Tensor g = hiddenGrads.size() == 1 ? hiddenGrads.get(0) : torch.cat(new TensorVector(hiddenGrads.toArray(new Tensor[0])), 0);
+    Tensor g =
+        hiddenGrads.size() == 1
+            ? hiddenGrads.get(0)
+            : torch.cat(new TensorVector(hiddenGrads.toArray(new Tensor[0])), 0);
     hidden.backward(g, new BoolOptional(false), false, new TensorArrayRefOptional());
   }
 
   private org.bytedeco.pytorch.TensorOptions termOptions(Tensor like) {
-    return new org.bytedeco.pytorch.TensorOptions().dtype(new org.bytedeco.pytorch.ScalarTypeOptional(termType))
+    return new org.bytedeco.pytorch.TensorOptions()
+        .dtype(new org.bytedeco.pytorch.ScalarTypeOptional(termType))
         .device(new org.bytedeco.pytorch.DeviceOptional(like.device()));
   }
 
@@ -163,7 +188,10 @@ final class ChunkedHead {
     return 1 + (reference != null ? 2 : 0) + (withEntropy ? 1 : 0);
   }
 
-  /** The terms of positions [from, from + n) of the selection, from policy hidden states {@code x} [n, H]; each [n]. */
+  /**
+   * The terms of positions [from, from + n) of the selection, from policy hidden states {@code x}
+   * [n, H]; each [n].
+   */
   private Tensor[] chunkTerms(Tensor x, long from, long n) {
     Tensor z = policy.logits(x).unsqueeze(0); // [1, n, V]
     Tensor tok = ids.narrow(0, from, n).unsqueeze(0);

@@ -20,19 +20,21 @@ import java.util.TreeSet;
 
 /**
  * Loads a tree of config records: the record's own defaults, overlaid with a YAML file, overlaid
- * with {@code --set key=value} overrides, in that order. Every key of the file and of the
- * overrides must exist in the defaults (an unknown key is an error that names it and lists the
- * keys allowed there); values are type-checked when the tree is bound to the records, whose
- * constructors then check ranges. Keys are snake_case ({@code rl.kl.forward}).
+ * with {@code --set key=value} overrides, in that order. Every key of the file and of the overrides
+ * must exist in the defaults (an unknown key is an error that names it and lists the keys allowed
+ * there); values are type-checked when the tree is bound to the records, whose constructors then
+ * check ranges. Keys are snake_case ({@code rl.kl.forward}).
  */
 public final class ConfigLoader {
-  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
-          .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-          .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
-      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+  static final ObjectMapper YAML =
+      new ObjectMapper(
+              new YAMLFactory()
+                  .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                  .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
 
   private ConfigLoader() {}
 
@@ -42,7 +44,8 @@ public final class ConfigLoader {
    * @param overrides {@code key=value} strings; the value is read as YAML (numbers, booleans,
    *     {@code null}, lists, quoted strings)
    */
-  public static <T> T load(Class<T> type, T defaults, Path file, List<String> overrides) throws IOException {
+  public static <T> T load(Class<T> type, T defaults, Path file, List<String> overrides)
+      throws IOException {
     ObjectNode tree = YAML.valueToTree(defaults);
     String source = "defaults";
     if (file != null) {
@@ -58,7 +61,9 @@ public final class ConfigLoader {
         throw new IllegalArgumentException(file + ": invalid YAML: " + e.getOriginalMessage());
       }
       if (user != null && !user.isMissingNode() && !user.isNull()) {
-        if (!user.isObject()) throw new IllegalArgumentException(file + ": expected a mapping of config keys at the top level");
+        if (!user.isObject())
+          throw new IllegalArgumentException(
+              file + ": expected a mapping of config keys at the top level");
         merge(tree, (ObjectNode) user, "", file.toString());
       }
     }
@@ -73,7 +78,8 @@ public final class ConfigLoader {
     try {
       return YAML.treeToValue(tree, type);
     } catch (MismatchedInputException e) {
-      throw new IllegalArgumentException(source + ": key '" + dotted(e) + "': " + firstLine(e.getOriginalMessage()));
+      throw new IllegalArgumentException(
+          source + ": key '" + dotted(e) + "': " + firstLine(e.getOriginalMessage()));
     } catch (JsonProcessingException e) {
       Throwable cause = e.getCause();
       if (cause instanceof IllegalArgumentException iae) {
@@ -82,8 +88,11 @@ public final class ConfigLoader {
       throw new IllegalArgumentException(source + ": " + firstLine(e.getOriginalMessage()));
     } catch (IllegalArgumentException e) {
       Throwable cause = e.getCause();
-      while (cause != null && !(cause instanceof IllegalArgumentException && cause.getCause() == null)) cause = cause.getCause();
-      throw new IllegalArgumentException(source + ": " + (cause != null ? cause.getMessage() : e.getMessage()), e);
+      while (cause != null
+          && !(cause instanceof IllegalArgumentException && cause.getCause() == null))
+        cause = cause.getCause();
+      throw new IllegalArgumentException(
+          source + ": " + (cause != null ? cause.getMessage() : e.getMessage()), e);
     }
   }
 
@@ -103,12 +112,14 @@ public final class ConfigLoader {
       String key = prefix + e.getKey();
       JsonNode have = base.get(e.getKey());
       if (have == null) {
-        throw new IllegalArgumentException(file + ": unknown key '" + key + "'" + known(base, prefix));
+        throw new IllegalArgumentException(
+            file + ": unknown key '" + key + "'" + known(base, prefix));
       }
       if (have.isObject() && e.getValue().isObject()) {
         merge((ObjectNode) have, (ObjectNode) e.getValue(), key + ".", file);
       } else if (have.isObject() && !e.getValue().isNull()) {
-        throw new IllegalArgumentException(file + ": key '" + key + "' is a section; expected a mapping with keys " + keys(have));
+        throw new IllegalArgumentException(
+            file + ": key '" + key + "' is a section; expected a mapping with keys " + keys(have));
       } else {
         base.set(e.getKey(), e.getValue());
       }
@@ -117,7 +128,9 @@ public final class ConfigLoader {
 
   private static void applyOverride(ObjectNode tree, String override) {
     int eq = override.indexOf('=');
-    if (eq <= 0) throw new IllegalArgumentException("--set '" + override + "': expected key=value, e.g. --set rl.kl.forward=0.05");
+    if (eq <= 0)
+      throw new IllegalArgumentException(
+          "--set '" + override + "': expected key=value, e.g. --set rl.kl.forward=0.05");
     String key = override.substring(0, eq).trim();
     String text = override.substring(eq + 1);
     String[] parts = key.split("\\.");
@@ -127,24 +140,37 @@ public final class ConfigLoader {
       JsonNode next = node.get(parts[i]);
       path.append(parts[i]).append('.');
       if (next == null || !next.isObject()) {
-        throw new IllegalArgumentException("--set: unknown key '" + key + "'" + known(node, path.substring(0, path.length() - parts[i].length() - 1)));
+        throw new IllegalArgumentException(
+            "--set: unknown key '"
+                + key
+                + "'"
+                + known(node, path.substring(0, path.length() - parts[i].length() - 1)));
       }
       node = (ObjectNode) next;
     }
     String leaf = parts[parts.length - 1];
-    if (!node.has(leaf)) throw new IllegalArgumentException("--set: unknown key '" + key + "'" + known(node, path.toString()));
-    if (node.get(leaf).isObject()) throw new IllegalArgumentException("--set: key '" + key + "' is a section; set one of " + keys(node.get(leaf)));
+    if (!node.has(leaf))
+      throw new IllegalArgumentException(
+          "--set: unknown key '" + key + "'" + known(node, path.toString()));
+    if (node.get(leaf).isObject())
+      throw new IllegalArgumentException(
+          "--set: key '" + key + "' is a section; set one of " + keys(node.get(leaf)));
     JsonNode value;
     try {
       value = text.isEmpty() ? YAML.getNodeFactory().textNode("") : YAML.readTree(text);
     } catch (JsonProcessingException e) {
       value = YAML.getNodeFactory().textNode(text);
     }
-    node.set(leaf, value == null || value.isMissingNode() ? YAML.getNodeFactory().nullNode() : value);
+    node.set(
+        leaf, value == null || value.isMissingNode() ? YAML.getNodeFactory().nullNode() : value);
   }
 
   private static String known(JsonNode node, String prefix) {
-    return " (known keys" + (prefix.isEmpty() ? "" : " under '" + prefix.substring(0, prefix.length() - 1) + "'") + ": " + keys(node) + ")";
+    return " (known keys"
+        + (prefix.isEmpty() ? "" : " under '" + prefix.substring(0, prefix.length() - 1) + "'")
+        + ": "
+        + keys(node)
+        + ")";
   }
 
   private static String keys(JsonNode node) {

@@ -27,22 +27,46 @@ import org.bytedeco.pytorch.Device;
  * @param advTokenMean mean token advantage over the k samples of each prompt, NaN when greedy
  */
 public record Evaluation(
-    int prompts, int samplesPerPrompt, double successRate, double rewardPerPrompt, double rewardPerToken, double meanLength,
-    double klForward, double klReverse, double advTokenMean, double seconds) {
+    int prompts,
+    int samplesPerPrompt,
+    double successRate,
+    double rewardPerPrompt,
+    double rewardPerToken,
+    double meanLength,
+    double klForward,
+    double klReverse,
+    double advTokenMean,
+    double seconds) {
 
   /** Evaluates {@code modelDir} on {@code problems}; {@code refDir} may be null. */
-  public static <D> Evaluation run(RunConfig cfg, Task<D> task, List<Problem<D>> problems, Path modelDir, Path refDir, int k,
-      PrintStream out) throws IOException {
+  public static <D> Evaluation run(
+      RunConfig cfg,
+      Task<D> task,
+      List<Problem<D>> problems,
+      Path modelDir,
+      Path refDir,
+      int k,
+      PrintStream out)
+      throws IOException {
     Torch.init(cfg.model().threads(), cfg.seed());
     Device device = Torch.device(cfg.model().device());
     DType dtype = DType.parse(cfg.model().dtype());
     long t0 = System.nanoTime();
-    try (ModelFolder folder = ModelFolder.open(modelDir); PointerScope scope = new PointerScope()) {
+    try (ModelFolder folder = ModelFolder.open(modelDir);
+        PointerScope scope = new PointerScope()) {
       Qwen2Model model = folder.loadModel(dtype, device);
       Prompts<D> prompts = new Prompts<>(task, PromptStyle.parse(cfg.task().promptStyle()), folder);
       Evaluator<D> evaluator = new Evaluator<>(task, prompts, folder);
-      EvalReport report = evaluator.run(model, problems, k, cfg.sampling().maxNewTokens(), cfg.seed(),
-          done -> { if (out != null) out.printf("\r  evaluated %d/%d problems", done, problems.size()); });
+      EvalReport report =
+          evaluator.run(
+              model,
+              problems,
+              k,
+              cfg.sampling().maxNewTokens(),
+              cfg.seed(),
+              done -> {
+                if (out != null) out.printf("\r  evaluated %d/%d problems", done, problems.size());
+              });
       if (out != null) out.println();
       double kf = Double.NaN;
       double kr = Double.NaN;
@@ -60,19 +84,47 @@ public record Evaluation(
         var r = cfg.rl().entropy().toReward().tokenRewards(b.pref(), b.entropy(), b.mask());
         adv = cfg.rl().advantage().toAdvantages().compute(r, b.mask(), k).tokenMean();
       }
-      return new Evaluation(report.prompts(), report.samplesPerPrompt(), report.successRate(), report.rewardPerPrompt(),
-          report.rewardPerToken(), report.meanLength(), kf, kr, adv, (System.nanoTime() - t0) / 1e9);
+      return new Evaluation(
+          report.prompts(),
+          report.samplesPerPrompt(),
+          report.successRate(),
+          report.rewardPerPrompt(),
+          report.rewardPerToken(),
+          report.meanLength(),
+          kf,
+          kr,
+          adv,
+          (System.nanoTime() - t0) / 1e9);
     }
   }
 
   /** A fixed-width table of several evaluations, one row each. */
   public static String table(List<String> names, List<Evaluation> rows) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("%-14s %8s %9s %11s %10s %9s %9s %8s%n", "model", "success", "reward/p", "reward/tok", "mean_len", "kl_fwd", "kl_rev", "adv_tok"));
+    sb.append(
+        String.format(
+            "%-14s %8s %9s %11s %10s %9s %9s %8s%n",
+            "model",
+            "success",
+            "reward/p",
+            "reward/tok",
+            "mean_len",
+            "kl_fwd",
+            "kl_rev",
+            "adv_tok"));
     for (int i = 0; i < rows.size(); i++) {
       Evaluation e = rows.get(i);
-      sb.append(String.format("%-14s %7.1f%% %9.3f %11.4f %10.1f %9s %9s %8s%n", names.get(i), 100 * e.successRate(), e.rewardPerPrompt(),
-          e.rewardPerToken(), e.meanLength(), fmt(e.klForward()), fmt(e.klReverse()), fmt(e.advTokenMean())));
+      sb.append(
+          String.format(
+              "%-14s %7.1f%% %9.3f %11.4f %10.1f %9s %9s %8s%n",
+              names.get(i),
+              100 * e.successRate(),
+              e.rewardPerPrompt(),
+              e.rewardPerToken(),
+              e.meanLength(),
+              fmt(e.klForward()),
+              fmt(e.klReverse()),
+              fmt(e.advTokenMean())));
     }
     return sb.toString();
   }

@@ -54,8 +54,10 @@ public final class GrpoTrainer<D> {
   private final EntropyReward entropyReward;
   private final PolicyLoss policyLoss;
   private final KlPenalty kl;
+
   /** Scales λ_F and λ_R together when rl.kl.target &gt; 0; null when the weights are fixed. */
   private final KlController klScale;
+
   private final LrSchedule schedule;
   private final PrintStream out;
   private final WorkingWeights weights;
@@ -79,9 +81,12 @@ public final class GrpoTrainer<D> {
     RunConfig.Rl rl = cfg.rl();
     this.advantages = rl.advantage().toAdvantages();
     this.entropyReward = rl.entropy().toReward();
-    this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), LossAggregation.parse(rl.aggregation()));
-    this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), KlEstimator.parse(rl.kl().estimator()));
-    this.klScale = rl.kl().target() > 0 ? new KlController(1.0, rl.kl().target(), rl.kl().horizon()) : null;
+    this.policyLoss =
+        new PolicyLoss(rl.clip().low(), rl.clip().high(), LossAggregation.parse(rl.aggregation()));
+    this.kl =
+        new KlPenalty(rl.kl().forward(), rl.kl().reverse(), KlEstimator.parse(rl.kl().estimator()));
+    this.klScale =
+        rl.kl().target() > 0 ? new KlController(1.0, rl.kl().target(), rl.kl().horizon()) : null;
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
     this.weights = WorkingWeights.of(policy, DType.parse(cfg.model().dtype()));
     this.passes = cfg.model().trainOptions();
@@ -99,14 +104,25 @@ public final class GrpoTrainer<D> {
 
   /** The KL weights in force this step: the configured ones, times the controller's factor. */
   private KlPenalty klNow() {
-    return klScale == null ? kl : new KlPenalty(kl.lambdaForward() * klScale.value(), kl.lambdaReverse() * klScale.value(), kl.estimator());
+    return klScale == null
+        ? kl
+        : new KlPenalty(
+            kl.lambdaForward() * klScale.value(),
+            kl.lambdaReverse() * klScale.value(),
+            kl.estimator());
   }
 
-  /** Runs steps {@code firstStep..train.steps} (or until the time budget); returns the last step done. */
+  /**
+   * Runs steps {@code firstStep..train.steps} (or until the time budget); returns the last step
+   * done.
+   */
   public long train(long firstStep) throws IOException {
     RunConfig.Train t = cfg.train();
     Path run = setup.runDir();
-    long deadline = t.budgetMinutes() > 0 ? System.nanoTime() + (long) (t.budgetMinutes() * 60e9) : Long.MAX_VALUE;
+    long deadline =
+        t.budgetMinutes() > 0
+            ? System.nanoTime() + (long) (t.budgetMinutes() * 60e9)
+            : Long.MAX_VALUE;
     Progress progress = new Progress(out, firstStep, t.steps());
     long last = firstStep - 1;
     try (MetricsLog metrics = new MetricsLog(run.resolve("metrics.jsonl"));
@@ -126,14 +142,25 @@ public final class GrpoTrainer<D> {
           row.put("eval/mean_len", e.meanLength());
         }
         metrics.append(row);
-        progress.line(step, String.format("reward %.3f | success %.1f%% | kl %.4f/%.4f | H %.3f | %.0f tok/s%s",
-            (double) row.get("reward/mean"), 100 * (double) row.get("success_rate"), (double) row.get("kl/forward"),
-            (double) row.get("kl/reverse"), (double) row.get("entropy"), (double) row.get("tokens_per_s"),
-            evalNow ? String.format(" | eval success %.1f%%", 100 * (double) row.get("eval/success_rate")) : ""));
+        progress.line(
+            step,
+            String.format(
+                "reward %.3f | success %.1f%% | kl %.4f/%.4f | H %.3f | %.0f tok/s%s",
+                (double) row.get("reward/mean"),
+                100 * (double) row.get("success_rate"),
+                (double) row.get("kl/forward"),
+                (double) row.get("kl/reverse"),
+                (double) row.get("entropy"),
+                (double) row.get("tokens_per_s"),
+                evalNow
+                    ? String.format(
+                        " | eval success %.1f%%", 100 * (double) row.get("eval/success_rate"))
+                    : ""));
         last = step;
         if ((step % t.saveEvery() == 0 || lastStep) && guard.consecutive() == 0) save(step);
         if (outOfTime && step < t.steps()) {
-          out.printf("time budget of %.1f min reached after step %d; saved, resume with: grpo4j train --resume %s%n",
+          out.printf(
+              "time budget of %.1f min reached after step %d; saved, resume with: grpo4j train --resume %s%n",
               t.budgetMinutes(), step, run);
           break;
         }
@@ -146,7 +173,14 @@ public final class GrpoTrainer<D> {
     ObjectNode state = Checkpoints.state("grpo", setup);
     state.put("model_init", cfg.model().init());
     if (klScale != null) state.put("kl_scale", klScale.value());
-    Checkpoints.save(setup.runDir(), step, policy, DType.parse(cfg.model().saveDtype()), setup.folder(), optimizer, state);
+    Checkpoints.save(
+        setup.runDir(),
+        step,
+        policy,
+        DType.parse(cfg.model().saveDtype()),
+        setup.folder(),
+        optimizer,
+        state);
   }
 
   /** One GRPO step; returns its metrics row. */
@@ -155,13 +189,23 @@ public final class GrpoTrainer<D> {
     int g = rl.groupSize();
     long t0 = System.nanoTime();
     // 1. rollouts from π_old
-    List<Problem<D>> problems = setup.trainProblems(Seeds.derive(cfg.seed(), Seeds.TRAIN_PROBLEMS, step), cfg.data().promptsPerStep());
+    List<Problem<D>> problems =
+        setup.trainProblems(
+            Seeds.derive(cfg.seed(), Seeds.TRAIN_PROBLEMS, step), cfg.data().promptsPerStep());
     List<int[]> promptIds = new ArrayList<>();
     for (Problem<D> p : problems) promptIds.add(setup.prompts().ids(p));
     RunConfig.Sampling s = cfg.sampling();
-    SamplingParams sp = new SamplingParams(s.temperature(), s.topK(), s.topP(), false, s.maxNewTokens(),
-        setup.folder().stopTokenIds(), Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step));
-    Rollout rollout = new Sampler(weights.compute(), setup.folder().samplableVocab()).generate(promptIds, g, sp);
+    SamplingParams sp =
+        new SamplingParams(
+            s.temperature(),
+            s.topK(),
+            s.topP(),
+            false,
+            s.maxNewTokens(),
+            setup.folder().stopTokenIds(),
+            Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step));
+    Rollout rollout =
+        new Sampler(weights.compute(), setup.folder().samplableVocab()).generate(promptIds, g, sp);
     // 2. scores
     List<ScoredSample> scored = new ArrayList<>(rollout.samples().size());
     for (int i = 0; i < rollout.samples().size(); i++) {
@@ -169,16 +213,20 @@ public final class GrpoTrainer<D> {
     }
     long t1 = System.nanoTime();
     RolloutBatch batch = RolloutBatch.of(scored, policy.device());
-    List<int[]> plan = passes.sharePrompt()
-        ? MicroBatches.byPrompt(batch.rowLengths(), batch.promptOf(), rl.microBatch())
-        : MicroBatches.byLength(batch.rowLengths(), rl.microBatch());
+    List<int[]> plan =
+        passes.sharePrompt()
+            ? MicroBatches.byPrompt(batch.rowLengths(), batch.promptOf(), rl.microBatch())
+            : MicroBatches.byLength(batch.rowLengths(), rl.microBatch());
     List<RolloutBatch> micro = plan.stream().map(batch::select).toList();
     // 3. rewards and advantages
     Tensor r = entropyReward.tokenRewards(batch.pref(), batch.entropy(), batch.mask());
     Advantages.Result adv = advantages.compute(r, batch.mask(), g);
     // 4. μ epochs of the clipped surrogate + KL
     boolean rolloutIsPiOld = rl.epochs() == 1 && s.samplesFromPolicy();
-    List<Tensor> oldLogProbs = rolloutIsPiOld ? micro.stream().map(RolloutBatch::oldLogProbs).toList() : currentLogProbs(micro);
+    List<Tensor> oldLogProbs =
+        rolloutIsPiOld
+            ? micro.stream().map(RolloutBatch::oldLogProbs).toList()
+            : currentLogProbs(micro);
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);
     EpochTotals totals = new EpochTotals();
@@ -187,7 +235,14 @@ public final class GrpoTrainer<D> {
     for (int epoch = 0; epoch < rl.epochs(); epoch++) {
       optimizer.zero_grad();
       double lossBefore = totals.totalLoss;
-      runEpoch(batch, micro, oldLogProbs, MicroBatches.split(adv.advantages(), plan, micro), klStep, totals, epoch == 0);
+      runEpoch(
+          batch,
+          micro,
+          oldLogProbs,
+          MicroBatches.split(adv.advantages(), plan, micro),
+          klStep,
+          totals,
+          epoch == 0);
       weights.gradientsToMaster();
       double gradNorm = Optimizers.clipGradNorm(params, cfg.train().gradClip());
       totals.gradNorm += gradNorm;
@@ -207,7 +262,9 @@ public final class GrpoTrainer<D> {
     row.put("step", step);
     row.put("reward/mean", mean);
     row.put("reward/std", Math.sqrt(var));
-    row.put("success_rate", scored.stream().filter(x -> x.outcome().success()).count() / (double) scored.size());
+    row.put(
+        "success_rate",
+        scored.stream().filter(x -> x.outcome().success()).count() / (double) scored.size());
     row.put("kl/forward", totals.klForward);
     row.put("kl/reverse", totals.klReverse);
     row.put("kl/lambda_forward", klStep.lambdaForward());
@@ -223,13 +280,18 @@ public final class GrpoTrainer<D> {
     row.put("grad_norm", totals.gradNorm / rl.epochs());
     row.put("lr", lr);
     row.put("completion_len/mean", rollout.completionTokens() / (double) scored.size());
-    row.put("frac_zero_std_groups", Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g));
+    row.put(
+        "frac_zero_std_groups",
+        Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g));
     row.put("time/rollout_s", (t1 - t0) / 1e9);
     row.put("time/train_s", (t2 - t1) / 1e9);
     row.put("tokens_per_s", tokens / ((t2 - t0) / 1e9));
     row.put("batch/padding_frac", MicroBatches.paddingFraction(micro));
     row.put("batch/padding_frac_unbucketed", MicroBatches.paddingFraction(batch));
-    row.put("batch/forward_positions", MicroBatches.forwardPositions(micro, passes.sharePrompt() && !passes.gradientCheckpointing()));
+    row.put(
+        "batch/forward_positions",
+        MicroBatches.forwardPositions(
+            micro, passes.sharePrompt() && !passes.gradientCheckpointing()));
     row.put("batch/forward_positions_unshared", MicroBatches.forwardPositions(micro, false));
     row.put("skipped_steps", skipped);
     row.putAll(io.grpo4j.torch.MemoryStats.row());
@@ -251,8 +313,14 @@ public final class GrpoTrainer<D> {
    * Forward + backward over all rows in micro-batches. Each micro-batch's loss is scaled so the
    * accumulated gradient equals that of the whole-batch loss under the chosen aggregation.
    */
-  private void runEpoch(RolloutBatch b, List<RolloutBatch> micro, List<Tensor> oldLogProbs, List<Tensor> advantages, KlPenalty klStep,
-      EpochTotals totals, boolean firstEpoch) {
+  private void runEpoch(
+      RolloutBatch b,
+      List<RolloutBatch> micro,
+      List<Tensor> oldLogProbs,
+      List<Tensor> advantages,
+      KlPenalty klStep,
+      EpochTotals totals,
+      boolean firstEpoch) {
     LossAggregation agg = policyLoss.aggregation();
     double totalTokens = Masked.count(b.mask()).item_double();
     double totalRows = rowsWithTokens(b.mask());
@@ -269,26 +337,38 @@ public final class GrpoTrainer<D> {
             refHidden = m.completionHidden(reference, passes.sharePrompt());
           }
         }
-        ChunkedHead head = new ChunkedHead(model, pass.completionHidden(), reference, refHidden, klStep, m.completion(), mask, false,
-            passes.logitsChunk());
+        ChunkedHead head =
+            new ChunkedHead(
+                model,
+                pass.completionHidden(),
+                reference,
+                refHidden,
+                klStep,
+                m.completion(),
+                mask,
+                false,
+                passes.logitsChunk());
         Tensor logp = head.terms().logProbs();
-        PolicyLoss.Result pl = policyLoss.compute(logp, oldLogProbs.get(i), advantages.get(i), mask,
-            b.width());
+        PolicyLoss.Result pl =
+            policyLoss.compute(logp, oldLogProbs.get(i), advantages.get(i), mask, b.width());
         Tensor loss = pl.loss();
         double mbTokens = Masked.count(mask).item_double();
         if (reference != null) {
           KlPenalty.Terms terms = head.terms().kl();
           loss = loss.add(agg.reduce(klStep.perToken(terms), mask, b.width()));
           if (firstEpoch) {
-            totals.klForward += Masked.sum(terms.forward().detach(), mask).item_double() / totalTokens;
-            totals.klReverse += Masked.sum(terms.reverse().detach(), mask).item_double() / totalTokens;
+            totals.klForward +=
+                Masked.sum(terms.forward().detach(), mask).item_double() / totalTokens;
+            totals.klReverse +=
+                Masked.sum(terms.reverse().detach(), mask).item_double() / totalTokens;
           }
         }
-        double weight = switch (agg) {
-          case TOKEN -> mbTokens / totalTokens;
-          case SEQUENCE -> rowsWithTokens(mask) / totalRows;
-          case CONSTANT -> (double) n / b.rows();
-        };
+        double weight =
+            switch (agg) {
+              case TOKEN -> mbTokens / totalTokens;
+              case SEQUENCE -> rowsWithTokens(mask) / totalRows;
+              case CONSTANT -> (double) n / b.rows();
+            };
         Tensor scaled = loss.mul(new Scalar(weight));
         scaled.backward();
         head.backward();
@@ -305,20 +385,37 @@ public final class GrpoTrainer<D> {
     return Masked.rowSum(mask, mask).gt(new Scalar(0)).sum().item_double();
   }
 
-  /** log π_θ of the sampled tokens under the current weights, without gradient (π_old for μ > 1), per micro-batch. */
+  /**
+   * log π_θ of the sampled tokens under the current weights, without gradient (π_old for μ > 1),
+   * per micro-batch.
+   */
   private List<Tensor> currentLogProbs(List<RolloutBatch> micro) {
     List<Tensor> parts = new ArrayList<>();
     try (NoGradGuard ng = new NoGradGuard()) {
       for (RolloutBatch m : micro) {
         Tensor hidden = m.completionHidden(weights.compute(), passes.sharePrompt());
-        parts.add(new ChunkedHead(weights.compute(), hidden, null, null, null, m.completion(), m.mask(), false, passes.logitsChunk())
-            .terms().logProbs().detach());
+        parts.add(
+            new ChunkedHead(
+                    weights.compute(),
+                    hidden,
+                    null,
+                    null,
+                    null,
+                    m.completion(),
+                    m.mask(),
+                    false,
+                    passes.logitsChunk())
+                .terms()
+                .logProbs()
+                .detach());
       }
     }
     return parts;
   }
 
-  private void logSamples(MetricsLog log, long step, List<ScoredSample> scored, Tensor adv, Tensor r) throws IOException {
+  private void logSamples(
+      MetricsLog log, long step, List<ScoredSample> scored, Tensor adv, Tensor r)
+      throws IOException {
     int keep = Math.min(cfg.train().samplesPerStep(), scored.size());
     int stride = Math.max(1, scored.size() / keep);
     float[] advAll = io.grpo4j.torch.Tensors.toFloats(adv);
@@ -329,7 +426,8 @@ public final class GrpoTrainer<D> {
       ScoredSample s = scored.get(i);
       int len = s.sample().length();
       List<String> pieces = new ArrayList<>(len);
-      for (int id : s.sample().completionIds()) pieces.add(setup.folder().tokenizer().decode(new int[] {id}));
+      for (int id : s.sample().completionIds())
+        pieces.add(setup.folder().tokenizer().decode(new int[] {id}));
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("step", step);
       row.put("index", i);

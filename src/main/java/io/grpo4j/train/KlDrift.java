@@ -16,15 +16,22 @@ public final class KlDrift {
   private KlDrift() {}
 
   /** {forward, reverse}, means over all completion tokens of {@code samples}. */
-  public static double[] measure(Qwen2Model policy, Qwen2Model reference, List<ScoredSample> samples, int microBatch) {
+  public static double[] measure(
+      Qwen2Model policy, Qwen2Model reference, List<ScoredSample> samples, int microBatch) {
     double forward = 0;
     double reverse = 0;
     double tokens = 0;
     try (NoGradGuard ng = new NoGradGuard()) {
       for (int from = 0; from < samples.size(); from += microBatch) {
         try (PointerScope scope = new PointerScope()) {
-          RolloutBatch b = RolloutBatch.of(samples.subList(from, Math.min(samples.size(), from + microBatch)), policy.device());
-          KlPenalty.Terms t = KlPenalty.exact(b.completionLogits(policy, 0, b.rows()), b.completionLogits(reference, 0, b.rows()));
+          RolloutBatch b =
+              RolloutBatch.of(
+                  samples.subList(from, Math.min(samples.size(), from + microBatch)),
+                  policy.device());
+          KlPenalty.Terms t =
+              KlPenalty.exact(
+                  b.completionLogits(policy, 0, b.rows()),
+                  b.completionLogits(reference, 0, b.rows()));
           forward += Masked.sum(t.forward(), b.mask()).item_double();
           reverse += Masked.sum(t.reverse(), b.mask()).item_double();
           tokens += Masked.count(b.mask()).item_double();

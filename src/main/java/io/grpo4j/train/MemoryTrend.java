@@ -7,11 +7,11 @@ import java.util.List;
 
 /**
  * Reads the per-step memory metrics ({@code mem/*}, see {@code io.grpo4j.torch.MemoryStats}) of a
- * run and says whether memory grew after warm-up. Two views, because they catch different
- * failures: the relative growth between the median of the first ten steps after warm-up and the
- * median of the last ten (the "flat after warm-up" claim, robust to single-step spikes), and the
- * least-squares slope in bytes per step over all steps after warm-up (what a per-step leak looks
- * like, even when a short run keeps the relative growth small).
+ * run and says whether memory grew after warm-up. Two views, because they catch different failures:
+ * the relative growth between the median of the first ten steps after warm-up and the median of the
+ * last ten (the "flat after warm-up" claim, robust to single-step spikes), and the least-squares
+ * slope in bytes per step over all steps after warm-up (what a per-step leak looks like, even when
+ * a short run keeps the relative growth small).
  *
  * @param metric the metrics key, e.g. {@code mem/rss_bytes}
  * @param steps steps after warm-up that were used
@@ -30,10 +30,16 @@ public record MemoryTrend(String metric, int steps, double baseline, double end,
     List<double[]> points = new ArrayList<>();
     for (JsonNode r : metricsRows) {
       long step = r.path("step").asLong();
-      if (step > warmupSteps && r.path(metric).isNumber()) points.add(new double[] {step, r.path(metric).asDouble()});
+      if (step > warmupSteps && r.path(metric).isNumber())
+        points.add(new double[] {step, r.path(metric).asDouble()});
     }
     if (points.size() < 20) {
-      throw new IllegalArgumentException(metric + ": need at least 20 steps after the " + warmupSteps + " warm-up steps, have " + points.size());
+      throw new IllegalArgumentException(
+          metric
+              + ": need at least 20 steps after the "
+              + warmupSteps
+              + " warm-up steps, have "
+              + points.size());
     }
     double[] y = points.stream().mapToDouble(p -> p[1]).toArray();
     double baseline = median(Arrays.copyOfRange(y, 0, 10));
@@ -57,7 +63,8 @@ public record MemoryTrend(String metric, int steps, double baseline, double end,
 
   @Override
   public String toString() {
-    return String.format("%s: %.1f MiB after warm-up -> %.1f MiB at the end (%+.2f %%), slope %+.1f KiB/step over %d steps", metric,
-        baseline / (1 << 20), end / (1 << 20), 100 * growth(), slope / 1024, steps);
+    return String.format(
+        "%s: %.1f MiB after warm-up -> %.1f MiB at the end (%+.2f %%), slope %+.1f KiB/step over %d steps",
+        metric, baseline / (1 << 20), end / (1 << 20), 100 * growth(), slope / 1024, steps);
   }
 }

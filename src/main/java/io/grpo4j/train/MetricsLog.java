@@ -28,7 +28,9 @@ public final class MetricsLog implements AutoCloseable {
   public MetricsLog(Path file) throws IOException {
     this.file = file;
     Files.createDirectories(file.toAbsolutePath().getParent());
-    this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    this.out =
+        Files.newBufferedWriter(
+            file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
   }
 
   public Path file() {
@@ -57,7 +59,9 @@ public final class MetricsLog implements AutoCloseable {
     out.close();
   }
 
-  /** Keeps only complete lines whose {@code step} is at most {@code lastStep}; rewrites atomically. */
+  /**
+   * Keeps only complete lines whose {@code step} is at most {@code lastStep}; rewrites atomically.
+   */
   public static void truncateAfter(Path file, long lastStep) throws IOException {
     if (!Files.exists(file)) return;
     List<String> keep = new ArrayList<>();

@@ -17,12 +17,17 @@ import org.bytedeco.pytorch.global.torch;
 final class MicroBatches {
   private MicroBatches() {}
 
-  /** Row indices grouped into micro-batches of at most {@code size} rows of similar {@code lengths}. */
+  /**
+   * Row indices grouped into micro-batches of at most {@code size} rows of similar {@code lengths}.
+   */
   static List<int[]> byLength(int[] lengths, int size) {
     if (size < 1) throw new IllegalArgumentException("micro-batch size must be >= 1, got " + size);
-    int[] order = IntStream.range(0, lengths.length).boxed()
-        .sorted(Comparator.<Integer>comparingInt(i -> lengths[i]).thenComparingInt(i -> i))
-        .mapToInt(Integer::intValue).toArray();
+    int[] order =
+        IntStream.range(0, lengths.length)
+            .boxed()
+            .sorted(Comparator.<Integer>comparingInt(i -> lengths[i]).thenComparingInt(i -> i))
+            .mapToInt(Integer::intValue)
+            .toArray();
     return chunks(order, size);
   }
 
@@ -36,10 +41,16 @@ final class MicroBatches {
     if (size < 1) throw new IllegalArgumentException("micro-batch size must be >= 1, got " + size);
     java.util.Map<Integer, Integer> longest = new java.util.HashMap<>();
     for (int i = 0; i < lengths.length; i++) longest.merge(promptOf[i], lengths[i], Math::max);
-    int[] order = IntStream.range(0, lengths.length).boxed()
-        .sorted(Comparator.<Integer>comparingInt(i -> longest.get(promptOf[i]))
-            .thenComparingInt(i -> promptOf[i]).thenComparingInt(i -> lengths[i]).thenComparingInt(i -> i))
-        .mapToInt(Integer::intValue).toArray();
+    int[] order =
+        IntStream.range(0, lengths.length)
+            .boxed()
+            .sorted(
+                Comparator.<Integer>comparingInt(i -> longest.get(promptOf[i]))
+                    .thenComparingInt(i -> promptOf[i])
+                    .thenComparingInt(i -> lengths[i])
+                    .thenComparingInt(i -> i))
+            .mapToInt(Integer::intValue)
+            .toArray();
     return chunks(order, size);
   }
 
@@ -53,8 +64,8 @@ final class MicroBatches {
 
   /**
    * Token positions the policy's forward pass computes over all micro-batches: rows x (prompt +
-   * completion width), or with prompt sharing each distinct prompt once plus every row's
-   * completion positions but the last (whose output predicts nothing).
+   * completion width), or with prompt sharing each distinct prompt once plus every row's completion
+   * positions but the last (whose output predicts nothing).
    */
   static long forwardPositions(List<RolloutBatch> parts, boolean sharePrompt) {
     long n = 0;
@@ -71,21 +82,30 @@ final class MicroBatches {
   /** Rows [from, from + size) in order: the layout without bucketing. */
   static List<int[]> inOrder(int rows, int size) {
     List<int[]> out = new ArrayList<>();
-    for (int from = 0; from < rows; from += size) out.add(IntStream.range(from, Math.min(rows, from + size)).toArray());
+    for (int from = 0; from < rows; from += size)
+      out.add(IntStream.range(from, Math.min(rows, from + size)).toArray());
     return out;
   }
 
-  /** The per-token tensor [B, T] cut like {@code parts}: rows {@code plan[i]}, as many columns as part i. */
+  /**
+   * The per-token tensor [B, T] cut like {@code parts}: rows {@code plan[i]}, as many columns as
+   * part i.
+   */
   static List<Tensor> split(Tensor perToken, List<int[]> plan, List<RolloutBatch> parts) {
     List<Tensor> out = new ArrayList<>();
     for (int i = 0; i < plan.size(); i++) {
-      Tensor idx = Tensors.longs(java.util.Arrays.stream(plan.get(i)).asLongStream().toArray()).to(perToken.device(), torch.ScalarType.Long);
+      Tensor idx =
+          Tensors.longs(java.util.Arrays.stream(plan.get(i)).asLongStream().toArray())
+              .to(perToken.device(), torch.ScalarType.Long);
       out.add(RolloutBatch.cut(perToken, idx, parts.get(i).width()));
     }
     return out;
   }
 
-  /** Padding fraction of the whole batch computed at its full width (micro-batches in row order, untrimmed). */
+  /**
+   * Padding fraction of the whole batch computed at its full width (micro-batches in row order,
+   * untrimmed).
+   */
   static double paddingFraction(RolloutBatch b) {
     double real = 0;
     for (int len : b.rowLengths()) real += len;

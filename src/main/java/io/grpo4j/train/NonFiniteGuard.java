@@ -4,9 +4,9 @@ import java.io.PrintStream;
 import org.bytedeco.pytorch.Optimizer;
 
 /**
- * Keeps NaN and infinity out of the weights. An update whose loss or gradient norm is not finite
- * is skipped (gradients zeroed, no optimizer step, so neither the weights nor AdamW's moments see
- * it) and reported; a single bad batch then costs one step instead of the run. After {@code
+ * Keeps NaN and infinity out of the weights. An update whose loss or gradient norm is not finite is
+ * skipped (gradients zeroed, no optimizer step, so neither the weights nor AdamW's moments see it)
+ * and reported; a single bad batch then costs one step instead of the run. After {@code
  * maxConsecutive} skipped updates in a row the run is considered diverged and stops with {@link
  * DivergedException}: the trainers write no checkpoint for a step whose update was skipped, so the
  * newest checkpoint on disk is the last good one.
@@ -23,9 +23,14 @@ final class NonFiniteGuard {
     }
   }
 
-  /** @param maxConsecutive skipped updates in a row that stop the run ({@code train.max_skipped_steps}) */
+  /**
+   * @param maxConsecutive skipped updates in a row that stop the run ({@code
+   *     train.max_skipped_steps})
+   */
   NonFiniteGuard(int maxConsecutive, PrintStream out) {
-    if (maxConsecutive < 1) throw new IllegalArgumentException("train.max_skipped_steps must be >= 1, got " + maxConsecutive);
+    if (maxConsecutive < 1)
+      throw new IllegalArgumentException(
+          "train.max_skipped_steps must be >= 1, got " + maxConsecutive);
     this.maxConsecutive = maxConsecutive;
     this.out = out;
   }
@@ -44,14 +49,23 @@ final class NonFiniteGuard {
     }
     optimizer.zero_grad();
     consecutive++;
-    String what = String.format("non-finite %s at step %d (loss %s, grad norm %s)",
-        Double.isFinite(loss) ? "gradient norm" : "loss", step, loss, gradNorm);
+    String what =
+        String.format(
+            "non-finite %s at step %d (loss %s, grad norm %s)",
+            Double.isFinite(loss) ? "gradient norm" : "loss", step, loss, gradNorm);
     if (consecutive >= maxConsecutive) {
-      throw new DivergedException(what + ": " + consecutive + " updates in a row were skipped (train.max_skipped_steps="
-          + maxConsecutive + "), so the run has diverged and stops here. No checkpoint was written after the last good "
-          + "update, so the newest one in checkpoints/ is the last good state: start a new run from it (--init) with a lower learning rate.");
+      throw new DivergedException(
+          what
+              + ": "
+              + consecutive
+              + " updates in a row were skipped (train.max_skipped_steps="
+              + maxConsecutive
+              + "), so the run has diverged and stops here. No checkpoint was written after the last good "
+              + "update, so the newest one in checkpoints/ is the last good state: start a new run from it (--init) with a lower learning rate.");
     }
-    out.printf("%s: update skipped (%d in a row; the run stops at %d)%n", what, consecutive, maxConsecutive);
+    out.printf(
+        "%s: update skipped (%d in a row; the run stops at %d)%n",
+        what, consecutive, maxConsecutive);
     return false;
   }
 

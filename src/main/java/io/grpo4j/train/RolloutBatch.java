@@ -12,8 +12,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The tensors of one batch of scored rollouts, B rows of [left-padded prompt | completion |
- * right padding], prompt width Lp and completion width T:
+ * The tensors of one batch of scored rollouts, B rows of [left-padded prompt | completion | right
+ * padding], prompt width Lp and completion width T:
  *
  * <ul>
  *   <li>{@code ids} [B, Lp+T] int64 and {@code valid} [B, Lp+T] bool (real tokens);
@@ -26,10 +26,22 @@ import org.bytedeco.pytorch.global.torch;
  * [B] says which prompt each row continues (rows of one GRPO group share it).
  */
 record RolloutBatch(
-    int rows, int promptWidth, int width, Tensor ids, Tensor valid, Tensor completion, Tensor mask, Tensor oldLogProbs,
-    Tensor entropy, Tensor pref, int[] promptOf) {
+    int rows,
+    int promptWidth,
+    int width,
+    Tensor ids,
+    Tensor valid,
+    Tensor completion,
+    Tensor mask,
+    Tensor oldLogProbs,
+    Tensor entropy,
+    Tensor pref,
+    int[] promptOf) {
 
-  /** A forward pass over the rows and its hidden states [B, T, H] that predict the completion tokens. */
+  /**
+   * A forward pass over the rows and its hidden states [B, T, H] that predict the completion
+   * tokens.
+   */
   record Pass(TrainingForward forward, Tensor completionHidden) {}
 
   static RolloutBatch of(List<ScoredSample> scored, Device device) {
@@ -67,11 +79,18 @@ record RolloutBatch(
         pref[r * t + i] = (float) scored.get(r).tokenRewards()[i];
       }
     }
-    return new RolloutBatch(b, lp, t,
+    return new RolloutBatch(
+        b,
+        lp,
+        t,
         Tensors.longs(ids).to(device, torch.ScalarType.Long),
         Tensors.longs(valid).to(device, torch.ScalarType.Bool),
         Tensors.longs(comp).to(device, torch.ScalarType.Long),
-        floats(mask, b, t, device), floats(old, b, t, device), floats(ent, b, t, device), floats(pref, b, t, device), promptOf);
+        floats(mask, b, t, device),
+        floats(old, b, t, device),
+        floats(ent, b, t, device),
+        floats(pref, b, t, device),
+        promptOf);
   }
 
   private static Tensor floats(float[] v, int b, int t, Device device) {
@@ -80,25 +99,29 @@ record RolloutBatch(
 
   /**
    * Hidden states [B, T, H] under {@code m} that predict the completion tokens of all rows; with
-   * {@code sharePrompt} each distinct prompt is computed once ({@link Qwen2Model#sharedPromptHidden}).
+   * {@code sharePrompt} each distinct prompt is computed once ({@link
+   * Qwen2Model#sharedPromptHidden}).
    */
   Tensor completionHidden(Qwen2Model m, boolean sharePrompt) {
     if (sharePrompt && sharesPrompts()) {
       Shared sh = shared();
-      return m.sharedPromptHidden(sh.promptIds(), sh.promptValid(), sh.promptOfRow(), completion, valid);
+      return m.sharedPromptHidden(
+          sh.promptIds(), sh.promptValid(), sh.promptOfRow(), completion, valid);
     }
     return completionHidden(m, ids, valid);
   }
 
   /**
-   * A training forward pass of {@code m} over all rows. Prompts are shared when {@code passes}
-   * asks for it, rows share prompts and layers are not checkpointed (checkpointing recomputes
-   * whole rows; the two do not combine).
+   * A training forward pass of {@code m} over all rows. Prompts are shared when {@code passes} asks
+   * for it, rows share prompts and layers are not checkpointed (checkpointing recomputes whole
+   * rows; the two do not combine).
    */
   Pass trainingPass(Qwen2Model m, TrainOptions passes) {
     if (passes.sharePrompt() && !passes.gradientCheckpointing() && sharesPrompts()) {
       Shared sh = shared();
-      TrainingForward f = m.sharedPromptTrainingForward(sh.promptIds(), sh.promptValid(), sh.promptOfRow(), completion, valid);
+      TrainingForward f =
+          m.sharedPromptTrainingForward(
+              sh.promptIds(), sh.promptValid(), sh.promptOfRow(), completion, valid);
       return new Pass(f, f.hidden());
     }
     TrainingForward f = trainingForward(m, passes.gradientCheckpointing());
@@ -115,7 +138,10 @@ record RolloutBatch(
     return (int) java.util.Arrays.stream(promptOf).distinct().count();
   }
 
-  /** The distinct prompts of this batch (in order of first appearance) and each row's index among them. */
+  /**
+   * The distinct prompts of this batch (in order of first appearance) and each row's index among
+   * them.
+   */
   private record Shared(Tensor promptIds, Tensor promptValid, Tensor promptOfRow) {}
 
   private Shared shared() {
@@ -131,37 +157,64 @@ record RolloutBatch(
       }
       slotOfRow[r] = s;
     }
-    Tensor first = Tensors.longs(java.util.Arrays.copyOf(firstRow, slot.size())).to(ids.device(), torch.ScalarType.Long);
-    return new Shared(ids.index_select(0, first).narrow(1, 0, promptWidth), valid.index_select(0, first).narrow(1, 0, promptWidth),
+    Tensor first =
+        Tensors.longs(java.util.Arrays.copyOf(firstRow, slot.size()))
+            .to(ids.device(), torch.ScalarType.Long);
+    return new Shared(
+        ids.index_select(0, first).narrow(1, 0, promptWidth),
+        valid.index_select(0, first).narrow(1, 0, promptWidth),
         Tensors.longs(slotOfRow).to(ids.device(), torch.ScalarType.Long));
   }
 
-  /** Logits [n, T, V] under {@code m} that predict the completion tokens of rows [from, from + n). */
+  /**
+   * Logits [n, T, V] under {@code m} that predict the completion tokens of rows [from, from + n).
+   */
   Tensor completionLogits(Qwen2Model m, int from, int n) {
     return m.logits(completionHidden(m, rows(ids, from, n), rows(valid, from, n)));
   }
 
-  /** Hidden states [n, T, H] under {@code m} at the positions that predict the completion tokens of rows {@code ids}. */
+  /**
+   * Hidden states [n, T, H] under {@code m} at the positions that predict the completion tokens of
+   * rows {@code ids}.
+   */
   Tensor completionHidden(Qwen2Model m, Tensor rowsIds, Tensor rowsValid) {
-    Tensor hidden = m.hidden(rowsIds, AttentionMask.positions(rowsValid),
-        AttentionMask.of(rowsValid, rowsIds.size(1)), null);
+    Tensor hidden =
+        m.hidden(
+            rowsIds,
+            AttentionMask.positions(rowsValid),
+            AttentionMask.of(rowsValid, rowsIds.size(1)),
+            null);
     return hidden.narrow(1, promptWidth - 1, width);
   }
 
   /** A training forward of {@code m} over all rows of this batch (see {@link TrainingForward}). */
   TrainingForward trainingForward(Qwen2Model m, boolean checkpointLayers) {
-    return m.trainingForward(ids, AttentionMask.positions(valid), AttentionMask.of(valid, ids.size(1)),
+    return m.trainingForward(
+        ids,
+        AttentionMask.positions(valid),
+        AttentionMask.of(valid, ids.size(1)),
         checkpointLayers);
   }
 
-  /** The part [n, T, H] of full-sequence hidden states [n, Lp+T, H] that predicts the completion tokens. */
+  /**
+   * The part [n, T, H] of full-sequence hidden states [n, Lp+T, H] that predicts the completion
+   * tokens.
+   */
   Tensor completionPart(Tensor hidden) {
     return hidden.narrow(1, promptWidth - 1, width);
   }
 
-  /** Real (non-padding) tokens of {@code [ids | completion]}, per row: prompt length + completion length. */
+  /**
+   * Real (non-padding) tokens of {@code [ids | completion]}, per row: prompt length + completion
+   * length.
+   */
   int[] rowLengths() {
-    long[] v = Tensors.toLongs(valid.sum(new long[] {1}, false, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
+    long[] v =
+        Tensors.toLongs(
+            valid.sum(
+                new long[] {1},
+                false,
+                new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
     int[] out = new int[v.length];
     for (int i = 0; i < v.length; i++) out[i] = (int) v[i];
     return out;
@@ -173,17 +226,32 @@ record RolloutBatch(
    * them on the right. Length-sorted micro-batches thus compute (almost) no padding.
    */
   RolloutBatch select(int[] index) {
-    Tensor idx = Tensors.longs(java.util.Arrays.stream(index).asLongStream().toArray()).to(ids.device(), torch.ScalarType.Long);
+    Tensor idx =
+        Tensors.longs(java.util.Arrays.stream(index).asLongStream().toArray())
+            .to(ids.device(), torch.ScalarType.Long);
     Tensor v = valid.index_select(0, idx);
-    long[] perColumn = Tensors.toLongs(v.sum(new long[] {0}, false, new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
+    long[] perColumn =
+        Tensors.toLongs(
+            v.sum(
+                new long[] {0},
+                false,
+                new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
     int firstPrompt = 0;
     while (firstPrompt < promptWidth - 1 && perColumn[firstPrompt] == 0) firstPrompt++;
     int t = width;
     while (t > 1 && perColumn[promptWidth + t - 1] == 0) t--;
     int lp = promptWidth - firstPrompt;
-    return new RolloutBatch(index.length, lp, t,
-        ids.index_select(0, idx).narrow(1, firstPrompt, lp + t), v.narrow(1, firstPrompt, lp + t),
-        cut(completion, idx, t), cut(mask, idx, t), cut(oldLogProbs, idx, t), cut(entropy, idx, t), cut(pref, idx, t),
+    return new RolloutBatch(
+        index.length,
+        lp,
+        t,
+        ids.index_select(0, idx).narrow(1, firstPrompt, lp + t),
+        v.narrow(1, firstPrompt, lp + t),
+        cut(completion, idx, t),
+        cut(mask, idx, t),
+        cut(oldLogProbs, idx, t),
+        cut(entropy, idx, t),
+        cut(pref, idx, t),
         java.util.Arrays.stream(index).map(i -> promptOf[i]).toArray());
   }
 

@@ -21,9 +21,9 @@ import org.bytedeco.pytorch.Device;
  * Audits a run folder the way a user who killed it would want to know it is fine: the config
  * parses; every {@code step-N} checkpoint verifies against its manifest and loads (weights and
  * optimizer state); {@code metrics.jsonl} holds steps 1, 2, … each exactly once; samples belong to
- * steps that exist. A run that was just killed may have a torn last line and a temporary folder;
- * a {@code finished} run may have neither, must have reached its last step, and must have logged
- * the samples of every step. {@code scripts/crash-test.sh} runs this after every kill.
+ * steps that exist. A run that was just killed may have a torn last line and a temporary folder; a
+ * {@code finished} run may have neither, must have reached its last step, and must have logged the
+ * samples of every step. {@code scripts/crash-test.sh} runs this after every kill.
  */
 public final class RunCheck {
   private final Path runDir;
@@ -62,14 +62,18 @@ public final class RunCheck {
     long newest = checkCheckpoints(cfg, configHash, finished);
     long logged = checkMetrics(finished);
     if (finished) {
-      if (logged != lastStep) problems.add("metrics.jsonl ends at step " + logged + ", the run has " + lastStep + " steps");
-      if (newest != lastStep) problems.add("newest checkpoint is step " + newest + ", expected step-" + lastStep);
+      if (logged != lastStep)
+        problems.add(
+            "metrics.jsonl ends at step " + logged + ", the run has " + lastStep + " steps");
+      if (newest != lastStep)
+        problems.add("newest checkpoint is step " + newest + ", expected step-" + lastStep);
     }
     if (kind.equals("grpo")) checkSamples(cfg, logged, finished);
   }
 
   /** Returns the newest step with a sound checkpoint (0 if none). */
-  private long checkCheckpoints(RunConfig cfg, String configHash, boolean finished) throws IOException {
+  private long checkCheckpoints(RunConfig cfg, String configHash, boolean finished)
+      throws IOException {
     Path root = Checkpoints.dir(runDir);
     if (!Files.isDirectory(root)) return 0;
     List<Path> entries;
@@ -81,7 +85,9 @@ public final class RunCheck {
       String name = p.getFileName().toString();
       if (name.startsWith(".tmp-")) {
         if (finished) problems.add(p + ": temporary folder left behind by a finished run");
-        else passed.add(p + ": unfinished temporary folder (not a checkpoint; removed by the next save)");
+        else
+          passed.add(
+              p + ": unfinished temporary folder (not a checkpoint; removed by the next save)");
         continue;
       }
       long step = Checkpoints.stepOf(p);
@@ -92,8 +98,10 @@ public final class RunCheck {
       try {
         CheckpointManifest.verify(p);
         JsonNode state = Checkpoints.readState(p);
-        if (state.path("step").asLong(-1) != step) problems.add(p + ": trainer_state.json says step " + state.path("step"));
-        if (!configHash.equals(state.path("config_sha256").asText())) problems.add(p + ": written under another config.yaml");
+        if (state.path("step").asLong(-1) != step)
+          problems.add(p + ": trainer_state.json says step " + state.path("step"));
+        if (!configHash.equals(state.path("config_sha256").asText()))
+          problems.add(p + ": written under another config.yaml");
         load(p, cfg);
         passed.add(p + ": manifest verifies, weights and optimizer state load");
         newest = Math.max(newest, step);
@@ -109,7 +117,8 @@ public final class RunCheck {
       Qwen2Config config = Qwen2Config.read(checkpoint.resolve("config.json"));
       Qwen2Model model = HfCheckpoint.loadWeights(checkpoint, config, DType.F32, new Device("cpu"));
       model.setRequiresGrad(true);
-      AdamW opt = Optimizers.adamW(new ArrayList<>(model.parameters().values()), 1e-3, 0.9, 0.99, 0);
+      AdamW opt =
+          Optimizers.adamW(new ArrayList<>(model.parameters().values()), 1e-3, 0.9, 0.99, 0);
       Checkpoints.loadOptimizer(checkpoint, opt);
     }
   }
@@ -121,7 +130,14 @@ public final class RunCheck {
     for (JsonNode r : rows) {
       long step = r.path("step").asLong(-1);
       if (step != expect) {
-        problems.add("metrics.jsonl: row " + expect + " has step " + step + " (expected " + expect + ": every step exactly once, in order)");
+        problems.add(
+            "metrics.jsonl: row "
+                + expect
+                + " has step "
+                + step
+                + " (expected "
+                + expect
+                + ": every step exactly once, in order)");
         return expect - 1;
       }
       expect++;
@@ -130,17 +146,27 @@ public final class RunCheck {
     return expect - 1;
   }
 
-  private void checkSamples(RunConfig cfg, long lastMetricsStep, boolean finished) throws IOException {
+  private void checkSamples(RunConfig cfg, long lastMetricsStep, boolean finished)
+      throws IOException {
     List<JsonNode> rows = rows(runDir.resolve("samples.jsonl"), finished);
-    int perStep = Math.min(cfg.train().samplesPerStep(), cfg.data().promptsPerStep() * cfg.rl().groupSize());
+    int perStep =
+        Math.min(cfg.train().samplesPerStep(), cfg.data().promptsPerStep() * cfg.rl().groupSize());
     long[] count = new long[(int) lastMetricsStep + 2];
     long previous = 0;
     for (JsonNode r : rows) {
       long step = r.path("step").asLong(-1);
-      // samples are written during a step, its metrics row after it: one step ahead is allowed mid-run
+      // samples are written during a step, its metrics row after it: one step ahead is allowed
+      // mid-run
       long limit = finished ? lastMetricsStep : lastMetricsStep + 1;
       if (step < previous || step < 1 || step > limit) {
-        problems.add("samples.jsonl: a row of step " + step + " after step " + previous + " (metrics end at step " + lastMetricsStep + ")");
+        problems.add(
+            "samples.jsonl: a row of step "
+                + step
+                + " after step "
+                + previous
+                + " (metrics end at step "
+                + lastMetricsStep
+                + ")");
         return;
       }
       previous = step;
@@ -148,14 +174,17 @@ public final class RunCheck {
     }
     for (long s = 1; s <= lastMetricsStep; s++) {
       if (count[(int) s] != perStep) {
-        problems.add("samples.jsonl: step " + s + " has " + count[(int) s] + " rows, expected " + perStep);
+        problems.add(
+            "samples.jsonl: step " + s + " has " + count[(int) s] + " rows, expected " + perStep);
         return;
       }
     }
     passed.add("samples.jsonl: " + perStep + " rows for each of steps 1.." + lastMetricsStep);
   }
 
-  /** Parsed lines; a torn last line (a kill mid-write) is allowed only while the run is unfinished. */
+  /**
+   * Parsed lines; a torn last line (a kill mid-write) is allowed only while the run is unfinished.
+   */
   private List<JsonNode> rows(Path file, boolean finished) throws IOException {
     List<JsonNode> out = new ArrayList<>();
     if (!Files.exists(file)) return out;
@@ -168,7 +197,12 @@ public final class RunCheck {
         if (i == lines.size() - 1 && !finished) {
           passed.add(file.getFileName() + ": torn last line (dropped on resume)");
         } else {
-          problems.add(file + ":" + (i + 1) + ": not a JSON line: " + e.getMessage().lines().findFirst().orElse(""));
+          problems.add(
+              file
+                  + ":"
+                  + (i + 1)
+                  + ": not a JSON line: "
+                  + e.getMessage().lines().findFirst().orElse(""));
         }
       }
     }

@@ -30,14 +30,30 @@ public record RunConfig(
     Sft sft) {
 
   public RunConfig {
-    require(model != null && task != null && countdown != null && data != null && sampling != null && rl != null && train != null && sft != null,
+    require(
+        model != null
+            && task != null
+            && countdown != null
+            && data != null
+            && sampling != null
+            && rl != null
+            && train != null
+            && sft != null,
         "every section (model, task, countdown, data, sampling, rl, train, sft) must be present");
   }
 
   /** Built-in defaults: the tiny Countdown recipe. */
   public static RunConfig defaults() {
-    return new RunConfig(0, Model.defaults(), Task.defaults(), Countdown.defaults(), Data.defaults(), Sampling.defaults(), Rl.defaults(),
-        Train.defaults(), Sft.defaults());
+    return new RunConfig(
+        0,
+        Model.defaults(),
+        Task.defaults(),
+        Countdown.defaults(),
+        Data.defaults(),
+        Sampling.defaults(),
+        Rl.defaults(),
+        Train.defaults(),
+        Sft.defaults());
   }
 
   static void require(boolean ok, String message) {
@@ -52,7 +68,8 @@ public record RunConfig(
    *     docs/performance.md, bf16 products run tens of times slower than f32 on a CPU without
    *     AVX512-BF16/AMX; use bf16 on GPUs and AMX CPUs)
    * @param device cpu, cuda or cuda:N (default cpu)
-   * @param threads compute threads (libtorch intra-op and OpenBLAS), 0 = their defaults, one per core (default 0)
+   * @param threads compute threads (libtorch intra-op and OpenBLAS), 0 = their defaults, one per
+   *     core (default 0)
    * @param saveDtype storage dtype of saved checkpoints (default f32; bf16 halves the files)
    * @param gradientCheckpointing recompute each decoder layer in the backward pass instead of
    *     storing its activations (default false: costs about one more forward pass; turn it on when
@@ -67,8 +84,15 @@ public record RunConfig(
    *     row, a step's training time drops by about half, see docs/performance.md; ignored with
    *     gradient_checkpointing, which recomputes whole rows)
    */
-  public record Model(String init, String dtype, String device, int threads, String saveDtype, boolean gradientCheckpointing,
-      int logitsChunk, boolean sharePrompt) {
+  public record Model(
+      String init,
+      String dtype,
+      String device,
+      int threads,
+      String saveDtype,
+      boolean gradientCheckpointing,
+      int logitsChunk,
+      boolean sharePrompt) {
     public Model {
       require(threads >= 0, "model.threads must be >= 0");
       require(logitsChunk >= 1, "model.logits_chunk must be >= 1, got " + logitsChunk);
@@ -86,17 +110,23 @@ public record RunConfig(
 
   /**
    * @param name environment ({@code countdown})
-   * @param format answer format: {@code steps} (one {@code a op b = c} per line; partial credit
-   *     per step, which gives token-level rewards their signal) or {@code expression} (TinyZero's
+   * @param format answer format: {@code steps} (one {@code a op b = c} per line; partial credit per
+   *     step, which gives token-level rewards their signal) or {@code expression} (TinyZero's
    *     {@code <answer>…</answer>}, all-or-nothing)
    * @param promptStyle {@code plain} (a short line, for the tiny model) or {@code chat}
    *     (instructions rendered through the model's chat template, for instruct models)
    */
   public record Task(String name, String format, String promptStyle) {
     public Task {
-      require("countdown".equals(name), "task.name must be 'countdown' (the only task built in), got '" + name + "'");
-      require("steps".equals(format) || "expression".equals(format), "task.format must be steps or expression, got '" + format + "'");
-      require("plain".equals(promptStyle) || "chat".equals(promptStyle), "task.prompt_style must be plain or chat, got '" + promptStyle + "'");
+      require(
+          "countdown".equals(name),
+          "task.name must be 'countdown' (the only task built in), got '" + name + "'");
+      require(
+          "steps".equals(format) || "expression".equals(format),
+          "task.format must be steps or expression, got '" + format + "'");
+      require(
+          "plain".equals(promptStyle) || "chat".equals(promptStyle),
+          "task.prompt_style must be plain or chat, got '" + promptStyle + "'");
     }
 
     static Task defaults() {
@@ -114,7 +144,9 @@ public record RunConfig(
    */
   public record Countdown(CountdownSettings generator, CountdownRewards reward) {
     public Countdown {
-      require(generator != null && reward != null, "countdown.generator and countdown.reward must be present");
+      require(
+          generator != null && reward != null,
+          "countdown.generator and countdown.reward must be present");
     }
 
     static Countdown defaults() {
@@ -168,8 +200,8 @@ public record RunConfig(
 
   /**
    * @param groupSize G, completions per prompt (default 8, the seed's recipe)
-   * @param epochs μ, passes of the clipped surrogate over one batch of rollouts (default 1: then
-   *     ρ = 1 at the start of the step and the rollout log-probs serve as π_old)
+   * @param epochs μ, passes of the clipped surrogate over one batch of rollouts (default 1: then ρ
+   *     = 1 at the start of the step and the rollout log-probs serve as π_old)
    * @param microBatch rows per forward/backward chunk; gradients accumulate (default 32: bounds
    *     activation memory without changing the maths)
    * @param aggregation loss aggregation: {@code token}, {@code sequence} or {@code constant}
@@ -179,18 +211,39 @@ public record RunConfig(
    * @param kl the KL terms to π_ref
    * @param clip the PPO ratio clip range
    */
-  public record Rl(int groupSize, int epochs, int microBatch, String aggregation, Advantage advantage, Entropy entropy, Kl kl, Clip clip) {
+  public record Rl(
+      int groupSize,
+      int epochs,
+      int microBatch,
+      String aggregation,
+      Advantage advantage,
+      Entropy entropy,
+      Kl kl,
+      Clip clip) {
     public Rl {
-      require(groupSize >= 2, "rl.group_size must be >= 2 (advantages are relative within a group), got " + groupSize);
+      require(
+          groupSize >= 2,
+          "rl.group_size must be >= 2 (advantages are relative within a group), got " + groupSize);
       require(epochs >= 1, "rl.epochs must be >= 1, got " + epochs);
       require(microBatch >= 1, "rl.micro_batch must be >= 1, got " + microBatch);
-      require(java.util.List.of("token", "sequence", "constant").contains(aggregation),
+      require(
+          java.util.List.of("token", "sequence", "constant").contains(aggregation),
           "rl.aggregation must be token, sequence or constant, got '" + aggregation + "'");
-      require(advantage != null && entropy != null && kl != null && clip != null, "rl.advantage, rl.entropy, rl.kl and rl.clip must be present");
+      require(
+          advantage != null && entropy != null && kl != null && clip != null,
+          "rl.advantage, rl.entropy, rl.kl and rl.clip must be present");
     }
 
     static Rl defaults() {
-      return new Rl(8, 1, 32, "token", Advantage.defaults(), Entropy.defaults(), Kl.defaults(), Clip.defaults());
+      return new Rl(
+          8,
+          1,
+          32,
+          "token",
+          Advantage.defaults(),
+          Entropy.defaults(),
+          Kl.defaults(),
+          Clip.defaults());
     }
   }
 
@@ -205,7 +258,8 @@ public record RunConfig(
    */
   public record Advantage(String mode, double clip, boolean scaleRewards, double epsilon) {
     public Advantage {
-      require(java.util.List.of("token_relative", "sequence", "return_to_go").contains(mode),
+      require(
+          java.util.List.of("token_relative", "sequence", "return_to_go").contains(mode),
           "rl.advantage.mode must be token_relative, sequence or return_to_go, got '" + mode + "'");
       require(clip > 0, "rl.advantage.clip must be > 0, got " + clip);
       require(epsilon > 0, "rl.advantage.epsilon must be > 0, got " + epsilon);
@@ -217,7 +271,8 @@ public record RunConfig(
 
     /** The rl-room object these settings describe. */
     public io.grpo4j.rl.Advantages toAdvantages() {
-      return new io.grpo4j.rl.Advantages(io.grpo4j.rl.AdvantageMode.parse(mode), clip, scaleRewards, epsilon);
+      return new io.grpo4j.rl.Advantages(
+          io.grpo4j.rl.AdvantageMode.parse(mode), clip, scaleRewards, epsilon);
     }
   }
 
@@ -240,8 +295,8 @@ public record RunConfig(
   /**
    * @param forward λ_F, weight of KL(π_θ‖π_ref) (default 0.02, the seed's recipe)
    * @param reverse λ_R, weight of KL(π_ref‖π_θ) (default 0.01, the seed's recipe)
-   * @param estimator {@code exact} (sum over the whole vocabulary) or {@code k3} (sampled
-   *     estimator at the chosen token, for huge vocabularies) (default exact)
+   * @param estimator {@code exact} (sum over the whole vocabulary) or {@code k3} (sampled estimator
+   *     at the chosen token, for huge vocabularies) (default exact)
    * @param target KL_target: when &gt; 0, λ_F and λ_R are both scaled by one adaptive factor
    *     (Ziegler et al.'s controller, {@link io.grpo4j.rl.KlController}) so that the measured
    *     forward KL per token tracks this value; 0 keeps λ fixed (default 0: the seed's recipe uses
@@ -249,14 +304,21 @@ public record RunConfig(
    * @param horizon steps over which the controller applies a full ±20 % correction (default 10:
    *     fast enough to react within a 150-step run, slow enough not to chase one noisy batch)
    */
-  public record Kl(double forward, double reverse, String estimator, double target, double horizon) {
+  public record Kl(
+      double forward, double reverse, String estimator, double target, double horizon) {
     public Kl {
       require(forward >= 0, "rl.kl.forward must be >= 0, got " + forward);
       require(reverse >= 0, "rl.kl.reverse must be >= 0, got " + reverse);
-      require("exact".equals(estimator) || "k3".equals(estimator), "rl.kl.estimator must be exact or k3, got '" + estimator + "'");
-      require(target >= 0 && Double.isFinite(target), "rl.kl.target must be >= 0 (0 = fixed weights), got " + target);
+      require(
+          "exact".equals(estimator) || "k3".equals(estimator),
+          "rl.kl.estimator must be exact or k3, got '" + estimator + "'");
+      require(
+          target >= 0 && Double.isFinite(target),
+          "rl.kl.target must be >= 0 (0 = fixed weights), got " + target);
       require(horizon > 0 && Double.isFinite(horizon), "rl.kl.horizon must be > 0, got " + horizon);
-      require(target == 0 || forward + reverse > 0, "rl.kl.target > 0 needs rl.kl.forward or rl.kl.reverse > 0 to scale");
+      require(
+          target == 0 || forward + reverse > 0,
+          "rl.kl.target > 0 needs rl.kl.forward or rl.kl.reverse > 0 to scale");
     }
 
     static Kl defaults() {
@@ -293,19 +355,31 @@ public record RunConfig(
    * @param samplesPerStep rollouts per step written to samples.jsonl (default 4)
    * @param budgetMinutes stop (and save) after this wall time, 0 = no limit (default 0)
    * @param maxSkippedSteps an update whose loss or gradient norm is NaN/infinite is skipped and
-   *     counted ({@code skipped_steps} in metrics); this many in a row stop the run, keeping the last
-   *     good checkpoint (default 5: one bad batch is survivable, five in a row mean divergence).
-   *     SFT uses the same setting
+   *     counted ({@code skipped_steps} in metrics); this many in a row stop the run, keeping the
+   *     last good checkpoint (default 5: one bad batch is survivable, five in a row mean
+   *     divergence). SFT uses the same setting
    */
   public record Train(
-      int steps, double lr, int warmupSteps, double weightDecay, double beta1, double beta2, double gradClip,
-      int evalEvery, int saveEvery, int samplesPerStep, double budgetMinutes, int maxSkippedSteps) {
+      int steps,
+      double lr,
+      int warmupSteps,
+      double weightDecay,
+      double beta1,
+      double beta2,
+      double gradClip,
+      int evalEvery,
+      int saveEvery,
+      int samplesPerStep,
+      double budgetMinutes,
+      int maxSkippedSteps) {
     public Train {
       require(steps >= 1, "train.steps must be >= 1, got " + steps);
       require(lr > 0, "train.lr must be > 0, got " + lr);
       require(warmupSteps >= 0, "train.warmup_steps must be >= 0");
       require(weightDecay >= 0, "train.weight_decay must be >= 0");
-      require(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "train.beta1 and train.beta2 must be in [0, 1)");
+      require(
+          beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
+          "train.beta1 and train.beta2 must be in [0, 1)");
       require(gradClip > 0, "train.grad_clip must be > 0");
       require(evalEvery >= 0, "train.eval_every must be >= 0");
       require(saveEvery >= 1, "train.save_every must be >= 1");
@@ -335,8 +409,16 @@ public record RunConfig(
    *     reuse the allocator's memory instead of faulting in fresh pages, see docs/performance.md)
    */
   public record Sft(
-      int steps, double lr, double minLrRatio, int batchSize, int warmupSteps, double weightDecay, double gradClip,
-      int evalEvery, int saveEvery, int microBatch) {
+      int steps,
+      double lr,
+      double minLrRatio,
+      int batchSize,
+      int warmupSteps,
+      double weightDecay,
+      double gradClip,
+      int evalEvery,
+      int saveEvery,
+      int microBatch) {
     public Sft {
       require(steps >= 1, "sft.steps must be >= 1, got " + steps);
       require(lr > 0, "sft.lr must be > 0");
@@ -347,7 +429,8 @@ public record RunConfig(
       require(gradClip > 0, "sft.grad_clip must be > 0");
       require(evalEvery >= 0, "sft.eval_every must be >= 0");
       require(saveEvery >= 1, "sft.save_every must be >= 1");
-      require(microBatch >= 0, "sft.micro_batch must be >= 0 (0 = the whole batch), got " + microBatch);
+      require(
+          microBatch >= 0, "sft.micro_batch must be >= 0 (0 = the whole batch), got " + microBatch);
     }
 
     static Sft defaults() {

@@ -8,9 +8,9 @@ import java.nio.file.Path;
 
 /**
  * Checks made before the first training step, so that a run that cannot save does not find out
- * after an hour of compute: the run folder must be writable, and its file system must have room
- * for the checkpoints the run keeps ({@link Checkpoints#KEEP} plus the one being written) and a
- * margin for metrics and samples.
+ * after an hour of compute: the run folder must be writable, and its file system must have room for
+ * the checkpoints the run keeps ({@link Checkpoints#KEEP} plus the one being written) and a margin
+ * for metrics and samples.
  */
 final class RunPreflight {
   /** Room for metrics.jsonl, samples.jsonl and config files. */
@@ -27,15 +27,28 @@ final class RunPreflight {
     check(runDir, parameters, storage, dir -> Files.getFileStore(dir).getUsableSpace());
   }
 
-  static void check(Path runDir, long parameters, DType storage, FreeSpace free) throws IOException {
+  static void check(Path runDir, long parameters, DType storage, FreeSpace free)
+      throws IOException {
     requireWritable(runDir);
     long perCheckpoint = checkpointBytes(parameters, storage);
     long need = (Checkpoints.KEEP + 1) * perCheckpoint + MARGIN_BYTES;
     long have = free.usableBytes(runDir);
     if (have < need) {
-      throw new IOException(runDir + ": only " + human(have) + " free on its file system, but the run needs about " + human(need)
-          + " (" + (Checkpoints.KEEP + 1) + " checkpoints of " + human(perCheckpoint) + ": weights in " + storage.name().toLowerCase()
-          + " + AdamW state) plus " + human(MARGIN_BYTES) + " for metrics; free some space or choose another --out");
+      throw new IOException(
+          runDir
+              + ": only "
+              + human(have)
+              + " free on its file system, but the run needs about "
+              + human(need)
+              + " ("
+              + (Checkpoints.KEEP + 1)
+              + " checkpoints of "
+              + human(perCheckpoint)
+              + ": weights in "
+              + storage.name().toLowerCase()
+              + " + AdamW state) plus "
+              + human(MARGIN_BYTES)
+              + " for metrics; free some space or choose another --out");
     }
   }
 
@@ -53,8 +66,14 @@ final class RunPreflight {
       AtomicFiles.writeString(probe, "grpo4j checks that this run folder is writable\n");
       Files.delete(probe);
     } catch (IOException | SecurityException e) {
-      throw new IOException(runDir + " is not writable (" + e.getClass().getSimpleName() + ": " + e.getMessage()
-          + "); choose another --out or fix its permissions", e);
+      throw new IOException(
+          runDir
+              + " is not writable ("
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage()
+              + "); choose another --out or fix its permissions",
+          e);
     }
   }
 

@@ -26,15 +26,32 @@ import java.util.function.IntConsumer;
  * (tokenizer, chat template, stop tokens) and the held-out evaluation set, which training draws
  * never include.
  */
-public record RunSetup<D>(RunConfig config, Path runDir, Task<D> task, ModelFolder folder, Prompts<D> prompts,
-    List<Problem<D>> evalSet, Set<String> evalIds, String configHash) {
+public record RunSetup<D>(
+    RunConfig config,
+    Path runDir,
+    Task<D> task,
+    ModelFolder folder,
+    Prompts<D> prompts,
+    List<Problem<D>> evalSet,
+    Set<String> evalIds,
+    String configHash) {
 
-  public static <D> RunSetup<D> of(RunConfig config, Path runDir, Task<D> task, ModelFolder folder) {
-    Prompts<D> prompts = new Prompts<>(task, PromptStyle.parse(config.task().promptStyle()), folder);
+  public static <D> RunSetup<D> of(
+      RunConfig config, Path runDir, Task<D> task, ModelFolder folder) {
+    Prompts<D> prompts =
+        new Prompts<>(task, PromptStyle.parse(config.task().promptStyle()), folder);
     List<Problem<D>> eval = task.draw(config.data().evalSeed(), config.data().evalSize());
     Set<String> ids = new HashSet<>();
     for (Problem<D> p : eval) ids.add(p.id());
-    return new RunSetup<>(config, runDir, task, folder, prompts, List.copyOf(eval), Set.copyOf(ids), sha256(ConfigLoader.toYaml(config)));
+    return new RunSetup<>(
+        config,
+        runDir,
+        task,
+        folder,
+        prompts,
+        List.copyOf(eval),
+        Set.copyOf(ids),
+        sha256(ConfigLoader.toYaml(config)));
   }
 
   /** n training problems drawn from {@code seed}, none of them in the held-out set. */
@@ -42,7 +59,11 @@ public record RunSetup<D>(RunConfig config, Path runDir, Task<D> task, ModelFold
     List<Problem<D>> out = new ArrayList<>(n);
     long s = seed;
     for (int attempt = 0; out.size() < n; attempt++) {
-      if (attempt > 100) throw new IllegalStateException("cannot draw " + n + " training problems outside the held-out set: the task has too few distinct problems");
+      if (attempt > 100)
+        throw new IllegalStateException(
+            "cannot draw "
+                + n
+                + " training problems outside the held-out set: the task has too few distinct problems");
       for (Problem<D> p : task.draw(s, n)) {
         if (!evalIds.contains(p.id()) && out.size() < n) out.add(p);
       }
@@ -57,12 +78,15 @@ public record RunSetup<D>(RunConfig config, Path runDir, Task<D> task, ModelFold
 
   /** Greedy evaluation on the held-out set. */
   public EvalReport evaluate(Qwen2Model model, IntConsumer progress) {
-    return new Evaluator<>(task, prompts, folder).run(model, evalSet, 0, config.sampling().maxNewTokens(), 0, progress);
+    return new Evaluator<>(task, prompts, folder)
+        .run(model, evalSet, 0, config.sampling().maxNewTokens(), 0, progress);
   }
 
   static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -16,6 +16,7 @@ final class Seeds {
   private Seeds() {}
 
   static long derive(long seed, long purpose, long step) {
-    return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + purpose * 0xBF58476D1CE4E5B9L + step).nextLong();
+    return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + purpose * 0xBF58476D1CE4E5B9L + step)
+        .nextLong();
   }
 }

@@ -48,9 +48,14 @@ public final class SftTrainer<D> {
     model.setRequiresGrad(true);
     this.params = new ArrayList<>(model.parameters().values());
     this.optimizer = Optimizers.adamW(params, sft.lr(), 0.9, 0.95, sft.weightDecay());
-    this.schedule = new LrSchedule(sft.lr(), sft.warmupSteps(), sft.steps(), true, sft.minLrRatio());
+    this.schedule =
+        new LrSchedule(sft.lr(), sft.warmupSteps(), sft.steps(), true, sft.minLrRatio());
     List<Integer> eos = model.config().eosTokenIds();
-    if (eos.isEmpty()) throw new IllegalArgumentException("config.json of " + setup.folder().dir() + " names no eos_token_id: SFT needs one to teach stopping");
+    if (eos.isEmpty())
+      throw new IllegalArgumentException(
+          "config.json of "
+              + setup.folder().dir()
+              + " names no eos_token_id: SFT needs one to teach stopping");
     this.endOfText = eos.get(0);
     this.weights = WorkingWeights.of(model, DType.parse(setup.config().model().dtype()));
     this.passes = setup.config().model().trainOptions();
@@ -73,7 +78,8 @@ public final class SftTrainer<D> {
         }
         double loss = (double) row.get("loss/sft");
         emaLoss = Double.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
-        boolean evalNow = (sft.evalEvery() > 0 && step % sft.evalEvery() == 0) || step == sft.steps();
+        boolean evalNow =
+            (sft.evalEvery() > 0 && step % sft.evalEvery() == 0) || step == sft.steps();
         if (evalNow) {
           EvalReport e = setup.evaluate(model, null);
           row.put("eval/success_rate", e.successRate());
@@ -82,10 +88,21 @@ public final class SftTrainer<D> {
         }
         metrics.append(row);
         if (step % 25 == 0 || evalNow || step == firstStep) {
-          progress.line(step, String.format("loss %.4f (ema %.4f) | lr %.2e | %.0f tok/s%s", loss, emaLoss, (double) row.get("lr"),
-              (double) row.get("tokens_per_s"), evalNow ? String.format(" | eval success %.1f%%", 100 * (double) row.get("eval/success_rate")) : ""));
+          progress.line(
+              step,
+              String.format(
+                  "loss %.4f (ema %.4f) | lr %.2e | %.0f tok/s%s",
+                  loss,
+                  emaLoss,
+                  (double) row.get("lr"),
+                  (double) row.get("tokens_per_s"),
+                  evalNow
+                      ? String.format(
+                          " | eval success %.1f%%", 100 * (double) row.get("eval/success_rate"))
+                      : ""));
         }
-        if ((step % sft.saveEvery() == 0 || step == sft.steps()) && guard.consecutive() == 0) save(step);
+        if ((step % sft.saveEvery() == 0 || step == sft.steps()) && guard.consecutive() == 0)
+          save(step);
         last = step;
       }
     }
@@ -94,12 +111,21 @@ public final class SftTrainer<D> {
 
   void save(long step) throws IOException {
     ObjectNode state = Checkpoints.state("sft", setup);
-    Checkpoints.save(setup.runDir(), step, model, DType.parse(setup.config().model().saveDtype()), setup.folder(), optimizer, state);
+    Checkpoints.save(
+        setup.runDir(),
+        step,
+        model,
+        DType.parse(setup.config().model().saveDtype()),
+        setup.folder(),
+        optimizer,
+        state);
   }
 
   Map<String, Object> step(long step) {
     long t0 = System.nanoTime();
-    List<Problem<D>> problems = setup.trainProblems(Seeds.derive(setup.config().seed(), Seeds.SFT_PROBLEMS, step), sft.batchSize());
+    List<Problem<D>> problems =
+        setup.trainProblems(
+            Seeds.derive(setup.config().seed(), Seeds.SFT_PROBLEMS, step), sft.batchSize());
     List<int[]> prompts = new ArrayList<>();
     List<int[]> answers = new ArrayList<>();
     int width = 0;
@@ -145,8 +171,13 @@ public final class SftTrainer<D> {
     for (int from = 0; from < b; from += micro) {
       int n = Math.min(micro, b - from);
       try (PointerScope scope = new PointerScope()) {
-        loss += microBatchLoss(idT.narrow(0, from, n), validT.narrow(0, from, n), targetT.narrow(0, from, n), mask.narrow(0, from, n),
-            answerTokens);
+        loss +=
+            microBatchLoss(
+                idT.narrow(0, from, n),
+                validT.narrow(0, from, n),
+                targetT.narrow(0, from, n),
+                mask.narrow(0, from, n),
+                answerTokens);
       }
     }
     weights.gradientsToMaster();
@@ -168,13 +199,27 @@ public final class SftTrainer<D> {
   }
 
   /** Forward + backward of rows' share of the batch loss; returns that share. */
-  private double microBatchLoss(Tensor ids, Tensor valid, Tensor targets, Tensor mask, double answerTokens) {
+  private double microBatchLoss(
+      Tensor ids, Tensor valid, Tensor targets, Tensor mask, double answerTokens) {
     long width = ids.size(1);
     Qwen2Model compute = weights.compute();
-    TrainingForward forward = compute.trainingForward(ids, AttentionMask.positions(valid), AttentionMask.of(valid, width),
-        passes.gradientCheckpointing());
-    ChunkedHead head = new ChunkedHead(compute, forward.hidden().narrow(1, 0, width - 1), null, null, null, targets, mask, false,
-        passes.logitsChunk());
+    TrainingForward forward =
+        compute.trainingForward(
+            ids,
+            AttentionMask.positions(valid),
+            AttentionMask.of(valid, width),
+            passes.gradientCheckpointing());
+    ChunkedHead head =
+        new ChunkedHead(
+            compute,
+            forward.hidden().narrow(1, 0, width - 1),
+            null,
+            null,
+            null,
+            targets,
+            mask,
+            false,
+            passes.logitsChunk());
     Tensor loss = Masked.sum(head.terms().logProbs(), mask).mul(new Scalar(-1.0 / answerTokens));
     loss.backward();
     head.backward();

@@ -10,8 +10,14 @@ public final class Tasks {
 
   public static Task<?> create(RunConfig cfg) {
     return switch (cfg.task().name()) {
-      case "countdown" -> new CountdownTask(cfg.countdown().generator(), cfg.countdown().reward(), AnswerFormat.parse(cfg.task().format()));
-      default -> throw new IllegalArgumentException("task.name '" + cfg.task().name() + "' is not a known task (countdown)");
+      case "countdown" ->
+          new CountdownTask(
+              cfg.countdown().generator(),
+              cfg.countdown().reward(),
+              AnswerFormat.parse(cfg.task().format()));
+      default ->
+          throw new IllegalArgumentException(
+              "task.name '" + cfg.task().name() + "' is not a known task (countdown)");
     };
   }
 }

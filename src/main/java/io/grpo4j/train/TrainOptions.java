@@ -16,7 +16,8 @@ import java.util.Map;
  */
 public record TrainOptions(boolean gradientCheckpointing, int logitsChunk, boolean sharePrompt) {
   public TrainOptions {
-    if (logitsChunk < 1) throw new IllegalArgumentException("model.logits_chunk must be >= 1, got " + logitsChunk);
+    if (logitsChunk < 1)
+      throw new IllegalArgumentException("model.logits_chunk must be >= 1, got " + logitsChunk);
   }
 
   public static TrainOptions defaults() {

@@ -11,9 +11,9 @@ import org.bytedeco.pytorch.global.torch;
 /**
  * Mixed precision: the optimizer keeps f32 master weights (small updates do not vanish in bf16's
  * 8-bit mantissa), while forward and backward run on a bf16 working copy (half the memory traffic,
- * and bf16 matrix units on GPUs and AMX CPUs). After each backward the working copy's gradients
- * are added, in f32, to the master's; after each optimizer step the working copy is refreshed from
- * the master. With f32 compute the working copy is the master itself and both calls do nothing.
+ * and bf16 matrix units on GPUs and AMX CPUs). After each backward the working copy's gradients are
+ * added, in f32, to the master's; after each optimizer step the working copy is refreshed from the
+ * master. With f32 compute the working copy is the master itself and both calls do nothing.
  */
 final class WorkingWeights {
   private final Qwen2Model master;
@@ -30,7 +30,8 @@ final class WorkingWeights {
 
   /** Working weights in {@code compute} for f32 {@code master} weights. */
   static WorkingWeights of(Qwen2Model master, DType compute) {
-    if (master.dtype() != DType.F32) throw new IllegalArgumentException("master weights must be f32, got " + master.dtype());
+    if (master.dtype() != DType.F32)
+      throw new IllegalArgumentException("master weights must be f32, got " + master.dtype());
     if (compute == DType.F32) return new WorkingWeights(master, master);
     Qwen2Model w = master.to(compute, master.device());
     w.setRequiresGrad(true);

@@ -11,9 +11,13 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The bench command's contract (its JSON keys and option checks) on a micro model; no timing is asserted. */
+/**
+ * The bench command's contract (its JSON keys and option checks) on a micro model; no timing is
+ * asserted.
+ */
 class BenchCommandTest {
-  private static final String MICRO = """
+  private static final String MICRO =
+      """
       {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 4,
        "num_key_value_heads": 2, "max_position_embeddings": 64, "vocab_size": 50, "rope_theta": 10000.0,
        "rms_norm_eps": 1e-6, "tie_word_embeddings": true, "eos_token_id": 49}
@@ -24,13 +28,48 @@ class BenchCommandTest {
     Path config = dir.resolve("config.json");
     Files.writeString(config, MICRO);
     Path json = dir.resolve("out/bench.json");
-    int rc = Main.commandLine().execute("bench", "--preset", config.toString(), "--batch", "2", "--seq", "8", "--prompts", "2",
-        "--group-size", "2", "--new-tokens", "3", "--prompt-length", "4", "--decode-batch", "4", "--warmup", "0", "--repeats", "1",
-        "--gemm-max", "256", "--json", json.toString());
+    int rc =
+        Main.commandLine()
+            .execute(
+                "bench",
+                "--preset",
+                config.toString(),
+                "--batch",
+                "2",
+                "--seq",
+                "8",
+                "--prompts",
+                "2",
+                "--group-size",
+                "2",
+                "--new-tokens",
+                "3",
+                "--prompt-length",
+                "4",
+                "--decode-batch",
+                "4",
+                "--warmup",
+                "0",
+                "--repeats",
+                "1",
+                "--gemm-max",
+                "256",
+                "--json",
+                json.toString());
     assertThat(rc).isZero();
     JsonNode r = new ObjectMapper().readTree(json.toFile());
-    for (String key : new String[] {"gemm_gflops_f32", "gemm_gflops_bf16", "train_tokens_per_s", "train_mfu", "ref_tokens_per_s",
-        "rollout_tokens_per_s", "decode_overhead_ratio", "prefill_tokens_per_s", "peak_rss_bytes"}) {
+    for (String key :
+        new String[] {
+          "gemm_gflops_f32",
+          "gemm_gflops_bf16",
+          "train_tokens_per_s",
+          "train_mfu",
+          "ref_tokens_per_s",
+          "rollout_tokens_per_s",
+          "decode_overhead_ratio",
+          "prefill_tokens_per_s",
+          "peak_rss_bytes"
+        }) {
       assertThat(r.get(key)).as(key).isNotNull();
       assertThat(r.get(key).asDouble()).as(key).isPositive();
     }

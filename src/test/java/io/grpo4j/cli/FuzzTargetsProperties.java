@@ -40,41 +40,63 @@ class FuzzTargetsProperties {
   }
 
   private static Arbitrary<byte[]> inputs(FuzzTarget t) {
-    Arbitrary<Mutator.Edit> edit = Combinators.combine(
-            Arbitraries.integers().between(0, Mutator.KINDS - 1), Arbitraries.integers(), Arbitraries.integers(), Arbitraries.integers())
-        .as(Mutator.Edit::new);
-    Arbitrary<byte[]> mutated = Combinators.combine(Arbitraries.integers().between(0, t.seeds().size() - 1), edit.list().ofMinSize(1).ofMaxSize(8))
-        .as((seed, edits) -> Mutator.apply(t.seeds().get(seed), edits, t.tokens(), t.seeds()));
+    Arbitrary<Mutator.Edit> edit =
+        Combinators.combine(
+                Arbitraries.integers().between(0, Mutator.KINDS - 1),
+                Arbitraries.integers(),
+                Arbitraries.integers(),
+                Arbitraries.integers())
+            .as(Mutator.Edit::new);
+    Arbitrary<byte[]> mutated =
+        Combinators.combine(
+                Arbitraries.integers().between(0, t.seeds().size() - 1),
+                edit.list().ofMinSize(1).ofMaxSize(8))
+            .as((seed, edits) -> Mutator.apply(t.seeds().get(seed), edits, t.tokens(), t.seeds()));
     Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMaxSize(300);
-    Arbitrary<byte[]> soup = Arbitraries.integers().between(0, t.tokens().size() - 1).list().ofMaxSize(40).map(ix -> {
-      var o = new java.io.ByteArrayOutputStream();
-      ix.forEach(i -> o.writeBytes(t.tokens().get(i)));
-      return o.toByteArray();
-    });
-    return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(8, mutated), net.jqwik.api.Tuple.of(1, random), net.jqwik.api.Tuple.of(1, soup));
+    Arbitrary<byte[]> soup =
+        Arbitraries.integers()
+            .between(0, t.tokens().size() - 1)
+            .list()
+            .ofMaxSize(40)
+            .map(
+                ix -> {
+                  var o = new java.io.ByteArrayOutputStream();
+                  ix.forEach(i -> o.writeBytes(t.tokens().get(i)));
+                  return o.toByteArray();
+                });
+    return Arbitraries.frequencyOf(
+        net.jqwik.api.Tuple.of(8, mutated),
+        net.jqwik.api.Tuple.of(1, random),
+        net.jqwik.api.Tuple.of(1, soup));
   }
 
-  @Provide Arbitrary<byte[]> safetensors() {
+  @Provide
+  Arbitrary<byte[]> safetensors() {
     return inputs(FuzzTargets.safetensors());
   }
 
-  @Provide Arbitrary<byte[]> configJson() {
+  @Provide
+  Arbitrary<byte[]> configJson() {
     return inputs(FuzzTargets.configJson());
   }
 
-  @Provide Arbitrary<byte[]> yamlConfig() {
+  @Provide
+  Arbitrary<byte[]> yamlConfig() {
     return inputs(FuzzTargets.yamlConfig());
   }
 
-  @Provide Arbitrary<byte[]> countdownJsonl() {
+  @Provide
+  Arbitrary<byte[]> countdownJsonl() {
     return inputs(FuzzTargets.countdownJsonl());
   }
 
-  @Provide Arbitrary<byte[]> stepsAnswers() {
+  @Provide
+  Arbitrary<byte[]> stepsAnswers() {
     return inputs(FuzzTargets.answers(io.grpo4j.task.countdown.AnswerFormat.STEPS));
   }
 
-  @Provide Arbitrary<byte[]> expressionAnswers() {
+  @Provide
+  Arbitrary<byte[]> expressionAnswers() {
     return inputs(FuzzTargets.answers(io.grpo4j.task.countdown.AnswerFormat.EXPRESSION));
   }
 
@@ -112,38 +134,72 @@ class FuzzTargetsProperties {
   void everySeedIsAccepted() throws Exception {
     for (FuzzTarget t : FuzzTargets.all()) {
       for (byte[] seed : t.seeds()) {
-        assertThat(t.run(seed, scratch)).as(t.name() + ": " + new String(seed, StandardCharsets.UTF_8)).isEqualTo(FuzzTarget.Result.ACCEPTED);
+        assertThat(t.run(seed, scratch))
+            .as(t.name() + ": " + new String(seed, StandardCharsets.UTF_8))
+            .isEqualTo(FuzzTarget.Result.ACCEPTED);
       }
     }
   }
 
-  /** Inputs the fuzzer found: invalid UTF-8 used to escape as "Input length = 1", zero heads as ArithmeticException. */
+  /**
+   * Inputs the fuzzer found: invalid UTF-8 used to escape as "Input length = 1", zero heads as
+   * ArithmeticException.
+   */
   @Example
   void foundByFuzzingNowRejectedWithTheFileName() throws Exception {
     byte[] badUtf8 = {'{', '"', (byte) 0xC3, (byte) 0x28, '"', ':', '1', '}', '\n'};
-    for (FuzzTarget t : List.of(FuzzTargets.configJson(), FuzzTargets.yamlConfig(), FuzzTargets.countdownJsonl())) {
+    for (FuzzTarget t :
+        List.of(FuzzTargets.configJson(), FuzzTargets.yamlConfig(), FuzzTargets.countdownJsonl())) {
       assertThat(t.run(badUtf8, scratch)).as(t.name()).isEqualTo(FuzzTarget.Result.REJECTED);
     }
-    byte[] zeroHeads = "{\"hidden_size\":64,\"num_attention_heads\":0,\"intermediate_size\":8,\"num_hidden_layers\":1,\"vocab_size\":10}"
-        .getBytes(StandardCharsets.UTF_8);
-    assertThat(FuzzTargets.configJson().run(zeroHeads, scratch)).isEqualTo(FuzzTarget.Result.REJECTED);
+    byte[] zeroHeads =
+        "{\"hidden_size\":64,\"num_attention_heads\":0,\"intermediate_size\":8,\"num_hidden_layers\":1,\"vocab_size\":10}"
+            .getBytes(StandardCharsets.UTF_8);
+    assertThat(FuzzTargets.configJson().run(zeroHeads, scratch))
+        .isEqualTo(FuzzTarget.Result.REJECTED);
   }
 
   @Example
   void theHarnessFlagsUndocumentedExceptionsAndMessagesWithoutTheFile() {
     List<byte[]> seeds = List.of(new byte[] {1});
-    FuzzTarget npe = new FuzzTarget("npe", "x.bin", seeds, seeds, List.of(IllegalArgumentException.class), f -> {
-      throw new NullPointerException("boom");
-    });
-    FuzzTarget anonymous = new FuzzTarget("anon", "x.bin", seeds, seeds, List.of(IllegalArgumentException.class), f -> {
-      throw new IllegalArgumentException("bad value");
-    });
-    FuzzTarget overflow = new FuzzTarget("deep", "x.bin", seeds, seeds, List.of(IllegalArgumentException.class), f -> {
-      throw new StackOverflowError();
-    });
-    assertThatThrownBy(() -> npe.run(new byte[0], scratch)).isInstanceOf(FuzzTarget.Violation.class).hasMessageContaining("undocumented");
-    assertThatThrownBy(() -> anonymous.run(new byte[0], scratch)).isInstanceOf(FuzzTarget.Violation.class).hasMessageContaining("name the file");
-    assertThatThrownBy(() -> overflow.run(new byte[0], scratch)).isInstanceOf(FuzzTarget.Violation.class);
+    FuzzTarget npe =
+        new FuzzTarget(
+            "npe",
+            "x.bin",
+            seeds,
+            seeds,
+            List.of(IllegalArgumentException.class),
+            f -> {
+              throw new NullPointerException("boom");
+            });
+    FuzzTarget anonymous =
+        new FuzzTarget(
+            "anon",
+            "x.bin",
+            seeds,
+            seeds,
+            List.of(IllegalArgumentException.class),
+            f -> {
+              throw new IllegalArgumentException("bad value");
+            });
+    FuzzTarget overflow =
+        new FuzzTarget(
+            "deep",
+            "x.bin",
+            seeds,
+            seeds,
+            List.of(IllegalArgumentException.class),
+            f -> {
+              throw new StackOverflowError();
+            });
+    assertThatThrownBy(() -> npe.run(new byte[0], scratch))
+        .isInstanceOf(FuzzTarget.Violation.class)
+        .hasMessageContaining("undocumented");
+    assertThatThrownBy(() -> anonymous.run(new byte[0], scratch))
+        .isInstanceOf(FuzzTarget.Violation.class)
+        .hasMessageContaining("name the file");
+    assertThatThrownBy(() -> overflow.run(new byte[0], scratch))
+        .isInstanceOf(FuzzTarget.Violation.class);
   }
 
   @Example

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The house rule of docs/DESIGN: JavaCPP types (org.bytedeco.*) stay inside torch, model, generate,
- * rl and train, so native memory and scopes are handled in a few places and the cli, serve, eval and
- * task code stays plain Java. Scans the sources (Maven runs tests from the project root).
+ * rl and train, so native memory and scopes are handled in a few places and the cli, serve, eval
+ * and task code stays plain Java. Scans the sources (Maven runs tests from the project root).
  */
 class JavaCppBoundaryTest {
   private static final Path SOURCES = Path.of("src/main/java/io/grpo4j");
@@ -23,7 +23,9 @@ class JavaCppBoundaryTest {
     for (String pkg : List.of("cli", "serve", "eval", "task")) {
       List<Path> files = javaFiles(SOURCES.resolve(pkg));
       assertThat(files).as("java sources of package %s", pkg).isNotEmpty();
-      assertThat(filesMentioningJavaCpp(files)).as("files of package %s that mention org.bytedeco", pkg).isEmpty();
+      assertThat(filesMentioningJavaCpp(files))
+          .as("files of package %s that mention org.bytedeco", pkg)
+          .isEmpty();
     }
   }
 
@@ -43,12 +45,15 @@ class JavaCppBoundaryTest {
   }
 
   private static List<Path> filesMentioningJavaCpp(List<Path> files) {
-    return files.stream().filter(f -> {
-      try {
-        return Files.readString(f).contains("org.bytedeco");
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }).toList();
+    return files.stream()
+        .filter(
+            f -> {
+              try {
+                return Files.readString(f).contains("org.bytedeco");
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            })
+        .toList();
   }
 }

@@ -64,20 +64,32 @@ class BatchEngineTest {
 
   @Test
   void continuousBatchingGivesTheSameGreedyTokensAsOneAtATime() throws Exception {
-    List<int[]> prompts = List.of(new int[] {1, 2, 3}, new int[] {7, 8, 9, 10, 11, 12, 13}, new int[] {40},
-        new int[] {5, 5, 5, 5}, new int[] {30, 31}, new int[] {17, 3, 9, 44, 2, 8, 8, 1, 6});
+    List<int[]> prompts =
+        List.of(
+            new int[] {1, 2, 3},
+            new int[] {7, 8, 9, 10, 11, 12, 13},
+            new int[] {40},
+            new int[] {5, 5, 5, 5},
+            new int[] {30, 31},
+            new int[] {17, 3, 9, 44, 2, 8, 8, 1, 6});
     int[] lengths = {12, 5, 20, 9, 15, 7};
-    // 3 slots for 6 requests: later ones wait, join running batches, and reuse freed (compacted) slots
+    // 3 slots for 6 requests: later ones wait, join running batches, and reuse freed (compacted)
+    // slots
     try (BatchEngine engine = new BatchEngine(MODEL, 50, 3, 64, 16)) {
       List<Collector> cs = new ArrayList<>();
       for (int i = 0; i < prompts.size(); i++) {
         Collector c = new Collector(1);
-        engine.submit(new GenerationRequest(prompts.get(i), 1, SamplingParams.greedy(lengths[i], Set.of()), 0), c);
+        engine.submit(
+            new GenerationRequest(
+                prompts.get(i), 1, SamplingParams.greedy(lengths[i], Set.of()), 0),
+            c);
         cs.add(c);
       }
       for (int i = 0; i < prompts.size(); i++) {
         Collector c = cs.get(i).await();
-        assertThat(c.tokens(0)).as("prompt %d", i).containsExactly(alone(prompts.get(i), SamplingParams.greedy(lengths[i], Set.of())));
+        assertThat(c.tokens(0))
+            .as("prompt %d", i)
+            .containsExactly(alone(prompts.get(i), SamplingParams.greedy(lengths[i], Set.of())));
         assertThat(c.finish[0]).isEqualTo(Sample.FinishReason.LENGTH);
         assertThat(c.counts[0]).isEqualTo(lengths[i]);
       }
@@ -96,7 +108,10 @@ class BatchEngineTest {
       List<Collector> crowd = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         Collector c = new Collector(1);
-        engine.submit(new GenerationRequest(new int[] {9, 8, 7 + i}, 1, SamplingParams.sample(16, Set.of(), i), 0), c);
+        engine.submit(
+            new GenerationRequest(
+                new int[] {9, 8, 7 + i}, 1, SamplingParams.sample(16, Set.of(), i), 0),
+            c);
         crowd.add(c);
       }
       Collector crowded = new Collector(1);
@@ -127,20 +142,24 @@ class BatchEngineTest {
     while (free[firstAt] != stopId) firstAt++;
     try (BatchEngine engine = new BatchEngine(MODEL, 50, 4, 64, 16)) {
       Collector c = new Collector(1);
-      engine.submit(new GenerationRequest(prompt, 1, SamplingParams.greedy(12, Set.of(stopId)), 0), c);
+      engine.submit(
+          new GenerationRequest(prompt, 1, SamplingParams.greedy(12, Set.of(stopId)), 0), c);
       c.await();
       assertThat(c.finish[0]).isEqualTo(Sample.FinishReason.STOP);
-      assertThat(c.tokens(0)).containsExactly(java.util.Arrays.copyOf(free, firstAt)); // stop id not passed on
+      assertThat(c.tokens(0))
+          .containsExactly(java.util.Arrays.copyOf(free, firstAt)); // stop id not passed on
       assertThat(c.counts[0]).isEqualTo(firstAt + 1); // but counted
 
-      Collector three = new Collector(1) {
-        @Override
-        public boolean onToken(int choice, GeneratedToken token) {
-          super.onToken(choice, token);
-          return ids.get(choice).size() < 3;
-        }
-      };
-      engine.submit(new GenerationRequest(prompt, 1, SamplingParams.greedy(12, Set.of()), 0), three);
+      Collector three =
+          new Collector(1) {
+            @Override
+            public boolean onToken(int choice, GeneratedToken token) {
+              super.onToken(choice, token);
+              return ids.get(choice).size() < 3;
+            }
+          };
+      engine.submit(
+          new GenerationRequest(prompt, 1, SamplingParams.greedy(12, Set.of()), 0), three);
       three.await();
       assertThat(three.tokens(0)).containsExactly(java.util.Arrays.copyOf(free, 3));
       assertThat(three.finish[0]).isEqualTo(Sample.FinishReason.STOP);
@@ -152,20 +171,22 @@ class BatchEngineTest {
     try (BatchEngine engine = new BatchEngine(MODEL, 50, 2, 64, 4)) {
       List<GeneratedToken> got = new ArrayList<>();
       CompletableFuture<Void> done = new CompletableFuture<>();
-      engine.submit(new GenerationRequest(new int[] {4, 2}, 1, SamplingParams.greedy(5, Set.of()), 3), new TokenListener() {
-        public boolean onToken(int choice, GeneratedToken t) {
-          got.add(t);
-          return true;
-        }
+      engine.submit(
+          new GenerationRequest(new int[] {4, 2}, 1, SamplingParams.greedy(5, Set.of()), 3),
+          new TokenListener() {
+            public boolean onToken(int choice, GeneratedToken t) {
+              got.add(t);
+              return true;
+            }
 
-        public void onFinish(int choice, Sample.FinishReason r, int n) {
-          done.complete(null);
-        }
+            public void onFinish(int choice, Sample.FinishReason r, int n) {
+              done.complete(null);
+            }
 
-        public void onError(RuntimeException e) {
-          done.completeExceptionally(e);
-        }
-      });
+            public void onError(RuntimeException e) {
+              done.completeExceptionally(e);
+            }
+          });
       done.get(30, TimeUnit.SECONDS);
       assertThat(got).hasSize(5);
       for (GeneratedToken t : got) {
@@ -184,23 +205,33 @@ class BatchEngineTest {
     CountDownLatch firstToken = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     try (BatchEngine engine = new BatchEngine(MODEL, 50, 1, 64, 1)) {
-      Collector blocker = new Collector(1) {
-        @Override
-        public boolean onToken(int choice, GeneratedToken token) {
-          firstToken.countDown();
-          try {
-            release.await(); // holds the engine thread: the one slot stays taken
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return super.onToken(choice, token);
-        }
-      };
-      BatchEngine.Ticket a = engine.submit(new GenerationRequest(new int[] {1}, 1, SamplingParams.greedy(50, Set.of()), 0), blocker);
+      Collector blocker =
+          new Collector(1) {
+            @Override
+            public boolean onToken(int choice, GeneratedToken token) {
+              firstToken.countDown();
+              try {
+                release.await(); // holds the engine thread: the one slot stays taken
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return super.onToken(choice, token);
+            }
+          };
+      BatchEngine.Ticket a =
+          engine.submit(
+              new GenerationRequest(new int[] {1}, 1, SamplingParams.greedy(50, Set.of()), 0),
+              blocker);
       assertThat(firstToken.await(30, TimeUnit.SECONDS)).isTrue();
       Collector waiting = new Collector(1);
-      engine.submit(new GenerationRequest(new int[] {2}, 1, SamplingParams.greedy(4, Set.of()), 0), waiting);
-      assertThatThrownBy(() -> engine.submit(new GenerationRequest(new int[] {3}, 1, SamplingParams.greedy(4, Set.of()), 0), new Collector(1)))
+      engine.submit(
+          new GenerationRequest(new int[] {2}, 1, SamplingParams.greedy(4, Set.of()), 0), waiting);
+      assertThatThrownBy(
+              () ->
+                  engine.submit(
+                      new GenerationRequest(
+                          new int[] {3}, 1, SamplingParams.greedy(4, Set.of()), 0),
+                      new Collector(1)))
           .isInstanceOf(QueueFullException.class);
       assertThat(engine.stats().queued()).isEqualTo(1);
       a.cancel();
@@ -214,11 +245,25 @@ class BatchEngineTest {
   @Test
   void requestsThatCanNeverRunAreRejectedAtOnce() {
     try (BatchEngine engine = new BatchEngine(MODEL, 50, 2, 16, 4)) {
-      assertThatThrownBy(() -> engine.submit(new GenerationRequest(new int[10], 1, SamplingParams.greedy(7, Set.of()), 0), new Collector(1)))
+      assertThatThrownBy(
+              () ->
+                  engine.submit(
+                      new GenerationRequest(new int[10], 1, SamplingParams.greedy(7, Set.of()), 0),
+                      new Collector(1)))
           .hasMessageContaining("exceeds the maximum model length 16");
-      assertThatThrownBy(() -> engine.submit(new GenerationRequest(new int[] {1}, 3, SamplingParams.greedy(2, Set.of()), 0), new Collector(3)))
+      assertThatThrownBy(
+              () ->
+                  engine.submit(
+                      new GenerationRequest(
+                          new int[] {1}, 3, SamplingParams.greedy(2, Set.of()), 0),
+                      new Collector(3)))
           .hasMessageContaining("n = 3 exceeds the batch size 2");
-      assertThatThrownBy(() -> engine.submit(new GenerationRequest(new int[] {99}, 1, SamplingParams.greedy(2, Set.of()), 0), new Collector(1)))
+      assertThatThrownBy(
+              () ->
+                  engine.submit(
+                      new GenerationRequest(
+                          new int[] {99}, 1, SamplingParams.greedy(2, Set.of()), 0),
+                      new Collector(1)))
           .hasMessageContaining("outside the vocabulary");
     }
   }

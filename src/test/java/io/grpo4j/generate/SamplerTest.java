@@ -24,12 +24,14 @@ class SamplerTest {
     List<Integer> seq = new ArrayList<>();
     for (int id : prompt) seq.add(id);
     int[] out = new int[steps];
-    try (PointerScope s = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard ng = new NoGradGuard()) {
       for (int i = 0; i < steps; i++) {
         long[][] ids = {seq.stream().mapToLong(Integer::longValue).toArray()};
         long[][] valid = {new long[seq.size()]};
         Arrays.fill(valid[0], 1);
-        Tensor logits = MODEL.forward(Tensors.longs(ids), Tensors.longs(valid).to(torch.ScalarType.Bool));
+        Tensor logits =
+            MODEL.forward(Tensors.longs(ids), Tensors.longs(valid).to(torch.ScalarType.Bool));
         int next = (int) logits.select(1, seq.size() - 1).argmax().item_long();
         out[i] = next;
         seq.add(next);
@@ -40,10 +42,13 @@ class SamplerTest {
 
   @Test
   void greedyWithCacheEqualsGreedyByFullRecomputation() {
-    List<int[]> prompts = List.of(new int[] {1, 2, 3}, new int[] {7, 8, 9, 10, 11, 12, 13}, new int[] {40});
+    List<int[]> prompts =
+        List.of(new int[] {1, 2, 3}, new int[] {7, 8, 9, 10, 11, 12, 13}, new int[] {40});
     Rollout r = new Sampler(MODEL, 50).generate(prompts, 1, SamplingParams.greedy(12, Set.of()));
     for (int p = 0; p < prompts.size(); p++) {
-      assertThat(r.samples().get(p).completionIds()).as("prompt %d", p).containsExactly(greedyByRecomputation(prompts.get(p), 12));
+      assertThat(r.samples().get(p).completionIds())
+          .as("prompt %d", p)
+          .containsExactly(greedyByRecomputation(prompts.get(p), 12));
       assertThat(r.samples().get(p).finishReason()).isEqualTo(Sample.FinishReason.LENGTH);
     }
   }
@@ -57,35 +62,51 @@ class SamplerTest {
     Rollout c = s.generate(prompts, 4, SamplingParams.sample(16, Set.of(), 124));
     assertThat(a.samples()).hasSize(8);
     for (int i = 0; i < 8; i++) {
-      assertThat(a.samples().get(i).completionIds()).containsExactly(b.samples().get(i).completionIds());
+      assertThat(a.samples().get(i).completionIds())
+          .containsExactly(b.samples().get(i).completionIds());
       assertThat(a.samples().get(i).promptIndex()).isEqualTo(i / 4);
     }
     boolean differs = false;
-    for (int i = 0; i < 8; i++) differs |= !Arrays.equals(a.samples().get(i).completionIds(), c.samples().get(i).completionIds());
+    for (int i = 0; i < 8; i++)
+      differs |=
+          !Arrays.equals(a.samples().get(i).completionIds(), c.samples().get(i).completionIds());
     assertThat(differs).isTrue();
-    // the 4 samples of one prompt are not all identical (they share the prefill, not the randomness)
-    assertThat(Arrays.equals(a.samples().get(0).completionIds(), a.samples().get(1).completionIds())
-        && Arrays.equals(a.samples().get(1).completionIds(), a.samples().get(2).completionIds())).isFalse();
+    // the 4 samples of one prompt are not all identical (they share the prefill, not the
+    // randomness)
+    assertThat(
+            Arrays.equals(a.samples().get(0).completionIds(), a.samples().get(1).completionIds())
+                && Arrays.equals(
+                    a.samples().get(1).completionIds(), a.samples().get(2).completionIds()))
+        .isFalse();
   }
 
   @Test
   void logprobsAndEntropiesAreThoseOfTheModelAtTemperatureOne() {
     int[] prompt = {3, 1, 4, 1, 5};
-    Rollout r = new Sampler(MODEL, 50).generate(List.of(prompt), 1, SamplingParams.sample(6, Set.of(), 9));
+    Rollout r =
+        new Sampler(MODEL, 50).generate(List.of(prompt), 1, SamplingParams.sample(6, Set.of(), 9));
     Sample s = r.samples().get(0);
-    try (PointerScope sc = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+    try (PointerScope sc = new PointerScope();
+        NoGradGuard ng = new NoGradGuard()) {
       long[] seq = new long[prompt.length + s.length()];
       for (int i = 0; i < prompt.length; i++) seq[i] = prompt[i];
       for (int i = 0; i < s.length(); i++) seq[prompt.length + i] = s.completionIds()[i];
       long[] valid = new long[seq.length];
       Arrays.fill(valid, 1);
-      Tensor logp = torch.log_softmax(MODEL.forward(Tensors.longs(new long[][] {seq}), Tensors.longs(new long[][] {valid}).to(torch.ScalarType.Bool)), -1);
+      Tensor logp =
+          torch.log_softmax(
+              MODEL.forward(
+                  Tensors.longs(new long[][] {seq}),
+                  Tensors.longs(new long[][] {valid}).to(torch.ScalarType.Bool)),
+              -1);
       for (int i = 0; i < s.length(); i++) {
         double[] dist = Tensors.toDoubles(logp.select(1, prompt.length - 1 + i).squeeze(0));
         double entropy = 0;
         for (double l : dist) entropy -= Math.exp(l) * l;
-        assertThat((double) s.logprobs()[i]).isCloseTo(dist[s.completionIds()[i]], org.assertj.core.data.Offset.offset(1e-4));
-        assertThat((double) s.entropies()[i]).isCloseTo(entropy, org.assertj.core.data.Offset.offset(1e-4));
+        assertThat((double) s.logprobs()[i])
+            .isCloseTo(dist[s.completionIds()[i]], org.assertj.core.data.Offset.offset(1e-4));
+        assertThat((double) s.entropies()[i])
+            .isCloseTo(entropy, org.assertj.core.data.Offset.offset(1e-4));
       }
     }
   }
@@ -95,7 +116,9 @@ class SamplerTest {
     // stop on every id: each completion is exactly one token long
     Set<Integer> all = new java.util.HashSet<>();
     for (int i = 0; i < 50; i++) all.add(i);
-    Rollout r = new Sampler(MODEL, 50).generate(List.of(new int[] {1, 2}), 3, SamplingParams.sample(10, all, 1));
+    Rollout r =
+        new Sampler(MODEL, 50)
+            .generate(List.of(new int[] {1, 2}), 3, SamplingParams.sample(10, all, 1));
     for (Sample s : r.samples()) {
       assertThat(s.length()).isEqualTo(1);
       assertThat(s.finishReason()).isEqualTo(Sample.FinishReason.STOP);
@@ -105,20 +128,34 @@ class SamplerTest {
   @Test
   void topKOneIsGreedyAndVocabularyLimitIsRespected() {
     List<int[]> prompts = List.of(new int[] {9, 8, 7});
-    Rollout greedy = new Sampler(MODEL, 50).generate(prompts, 1, SamplingParams.greedy(8, Set.of()));
-    Rollout topOne = new Sampler(MODEL, 50).generate(prompts, 2, new SamplingParams(0.7, 1, 1.0, false, 8, Set.of(), 5));
-    assertThat(topOne.samples().get(0).completionIds()).containsExactly(greedy.samples().get(0).completionIds());
+    Rollout greedy =
+        new Sampler(MODEL, 50).generate(prompts, 1, SamplingParams.greedy(8, Set.of()));
+    Rollout topOne =
+        new Sampler(MODEL, 50)
+            .generate(prompts, 2, new SamplingParams(0.7, 1, 1.0, false, 8, Set.of(), 5));
+    assertThat(topOne.samples().get(0).completionIds())
+        .containsExactly(greedy.samples().get(0).completionIds());
     assertThat(topOne.samples().get(0).entropies()[0]).isEqualTo(0f);
-    Rollout limited = new Sampler(MODEL, 20).generate(prompts, 8, new SamplingParams(2.0, 0, 0.95, false, 20, Set.of(), 3));
-    for (Sample s : limited.samples()) for (int id : s.completionIds()) assertThat(id).isLessThan(20);
+    Rollout limited =
+        new Sampler(MODEL, 20)
+            .generate(prompts, 8, new SamplingParams(2.0, 0, 0.95, false, 20, Set.of(), 3));
+    for (Sample s : limited.samples())
+      for (int id : s.completionIds()) assertThat(id).isLessThan(20);
   }
 
   @Test
   void badRequestsAreRefusedClearly() {
     Sampler s = new Sampler(MODEL, 50);
-    assertThatThrownBy(() -> s.generate(List.of(new int[] {}), 1, SamplingParams.greedy(4, Set.of()))).hasMessageContaining("empty prompt");
-    assertThatThrownBy(() -> s.generate(List.of(new int[] {99}), 1, SamplingParams.greedy(4, Set.of()))).hasMessageContaining("outside the vocabulary");
-    assertThatThrownBy(() -> s.generate(List.of(new int[] {1}), 1, SamplingParams.greedy(500, Set.of()))).hasMessageContaining("max_position_embeddings");
-    assertThatThrownBy(() -> SamplingParams.sample(0, Set.of(), 1)).hasMessageContaining("max_new_tokens");
+    assertThatThrownBy(
+            () -> s.generate(List.of(new int[] {}), 1, SamplingParams.greedy(4, Set.of())))
+        .hasMessageContaining("empty prompt");
+    assertThatThrownBy(
+            () -> s.generate(List.of(new int[] {99}), 1, SamplingParams.greedy(4, Set.of())))
+        .hasMessageContaining("outside the vocabulary");
+    assertThatThrownBy(
+            () -> s.generate(List.of(new int[] {1}), 1, SamplingParams.greedy(500, Set.of())))
+        .hasMessageContaining("max_position_embeddings");
+    assertThatThrownBy(() -> SamplingParams.sample(0, Set.of(), 1))
+        .hasMessageContaining("max_new_tokens");
   }
 }

@@ -10,7 +10,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,8 +88,7 @@ class ChatTemplateTest {
     ChatTemplate template =
         ChatTemplate.of(
             "{% if messages[0].role != 'user' %}{{ raise_exception('first must be user') }}{% endif %}ok",
-            null,
-            null);
+            null, null);
     assertThat(template.render(List.of(Map.of("role", "user", "content", "x")), false))
         .isEqualTo("ok");
     assertThatThrownBy(
@@ -124,8 +122,7 @@ class ChatTemplateTest {
 
     Path string = dir.resolve("string.json");
     Files.writeString(
-        string,
-        JSON.writeValueAsString(Map.of("chat_template", template, "eos_token", "<E>")));
+        string, JSON.writeValueAsString(Map.of("chat_template", template, "eos_token", "<E>")));
     assertThat(ChatTemplate.fromTokenizerConfig(string).render(messages, false)).isEqualTo("a<E>");
 
     Path list = dir.resolve("list.json");
@@ -142,7 +139,9 @@ class ChatTemplateTest {
     Path sub = Files.createDirectories(dir.resolve("sub"));
     Files.writeString(sub.resolve("tokenizer_config.json"), "{\"eos_token\": \"<G>\"}");
     Files.writeString(sub.resolve("chat_template.jinja"), template);
-    assertThat(ChatTemplate.fromTokenizerConfig(sub.resolve("tokenizer_config.json")).render(messages, false))
+    assertThat(
+            ChatTemplate.fromTokenizerConfig(sub.resolve("tokenizer_config.json"))
+                .render(messages, false))
         .isEqualTo("a<G>");
   }
 

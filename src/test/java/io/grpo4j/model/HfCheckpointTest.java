@@ -35,11 +35,20 @@ class HfCheckpointTest {
     TinyPreset.write("tiny", a, 5, DType.F32);
     TinyPreset.write("tiny", b, 5, DType.F32);
     TinyPreset.write("tiny", c, 6, DType.F32);
-    assertThat(listing(a)).containsExactly("config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json");
+    assertThat(listing(a))
+        .containsExactly(
+            "config.json",
+            "generation_config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json");
     for (String f : listing(a)) {
-      assertThat(Files.readAllBytes(a.resolve(f))).as(f).isEqualTo(Files.readAllBytes(b.resolve(f)));
+      assertThat(Files.readAllBytes(a.resolve(f)))
+          .as(f)
+          .isEqualTo(Files.readAllBytes(b.resolve(f)));
     }
-    assertThat(Files.readAllBytes(a.resolve("model.safetensors"))).isNotEqualTo(Files.readAllBytes(c.resolve("model.safetensors")));
+    assertThat(Files.readAllBytes(a.resolve("model.safetensors")))
+        .isNotEqualTo(Files.readAllBytes(c.resolve("model.safetensors")));
     try (ModelFolder f = ModelFolder.open(a)) {
       assertThat(f.config()).isEqualTo(Qwen2Config.tiny());
       assertThat(f.stopTokenIds()).containsExactlyInAnyOrder(256, 258);
@@ -59,9 +68,12 @@ class HfCheckpointTest {
         mean += v / embed.length;
         sq += v * v / embed.length;
       }
-      assertThat(Math.sqrt(sq - mean * mean)).isCloseTo(0.02, org.assertj.core.data.Offset.offset(0.001));
-      assertThat(Tensors.toDoubles(m.parameters().get("model.layers.0.input_layernorm.weight"))).containsOnly(1.0);
-      assertThat(Tensors.toDoubles(m.parameters().get("model.layers.0.self_attn.q_proj.bias"))).containsOnly(0.0);
+      assertThat(Math.sqrt(sq - mean * mean))
+          .isCloseTo(0.02, org.assertj.core.data.Offset.offset(0.001));
+      assertThat(Tensors.toDoubles(m.parameters().get("model.layers.0.input_layernorm.weight")))
+          .containsOnly(1.0);
+      assertThat(Tensors.toDoubles(m.parameters().get("model.layers.0.self_attn.q_proj.bias")))
+          .containsOnly(0.0);
     }
   }
 
@@ -73,7 +85,8 @@ class HfCheckpointTest {
         for (long shard : new long[] {HfCheckpoint.DEFAULT_MAX_SHARD_BYTES, 20_000}) {
           Path dir = tmp.resolve(storage + "-" + shard);
           HfCheckpoint.save(m, dir, storage, null, null, shard);
-          assertThat(Files.exists(dir.resolve("model.safetensors.index.json"))).isEqualTo(shard < 1_000_000);
+          assertThat(Files.exists(dir.resolve("model.safetensors.index.json")))
+              .isEqualTo(shard < 1_000_000);
           Qwen2Config cfg = Qwen2Config.read(dir.resolve("config.json"));
           assertThat(cfg.torchDtype()).isEqualTo(storage.torchName());
           Qwen2Model back = HfCheckpoint.loadWeights(dir, cfg, DType.F32, new Device("cpu"));
@@ -82,7 +95,11 @@ class HfCheckpointTest {
             float[] want = Tensors.toFloats(e.getValue());
             float[] got = Tensors.toFloats(back.parameters().get(e.getKey()));
             for (int i = 0; i < want.length; i++) {
-              assertThat((double) got[i]).as("%s %s[%d]", storage, e.getKey(), i).isCloseTo(want[i], org.assertj.core.data.Offset.offset(tol * Math.max(1, Math.abs(want[i]))));
+              assertThat((double) got[i])
+                  .as("%s %s[%d]", storage, e.getKey(), i)
+                  .isCloseTo(
+                      want[i],
+                      org.assertj.core.data.Offset.offset(tol * Math.max(1, Math.abs(want[i]))));
             }
           }
         }
@@ -99,7 +116,8 @@ class HfCheckpointTest {
       t.put("model.layers.0.mlp.extra.weight", Tensors.floats(1f, 2f));
       Path dir = tmp.resolve("bad");
       SafetensorsCheckpoint.write(dir, t, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
-      assertThatThrownBy(() -> HfCheckpoint.loadWeights(dir, m.config(), DType.F32, new Device("cpu")))
+      assertThatThrownBy(
+              () -> HfCheckpoint.loadWeights(dir, m.config(), DType.F32, new Device("cpu")))
           .isInstanceOf(CheckpointFormatException.class)
           .hasMessageContaining("model.layers.0.mlp.up_proj.weight")
           .hasMessageContaining("model.layers.0.mlp.extra.weight");
@@ -107,8 +125,11 @@ class HfCheckpointTest {
       u.put("model.norm.weight", Tensors.floats(1f, 2f, 3f));
       Path dir2 = tmp.resolve("shape");
       SafetensorsCheckpoint.write(dir2, u, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
-      assertThatThrownBy(() -> HfCheckpoint.loadWeights(dir2, m.config(), DType.F32, new Device("cpu")))
-          .hasMessageContaining("model.norm.weight").hasMessageContaining("[3]").hasMessageContaining("[32]");
+      assertThatThrownBy(
+              () -> HfCheckpoint.loadWeights(dir2, m.config(), DType.F32, new Device("cpu")))
+          .hasMessageContaining("model.norm.weight")
+          .hasMessageContaining("[3]")
+          .hasMessageContaining("[32]");
     }
   }
 }

@@ -3,9 +3,9 @@ package io.grpo4j.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpo4j.generate.Sample;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
-import io.grpo4j.generate.Sample;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Int8Weights;
 import io.grpo4j.torch.Tensors;
@@ -27,8 +27,11 @@ class Int8QuantizationTest {
     try (PointerScope s = new PointerScope()) {
       Tensor w = Tensors.floats(1.1f, -2f, 0.5f, 0f, 0f, 0f, 0.1f, 0.2f, -0.3f).reshape(3, 3);
       Int8Weights.Quantized q = Int8Weights.quantize(w);
-      // row 0: s = 2/127, q = round([69.85, -127, 31.75]) ; row 1: all zero -> s = 1 ; row 2: s = 0.3/127
-      assertThat(Tensors.toFloats(q.scales())).containsExactly(new float[] {2f / 127, 1f, 0.3f / 127}, org.assertj.core.data.Offset.offset(1e-7f));
+      // row 0: s = 2/127, q = round([69.85, -127, 31.75]) ; row 1: all zero -> s = 1 ; row 2: s =
+      // 0.3/127
+      assertThat(Tensors.toFloats(q.scales()))
+          .containsExactly(
+              new float[] {2f / 127, 1f, 0.3f / 127}, org.assertj.core.data.Offset.offset(1e-7f));
       long[] values = Tensors.toLongs(q.values().to(torch.ScalarType.Long));
       assertThat(values).containsExactly(70, -127, 32, 0, 0, 0, 42, 85, -127);
       assertThat(q.values().scalar_type().value).isEqualTo(torch.ScalarType.Char.value);
@@ -52,7 +55,9 @@ class Int8QuantizationTest {
         for (int o = 0; o < 7; o++) {
           double acc = 0;
           for (int i = 0; i < 5; i++) acc += xs[r * 5 + i] * (qs[o * 5 + i] * (double) sc[o]);
-          assertThat((double) ys[r * 7 + o]).as("row %d out %d", r, o).isCloseTo(acc, org.assertj.core.data.Offset.offset(1e-4));
+          assertThat((double) ys[r * 7 + o])
+              .as("row %d out %d", r, o)
+              .isCloseTo(acc, org.assertj.core.data.Offset.offset(1e-4));
         }
       }
     }
@@ -65,7 +70,9 @@ class Int8QuantizationTest {
    */
   @Test
   void int8LogitsStayCloseToF32AndGreedyAnswersMostlyAgree() throws Exception {
-    try (ModelFolder folder = ModelFolder.open(Path.of("models/countdown-tiny-sft")); PointerScope s = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+    try (ModelFolder folder = ModelFolder.open(Path.of("models/countdown-tiny-sft"));
+        PointerScope s = new PointerScope();
+        NoGradGuard ng = new NoGradGuard()) {
       Qwen2Model f32 = folder.loadModel(DType.F32, new Device("cpu"));
       Qwen2Model int8 = f32.quantizedInt8();
       assertThat(int8.isQuantized()).isTrue();
@@ -73,9 +80,23 @@ class Int8QuantizationTest {
       assertThat((double) int8.weightBytes() / f32.weightBytes()).isBetween(0.25, 0.32);
 
       List<int[]> prompts = new ArrayList<>();
-      String[][] games = {{"24", "3 4 8"}, {"43", "3 5 7 11"}, {"10", "2 5 9"}, {"36", "4 6 3"}, {"17", "8 9 2"}, {"50", "5 10 2"},
-          {"12", "6 2 9"}, {"30", "5 3 2"}, {"81", "9 9 3"}, {"7", "1 6 4"}, {"64", "8 8 1"}, {"20", "4 5 7"}};
-      for (String[] g : games) prompts.add(folder.tokenizer().encode("Reach " + g[0] + " using at most 6 steps: " + g[1] + "\n"));
+      String[][] games = {
+        {"24", "3 4 8"},
+        {"43", "3 5 7 11"},
+        {"10", "2 5 9"},
+        {"36", "4 6 3"},
+        {"17", "8 9 2"},
+        {"50", "5 10 2"},
+        {"12", "6 2 9"},
+        {"30", "5 3 2"},
+        {"81", "9 9 3"},
+        {"7", "1 6 4"},
+        {"64", "8 8 1"},
+        {"20", "4 5 7"}
+      };
+      for (String[] g : games)
+        prompts.add(
+            folder.tokenizer().encode("Reach " + g[0] + " using at most 6 steps: " + g[1] + "\n"));
 
       int[] p = prompts.get(1);
       long[][] ids = {Arrays.stream(p).asLongStream().toArray()};
@@ -88,16 +109,26 @@ class Int8QuantizationTest {
       double span = a.abs().max().item_double();
       Tensor la = torch.log_softmax(a, -1);
       Tensor lb = torch.log_softmax(b, -1);
-      double kl = la.exp().mul(la.sub(lb)).sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()).max().item_double();
-      System.out.printf("int8 vs f32 on the tiny model: max |dlogit| %.4f (logits up to %.2f), max KL %.5f nats%n", maxDiff, span, kl);
+      double kl =
+          la.exp()
+              .mul(la.sub(lb))
+              .sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
+              .max()
+              .item_double();
+      System.out.printf(
+          "int8 vs f32 on the tiny model: max |dlogit| %.4f (logits up to %.2f), max KL %.5f nats%n",
+          maxDiff, span, kl);
       assertThat(maxDiff).isLessThan(0.25);
       assertThat(kl).isLessThan(0.01);
 
       SamplingParams greedy = SamplingParams.greedy(40, folder.stopTokenIds());
-      List<Sample> fa = new Sampler(f32, folder.samplableVocab()).generate(prompts, 1, greedy).samples();
-      List<Sample> fb = new Sampler(int8, folder.samplableVocab()).generate(prompts, 1, greedy).samples();
+      List<Sample> fa =
+          new Sampler(f32, folder.samplableVocab()).generate(prompts, 1, greedy).samples();
+      List<Sample> fb =
+          new Sampler(int8, folder.samplableVocab()).generate(prompts, 1, greedy).samples();
       int same = 0;
-      for (int i = 0; i < prompts.size(); i++) if (Arrays.equals(fa.get(i).completionIds(), fb.get(i).completionIds())) same++;
+      for (int i = 0; i < prompts.size(); i++)
+        if (Arrays.equals(fa.get(i).completionIds(), fb.get(i).completionIds())) same++;
       System.out.printf("greedy completions identical: %d of %d%n", same, prompts.size());
       assertThat(same).isGreaterThanOrEqualTo(prompts.size() * 3 / 4);
     }
@@ -108,6 +139,8 @@ class Int8QuantizationTest {
     Qwen2Model q = MicroModels.random(MicroModels.config(1), 5).quantizedInt8();
     assertThatThrownBy(() -> q.setRequiresGrad(true)).hasMessageContaining("int8");
     assertThatThrownBy(q::copy).hasMessageContaining("int8");
-    assertThat(q.parameters().keySet()).noneMatch(n -> n.endsWith("_proj.weight")).contains("model.layers.0.self_attn.q_proj.bias");
+    assertThat(q.parameters().keySet())
+        .noneMatch(n -> n.endsWith("_proj.weight"))
+        .contains("model.layers.0.self_attn.q_proj.bias");
   }
 }

@@ -13,7 +13,8 @@ public final class MicroModels {
   private MicroModels() {}
 
   public static Qwen2Config config(int layers) {
-    return new Qwen2Config(50, 32, 64, layers, 4, 2, 8, 128, 10000.0, 1e-6, true, 0.02, null, List.of(49), "float32");
+    return new Qwen2Config(
+        50, 32, 64, layers, 4, 2, 8, 128, 10000.0, 1e-6, true, 0.02, null, List.of(49), "float32");
   }
 
   /** Random weights with larger spread than the HF init so outputs are not nearly uniform. */
@@ -22,7 +23,8 @@ public final class MicroModels {
     torch.manual_seed(seed + 1);
     for (var e : m.parameters().entrySet()) {
       Tensor t = e.getValue();
-      t.add_(torch.randn(io.grpo4j.torch.Tensors.shape(t)).mul(new org.bytedeco.pytorch.Scalar(0.2)));
+      t.add_(
+          torch.randn(io.grpo4j.torch.Tensors.shape(t)).mul(new org.bytedeco.pytorch.Scalar(0.2)));
     }
     return m;
   }
@@ -30,7 +32,8 @@ public final class MicroModels {
   /** The same weights in float64 (DType has no F64 on purpose: checkpoints never use it). */
   public static Qwen2Model toDouble(Qwen2Model m) {
     SequencedMap<String, Tensor> p = new LinkedHashMap<>();
-    for (var e : m.parameters().entrySet()) p.put(e.getKey(), e.getValue().detach().to(torch.ScalarType.Double).clone());
+    for (var e : m.parameters().entrySet())
+      p.put(e.getKey(), e.getValue().detach().to(torch.ScalarType.Double).clone());
     return new Qwen2Model(m.config(), p);
   }
 }

@@ -56,10 +56,24 @@ class Qwen2ConfigTest {
   void toJsonRoundTrips() throws Exception {
     Qwen2Config c = Qwen2Config.fromJson(qwen15());
     ObjectNode out = c.toJson(qwen15(), "float32");
-    assertThat(Qwen2Config.fromJson(out)).isEqualTo(new Qwen2Config(
-        c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numHiddenLayers(), c.numAttentionHeads(),
-        c.numKeyValueHeads(), c.headDim(), c.maxPositionEmbeddings(), c.ropeTheta(), c.rmsNormEps(),
-        c.tieWordEmbeddings(), c.initializerRange(), c.bosTokenId(), c.eosTokenIds(), "float32"));
+    assertThat(Qwen2Config.fromJson(out))
+        .isEqualTo(
+            new Qwen2Config(
+                c.vocabSize(),
+                c.hiddenSize(),
+                c.intermediateSize(),
+                c.numHiddenLayers(),
+                c.numAttentionHeads(),
+                c.numKeyValueHeads(),
+                c.headDim(),
+                c.maxPositionEmbeddings(),
+                c.ropeTheta(),
+                c.rmsNormEps(),
+                c.tieWordEmbeddings(),
+                c.initializerRange(),
+                c.bosTokenId(),
+                c.eosTokenIds(),
+                "float32"));
     assertThat(out.get("max_window_layers").asInt()).isEqualTo(21);
     Qwen2Config tiny = Qwen2Config.tiny();
     assertThat(Qwen2Config.fromJson(tiny.toJson(null, "float32"))).isEqualTo(tiny);

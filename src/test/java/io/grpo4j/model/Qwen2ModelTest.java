@@ -10,7 +10,6 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
@@ -18,9 +17,9 @@ import org.junit.jupiter.api.Test;
 class Qwen2ModelTest {
 
   /**
-   * An independent, naive Qwen2 forward for one unpadded sequence: explicit per-head attention
-   * with a triangular mask, GQA by indexing the shared KV head, and RoPE written as a rotation of
-   * the pairs (x_i, x_{i+d/2}) with angles from Java's Math.
+   * An independent, naive Qwen2 forward for one unpadded sequence: explicit per-head attention with
+   * a triangular mask, GQA by indexing the shared KV head, and RoPE written as a rotation of the
+   * pairs (x_i, x_{i+d/2}) with angles from Java's Math.
    */
   static Tensor referenceLogits(Qwen2Model m, int[] ids) {
     Qwen2Config c = m.config();
@@ -41,13 +40,25 @@ class Qwen2ModelTest {
     }
     Tensor cosT = Tensors.doubles(cos).reshape(t, 1, d / 2);
     Tensor sinT = Tensors.doubles(sin).reshape(t, 1, d / 2);
-    Tensor causal = torch.triu(torch.ones(new long[] {t, t}).to(torch.ScalarType.Double), 1).mul(new Scalar(-1e30));
+    Tensor causal =
+        torch
+            .triu(torch.ones(new long[] {t, t}).to(torch.ScalarType.Double), 1)
+            .mul(new Scalar(-1e30));
     for (int l = 0; l < c.numHiddenLayers(); l++) {
       String pre = "model.layers." + l + ".";
       Tensor h = norm(x, p.get(pre + "input_layernorm.weight"), c.rmsNormEps());
-      Tensor q = h.matmul(p.get(pre + "self_attn.q_proj.weight").t()).add(p.get(pre + "self_attn.q_proj.bias")).reshape(t, c.numAttentionHeads(), d);
-      Tensor k = h.matmul(p.get(pre + "self_attn.k_proj.weight").t()).add(p.get(pre + "self_attn.k_proj.bias")).reshape(t, c.numKeyValueHeads(), d);
-      Tensor v = h.matmul(p.get(pre + "self_attn.v_proj.weight").t()).add(p.get(pre + "self_attn.v_proj.bias")).reshape(t, c.numKeyValueHeads(), d);
+      Tensor q =
+          h.matmul(p.get(pre + "self_attn.q_proj.weight").t())
+              .add(p.get(pre + "self_attn.q_proj.bias"))
+              .reshape(t, c.numAttentionHeads(), d);
+      Tensor k =
+          h.matmul(p.get(pre + "self_attn.k_proj.weight").t())
+              .add(p.get(pre + "self_attn.k_proj.bias"))
+              .reshape(t, c.numKeyValueHeads(), d);
+      Tensor v =
+          h.matmul(p.get(pre + "self_attn.v_proj.weight").t())
+              .add(p.get(pre + "self_attn.v_proj.bias"))
+              .reshape(t, c.numKeyValueHeads(), d);
       q = rotatePairs(q, cosT, sinT);
       k = rotatePairs(k, cosT, sinT);
       List<Tensor> heads = new ArrayList<>();
@@ -64,14 +75,18 @@ class Qwen2ModelTest {
       h = norm(x, p.get(pre + "post_attention_layernorm.weight"), c.rmsNormEps());
       Tensor gate = h.matmul(p.get(pre + "mlp.gate_proj.weight").t());
       Tensor silu = gate.mul(torch.sigmoid(gate));
-      x = x.add(silu.mul(h.matmul(p.get(pre + "mlp.up_proj.weight").t())).matmul(p.get(pre + "mlp.down_proj.weight").t()));
+      x =
+          x.add(
+              silu.mul(h.matmul(p.get(pre + "mlp.up_proj.weight").t()))
+                  .matmul(p.get(pre + "mlp.down_proj.weight").t()));
     }
     x = norm(x, p.get("model.norm.weight"), c.rmsNormEps());
     return x.matmul(p.get("model.embed_tokens.weight").t());
   }
 
   private static Tensor norm(Tensor x, Tensor w, double eps) {
-    Tensor rms = x.mul(x).mean(new long[] {-1}, true, new ScalarTypeOptional()).add(new Scalar(eps)).sqrt();
+    Tensor rms =
+        x.mul(x).mean(new long[] {-1}, true, new ScalarTypeOptional()).add(new Scalar(eps)).sqrt();
     return x.div(rms).mul(w);
   }
 
@@ -115,17 +130,23 @@ class Qwen2ModelTest {
       Qwen2Model m = MicroModels.random(MicroModels.config(2), 11);
       long[] shortIds = {5, 6, 7, 8};
       long[] longIds = {1, 2, 3, 4, 9, 10, 11, 12, 13, 14};
-      float[] alone = Tensors.toFloats(logitsOf(m, new long[][] {shortIds}, new long[][] {{1, 1, 1, 1}}));
+      float[] alone =
+          Tensors.toFloats(logitsOf(m, new long[][] {shortIds}, new long[][] {{1, 1, 1, 1}}));
       long[] padded = new long[10];
       long[] padValid = new long[10];
       for (int i = 0; i < 4; i++) {
         padded[6 + i] = shortIds[i];
         padValid[6 + i] = 1;
       }
-      Tensor batch = logitsOf(m, new long[][] {padded, longIds}, new long[][] {padValid, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}});
+      Tensor batch =
+          logitsOf(
+              m,
+              new long[][] {padded, longIds},
+              new long[][] {padValid, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}});
       float[] inBatch = Tensors.toFloats(batch.select(0, 0).narrow(0, 6, 4));
       assertThat(inBatch).hasSameSizeAs(alone);
-      for (int i = 0; i < alone.length; i++) assertThat(inBatch[i]).isCloseTo(alone[i], org.assertj.core.data.Offset.offset(1e-5f));
+      for (int i = 0; i < alone.length; i++)
+        assertThat(inBatch[i]).isCloseTo(alone[i], org.assertj.core.data.Offset.offset(1e-5f));
     }
   }
 
@@ -165,7 +186,10 @@ class Qwen2ModelTest {
             flat.get(idx).fill_(new Scalar(orig));
           }
           double numeric = (up - down) / (2 * eps);
-          assertThat(grad[idx]).as("%s[%d]", name, idx).isCloseTo(numeric, org.assertj.core.data.Offset.offset(1e-6 + 1e-5 * Math.abs(numeric)));
+          assertThat(grad[idx])
+              .as("%s[%d]", name, idx)
+              .isCloseTo(
+                  numeric, org.assertj.core.data.Offset.offset(1e-6 + 1e-5 * Math.abs(numeric)));
           checked++;
         }
       }

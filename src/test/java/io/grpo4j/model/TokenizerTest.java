@@ -135,7 +135,8 @@ class TokenizerTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
-  // ------------------------------------------------------------------ a Qwen-shaped BPE with merges
+  // ------------------------------------------------------------------ a Qwen-shaped BPE with
+  // merges
 
   /** GPT-2/Qwen order of single-byte tokens: printable Latin-1 first, the rest from id 188. */
   static int byteId(int b) {

@@ -55,8 +55,10 @@ class TrainingForwardTest {
       for (int i = 0; i < plain.size(); i++) {
         for (int j = 0; j < plain.get(i).length; j++) {
           largest = Math.max(largest, Math.abs(plain.get(i)[j]));
-          assertThat(split.get(i)[j]).isCloseTo(plain.get(i)[j], org.assertj.core.api.Assertions.within(1e-12));
-          assertThat(checkpointed.get(i)[j]).isCloseTo(plain.get(i)[j], org.assertj.core.api.Assertions.within(1e-12));
+          assertThat(split.get(i)[j])
+              .isCloseTo(plain.get(i)[j], org.assertj.core.api.Assertions.within(1e-12));
+          assertThat(checkpointed.get(i)[j])
+              .isCloseTo(plain.get(i)[j], org.assertj.core.api.Assertions.within(1e-12));
         }
       }
       assertThat(largest).as("the loss must reach the parameters").isGreaterThan(1e-3);
@@ -83,7 +85,9 @@ class TrainingForwardTest {
       Qwen2Model m = MicroModels.random(MicroModels.config(1), 8);
       m.setRequiresGrad(true);
       Tensor valid = Tensors.longs(VALID).to(torch.ScalarType.Bool);
-      TrainingForward f = m.trainingForward(Tensors.longs(IDS), AttentionMask.positions(valid), AttentionMask.of(valid, 7), true);
+      TrainingForward f =
+          m.trainingForward(
+              Tensors.longs(IDS), AttentionMask.positions(valid), AttentionMask.of(valid, 7), true);
       assertThatThrownBy(f::backward).hasMessageContaining("call backward on the loss first");
     }
   }

@@ -53,14 +53,16 @@ class AdvantagesTest {
       var result = run(Advantages.defaults(AdvantageMode.TOKEN_RELATIVE));
       // group 0: 9 tokens summing to 8 -> r̄ = 8/9; group 1: 7 tokens summing to 3 -> r̄ = 3/7
       double a = 1.0 / 9, b = -8.0 / 9;
-      assertRows(result.advantages(), new double[][] {
-        {a, b, 1.0 /* 10/9 clipped */, 0},
-        {b, a, 0, 0},
-        {1.0 /* 19/9 clipped */, b, b, a},
-        {4.0 / 7, 0, 0, 0},
-        {1.0 / 14, 1.0 / 14, 0, 0},
-        {-5.0 / 28, -5.0 / 28, -5.0 / 28, -5.0 / 28},
-      });
+      assertRows(
+          result.advantages(),
+          new double[][] {
+            {a, b, 1.0 /* 10/9 clipped */, 0},
+            {b, a, 0, 0},
+            {1.0 /* 19/9 clipped */, b, b, a},
+            {4.0 / 7, 0, 0, 0},
+            {1.0 / 14, 1.0 / 14, 0, 0},
+            {-5.0 / 28, -5.0 / 28, -5.0 / 28, -5.0 / 28},
+          });
       // Σδ = (-29/9 + 2) + 0 = -11/9 over 16 tokens; Σ|δ| = 53/9 + 10/7 = 461/63
       assertThat(result.tokenMean()).isCloseTo(-11.0 / 144, within(1e-9));
       assertThat(result.tokenAbsMean()).isCloseTo(461.0 / 63 / 16, within(1e-9));
@@ -76,7 +78,8 @@ class AdvantagesTest {
       assertThat(a[0]).containsExactly(new double[] {1.0 / 9, -0.5, 0.5, 0}, within(1e-9));
       assertThat(a[3][0]).isCloseTo(0.5, within(1e-12)); // 4/7 clipped
       assertThat(a[5][0]).isCloseTo(-5.0 / 28, within(1e-12)); // inside the clip: untouched
-      var unclipped = run(new Advantages(AdvantageMode.TOKEN_RELATIVE, Double.POSITIVE_INFINITY, true, EPS));
+      var unclipped =
+          run(new Advantages(AdvantageMode.TOKEN_RELATIVE, Double.POSITIVE_INFINITY, true, EPS));
       assertThat(T.rows(unclipped.advantages())[2][0]).isCloseTo(19.0 / 9, within(1e-9));
     }
   }
@@ -88,14 +91,16 @@ class AdvantagesTest {
       // group 0: R = 3, 1, 4, mean 8/3, deviations 1/3, -5/3, 4/3, sample var (1+25+16)/9/2 = 7/3
       double s = Math.sqrt(7.0 / 3) + EPS;
       double a0 = (1.0 / 3) / s, a1 = (-5.0 / 3) / s, a2 = (4.0 / 3) / s;
-      assertRows(result.advantages(), new double[][] {
-        {a0, a0, a0, 0},
-        {a1, a1, 0, 0},
-        {a2, a2, a2, a2},
-        {0, 0, 0, 0}, // group 1: equal rewards -> 0 / (0 + eps)
-        {0, 0, 0, 0},
-        {0, 0, 0, 0},
-      });
+      assertRows(
+          result.advantages(),
+          new double[][] {
+            {a0, a0, a0, 0},
+            {a1, a1, 0, 0},
+            {a2, a2, a2, a2},
+            {0, 0, 0, 0}, // group 1: equal rewards -> 0 / (0 + eps)
+            {0, 0, 0, 0},
+            {0, 0, 0, 0},
+          });
       assertThat(a1).isCloseTo(-1.0911, within(1e-4)); // |A| > c = 1 and still not clipped
       assertThat(result.fracZeroStdGroups()).isEqualTo(0.5);
     }
@@ -108,7 +113,8 @@ class AdvantagesTest {
       double[][] a = T.rows(result.advantages());
       assertThat(a[0]).containsExactly(new double[] {1.0 / 3, 1.0 / 3, 1.0 / 3, 0}, within(1e-9));
       assertThat(a[1]).containsExactly(new double[] {-5.0 / 3, -5.0 / 3, 0, 0}, within(1e-9));
-      assertThat(a[2]).containsExactly(new double[] {4.0 / 3, 4.0 / 3, 4.0 / 3, 4.0 / 3}, within(1e-9));
+      assertThat(a[2])
+          .containsExactly(new double[] {4.0 / 3, 4.0 / 3, 4.0 / 3, 4.0 / 3}, within(1e-9));
       // tokens: 3·(1/3) + 2·(-5/3) + 4·(4/3) = 3 over 16 tokens
       assertThat(result.tokenMean()).isCloseTo(3.0 / 16, within(1e-9));
     }
@@ -119,36 +125,42 @@ class AdvantagesTest {
     try (var scope = new PointerScope()) {
       var result = run(new Advantages(AdvantageMode.RETURN_TO_GO, 1.0, false, EPS));
       // group 0 returns: [3,2,2] [1,1] [4,1,1,1]
-      //   t0: 3,1,4 -> b 8/3;  t1: 2,1,1 -> b 4/3;  t2: rows 0,2: 2,1 -> b 1.5;  t3: row 2 alone -> 0
+      //   t0: 3,1,4 -> b 8/3;  t1: 2,1,1 -> b 4/3;  t2: rows 0,2: 2,1 -> b 1.5;  t3: row 2 alone ->
+      // 0
       // group 1 returns: [1] [1,.5] [1,.75,.5,.25]
       //   t0: all 1 -> 0;  t1: rows 4,5: .5,.75 -> b .625;  t2, t3: row 5 alone -> 0
-      assertRows(result.advantages(), new double[][] {
-        {1.0 / 3, 2.0 / 3, 0.5, 0},
-        {-1.0 /* -5/3 clipped */, -1.0 / 3, 0, 0},
-        {1.0 /* 4/3 clipped */, -1.0 / 3, -0.5, 0},
-        {0, 0, 0, 0},
-        {0, -0.125, 0, 0},
-        {0, 0.125, 0, 0},
-      });
+      assertRows(
+          result.advantages(),
+          new double[][] {
+            {1.0 / 3, 2.0 / 3, 0.5, 0},
+            {-1.0 /* -5/3 clipped */, -1.0 / 3, 0, 0},
+            {1.0 /* 4/3 clipped */, -1.0 / 3, -0.5, 0},
+            {0, 0, 0, 0},
+            {0, -0.125, 0, 0},
+            {0, 0.125, 0, 0},
+          });
     }
   }
 
   @Test
   void returnToGoScaledDividesByThePositionsSampleStd() {
     try (var scope = new PointerScope()) {
-      var result = run(new Advantages(AdvantageMode.RETURN_TO_GO, Double.POSITIVE_INFINITY, true, EPS));
+      var result =
+          run(new Advantages(AdvantageMode.RETURN_TO_GO, Double.POSITIVE_INFINITY, true, EPS));
       double s0 = Math.sqrt(7.0 / 3) + EPS; // t0 of group 0: 3,1,4
       double s1 = Math.sqrt(1.0 / 3) + EPS; // t1 of group 0: 2,1,1 -> var (4+1+1)/9/2
       double s2 = Math.sqrt(0.5) + EPS; // t2 of group 0: 2,1 -> var 0.5
       double s1g1 = Math.sqrt(0.03125) + EPS; // t1 of group 1: .5,.75 -> var 2·.125²
-      assertRows(result.advantages(), new double[][] {
-        {(1.0 / 3) / s0, (2.0 / 3) / s1, 0.5 / s2, 0},
-        {(-5.0 / 3) / s0, (-1.0 / 3) / s1, 0, 0},
-        {(4.0 / 3) / s0, (-1.0 / 3) / s1, -0.5 / s2, 0},
-        {0, 0, 0, 0},
-        {0, -0.125 / s1g1, 0, 0},
-        {0, 0.125 / s1g1, 0, 0},
-      });
+      assertRows(
+          result.advantages(),
+          new double[][] {
+            {(1.0 / 3) / s0, (2.0 / 3) / s1, 0.5 / s2, 0},
+            {(-5.0 / 3) / s0, (-1.0 / 3) / s1, 0, 0},
+            {(4.0 / 3) / s0, (-1.0 / 3) / s1, -0.5 / s2, 0},
+            {0, 0, 0, 0},
+            {0, -0.125 / s1g1, 0, 0},
+            {0, 0.125 / s1g1, 0, 0},
+          });
     }
   }
 
@@ -158,7 +170,8 @@ class AdvantagesTest {
       Tensor r = T.of(REWARDS).to(org.bytedeco.pytorch.global.torch.ScalarType.Float);
       Tensor m = T.of(MASK).gt(new org.bytedeco.pytorch.Scalar(0.5));
       var result = Advantages.defaults(AdvantageMode.TOKEN_RELATIVE).compute(r, m, 3);
-      assertThat(result.advantages().scalar_type().intern()).isEqualTo(org.bytedeco.pytorch.global.torch.ScalarType.Float);
+      assertThat(result.advantages().scalar_type().intern())
+          .isEqualTo(org.bytedeco.pytorch.global.torch.ScalarType.Float);
       assertThat(T.rows(result.advantages())[3][0]).isCloseTo(4.0 / 7, within(1e-6));
     }
   }
@@ -168,10 +181,13 @@ class AdvantagesTest {
     try (var scope = new PointerScope()) {
       var adv = Advantages.defaults(AdvantageMode.SEQUENCE);
       assertThatThrownBy(() -> adv.compute(T.of(REWARDS), T.of(MASK), 4))
-          .hasMessageContaining("6 rows").hasMessageContaining("rl.group_size=4");
-      assertThatThrownBy(() -> adv.compute(T.of(REWARDS), T.of(MASK), 1)).hasMessageContaining("rl.group_size >= 2");
+          .hasMessageContaining("6 rows")
+          .hasMessageContaining("rl.group_size=4");
+      assertThatThrownBy(() -> adv.compute(T.of(REWARDS), T.of(MASK), 1))
+          .hasMessageContaining("rl.group_size >= 2");
       assertThatThrownBy(() -> adv.compute(T.of(REWARDS), T.of(new double[][] {{1, 1}}), 3))
-          .hasMessageContaining("mask").hasMessageContaining("[1, 2]");
+          .hasMessageContaining("mask")
+          .hasMessageContaining("[1, 2]");
       assertThatThrownBy(() -> new Advantages(AdvantageMode.SEQUENCE, 0, true, EPS))
           .hasMessageContaining("rl.advantage.clip");
     }

@@ -24,7 +24,8 @@ class EntropyTest {
       assertThat(h[0]).isCloseTo(Math.log(50), within(1e-12));
       assertThat(h[1]).isCloseTo(0.0, within(1e-12));
       // H(1/2, 1/4, 1/4) = ½ ln 2 + ½ ln 4 = 1.5 ln 2
-      assertThat(T.scalar(Entropy.ofLogits(T.of(new double[][][] {{half}})))).isCloseTo(1.5 * Math.log(2), within(1e-12));
+      assertThat(T.scalar(Entropy.ofLogits(T.of(new double[][][] {{half}}))))
+          .isCloseTo(1.5 * Math.log(2), within(1e-12));
     }
   }
 
@@ -44,10 +45,14 @@ class EntropyTest {
       double[] z0 = {1.0, 2.0, 0.5}, z1 = {-1.0, 0.0, 3.0};
       Tensor logits = T.of(new double[][][] {{z0, z1}});
       double[] lp = T.flat(TokenLogProbs.of(logits, T.ids(new long[][] {{1, 0}})));
-      assertThat(lp[0]).isCloseTo(2.0 - Math.log(Math.exp(1.0) + Math.exp(2.0) + Math.exp(0.5)), within(1e-12));
-      assertThat(lp[1]).isCloseTo(-1.0 - Math.log(Math.exp(-1.0) + Math.exp(0.0) + Math.exp(3.0)), within(1e-12));
+      assertThat(lp[0])
+          .isCloseTo(2.0 - Math.log(Math.exp(1.0) + Math.exp(2.0) + Math.exp(0.5)), within(1e-12));
+      assertThat(lp[1])
+          .isCloseTo(
+              -1.0 - Math.log(Math.exp(-1.0) + Math.exp(0.0) + Math.exp(3.0)), within(1e-12));
       assertThatThrownBy(() -> TokenLogProbs.of(logits, T.ids(new long[][] {{1, 0, 2}})))
-          .hasMessageContaining("tokenIds").hasMessageContaining("[1, 3]");
+          .hasMessageContaining("tokenIds")
+          .hasMessageContaining("[1, 3]");
     }
   }
 
@@ -60,7 +65,8 @@ class EntropyTest {
       Tensor r = new EntropyReward(2.0, 0.5).tokenRewards(pref, entropy, mask);
       assertThat(T.flat(r)).containsExactly(new double[] {2.1, -0.5, 0.0}, within(1e-12));
       assertThat(r.requires_grad()).isFalse();
-      assertThatThrownBy(() -> new EntropyReward(Double.NaN, 0)).hasMessageContaining("rl.entropy.alpha");
+      assertThatThrownBy(() -> new EntropyReward(Double.NaN, 0))
+          .hasMessageContaining("rl.entropy.alpha");
     }
   }
 }

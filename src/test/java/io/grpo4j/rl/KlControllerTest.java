@@ -19,7 +19,8 @@ class KlControllerTest {
     assertThat(low.update(0.0, 1)).isCloseTo(0.1 * 0.98, within(1e-15)); // error -1 clipped to -0.2
     var many = new KlController(0.1, 0.05, 10);
     assertThat(many.update(0.5, 5)).isCloseTo(0.1 * 1.1, within(1e-15)); // 5 steps of 10
-    assertThat(many.update(Double.NaN, 5)).isCloseTo(0.11, within(1e-15)); // no measurement, no change
+    assertThat(many.update(Double.NaN, 5))
+        .isCloseTo(0.11, within(1e-15)); // no measurement, no change
     assertThat(new KlController(0.1, 0.05, 1).update(0.0, 10)).isEqualTo(0.0); // never negative
   }
 

@@ -36,7 +36,8 @@ class KlPenaltyTest {
       assertThat(T.scalar(terms.reverse())).isCloseTo(reverse, within(1e-12));
       assertThat(T.scalar(KlPenalty.forward(policy, ref))).isCloseTo(forward, within(1e-12));
       assertThat(T.scalar(KlPenalty.reverse(policy, ref))).isCloseTo(reverse, within(1e-12));
-      assertThat(Math.abs(T.scalar(terms.forward()) - T.scalar(terms.reverse()))).isGreaterThan(5e-3);
+      assertThat(Math.abs(T.scalar(terms.forward()) - T.scalar(terms.reverse())))
+          .isGreaterThan(5e-3);
     }
   }
 
@@ -68,9 +69,13 @@ class KlPenaltyTest {
           double[] plus = base.clone(), minus = base.clone();
           plus[k] += h;
           minus[k] -= h;
-          double fd = (T.scalar(objective(Tensor.create(plus, 2, 2, 5), ref, weights, forward))
-                  - T.scalar(objective(Tensor.create(minus, 2, 2, 5), ref, weights, forward))) / (2 * h);
-          assertThat(grad[k]).as("%s KL, logit %d", forward ? "forward" : "reverse", k).isCloseTo(fd, within(1e-7));
+          double fd =
+              (T.scalar(objective(Tensor.create(plus, 2, 2, 5), ref, weights, forward))
+                      - T.scalar(objective(Tensor.create(minus, 2, 2, 5), ref, weights, forward)))
+                  / (2 * h);
+          assertThat(grad[k])
+              .as("%s KL, logit %d", forward ? "forward" : "reverse", k)
+              .isCloseTo(fd, within(1e-7));
         }
       }
     }
@@ -103,9 +108,13 @@ class KlPenaltyTest {
   void sampledEstimatorsAtOneToken() {
     try (var scope = new PointerScope()) {
       // π_θ(a) = 1/2, π_ref(a) = 1/4: r = 1/2
-      var terms = KlPenalty.sampled(T.of(new double[][] {{Math.log(0.5)}}), T.of(new double[][] {{Math.log(0.25)}}));
-      assertThat(T.scalar(terms.forward())).isCloseTo(0.5 + Math.log(2) - 1, within(1e-12)); // 0.193147
-      assertThat(T.scalar(terms.reverse())).isCloseTo(-0.5 * Math.log(2) + 0.5, within(1e-12)); // 0.153426
+      var terms =
+          KlPenalty.sampled(
+              T.of(new double[][] {{Math.log(0.5)}}), T.of(new double[][] {{Math.log(0.25)}}));
+      assertThat(T.scalar(terms.forward()))
+          .isCloseTo(0.5 + Math.log(2) - 1, within(1e-12)); // 0.193147
+      assertThat(T.scalar(terms.reverse()))
+          .isCloseTo(-0.5 * Math.log(2) + 0.5, within(1e-12)); // 0.153426
     }
   }
 
@@ -116,7 +125,8 @@ class KlPenaltyTest {
       long[] all = {0, 1, 2};
       Tensor policy = T.of(new double[][][] {{logits(P, 0), logits(P, 0), logits(P, 0)}});
       Tensor ref = T.of(new double[][][] {{logits(Q, 0), logits(Q, 0), logits(Q, 0)}});
-      var k3 = new KlPenalty(0.02, 0.01, KlEstimator.K3).terms(policy, ref, T.ids(new long[][] {all}));
+      var k3 =
+          new KlPenalty(0.02, 0.01, KlEstimator.K3).terms(policy, ref, T.ids(new long[][] {all}));
       double[] f = T.flat(k3.forward()), r = T.flat(k3.reverse());
       double ef = 0, er = 0;
       for (int v = 0; v < 3; v++) {
@@ -137,8 +147,9 @@ class KlPenaltyTest {
       Tensor ref = T.of(new double[][][] {{logits(Q, 0)}});
       var penalty = new KlPenalty(0.02, 0.01, KlEstimator.EXACT);
       Tensor perToken = penalty.perToken(penalty.terms(policy, ref, T.ids(new long[][] {{0}})));
-      double expected = 0.02 * (0.7 * Math.log(1.75) + 0.3 * Math.log(0.5))
-          + 0.01 * (0.4 * Math.log(4.0 / 7) + 0.6 * Math.log(2.0));
+      double expected =
+          0.02 * (0.7 * Math.log(1.75) + 0.3 * Math.log(0.5))
+              + 0.01 * (0.4 * Math.log(4.0 / 7) + 0.6 * Math.log(2.0));
       assertThat(T.scalar(perToken)).isCloseTo(expected, within(1e-12));
     }
   }
@@ -148,9 +159,14 @@ class KlPenaltyTest {
     try (var scope = new PointerScope()) {
       Tensor a = T.of(new double[][][] {{{0, 0, 0}}});
       Tensor b = T.of(new double[][][] {{{0, 0}}});
-      assertThatThrownBy(() -> KlPenalty.exact(a, b)).hasMessageContaining("refLogits").hasMessageContaining("[1, 1, 2]");
-      assertThatThrownBy(() -> new KlPenalty(-1, 0, KlEstimator.EXACT)).hasMessageContaining("rl.kl.forward");
-      assertThatThrownBy(() -> KlEstimator.parse("k2")).hasMessageContaining("rl.kl.estimator").hasMessageContaining("exact, k3");
+      assertThatThrownBy(() -> KlPenalty.exact(a, b))
+          .hasMessageContaining("refLogits")
+          .hasMessageContaining("[1, 1, 2]");
+      assertThatThrownBy(() -> new KlPenalty(-1, 0, KlEstimator.EXACT))
+          .hasMessageContaining("rl.kl.forward");
+      assertThatThrownBy(() -> KlEstimator.parse("k2"))
+          .hasMessageContaining("rl.kl.estimator")
+          .hasMessageContaining("exact, k3");
       assertThat(KlEstimator.parse("K3")).isEqualTo(KlEstimator.K3);
     }
   }

@@ -57,8 +57,10 @@ class PolicyLossTest {
       Tensor logProbs = T.of(new double[][] {{Math.log(1.25)}}).set_requires_grad(true);
       Tensor zeros = T.of(new double[][] {{0}});
       Tensor one = T.of(new double[][] {{1}});
-      var symmetric = new PolicyLoss(0.2, 0.2, LossAggregation.TOKEN).compute(logProbs, zeros, one, one, 1);
-      var dapo = new PolicyLoss(0.2, 0.28, LossAggregation.TOKEN).compute(logProbs, zeros, one, one, 1);
+      var symmetric =
+          new PolicyLoss(0.2, 0.2, LossAggregation.TOKEN).compute(logProbs, zeros, one, one, 1);
+      var dapo =
+          new PolicyLoss(0.2, 0.28, LossAggregation.TOKEN).compute(logProbs, zeros, one, one, 1);
       assertThat(T.scalar(symmetric.loss())).isCloseTo(-1.2, within(1e-12));
       assertThat(symmetric.clipRatio()).isEqualTo(1.0);
       assertThat(T.scalar(dapo.loss())).isCloseTo(-1.25, within(1e-12));
@@ -74,7 +76,8 @@ class PolicyLossTest {
       Tensor old = T.of(new double[][] {{0.0, 0.0}});
       Tensor adv = T.of(new double[][] {{2.0, 1.0}});
       Tensor mask = T.of(new double[][] {{1, 0}});
-      var result = new PolicyLoss(0.2, 0.2, LossAggregation.TOKEN).compute(logProbs, old, adv, mask, 2);
+      var result =
+          new PolicyLoss(0.2, 0.2, LossAggregation.TOKEN).compute(logProbs, old, adv, mask, 2);
       assertThat(T.scalar(result.loss())).isCloseTo(-2.0, within(1e-12));
       assertThat(result.clipRatio()).isEqualTo(0.0);
       result.loss().backward();
@@ -91,10 +94,13 @@ class PolicyLossTest {
       // token: (1+2+3+4)/4
       assertThat(T.scalar(LossAggregation.TOKEN.reduce(l, mask, 5))).isCloseTo(2.5, within(1e-12));
       // sequence: row means 2 and 4; the empty row is left out -> 3
-      assertThat(T.scalar(LossAggregation.SEQUENCE.reduce(l, mask, 5))).isCloseTo(3.0, within(1e-12));
+      assertThat(T.scalar(LossAggregation.SEQUENCE.reduce(l, mask, 5)))
+          .isCloseTo(3.0, within(1e-12));
       // constant: 10 / (B·C) = 10 / (3·5)
-      assertThat(T.scalar(LossAggregation.CONSTANT.reduce(l, mask, 5))).isCloseTo(10.0 / 15, within(1e-12));
-      assertThatThrownBy(() -> LossAggregation.CONSTANT.reduce(l, mask, 0)).hasMessageContaining("maximum completion length");
+      assertThat(T.scalar(LossAggregation.CONSTANT.reduce(l, mask, 5)))
+          .isCloseTo(10.0 / 15, within(1e-12));
+      assertThatThrownBy(() -> LossAggregation.CONSTANT.reduce(l, mask, 0))
+          .hasMessageContaining("maximum completion length");
     }
   }
 
@@ -106,11 +112,12 @@ class PolicyLossTest {
         Tensor l = T.of(new double[][] {{1, 2, 3}, {4, 5, 6}}).set_requires_grad(true);
         mode.reduce(l, mask, 4).backward();
         double[] g = T.flat(l.grad());
-        double[] expected = switch (mode) {
-          case TOKEN -> new double[] {0.25, 0.25, 0.25, 0.25, 0, 0};
-          case SEQUENCE -> new double[] {1.0 / 6, 1.0 / 6, 1.0 / 6, 0.5, 0, 0};
-          case CONSTANT -> new double[] {0.125, 0.125, 0.125, 0.125, 0, 0};
-        };
+        double[] expected =
+            switch (mode) {
+              case TOKEN -> new double[] {0.25, 0.25, 0.25, 0.25, 0, 0};
+              case SEQUENCE -> new double[] {1.0 / 6, 1.0 / 6, 1.0 / 6, 0.5, 0, 0};
+              case CONSTANT -> new double[] {0.125, 0.125, 0.125, 0.125, 0, 0};
+            };
         assertThat(g).as(mode.configName).containsExactly(expected, within(1e-12));
       }
     }
@@ -126,8 +133,9 @@ class PolicyLossTest {
       Tensor before = TokenLogProbs.of(logits, ids).detach().clone();
       Tensor adv = T.of(new double[][] {{1.0}, {-1.0}});
       Tensor mask = T.of(new double[][] {{1}, {1}});
-      var result = new PolicyLoss(0.2, 0.2, LossAggregation.TOKEN)
-          .compute(TokenLogProbs.of(logits, ids), before, adv, mask, 1);
+      var result =
+          new PolicyLoss(0.2, 0.2, LossAggregation.TOKEN)
+              .compute(TokenLogProbs.of(logits, ids), before, adv, mask, 1);
       result.loss().backward();
       Tensor stepped = logits.detach().sub(logits.grad().mul(new Scalar(0.5)));
       double[] after = T.flat(TokenLogProbs.of(stepped, ids));
@@ -141,8 +149,11 @@ class PolicyLossTest {
   void parsesAggregationAndRejectsBadSettings() {
     assertThat(LossAggregation.parse("Constant")).isEqualTo(LossAggregation.CONSTANT);
     assertThatThrownBy(() -> LossAggregation.parse("mean"))
-        .hasMessageContaining("rl.loss.aggregation").hasMessageContaining("token, sequence, constant");
-    assertThatThrownBy(() -> new PolicyLoss(1.2, 0.2, LossAggregation.TOKEN)).hasMessageContaining("rl.clip.low");
-    assertThatThrownBy(() -> new PolicyLoss(0.2, -1, LossAggregation.TOKEN)).hasMessageContaining("rl.clip.high");
+        .hasMessageContaining("rl.loss.aggregation")
+        .hasMessageContaining("token, sequence, constant");
+    assertThatThrownBy(() -> new PolicyLoss(1.2, 0.2, LossAggregation.TOKEN))
+        .hasMessageContaining("rl.clip.low");
+    assertThatThrownBy(() -> new PolicyLoss(0.2, -1, LossAggregation.TOKEN))
+        .hasMessageContaining("rl.clip.high");
   }
 }

@@ -69,8 +69,16 @@ class OpenAiServerTest {
     folder = ModelFolder.open(Path.of("models/countdown-tiny-sft"));
     model = folder.loadModel(DType.F32, new Device("cpu"));
     engine = new BatchEngine(model, folder.samplableVocab(), 8, MAX_LEN, 64);
-    server = OpenAiServer.start(new OpenAiServer.Settings("127.0.0.1", 0, MODEL, KEY, 64 * 1024), folder, engine);
-    client = OpenAIOkHttpClient.builder().baseUrl(base()).apiKey(KEY).maxRetries(0).timeout(Duration.ofSeconds(60)).build();
+    server =
+        OpenAiServer.start(
+            new OpenAiServer.Settings("127.0.0.1", 0, MODEL, KEY, 64 * 1024), folder, engine);
+    client =
+        OpenAIOkHttpClient.builder()
+            .baseUrl(base())
+            .apiKey(KEY)
+            .maxRetries(0)
+            .timeout(Duration.ofSeconds(60))
+            .build();
   }
 
   @AfterAll
@@ -92,7 +100,10 @@ class OpenAiServerTest {
   /** Greedy completion by the batch sampler, the reference the server must reproduce. */
   private static Sample greedy(String prompt, int maxTokens) {
     int[] ids = folder.tokenizer().encode(prompt);
-    return new Sampler(model, folder.samplableVocab()).generate(List.of(ids), 1, SamplingParams.greedy(maxTokens, folder.stopTokenIds())).samples().get(0);
+    return new Sampler(model, folder.samplableVocab())
+        .generate(List.of(ids), 1, SamplingParams.greedy(maxTokens, folder.stopTokenIds()))
+        .samples()
+        .get(0);
   }
 
   private static String text(Sample s) {
@@ -102,19 +113,32 @@ class OpenAiServerTest {
   }
 
   private static String chatPrompt(String user) {
-    return folder.chatTemplate().orElseThrow().render(List.of(Map.of("role", "user", "content", user)), true);
+    return folder
+        .chatTemplate()
+        .orElseThrow()
+        .render(List.of(Map.of("role", "user", "content", user)), true);
   }
 
   @Test
   void completionsThroughTheOfficialSdkEqualGreedySampling() {
     String prompt = countdown(24, "3 4 8");
-    Completion c = client.completions().create(CompletionCreateParams.builder()
-        .model(MODEL).prompt(prompt).maxTokens(40).temperature(0.0).build());
+    Completion c =
+        client
+            .completions()
+            .create(
+                CompletionCreateParams.builder()
+                    .model(MODEL)
+                    .prompt(prompt)
+                    .maxTokens(40)
+                    .temperature(0.0)
+                    .build());
     Sample ref = greedy(prompt, 40);
     assertThat(c.choices()).hasSize(1);
     assertThat(c.choices().get(0).text()).isEqualTo(text(ref)).isNotEmpty();
-    assertThat(c.choices().get(0).finishReason().asString()).isEqualTo(ref.finishReason().wireName());
-    assertThat(c.usage().orElseThrow().promptTokens()).isEqualTo(folder.tokenizer().encode(prompt).length);
+    assertThat(c.choices().get(0).finishReason().asString())
+        .isEqualTo(ref.finishReason().wireName());
+    assertThat(c.usage().orElseThrow().promptTokens())
+        .isEqualTo(folder.tokenizer().encode(prompt).length);
     assertThat(c.usage().orElseThrow().completionTokens()).isEqualTo(ref.length());
     assertThat(c.model()).isEqualTo(MODEL);
   }
@@ -122,8 +146,13 @@ class OpenAiServerTest {
   @Test
   void chatStreamingAndNonStreamingGiveTheGreedyAnswer() {
     String user = countdown(43, "3 5 7 11");
-    ChatCompletionCreateParams params = ChatCompletionCreateParams.builder()
-        .model(MODEL).addUserMessage(user).maxCompletionTokens(40).temperature(0.0).build();
+    ChatCompletionCreateParams params =
+        ChatCompletionCreateParams.builder()
+            .model(MODEL)
+            .addUserMessage(user)
+            .maxCompletionTokens(40)
+            .temperature(0.0)
+            .build();
     ChatCompletion whole = client.chat().completions().create(params);
     String expected = text(greedy(chatPrompt(user), 40));
     assertThat(whole.choices().get(0).message().content()).contains(expected);
@@ -131,11 +160,18 @@ class OpenAiServerTest {
 
     StringBuilder streamed = new StringBuilder();
     List<String> finish = new ArrayList<>();
-    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
-      stream.stream().forEach(chunk -> chunk.choices().forEach(ch -> {
-        ch.delta().content().ifPresent(streamed::append);
-        ch.finishReason().ifPresent(f -> finish.add(f.asString()));
-      }));
+    try (StreamResponse<ChatCompletionChunk> stream =
+        client.chat().completions().createStreaming(params)) {
+      stream.stream()
+          .forEach(
+              chunk ->
+                  chunk
+                      .choices()
+                      .forEach(
+                          ch -> {
+                            ch.delta().content().ifPresent(streamed::append);
+                            ch.finishReason().ifPresent(f -> finish.add(f.asString()));
+                          }));
     }
     assertThat(streamed.toString()).isEqualTo(expected);
     assertThat(finish).containsExactly(whole.choices().get(0).finishReason().asString());
@@ -144,14 +180,31 @@ class OpenAiServerTest {
   @Test
   void sixteenConcurrentRequestsEachGetTheirOwnGreedyAnswer() throws Exception {
     List<String> prompts = new ArrayList<>();
-    for (int i = 0; i < 16; i++) prompts.add(countdown(10 + 3 * i, (2 + i % 5) + " " + (3 + i % 7) + " " + (9 - i % 4)));
+    for (int i = 0; i < 16; i++)
+      prompts.add(countdown(10 + 3 * i, (2 + i % 5) + " " + (3 + i % 7) + " " + (9 - i % 4)));
     try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
       List<Future<String>> answers = new ArrayList<>();
       for (String p : prompts) {
-        answers.add(pool.submit(() -> client.completions().create(CompletionCreateParams.builder()
-            .model(MODEL).prompt(p).maxTokens(30).temperature(0.0).build()).choices().get(0).text()));
+        answers.add(
+            pool.submit(
+                () ->
+                    client
+                        .completions()
+                        .create(
+                            CompletionCreateParams.builder()
+                                .model(MODEL)
+                                .prompt(p)
+                                .maxTokens(30)
+                                .temperature(0.0)
+                                .build())
+                        .choices()
+                        .get(0)
+                        .text()));
       }
-      for (int i = 0; i < 16; i++) assertThat(answers.get(i).get()).as("prompt %d", i).isEqualTo(text(greedy(prompts.get(i), 30)));
+      for (int i = 0; i < 16; i++)
+        assertThat(answers.get(i).get())
+            .as("prompt %d", i)
+            .isEqualTo(text(greedy(prompts.get(i), 30)));
     }
   }
 
@@ -160,8 +213,17 @@ class OpenAiServerTest {
     String prompt = countdown(24, "3 4 8");
     String full = text(greedy(prompt, 40));
     assertThat(full).contains("\n");
-    Completion c = client.completions().create(CompletionCreateParams.builder()
-        .model(MODEL).prompt(prompt).maxTokens(40).temperature(0.0).stop("\n").build());
+    Completion c =
+        client
+            .completions()
+            .create(
+                CompletionCreateParams.builder()
+                    .model(MODEL)
+                    .prompt(prompt)
+                    .maxTokens(40)
+                    .temperature(0.0)
+                    .stop("\n")
+                    .build());
     assertThat(c.choices().get(0).text()).isEqualTo(full.substring(0, full.indexOf('\n')));
     assertThat(c.choices().get(0).finishReason().asString()).isEqualTo("stop");
   }
@@ -172,13 +234,16 @@ class OpenAiServerTest {
   }
 
   private static HttpResponse<String> post(String path, String body, String key) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base() + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (key != null) b.header("Authorization", "Bearer " + key);
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static void assertError(HttpResponse<String> r, int status, String param, String messagePart) throws Exception {
+  private static void assertError(
+      HttpResponse<String> r, int status, String param, String messagePart) throws Exception {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
     JsonNode e = JSON.readTree(r.body()).path("error");
     assertThat(e.isObject()).as(r.body()).isTrue();
@@ -193,23 +258,68 @@ class OpenAiServerTest {
     String chat = "/chat/completions";
     assertError(post(c, "{\"model\": \"tiny\", \"prompt\": ", KEY), 400, null, "not valid JSON");
     assertError(post(c, "[1, 2]", KEY), 400, null, "JSON object");
-    assertError(post(c, "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": \"many\"}", KEY), 400, "max_tokens", "must be an integer");
-    assertError(post(c, "{\"model\": \"tiny\", \"prompt\": \"a\", \"temperature\": 3}", KEY), 400, "temperature", "[0.0, 2.0]");
-    assertError(post(c, "{\"model\": \"gpt-9\", \"prompt\": \"a\"}", KEY), 404, "model", "does not exist");
-    assertError(post(chat, "{\"model\": \"tiny\", \"messages\": []}", KEY), 400, "messages", "must not be empty");
-    assertError(post(chat, "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": 5}]}", KEY), 400, "messages[0].content", "string");
+    assertError(
+        post(c, "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": \"many\"}", KEY),
+        400,
+        "max_tokens",
+        "must be an integer");
+    assertError(
+        post(c, "{\"model\": \"tiny\", \"prompt\": \"a\", \"temperature\": 3}", KEY),
+        400,
+        "temperature",
+        "[0.0, 2.0]");
+    assertError(
+        post(c, "{\"model\": \"gpt-9\", \"prompt\": \"a\"}", KEY), 404, "model", "does not exist");
+    assertError(
+        post(chat, "{\"model\": \"tiny\", \"messages\": []}", KEY),
+        400,
+        "messages",
+        "must not be empty");
+    assertError(
+        post(
+            chat,
+            "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": 5}]}",
+            KEY),
+        400,
+        "messages[0].content",
+        "string");
     String longPrompt = "1".repeat(MAX_LEN + 5);
-    assertError(post(c, "{\"model\": \"tiny\", \"prompt\": \"" + longPrompt + "\"}", KEY), 400, "prompt", "maximum context length");
-    assertError(post(c, "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": " + MAX_LEN + "}", KEY), 400, "max_tokens", "maximum context length is " + MAX_LEN);
-    assertError(post(c, "{\"model\": \"tiny\", \"prompt\": \"a\", \"n\": 9}", KEY), 400, "n", "1..8");
-    assertError(post(c, "{\"model\": \"tiny\", \"prompt\": \"" + "x".repeat(70_000) + "\"}", KEY), 413, null, "exceeds the limit");
-    assertError(post(c, "{\"model\": \"tiny\", \"prompt\": \"a\"}", null), 401, null, "Missing API key");
-    assertError(post(c, "{\"model\": \"tiny\", \"prompt\": \"a\"}", "sk-wrong"), 401, null, "Incorrect API key");
+    assertError(
+        post(c, "{\"model\": \"tiny\", \"prompt\": \"" + longPrompt + "\"}", KEY),
+        400,
+        "prompt",
+        "maximum context length");
+    assertError(
+        post(c, "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": " + MAX_LEN + "}", KEY),
+        400,
+        "max_tokens",
+        "maximum context length is " + MAX_LEN);
+    assertError(
+        post(c, "{\"model\": \"tiny\", \"prompt\": \"a\", \"n\": 9}", KEY), 400, "n", "1..8");
+    assertError(
+        post(c, "{\"model\": \"tiny\", \"prompt\": \"" + "x".repeat(70_000) + "\"}", KEY),
+        413,
+        null,
+        "exceeds the limit");
+    assertError(
+        post(c, "{\"model\": \"tiny\", \"prompt\": \"a\"}", null), 401, null, "Missing API key");
+    assertError(
+        post(c, "{\"model\": \"tiny\", \"prompt\": \"a\"}", "sk-wrong"),
+        401,
+        null,
+        "Incorrect API key");
 
-    HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> health =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(health.statusCode()).isEqualTo(200);
-    HttpResponse<String> ok = post(c, "{\"model\": \"tiny\", \"prompt\": \"Reach 5 using at most 6 steps: 1 2 3\\n\", \"max_tokens\": 5, \"n\": 2, \"seed\": 1}", KEY);
+    HttpResponse<String> ok =
+        post(
+            c,
+            "{\"model\": \"tiny\", \"prompt\": \"Reach 5 using at most 6 steps: 1 2 3\\n\", \"max_tokens\": 5, \"n\": 2, \"seed\": 1}",
+            KEY);
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     assertThat(JSON.readTree(ok.body()).path("choices").size()).isEqualTo(2);
   }
@@ -217,28 +327,43 @@ class OpenAiServerTest {
   @Test
   void aClientThatDisconnectsMidStreamFreesItsSlot() throws Exception {
     long before = generatedTokens();
-    String body = "{\"model\": \"tiny\", \"prompt\": \"Reach 5 using at most 6 steps: 1 2 3\\n\", \"max_tokens\": 120, \"ignore_eos\": true, \"stream\": true}";
+    String body =
+        "{\"model\": \"tiny\", \"prompt\": \"Reach 5 using at most 6 steps: 1 2 3\\n\", \"max_tokens\": 120, \"ignore_eos\": true, \"stream\": true}";
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     try (Socket s = new Socket("127.0.0.1", server.port())) {
       OutputStream out = s.getOutputStream();
-      out.write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY
-          + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      out.write(
+          ("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                  + KEY
+                  + "\r\nContent-Type: application/json\r\nContent-Length: "
+                  + bytes.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.UTF_8));
       out.write(bytes);
       out.flush();
-      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
       assertThat(in.readLine()).isEqualTo("HTTP/1.1 200 OK");
       for (String line; (line = in.readLine()) != null; ) if (line.startsWith("data: ")) break;
     } // closed after the first chunk
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (engine.stats().running() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
     assertThat(engine.stats().running()).isZero();
-    assertThat(generatedTokens() - before).as("tokens generated after the client left").isLessThan(120);
+    assertThat(generatedTokens() - before)
+        .as("tokens generated after the client left")
+        .isLessThan(120);
   }
 
   private static long generatedTokens() throws Exception {
-    String m = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    for (String line : m.split("\n")) if (line.startsWith("grpo4j_generated_tokens_total ")) return Long.parseLong(line.split(" ")[1]);
+    String m =
+        http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    for (String line : m.split("\n"))
+      if (line.startsWith("grpo4j_generated_tokens_total "))
+        return Long.parseLong(line.split(" ")[1]);
     throw new AssertionError("no grpo4j_generated_tokens_total in /metrics:\n" + m);
   }
 }

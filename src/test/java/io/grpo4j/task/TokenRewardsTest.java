@@ -17,8 +17,8 @@ class TokenRewardsTest {
   static final Problem<String> PROBLEM = new Problem<>("p1", "unused");
 
   /**
-   * A verifier whose prefix score is easy to compute by hand: 1 per 'é' and 10 per '😀' seen so far;
-   * the outcome adds 0.5 when the text ends with "!". It records every text it was shown.
+   * A verifier whose prefix score is easy to compute by hand: 1 per 'é' and 10 per '😀' seen so
+   * far; the outcome adds 0.5 when the text ends with "!". It records every text it was shown.
    */
   static final class CountingVerifier implements Verifier<String> {
     final List<String> seen = new ArrayList<>();
@@ -38,7 +38,8 @@ class TokenRewardsTest {
     }
 
     static double value(String s) {
-      return s.chars().filter(c -> c == 'é').count() + 10.0 * s.codePoints().filter(c -> c == 0x1F600).count();
+      return s.chars().filter(c -> c == 'é').count()
+          + 10.0 * s.codePoints().filter(c -> c == 0x1F600).count();
     }
   }
 
@@ -97,7 +98,8 @@ class TokenRewardsTest {
 
   @Property(tries = 200)
   void rewardsSumToTheFinalScoreForAnySplit(
-      @ForAll @StringLength(max = 40) String text, @ForAll @IntRange(min = 1, max = 7) int maxTokenBytes,
+      @ForAll @StringLength(max = 40) String text,
+      @ForAll @IntRange(min = 1, max = 7) int maxTokenBytes,
       @ForAll long seed) {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
@@ -111,7 +113,8 @@ class TokenRewardsTest {
     double[] r = TokenRewards.fromPrefixScores(v, PROBLEM, tokens);
     String decoded = new String(bytes, StandardCharsets.UTF_8);
     assertThat(Arrays.stream(r).sum()).isCloseTo(CountingVerifier.value(decoded), within(1e-9));
-    // every text shown is a prefix of the decoded string at a character boundary (no U+FFFD garbage)
+    // every text shown is a prefix of the decoded string at a character boundary (no U+FFFD
+    // garbage)
     for (String seen : v.seen) {
       assertThat(decoded).startsWith(seen);
     }

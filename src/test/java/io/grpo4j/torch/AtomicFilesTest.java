@@ -24,9 +24,11 @@ class AtomicFilesTest {
     Path target = dir.resolve("a/b/state.json");
     AtomicFiles.writeString(target, "first ✓");
     assertThat(Files.readString(target)).isEqualTo("first ✓");
-    AtomicFiles.write(target, out -> {
-      for (int i = 0; i < 100_000; i++) out.write('x');
-    });
+    AtomicFiles.write(
+        target,
+        out -> {
+          for (int i = 0; i < 100_000; i++) out.write('x');
+        });
     assertThat(Files.size(target)).isEqualTo(100_000);
     try (Stream<Path> s = Files.list(target.getParent())) {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactly("state.json");
@@ -37,10 +39,14 @@ class AtomicFilesTest {
   void aFailingBodyLeavesTheOldContentAndNoTemporaryFile() throws Exception {
     Path target = dir.resolve("metrics.json");
     AtomicFiles.writeString(target, "old");
-    assertThatThrownBy(() -> AtomicFiles.write(target, out -> {
-          out.write("half of the new".getBytes());
-          throw new IOException("disk on fire");
-        }))
+    assertThatThrownBy(
+            () ->
+                AtomicFiles.write(
+                    target,
+                    out -> {
+                      out.write("half of the new".getBytes());
+                      throw new IOException("disk on fire");
+                    }))
         .hasMessage("disk on fire");
     assertThat(Files.readString(target)).isEqualTo("old");
     assertThat(entries()).isEqualTo(1);
@@ -49,17 +55,20 @@ class AtomicFilesTest {
   @Test
   void aBodyThatClosesTheStreamIsHarmless() throws Exception {
     Path target = dir.resolve("c.txt");
-    AtomicFiles.write(target, out -> {
-      out.write('z');
-      out.close();
-    });
+    AtomicFiles.write(
+        target,
+        out -> {
+          out.write('z');
+          out.close();
+        });
     assertThat(Files.readString(target)).isEqualTo("z");
   }
 
   @Test
   void writesBytesThroughAChannel() throws Exception {
     Path target = dir.resolve("raw.bin");
-    AtomicFiles.writeChannel(target, ch -> ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3})));
+    AtomicFiles.writeChannel(
+        target, ch -> ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3})));
     assertThat(Files.readAllBytes(target)).containsExactly(1, 2, 3);
     assertThat(entries()).isEqualTo(1);
   }

@@ -23,7 +23,8 @@ class CheckpointManifestTest {
   @Test
   void recordsTheKnownSha256OfEveryFile() throws Exception {
     String m = Files.readString(dir.resolve(CheckpointManifest.FILE));
-    // sha256 of the bytes 01..08, computed independently (Python hashlib.sha256(bytes(range(1, 9))))
+    // sha256 of the bytes 01..08, computed independently (Python hashlib.sha256(bytes(range(1,
+    // 9))))
     assertThat(m).contains("66840dda154e8a113c31dd0ad32f7f3a366a80e8136979d8f5a101d3d29d6f72");
     assertThat(m).contains("config.json").doesNotContain(".ignored.tmp");
     CheckpointManifest.verify(dir);
@@ -41,16 +42,25 @@ class CheckpointManifestTest {
   @Test
   void aTruncatedOrMissingFileOrManifestIsRefusedNamingIt() throws Exception {
     Files.write(dir.resolve("model.safetensors"), new byte[] {1, 2, 3});
-    assertThatThrownBy(() -> CheckpointManifest.verify(dir)).hasMessageContaining("model.safetensors").hasMessageContaining("3 bytes");
+    assertThatThrownBy(() -> CheckpointManifest.verify(dir))
+        .hasMessageContaining("model.safetensors")
+        .hasMessageContaining("3 bytes");
     Files.delete(dir.resolve("config.json"));
-    assertThatThrownBy(() -> CheckpointManifest.verify(dir)).hasMessageContaining("config.json").hasMessageContaining("missing");
+    assertThatThrownBy(() -> CheckpointManifest.verify(dir))
+        .hasMessageContaining("config.json")
+        .hasMessageContaining("missing");
     Files.delete(dir.resolve(CheckpointManifest.FILE));
-    assertThatThrownBy(() -> CheckpointManifest.verify(dir)).hasMessageContaining(CheckpointManifest.FILE).hasMessageContaining("incomplete");
+    assertThatThrownBy(() -> CheckpointManifest.verify(dir))
+        .hasMessageContaining(CheckpointManifest.FILE)
+        .hasMessageContaining("incomplete");
   }
 
   @Test
   void aManifestNamingAPathOutsideTheFolderIsRefused() throws Exception {
-    Files.writeString(dir.resolve(CheckpointManifest.FILE), "{\"files\": {\"../x\": {\"bytes\": 1, \"sha256\": \"00\"}}}");
-    assertThatThrownBy(() -> CheckpointManifest.verify(dir)).hasMessageContaining("not a plain file name");
+    Files.writeString(
+        dir.resolve(CheckpointManifest.FILE),
+        "{\"files\": {\"../x\": {\"bytes\": 1, \"sha256\": \"00\"}}}");
+    assertThatThrownBy(() -> CheckpointManifest.verify(dir))
+        .hasMessageContaining("not a plain file name");
   }
 }

@@ -37,8 +37,8 @@ class SafetensorsCheckpointTest {
     return m;
   }
 
-  private static void assertSameTensors(SafetensorsCheckpoint ckpt, SequencedMap<String, Tensor> expected)
-      throws Exception {
+  private static void assertSameTensors(
+      SafetensorsCheckpoint ckpt, SequencedMap<String, Tensor> expected) throws Exception {
     assertThat(ckpt.names()).containsExactlyInAnyOrderElementsOf(expected.keySet());
     for (var e : expected.entrySet()) {
       assertThat(bytes(ckpt.read(e.getKey()))).as(e.getKey()).containsExactly(bytes(e.getValue()));
@@ -71,12 +71,16 @@ class SafetensorsCheckpointTest {
     // Greedy in map order (l0 l1 l2 ids l3 l4 l5) with 150-byte shards:
     // [l0 64 + l1 64], [l2 64 + ids 80], [l3 64 + l4 64], [l5 64] -> 4 shards.
     SafetensorsCheckpoint.write(dir, model(), 150);
-    List<String> shards = IntStream.rangeClosed(1, 4).mapToObj(i -> "model-0000" + i + "-of-00004.safetensors").toList();
+    List<String> shards =
+        IntStream.rangeClosed(1, 4)
+            .mapToObj(i -> "model-0000" + i + "-of-00004.safetensors")
+            .toList();
     Set<String> expectedFiles = new TreeSet<>(shards);
     expectedFiles.add("model.safetensors.index.json");
     assertThat(filesIn(dir)).containsExactlyElementsOf(expectedFiles);
 
-    JsonNode index = new ObjectMapper().readTree(dir.resolve("model.safetensors.index.json").toFile());
+    JsonNode index =
+        new ObjectMapper().readTree(dir.resolve("model.safetensors.index.json").toFile());
     assertThat(index.get("metadata").get("total_size").asLong()).isEqualTo(6 * 64 + 80);
     JsonNode weightMap = index.get("weight_map");
     Set<String> mapped = new HashSet<>();
@@ -141,14 +145,18 @@ class SafetensorsCheckpointTest {
     SafetensorsCheckpoint.write(dir, model(), 300); // 2 shards
     assertThat(filesIn(dir))
         .containsExactly(
-            "config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+            "config.json",
+            "model-00001-of-00002.safetensors",
+            "model-00002-of-00002.safetensors",
             "model.safetensors.index.json");
     SafetensorsCheckpoint.write(dir, model(), 1 << 20); // single
     assertThat(filesIn(dir)).containsExactly("config.json", "model.safetensors");
     SafetensorsCheckpoint.write(dir, model(), 300); // sharded again: the single file must go
     assertThat(filesIn(dir))
         .containsExactly(
-            "config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+            "config.json",
+            "model-00001-of-00002.safetensors",
+            "model-00002-of-00002.safetensors",
             "model.safetensors.index.json");
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir)) {
       assertSameTensors(ckpt, model());
@@ -190,10 +198,14 @@ class SafetensorsCheckpointTest {
 
   private static String all(String overrideName, String overrideFile) {
     return model().keySet().stream()
-        .map(n -> {
-          String file = n.equals(overrideName) ? overrideFile : (n.matches(".*layers\\.[345].*") ? SECOND : FIRST);
-          return "\"" + n + "\":\"" + file + "\"";
-        })
+        .map(
+            n -> {
+              String file =
+                  n.equals(overrideName)
+                      ? overrideFile
+                      : (n.matches(".*layers\\.[345].*") ? SECOND : FIRST);
+              return "\"" + n + "\":\"" + file + "\"";
+            })
         .collect(Collectors.joining(","));
   }
 
@@ -292,7 +304,8 @@ class SafetensorsCheckpointTest {
       assertThatThrownBy(() -> ckpt.requireNames(expected, Set.of("model.rotary_emb.inv_freq")))
           .isInstanceOf(CheckpointFormatException.class)
           .hasMessage(
-              dir + ": tensor names do not match the model: 1 missing tensor: model.norm.weight; "
+              dir
+                  + ": tensor names do not match the model: 1 missing tensor: model.norm.weight; "
                   + "2 unexpected tensors: model.ids, model.layers.0.mlp.weight");
     }
   }

@@ -15,7 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Every way a file can be wrong gets a {@link CheckpointFormatException} naming file, tensor, fault. */
+/**
+ * Every way a file can be wrong gets a {@link CheckpointFormatException} naming file, tensor,
+ * fault.
+ */
 class SafetensorsMalformedTest {
   @TempDir Path dir;
 
@@ -69,9 +72,17 @@ class SafetensorsMalformedTest {
   @Test
   void headerLengthBeyondTheFile() throws Exception {
     byte[] header = ("{" + GOOD_ENTRY + "}").getBytes(StandardCharsets.UTF_8);
-    assertAbout(rejected(rawFile(header.length + 9, header, new byte[8])), null, "header length", "beyond the end");
+    assertAbout(
+        rejected(rawFile(header.length + 9, header, new byte[8])),
+        null,
+        "header length",
+        "beyond the end");
     // A length with the top bit set is huge as u64, negative as a Java long.
-    assertAbout(rejected(rawFile(-1L, header, new byte[8])), null, "18446744073709551615", "beyond the end");
+    assertAbout(
+        rejected(rawFile(-1L, header, new byte[8])),
+        null,
+        "18446744073709551615",
+        "beyond the end");
   }
 
   @Test
@@ -79,7 +90,8 @@ class SafetensorsMalformedTest {
     Path file = dir.resolve("huge.safetensors");
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
       raf.setLength(8 + 100_000_008L); // sparse
-      raf.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(100_000_008L).array());
+      raf.write(
+          ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(100_000_008L).array());
     }
     assertAbout(rejected(file), null, "exceeds", "100000000");
   }
@@ -107,51 +119,114 @@ class SafetensorsMalformedTest {
   @Test
   void wrongFieldTypes() throws Exception {
     assertAbout(rejectedHeader("{\"w\":[1]}", 0), "w", "must be an object");
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":32,\"shape\":[2],\"data_offsets\":[0,8]}}", 8), "w", "dtype must be a string");
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", 8), "w", "shape must be an array");
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", 8), "w", "shape", "entry 0 is 2.5");
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,8]}}", 8), "w", "shape", "entry 0");
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,9]}}", 8), "w", "data_offsets must be an array of 2");
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[\"0\",8]}}", 8), "w", "data_offsets", "entry 0 is \"0\"");
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8), "w", "missing field \"data_offsets\"");
-    assertAbout(rejectedHeader("{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8), "w", "missing field \"dtype\"");
-    assertAbout(rejectedHeader("{\"__metadata__\":{\"format\":1}," + GOOD_ENTRY + "}", 8), null, "__metadata__", "'format' holds a number");
-    assertAbout(rejectedHeader("{\"__metadata__\":[]," + GOOD_ENTRY + "}", 8), null, "__metadata__", "an array");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":32,\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+        "w",
+        "dtype must be a string");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", 8),
+        "w",
+        "shape must be an array");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", 8),
+        "w",
+        "shape",
+        "entry 0 is 2.5");
+    assertAbout(
+        rejectedHeader(
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,8]}}",
+            8),
+        "w",
+        "shape",
+        "entry 0");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,9]}}", 8),
+        "w",
+        "data_offsets must be an array of 2");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[\"0\",8]}}", 8),
+        "w",
+        "data_offsets",
+        "entry 0 is \"0\"");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8),
+        "w",
+        "missing field \"data_offsets\"");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+        "w",
+        "missing field \"dtype\"");
+    assertAbout(
+        rejectedHeader("{\"__metadata__\":{\"format\":1}," + GOOD_ENTRY + "}", 8),
+        null,
+        "__metadata__",
+        "'format' holds a number");
+    assertAbout(
+        rejectedHeader("{\"__metadata__\":[]," + GOOD_ENTRY + "}", 8),
+        null,
+        "__metadata__",
+        "an array");
   }
 
   @Test
   void unknownDtype() throws Exception {
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"Q7\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8), "w", "unknown dtype 'Q7'", "F32, BF16, F16, I64");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"Q7\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+        "w",
+        "unknown dtype 'Q7'",
+        "F32, BF16, F16, I64");
     // Names are case-sensitive in the format.
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"f32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8), "w", "unknown dtype 'f32'");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"f32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+        "w",
+        "unknown dtype 'f32'");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"F64", "I32", "U8", "F8_E4M3", "BOOL", "I16", "F8_E5M2"})
   void formatDtypesThatGrpo4jDoesNotHandleAreRejectedByName(String dtype) throws Exception {
-    var e = rejectedHeader("{\"w\":{\"dtype\":\"" + dtype + "\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+    var e =
+        rejectedHeader(
+            "{\"w\":{\"dtype\":\"" + dtype + "\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
     assertAbout(e, "w", "dtype " + dtype + " is not supported");
   }
 
   @Test
   void negativeShapeEntry() throws Exception {
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8), "w", "shape", "entry 0 is -2");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8),
+        "w",
+        "shape",
+        "entry 0 is -2");
   }
 
   @Test
   void negativeOffset() throws Exception {
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-8,0]}}", 8), "w", "data_offsets", "entry 0 is -8");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-8,0]}}", 8),
+        "w",
+        "data_offsets",
+        "entry 0 is -8");
   }
 
   @Test
   void offsetsBeyondTheDataSection() throws Exception {
     // The classic truncated download: the header promises 8 bytes, the file has 5.
-    assertAbout(rejectedHeader("{" + GOOD_ENTRY + "}", 5), "w", "[0, 8]", "beyond the data section", "5 bytes");
+    assertAbout(
+        rejectedHeader("{" + GOOD_ENTRY + "}", 5),
+        "w",
+        "[0, 8]",
+        "beyond the data section",
+        "5 bytes");
   }
 
   @Test
   void beginAfterEnd() throws Exception {
-    assertAbout(rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8), "w", "[8, 0]", "begin after");
+    assertAbout(
+        rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 8),
+        "w",
+        "[8, 0]",
+        "begin after");
   }
 
   @Test
@@ -177,29 +252,40 @@ class SafetensorsMalformedTest {
             + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}";
     assertAbout(rejectedHeader(gap, 12), "b", "hole of 4 bytes after tensor 'a'");
     String leading = "{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
-    assertAbout(rejectedHeader(leading, 8), "b", "hole of 4 bytes after the start of the data section");
-    assertAbout(rejectedHeader("{" + GOOD_ENTRY + "}", 12), null, "12 bytes", "cover only 8", "trailing");
+    assertAbout(
+        rejectedHeader(leading, 8), "b", "hole of 4 bytes after the start of the data section");
+    assertAbout(
+        rejectedHeader("{" + GOOD_ENTRY + "}", 12), null, "12 bytes", "cover only 8", "trailing");
   }
 
   @Test
   void byteLengthDisagreesWithShapeAndDtype() throws Exception {
     assertAbout(
         rejectedHeader("{\"w\":{\"dtype\":\"BF16\",\"shape\":[2,3],\"data_offsets\":[0,8]}}", 8),
-        "w", "hold 8 bytes", "shape [2, 3] x BF16", "needs 12");
+        "w",
+        "hold 8 bytes",
+        "shape [2, 3] x BF16",
+        "needs 12");
   }
 
   @Test
   void shapeWhoseSizeOverflows() throws Exception {
     assertAbout(
-        rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}", 8),
-        "w", "overflows");
+        rejectedHeader(
+            "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,8]}}",
+            8),
+        "w",
+        "overflows");
   }
 
   @Test
   void duplicateNames() throws Exception {
     var e = rejectedHeader("{" + GOOD_ENTRY + "," + GOOD_ENTRY.replace("0,8", "8,16") + "}", 16);
     assertAbout(e, "w", "name appears twice");
-    var field = rejectedHeader("{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
+    var field =
+        rejectedHeader(
+            "{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+            8);
     assertAbout(field, "w", "field \"dtype\" appears twice");
     var meta = rejectedHeader("{\"__metadata__\":{\"a\":\"1\",\"a\":\"2\"}," + GOOD_ENTRY + "}", 8);
     assertAbout(meta, null, "__metadata__ has the key 'a' twice");
@@ -225,7 +311,9 @@ class SafetensorsMalformedTest {
       try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
         raf.setLength(20);
       }
-      assertThatThrownBy(() -> f.read("w")).isInstanceOf(CheckpointFormatException.class).hasMessageContaining("shrank");
+      assertThatThrownBy(() -> f.read("w"))
+          .isInstanceOf(CheckpointFormatException.class)
+          .hasMessageContaining("shrank");
     }
   }
 

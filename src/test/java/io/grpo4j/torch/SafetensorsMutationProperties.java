@@ -14,9 +14,9 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import net.jqwik.api.statistics.Statistics;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
@@ -54,23 +54,38 @@ class SafetensorsMutationProperties {
 
   @Provide
   Arbitrary<List<Mutation>> mutations() {
-    int dataStart = 8 + (int) java.nio.ByteBuffer.wrap(valid).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
+    int dataStart =
+        8
+            + (int)
+                java.nio.ByteBuffer.wrap(valid).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
     Arbitrary<Integer> position =
         Arbitraries.frequencyOf(
             net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, 7)), // the length prefix
             net.jqwik.api.Tuple.of(3, Arbitraries.integers().between(8, dataStart - 1)), // the JSON
-            net.jqwik.api.Tuple.of(2, Arbitraries.integers().between(dataStart, valid.length - 1))); // data
+            net.jqwik.api.Tuple.of(
+                2, Arbitraries.integers().between(dataStart, valid.length - 1))); // data
     Arbitrary<Byte> value =
         Arbitraries.oneOf(
             Arbitraries.bytes(),
-            Arbitraries.of((byte) '"', (byte) ',', (byte) '[', (byte) ']', (byte) '{', (byte) '}', (byte) '0', (byte) '9', (byte) '-', (byte) ' '));
+            Arbitraries.of(
+                (byte) '"',
+                (byte) ',',
+                (byte) '[',
+                (byte) ']',
+                (byte) '{',
+                (byte) '}',
+                (byte) '0',
+                (byte) '9',
+                (byte) '-',
+                (byte) ' '));
     return Combinators.combine(position, value).as(Mutation::new).list().ofMinSize(1).ofMaxSize(4);
   }
 
   @Property(tries = 400)
   @SuppressWarnings("try")
   void mutatedFilesOpenOrAreRejected(
-      @ForAll("mutations") List<Mutation> mutations, @ForAll("lengthChanges") int lengthChange) throws Exception {
+      @ForAll("mutations") List<Mutation> mutations, @ForAll("lengthChanges") int lengthChange)
+      throws Exception {
     byte[] bytes = Arrays.copyOf(valid, Math.max(0, valid.length + lengthChange));
     for (Mutation m : mutations) {
       if (bytes.length > 0) bytes[m.position() % bytes.length] = m.value();
@@ -82,7 +97,8 @@ class SafetensorsMutationProperties {
         SafetensorsFile f = SafetensorsFile.open(file)) {
       for (String name : f.tensors().keySet()) {
         Tensor t = f.read(name);
-        if (t.nbytes() != f.tensors().get(name).byteLength()) throw new AssertionError("size mismatch " + name);
+        if (t.nbytes() != f.tensors().get(name).byteLength())
+          throw new AssertionError("size mismatch " + name);
       }
     } catch (CheckpointFormatException expected) {
       outcome = "rejected";

@@ -26,20 +26,52 @@ class SafetensorsRoundTripTest {
   @TempDir Path dir;
 
   static final float[] F32_VALUES = {
-    0f, -0f, 1f, -2.5f, Float.MIN_VALUE, Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
-    Float.intBitsToFloat(0x7fc00001), 3.14159265f, 1e-40f, -1e30f
+    0f,
+    -0f,
+    1f,
+    -2.5f,
+    Float.MIN_VALUE,
+    Float.MAX_VALUE,
+    Float.POSITIVE_INFINITY,
+    Float.NEGATIVE_INFINITY,
+    Float.intBitsToFloat(0x7fc00001),
+    3.14159265f,
+    1e-40f,
+    -1e30f
   };
   // Bit patterns that a round trip through float conversion could alter: -0, NaN payloads,
   // subnormals, infinities, the largest finite values.
   static final short[] BF16_BITS = {
-    0x0000, (short) 0x8000, 0x3f80, (short) 0xc020, 0x0001, (short) 0x807f, 0x7f80, (short) 0xff80,
-    0x7fc1, (short) 0xffff, 0x7f7f, 0x4049
+    0x0000,
+    (short) 0x8000,
+    0x3f80,
+    (short) 0xc020,
+    0x0001,
+    (short) 0x807f,
+    0x7f80,
+    (short) 0xff80,
+    0x7fc1,
+    (short) 0xffff,
+    0x7f7f,
+    0x4049
   };
   static final short[] F16_BITS = {
-    0x0000, (short) 0x8000, 0x3c00, (short) 0xc100, 0x0001, (short) 0x83ff, 0x7c00, (short) 0xfc00,
-    0x7e01, (short) 0xffff, 0x7bff, 0x4248
+    0x0000,
+    (short) 0x8000,
+    0x3c00,
+    (short) 0xc100,
+    0x0001,
+    (short) 0x83ff,
+    0x7c00,
+    (short) 0xfc00,
+    0x7e01,
+    (short) 0xffff,
+    0x7bff,
+    0x4248
   };
-  static final long[] I64_VALUES = {0, -1, 1, Long.MIN_VALUE, Long.MAX_VALUE, 1L << 53, -(1L << 40), 42, 7, -7, 99, 151645};
+  static final long[] I64_VALUES = {
+    0, -1, 1, Long.MIN_VALUE, Long.MAX_VALUE, 1L << 53, -(1L << 40), 42, 7, -7, 99, 151645
+  };
 
   /** Tensors of every dtype, in a deliberately unsorted name order, with scalars and zero sizes. */
   static SequencedMap<String, Tensor> everyDtype() {
@@ -64,7 +96,8 @@ class SafetensorsRoundTripTest {
 
     try (SafetensorsFile f = SafetensorsFile.open(file)) {
       assertThat(f.tensors().keySet()).containsExactlyElementsOf(tensors.keySet());
-      assertThat(f.metadata()).containsExactlyInAnyOrderEntriesOf(Map.of("format", "pt", "note", "ünïcode ✓"));
+      assertThat(f.metadata())
+          .containsExactlyInAnyOrderEntriesOf(Map.of("format", "pt", "note", "ünïcode ✓"));
       for (var e : tensors.entrySet()) {
         Tensor expected = e.getValue();
         TensorInfo info = f.tensors().get(e.getKey());
@@ -78,7 +111,9 @@ class SafetensorsRoundTripTest {
         assertThat(bytes(actual)).as(e.getKey()).containsExactly(bytes(expected));
       }
       // Element-wise, in the element types (the byte check above already implies these).
-      assertThat(floats(f.read("z.f32"))).usingElementComparator(Float::compare).containsExactly(F32_VALUES);
+      assertThat(floats(f.read("z.f32")))
+          .usingElementComparator(Float::compare)
+          .containsExactly(F32_VALUES);
       assertThat(shorts(f.read("a.bf16"))).containsExactly(BF16_BITS);
       assertThat(shorts(f.read("m.f16"))).containsExactly(F16_BITS);
       assertThat(longs(f.read("b.i64"))).containsExactly(I64_VALUES);
@@ -93,11 +128,19 @@ class SafetensorsRoundTripTest {
     // Independent of our byte copies: libtorch's own conversion of the read bf16/f16 tensors.
     Path file = dir.resolve("conv.safetensors");
     var m = new LinkedHashMap<String, Tensor>();
-    m.put("bf", bits16(DType.BF16, new long[] {3}, (short) 0x3f80, (short) 0xc020, (short) 0x4049)); // 1, -2.5, 3.140625
+    m.put(
+        "bf",
+        bits16(
+            DType.BF16,
+            new long[] {3},
+            (short) 0x3f80,
+            (short) 0xc020,
+            (short) 0x4049)); // 1, -2.5, 3.140625
     m.put("h", bits16(DType.F16, new long[] {2}, (short) 0x3c00, (short) 0xc100)); // 1, -2.5
     SafetensorsWriter.write(file, m, Map.of());
     try (SafetensorsFile f = SafetensorsFile.open(file)) {
-      assertThat(floats(f.read("bf").to(DType.F32.scalarType))).containsExactly(1f, -2.5f, 3.140625f);
+      assertThat(floats(f.read("bf").to(DType.F32.scalarType)))
+          .containsExactly(1f, -2.5f, 3.140625f);
       assertThat(floats(f.read("h").to(DType.F32.scalarType))).containsExactly(1f, -2.5f);
     }
   }
@@ -141,7 +184,8 @@ class SafetensorsRoundTripTest {
     Files.write(file, rawFile(header, data.array()));
     try (SafetensorsFile f = SafetensorsFile.open(file)) {
       assertThat(f.tensors().keySet()).containsExactly("b", "a");
-      assertThat(f.tensors().get("a")).isEqualTo(new TensorInfo("a", DType.F16, new long[] {2, 1}, 0, 4));
+      assertThat(f.tensors().get("a"))
+          .isEqualTo(new TensorInfo("a", DType.F16, new long[] {2, 1}, 0, 4));
       assertThat(f.metadata()).isEmpty();
       assertThat(shorts(f.read("a"))).containsExactly((short) 0x3c00, (short) 0xc000);
       assertThat(longs(f.read("b"))).containsExactly(-5L);
@@ -214,8 +258,16 @@ class SafetensorsRoundTripTest {
     long padElements = (1L << 31) / 8 + 1000; // I64 padding of a little over 2 GiB
     long padBytes = padElements * 8;
     String header =
-        "{\"pad\":{\"dtype\":\"I64\",\"shape\":[" + padElements + "],\"data_offsets\":[0," + padBytes + "]},"
-            + "\"tail\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[" + padBytes + "," + (padBytes + 16) + "]}}";
+        "{\"pad\":{\"dtype\":\"I64\",\"shape\":["
+            + padElements
+            + "],\"data_offsets\":[0,"
+            + padBytes
+            + "]},"
+            + "\"tail\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":["
+            + padBytes
+            + ","
+            + (padBytes + 16)
+            + "]}}";
     byte[] h = header.getBytes(StandardCharsets.UTF_8);
     long dataStart = 8 + h.length;
     Path file = dir.resolve("big.safetensors");
@@ -242,7 +294,8 @@ class SafetensorsRoundTripTest {
     SafetensorsWriter.write(file, everyDtype(), Map.of());
     byte[] raw = Files.readAllBytes(file);
     long n = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    JsonNode root = new ObjectMapper().readTree(new String(raw, 8, (int) n, StandardCharsets.UTF_8));
+    JsonNode root =
+        new ObjectMapper().readTree(new String(raw, 8, (int) n, StandardCharsets.UTF_8));
     List<String> names = new ArrayList<>();
     root.fieldNames().forEachRemaining(names::add);
     assertThat(names).containsExactlyElementsOf(everyDtype().keySet());

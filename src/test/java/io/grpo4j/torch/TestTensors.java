@@ -9,11 +9,14 @@ import org.bytedeco.pytorch.Tensor;
 final class TestTensors {
   private TestTensors() {}
 
-  /** A tensor of {@code dtype} and {@code shape} whose memory is exactly {@code littleEndianBytes}. */
+  /**
+   * A tensor of {@code dtype} and {@code shape} whose memory is exactly {@code littleEndianBytes}.
+   */
   static Tensor fromBytes(DType dtype, long[] shape, byte[] littleEndianBytes) {
     Tensor t = TensorBytes.empty(dtype, shape);
     if (t.nbytes() != littleEndianBytes.length) {
-      throw new IllegalArgumentException(t.nbytes() + " bytes needed, " + littleEndianBytes.length + " given");
+      throw new IllegalArgumentException(
+          t.nbytes() + " bytes needed, " + littleEndianBytes.length + " given");
     }
     if (littleEndianBytes.length > 0) {
       try (BytePointer p = new BytePointer(t.data_ptr())) {
@@ -81,7 +84,8 @@ final class TestTensors {
   }
 
   static byte[] rawFile(long declaredHeaderLength, byte[] header, byte[] data) {
-    ByteBuffer b = ByteBuffer.allocate(8 + header.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(8 + header.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
     b.putLong(declaredHeaderLength).put(header).put(data);
     return b.array();
   }

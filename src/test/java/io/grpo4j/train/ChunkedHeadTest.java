@@ -25,20 +25,37 @@ class ChunkedHeadTest {
   private static final long[][] TOKENS = {{5, 17, 3, 44, 9}, {12, 7, 30, 2, 48}, {1, 1, 1, 1, 1}};
   private static final float[] MASK = {1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
 
-  /** {loss value, gradient of every policy parameter} of loss = Σ masked (w1·logp + w2·KLf + w3·KLr + w4·H). */
-  private static List<double[]> run(Qwen2Model policy, Qwen2Model ref, KlPenalty kl, Integer chunk) {
+  /**
+   * {loss value, gradient of every policy parameter} of loss = Σ masked (w1·logp + w2·KLf + w3·KLr
+   * + w4·H).
+   */
+  private static List<double[]> run(
+      Qwen2Model policy, Qwen2Model ref, KlPenalty kl, Integer chunk) {
     for (Tensor p : policy.parameters().values()) {
       if (p.grad().defined()) p.mutable_grad().zero_();
     }
     torch.manual_seed(3);
     Tensor x = torch.randn(3, 5, policy.config().hiddenSize()).to(torch.ScalarType.Double);
-    Tensor hidden = policy.hidden(torch.zeros(new long[] {3, 5}).to(torch.ScalarType.Long).add(Tensors.longs(TOKENS)),
-        io.grpo4j.model.AttentionMask.positions(torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool)),
-        io.grpo4j.model.AttentionMask.of(torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool), 5), null).add(x);
+    Tensor hidden =
+        policy
+            .hidden(
+                torch.zeros(new long[] {3, 5}).to(torch.ScalarType.Long).add(Tensors.longs(TOKENS)),
+                io.grpo4j.model.AttentionMask.positions(
+                    torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool)),
+                io.grpo4j.model.AttentionMask.of(
+                    torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool), 5),
+                null)
+            .add(x);
     Tensor refHidden;
     try (NoGradGuard ng = new NoGradGuard()) {
-      refHidden = ref.hidden(Tensors.longs(TOKENS), io.grpo4j.model.AttentionMask.positions(torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool)),
-          io.grpo4j.model.AttentionMask.of(torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool), 5), null);
+      refHidden =
+          ref.hidden(
+              Tensors.longs(TOKENS),
+              io.grpo4j.model.AttentionMask.positions(
+                  torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool)),
+              io.grpo4j.model.AttentionMask.of(
+                  torch.ones(new long[] {3, 5}).to(torch.ScalarType.Bool), 5),
+              null);
     }
     Tensor ids = Tensors.longs(TOKENS);
     Tensor mask = Tensors.floats(MASK).reshape(3, 5).to(torch.ScalarType.Double);
@@ -59,8 +76,13 @@ class ChunkedHeadTest {
       klr = head.terms().kl().reverse();
       ent = head.terms().entropy();
     }
-    Tensor loss = logp.mul(new Scalar(0.7)).add(klf.mul(new Scalar(-1.3))).add(klr.mul(new Scalar(2.1))).add(ent.mul(new Scalar(0.4)))
-        .mul(mask).sum();
+    Tensor loss =
+        logp.mul(new Scalar(0.7))
+            .add(klf.mul(new Scalar(-1.3)))
+            .add(klr.mul(new Scalar(2.1)))
+            .add(ent.mul(new Scalar(0.4)))
+            .mul(mask)
+            .sum();
     loss.backward();
     if (head != null) head.backward();
     List<double[]> out = new ArrayList<>();
@@ -87,7 +109,9 @@ class ChunkedHeadTest {
       for (int i = 0; i < full.size(); i++) {
         for (int j = 0; j < full.get(i).length; j++) {
           if (i > 3) largestGrad = Math.max(largestGrad, Math.abs(full.get(i)[j]));
-          assertThat(chunked.get(i)[j]).as("item %d[%d]", i, j).isCloseTo(full.get(i)[j], within(1e-10));
+          assertThat(chunked.get(i)[j])
+              .as("item %d[%d]", i, j)
+              .isCloseTo(full.get(i)[j], within(1e-10));
         }
       }
       assertThat(largestGrad).isGreaterThan(1e-2);

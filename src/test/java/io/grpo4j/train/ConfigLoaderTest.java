@@ -21,7 +21,8 @@ class ConfigLoaderTest {
   @Test
   void fileOverridesDefaultsAndSetOverridesFile() throws Exception {
     Path f = yaml("seed: 7\nrl:\n  group_size: 4\n  kl:\n    forward: 0.05\n");
-    RunConfig c = Runs.config(f, List.of("rl.kl.forward=0.1", "train.steps=3", "model.init=some/dir"));
+    RunConfig c =
+        Runs.config(f, List.of("rl.kl.forward=0.1", "train.steps=3", "model.init=some/dir"));
     assertThat(c.seed()).isEqualTo(7);
     assertThat(c.rl().groupSize()).isEqualTo(4);
     assertThat(c.rl().kl().forward()).isEqualTo(0.1);
@@ -32,10 +33,28 @@ class ConfigLoaderTest {
 
   @Test
   void theStableKeysExist() throws Exception {
-    List<String> keys = List.of("seed=1", "model.init=x", "train.steps=2", "train.lr=0.1", "train.eval_every=3", "train.save_every=4",
-        "data.prompts_per_step=5", "rl.group_size=6", "rl.advantage.mode=sequence", "rl.advantage.clip=0.5", "rl.entropy.alpha=0.7",
-        "rl.entropy.beta=0.01", "rl.kl.forward=0.2", "rl.kl.reverse=0.3", "rl.clip.low=0.1", "rl.clip.high=0.28", "rl.epochs=2",
-        "sampling.temperature=0.9", "sampling.max_new_tokens=11", "countdown.reward.success=2.0");
+    List<String> keys =
+        List.of(
+            "seed=1",
+            "model.init=x",
+            "train.steps=2",
+            "train.lr=0.1",
+            "train.eval_every=3",
+            "train.save_every=4",
+            "data.prompts_per_step=5",
+            "rl.group_size=6",
+            "rl.advantage.mode=sequence",
+            "rl.advantage.clip=0.5",
+            "rl.entropy.alpha=0.7",
+            "rl.entropy.beta=0.01",
+            "rl.kl.forward=0.2",
+            "rl.kl.reverse=0.3",
+            "rl.clip.low=0.1",
+            "rl.clip.high=0.28",
+            "rl.epochs=2",
+            "sampling.temperature=0.9",
+            "sampling.max_new_tokens=11",
+            "countdown.reward.success=2.0");
     RunConfig c = Runs.config(null, keys);
     assertThat(c.rl().clip().high()).isEqualTo(0.28);
     assertThat(c.sampling().maxNewTokens()).isEqualTo(11);
@@ -45,14 +64,21 @@ class ConfigLoaderTest {
   @Test
   void unknownKeysAndBadValuesNameTheKey() throws Exception {
     assertThatThrownBy(() -> Runs.config(yaml("rl:\n  kl:\n    fwd: 0.1\n"), List.of()))
-        .hasMessageContaining("rl.kl.fwd").hasMessageContaining("forward");
-    assertThatThrownBy(() -> Runs.config(null, List.of("rl.group_sise=3"))).hasMessageContaining("rl.group_sise");
-    assertThatThrownBy(() -> Runs.config(null, List.of("train.steps=many"))).hasMessageContaining("train.steps");
-    assertThatThrownBy(() -> Runs.config(null, List.of("rl.group_size=1"))).hasMessageContaining("rl.group_size");
-    assertThatThrownBy(() -> Runs.config(null, List.of("rl.advantage.mode=magic"))).hasMessageContaining("rl.advantage.mode");
+        .hasMessageContaining("rl.kl.fwd")
+        .hasMessageContaining("forward");
+    assertThatThrownBy(() -> Runs.config(null, List.of("rl.group_sise=3")))
+        .hasMessageContaining("rl.group_sise");
+    assertThatThrownBy(() -> Runs.config(null, List.of("train.steps=many")))
+        .hasMessageContaining("train.steps");
+    assertThatThrownBy(() -> Runs.config(null, List.of("rl.group_size=1")))
+        .hasMessageContaining("rl.group_size");
+    assertThatThrownBy(() -> Runs.config(null, List.of("rl.advantage.mode=magic")))
+        .hasMessageContaining("rl.advantage.mode");
     assertThatThrownBy(() -> Runs.config(null, List.of("rl"))).hasMessageContaining("key=value");
-    assertThatThrownBy(() -> Runs.config(yaml("rl: 3\n"), List.of())).hasMessageContaining("'rl' is a section");
-    assertThatThrownBy(() -> Runs.config(yaml("seed: [\n"), List.of())).hasMessageContaining("invalid YAML");
+    assertThatThrownBy(() -> Runs.config(yaml("rl: 3\n"), List.of()))
+        .hasMessageContaining("'rl' is a section");
+    assertThatThrownBy(() -> Runs.config(yaml("seed: [\n"), List.of()))
+        .hasMessageContaining("invalid YAML");
   }
 
   @Test

@@ -31,8 +31,17 @@ class CrashSafetyTest {
   final PrintStream out = new PrintStream(log, true);
 
   static RunConfig config(String... extra) throws Exception {
-    List<String> o = new ArrayList<>(List.of("model.init=" + TINY, "data.eval_size=2", "sampling.max_new_tokens=6", "train.eval_every=0",
-        "data.prompts_per_step=1", "rl.group_size=2", "train.samples_per_step=1", "train.save_every=1"));
+    List<String> o =
+        new ArrayList<>(
+            List.of(
+                "model.init=" + TINY,
+                "data.eval_size=2",
+                "sampling.max_new_tokens=6",
+                "train.eval_every=0",
+                "data.prompts_per_step=1",
+                "rl.group_size=2",
+                "train.samples_per_step=1",
+                "train.save_every=1"));
     o.addAll(List.of(extra));
     return Runs.config(null, o);
   }
@@ -50,13 +59,15 @@ class CrashSafetyTest {
     byte[] weights = Files.readAllBytes(step3.resolve("model.safetensors"));
     weights[weights.length - 5] ^= 1; // one bit of one weight: only the hash can tell
     Files.write(step3.resolve("model.safetensors"), weights);
-    assertThat(RunCheck.audit(run, true).problems()).anySatisfy(p -> assertThat(p).contains("model.safetensors").contains("SHA-256"));
+    assertThat(RunCheck.audit(run, true).problems())
+        .anySatisfy(p -> assertThat(p).contains("model.safetensors").contains("SHA-256"));
 
     log.reset();
     Runs.resume(run, out);
     assertThat(log.toString())
         .contains("checkpoint " + step3 + " refused: " + step3.resolve("model.safetensors"))
-        .contains("falling back to the previous good checkpoint " + run.resolve("checkpoints/step-2"))
+        .contains(
+            "falling back to the previous good checkpoint " + run.resolve("checkpoints/step-2"))
         .contains("(step 2)");
     assertThat(run.resolve("checkpoints/refused-step-3")).isDirectory();
     assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L, 2L, 3L);
@@ -80,13 +91,18 @@ class CrashSafetyTest {
     assertThat(Checkpoints.latest(run)).hasValue(run.resolve("checkpoints/step-1"));
     log.reset();
     Runs.resume(run, out);
-    assertThat(log.toString()).contains("manifest.json: missing").contains("resuming grpo run " + run + " from " + run.resolve("checkpoints/step-1"));
+    assertThat(log.toString())
+        .contains("manifest.json: missing")
+        .contains("resuming grpo run " + run + " from " + run.resolve("checkpoints/step-1"));
     assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L, 2L);
   }
 
-  /** π_ref poisoned with NaN: every loss is NaN, the policy never changes, no checkpoint is written. */
+  /**
+   * π_ref poisoned with NaN: every loss is NaN, the policy never changes, no checkpoint is written.
+   */
   @Test
-  void nonFiniteLossesAreSkippedCountedAndStopTheRunKeepingTheLastGoodCheckpoint() throws Exception {
+  void nonFiniteLossesAreSkippedCountedAndStopTheRunKeepingTheLastGoodCheckpoint()
+      throws Exception {
     RunConfig cfg = config("train.steps=6", "train.max_skipped_steps=2");
     Path run = tmp.resolve("run");
     Files.createDirectories(run);
@@ -104,9 +120,12 @@ class CrashSafetyTest {
           .isInstanceOf(NonFiniteGuard.DivergedException.class)
           .hasMessageContaining("non-finite loss at step 6")
           .hasMessageContaining("2 updates in a row");
-      assertThat(policy.parameters().get("model.norm.weight").sum().item_double()).isEqualTo(before);
+      assertThat(policy.parameters().get("model.norm.weight").sum().item_double())
+          .isEqualTo(before);
     }
-    assertThat(log.toString()).contains("non-finite loss at step 5").contains("update skipped (1 in a row; the run stops at 2)");
+    assertThat(log.toString())
+        .contains("non-finite loss at step 5")
+        .contains("update skipped (1 in a row; the run stops at 2)");
     var rows = MetricsLog.read(run.resolve("metrics.jsonl"));
     assertThat(rows).hasSize(1);
     assertThat(rows.get(0).get("step").asLong()).isEqualTo(5);

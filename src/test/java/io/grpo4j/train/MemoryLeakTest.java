@@ -25,9 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * under 5 % after warm-up) is {@code scripts/memory-test.sh}; here a micro model with the tiny
  * model's tokenizer runs 80 cheap steps (8 rollouts of 16 tokens), and the least-squares slope of
  * RSS and of RSS-minus-heap after warm-up must stay under 192 KiB per step. Measured once by hand:
- * without a leak the slope was +20 to +97 KiB/step (the upper end on a loaded machine); with the policy logits of every micro-batch
- * kept alive (a Tensor escaping its PointerScope, autograd graph and all) it was +293 KiB/step
- * and this test failed.
+ * without a leak the slope was +20 to +97 KiB/step (the upper end on a loaded machine); with the
+ * policy logits of every micro-batch kept alive (a Tensor escaping its PointerScope, autograd graph
+ * and all) it was +293 KiB/step and this test failed.
  */
 class MemoryLeakTest {
   static final int STEPS = 80;
@@ -40,14 +40,41 @@ class MemoryLeakTest {
   void nativeMemoryDoesNotGrowPerStep() throws Exception {
     Path init = tmp.resolve("micro");
     Qwen2Config tiny = Qwen2Config.tiny();
-    Qwen2Config micro = new Qwen2Config(tiny.vocabSize(), 32, 64, 1, 4, 2, 8, 512, 10000.0, 1e-6, true, 0.02, tiny.bosTokenId(),
-        tiny.eosTokenIds(), "float32");
+    Qwen2Config micro =
+        new Qwen2Config(
+            tiny.vocabSize(),
+            32,
+            64,
+            1,
+            4,
+            2,
+            8,
+            512,
+            10000.0,
+            1e-6,
+            true,
+            0.02,
+            tiny.bosTokenId(),
+            tiny.eosTokenIds(),
+            "float32");
     try (PointerScope s = new PointerScope()) {
       Qwen2Model m = Qwen2Model.initialize(micro, 3, DType.F32, new Device("cpu"));
-      HfCheckpoint.save(m, init, DType.F32, null, CrashSafetyTest.TINY, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+      HfCheckpoint.save(
+          m, init, DType.F32, null, CrashSafetyTest.TINY, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
     }
-    RunConfig cfg = Runs.config(null, List.of("model.init=" + init, "data.eval_size=2", "sampling.max_new_tokens=16", "train.eval_every=0",
-        "data.prompts_per_step=2", "rl.group_size=4", "train.samples_per_step=1", "train.save_every=1000", "train.steps=" + STEPS));
+    RunConfig cfg =
+        Runs.config(
+            null,
+            List.of(
+                "model.init=" + init,
+                "data.eval_size=2",
+                "sampling.max_new_tokens=16",
+                "train.eval_every=0",
+                "data.prompts_per_step=2",
+                "rl.group_size=4",
+                "train.samples_per_step=1",
+                "train.save_every=1000",
+                "train.steps=" + STEPS));
     Path run = tmp.resolve("run");
     Runs.grpo(cfg, run, new PrintStream(new ByteArrayOutputStream()));
     List<JsonNode> rows = MetricsLog.read(run.resolve("metrics.jsonl"));
@@ -79,7 +106,8 @@ class MemoryLeakTest {
     assertThat(t.baseline()).isCloseTo(146.5, within(1e-9));
     assertThat(t.end()).isCloseTo(236.5, within(1e-9));
     assertThat(t.growth()).isCloseTo(90 / 146.5, within(1e-12));
-    assertThatThrownBy(() -> MemoryTrend.of(rows(1, 0, 0, 25), "m", 10)).hasMessageContaining("at least 20 steps");
+    assertThatThrownBy(() -> MemoryTrend.of(rows(1, 0, 0, 25), "m", 10))
+        .hasMessageContaining("at least 20 steps");
   }
 
   /** The bound against 50 noisy steps: flat memory passes, a 1 MiB-per-step leak does not. */
@@ -87,7 +115,9 @@ class MemoryLeakTest {
   void aPerStepLeakIsWhatTheBoundCatches() {
     double base = 300.0 * (1 << 20);
     double noise = 2.0 * (1 << 20); // ±2 MiB of allocator jitter per step
-    assertThat(MemoryTrend.of(rows(base, 0, noise, STEPS), "m", WARMUP).slope()).isLessThan(MAX_SLOPE);
-    assertThat(MemoryTrend.of(rows(base, 1 << 20, noise, STEPS), "m", WARMUP).slope()).isGreaterThan(MAX_SLOPE);
+    assertThat(MemoryTrend.of(rows(base, 0, noise, STEPS), "m", WARMUP).slope())
+        .isLessThan(MAX_SLOPE);
+    assertThat(MemoryTrend.of(rows(base, 1 << 20, noise, STEPS), "m", WARMUP).slope())
+        .isGreaterThan(MAX_SLOPE);
   }
 }

@@ -34,10 +34,13 @@ class NonFiniteGuardTest {
       AdamW opt = Optimizers.adamW(List.of(x), 0.1, 0.9, 0.99, 0.0);
       assertThat(guard.stepIfFinite(1, backward(x, opt, 1.0), 1.0, opt)).isTrue();
       double afterFirst = x.item_double();
-      assertThat(afterFirst).isCloseTo(0.9, org.assertj.core.data.Offset.offset(1e-6)); // Adam's first step is lr·sign(g)
+      assertThat(afterFirst)
+          .isCloseTo(
+              0.9, org.assertj.core.data.Offset.offset(1e-6)); // Adam's first step is lr·sign(g)
 
       double nanLoss = backward(x, opt, Double.NaN);
-      assertThat(guard.stepIfFinite(2, nanLoss, Optimizers.clipGradNorm(List.of(x), 1.0), opt)).isFalse();
+      assertThat(guard.stepIfFinite(2, nanLoss, Optimizers.clipGradNorm(List.of(x), 1.0), opt))
+          .isFalse();
       assertThat(x.item_double()).isEqualTo(afterFirst);
       assertThat(log.toString()).contains("non-finite loss at step 2").contains("1 in a row");
 
@@ -91,7 +94,9 @@ class NonFiniteGuardTest {
 
   @Test
   void theLimitMustBePositive() {
-    assertThatThrownBy(() -> new NonFiniteGuard(0, System.out)).hasMessageContaining("max_skipped_steps");
-    assertThatThrownBy(() -> Runs.config(null, List.of("train.max_skipped_steps=0"))).hasMessageContaining("train.max_skipped_steps");
+    assertThatThrownBy(() -> new NonFiniteGuard(0, System.out))
+        .hasMessageContaining("max_skipped_steps");
+    assertThatThrownBy(() -> Runs.config(null, List.of("train.max_skipped_steps=0")))
+        .hasMessageContaining("train.max_skipped_steps");
   }
 }

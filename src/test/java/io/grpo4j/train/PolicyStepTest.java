@@ -21,7 +21,10 @@ class PolicyStepTest {
   /** log π of the token after each row's prefix. */
   private static double[] logProbs(Qwen2Model m, long[][] ids, long[] next) {
     try (NoGradGuard g = new NoGradGuard()) {
-      Tensor logits = m.forward(Tensors.longs(ids), torch.ones(new long[] {ids.length, ids[0].length}).to(torch.ScalarType.Bool));
+      Tensor logits =
+          m.forward(
+              Tensors.longs(ids),
+              torch.ones(new long[] {ids.length, ids[0].length}).to(torch.ScalarType.Bool));
       Tensor last = logits.narrow(1, ids[0].length - 1, 1);
       return Tensors.toDoubles(TokenLogProbs.of(last, Tensors.longs(next).reshape(next.length, 1)));
     }
@@ -37,11 +40,15 @@ class PolicyStepTest {
       m.setRequiresGrad(true);
       List<Tensor> params = new ArrayList<>(m.parameters().values());
       AdamW opt = Optimizers.adamW(params, 1e-3, 0.9, 0.99, 0.0);
-      Tensor logits = m.forward(Tensors.longs(ids), torch.ones(new long[] {2, 3}).to(torch.ScalarType.Bool)).narrow(1, 2, 1);
+      Tensor logits =
+          m.forward(Tensors.longs(ids), torch.ones(new long[] {2, 3}).to(torch.ScalarType.Bool))
+              .narrow(1, 2, 1);
       Tensor logp = TokenLogProbs.of(logits, Tensors.longs(next).reshape(2, 1));
       Tensor adv = Tensors.floats(1f, -1f).reshape(2, 1);
       Tensor mask = Tensors.floats(1f, 1f).reshape(2, 1);
-      PolicyLoss.Result r = new PolicyLoss(0.2, 0.2, LossAggregation.TOKEN).compute(logp, logp.detach(), adv, mask, 1);
+      PolicyLoss.Result r =
+          new PolicyLoss(0.2, 0.2, LossAggregation.TOKEN)
+              .compute(logp, logp.detach(), adv, mask, 1);
       r.loss().backward();
       opt.step();
       double[] after = logProbs(m, ids, next);

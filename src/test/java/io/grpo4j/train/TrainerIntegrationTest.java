@@ -14,7 +14,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A few SFT and GRPO steps on the tiny preset: every artifact is written and resume loses nothing. */
+/**
+ * A few SFT and GRPO steps on the tiny preset: every artifact is written and resume loses nothing.
+ */
 class TrainerIntegrationTest {
   @TempDir Path tmp;
 
@@ -22,11 +24,16 @@ class TrainerIntegrationTest {
     return MetricsLog.read(jsonl).stream().map(n -> n.get("step").asLong()).toList();
   }
 
-  /** {@code actual}'s metrics equal {@code expected}'s within 1e-5, relative for values above 1 (summation order differs). */
+  /**
+   * {@code actual}'s metrics equal {@code expected}'s within 1e-5, relative for values above 1
+   * (summation order differs).
+   */
   private static void assertSameUpTo1e5(JsonNode expected, JsonNode actual, String... keys) {
     for (String key : keys) {
       double e = expected.get(key).asDouble();
-      assertThat(actual.get(key).asDouble()).as(key).isCloseTo(e, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(e))));
+      assertThat(actual.get(key).asDouble())
+          .as(key)
+          .isCloseTo(e, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(e))));
     }
   }
 
@@ -39,9 +46,22 @@ class TrainerIntegrationTest {
     for (int i = 0; i < 2; i++) {
       boolean share = i == 0;
       // micro_batch 6 with groups of 4: micro-batches hold whole groups and split ones.
-      RunConfig cfg = Runs.config(null, List.of("model.init=" + init, "data.eval_size=4", "sampling.max_new_tokens=12",
-          "countdown.generator.max_numbers=3", "countdown.generator.max_value=9", "train.steps=1", "train.save_every=1",
-          "train.eval_every=0", "data.prompts_per_step=3", "rl.group_size=4", "rl.micro_batch=6", "model.share_prompt=" + share));
+      RunConfig cfg =
+          Runs.config(
+              null,
+              List.of(
+                  "model.init=" + init,
+                  "data.eval_size=4",
+                  "sampling.max_new_tokens=12",
+                  "countdown.generator.max_numbers=3",
+                  "countdown.generator.max_value=9",
+                  "train.steps=1",
+                  "train.save_every=1",
+                  "train.eval_every=0",
+                  "data.prompts_per_step=3",
+                  "rl.group_size=4",
+                  "rl.micro_batch=6",
+                  "model.share_prompt=" + share));
       Path run = tmp.resolve("share-" + share);
       Runs.grpo(cfg, run, quiet);
       rows[i] = MetricsLog.read(run.resolve("metrics.jsonl")).get(0);
@@ -49,10 +69,13 @@ class TrainerIntegrationTest {
     JsonNode shared = rows[0];
     JsonNode plain = rows[1];
     assertThat(shared.get("reward/mean").asDouble()).isEqualTo(plain.get("reward/mean").asDouble());
-    assertSameUpTo1e5(plain, shared, "loss/total", "loss/policy", "kl/forward", "kl/reverse", "grad_norm");
+    assertSameUpTo1e5(
+        plain, shared, "loss/total", "loss/policy", "kl/forward", "kl/reverse", "grad_norm");
     assertThat(plain.get("grad_norm").asDouble()).isPositive();
-    assertThat(shared.get("batch/forward_positions").asLong()).isLessThan(shared.get("batch/forward_positions_unshared").asLong());
-    assertThat(plain.get("batch/forward_positions").asLong()).isEqualTo(plain.get("batch/forward_positions_unshared").asLong());
+    assertThat(shared.get("batch/forward_positions").asLong())
+        .isLessThan(shared.get("batch/forward_positions_unshared").asLong());
+    assertThat(plain.get("batch/forward_positions").asLong())
+        .isEqualTo(plain.get("batch/forward_positions_unshared").asLong());
   }
 
   @Test
@@ -63,12 +86,25 @@ class TrainerIntegrationTest {
     JsonNode[] rows = new JsonNode[2];
     int[] micro = {0, 3}; // the whole batch of 8 at once, then 3 + 3 + 2 rows
     for (int i = 0; i < 2; i++) {
-      RunConfig cfg = Runs.config(null, List.of("model.init=" + init, "data.eval_size=2", "sampling.max_new_tokens=8",
-          "countdown.generator.max_numbers=3", "countdown.generator.max_value=9", "sft.steps=2", "sft.batch_size=8",
-          "sft.save_every=2", "sft.eval_every=0", "sft.micro_batch=" + micro[i]));
+      RunConfig cfg =
+          Runs.config(
+              null,
+              List.of(
+                  "model.init=" + init,
+                  "data.eval_size=2",
+                  "sampling.max_new_tokens=8",
+                  "countdown.generator.max_numbers=3",
+                  "countdown.generator.max_value=9",
+                  "sft.steps=2",
+                  "sft.batch_size=8",
+                  "sft.save_every=2",
+                  "sft.eval_every=0",
+                  "sft.micro_batch=" + micro[i]));
       Path run = tmp.resolve("sft-micro-" + micro[i]);
       Runs.sft(cfg, run, quiet);
-      rows[i] = MetricsLog.read(run.resolve("metrics.jsonl")).get(1); // step 2: after one update from the accumulated gradient
+      rows[i] =
+          MetricsLog.read(run.resolve("metrics.jsonl"))
+              .get(1); // step 2: after one update from the accumulated gradient
     }
     assertSameUpTo1e5(rows[0], rows[1], "loss/sft", "grad_norm");
     assertThat(rows[0].get("grad_norm").asDouble()).isPositive();
@@ -79,36 +115,83 @@ class TrainerIntegrationTest {
     Path init = tmp.resolve("init");
     TinyPreset.write("tiny", init, 1, DType.F32);
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
-    List<String> common = List.of("model.init=" + init, "data.eval_size=4", "sampling.max_new_tokens=12",
-        "countdown.generator.max_numbers=3", "countdown.generator.max_value=9");
+    List<String> common =
+        List.of(
+            "model.init=" + init,
+            "data.eval_size=4",
+            "sampling.max_new_tokens=12",
+            "countdown.generator.max_numbers=3",
+            "countdown.generator.max_value=9");
 
-    RunConfig sftCfg = Runs.config(null, concat(common, "sft.steps=4", "sft.batch_size=8", "sft.save_every=2", "sft.eval_every=0"));
+    RunConfig sftCfg =
+        Runs.config(
+            null,
+            concat(
+                common, "sft.steps=4", "sft.batch_size=8", "sft.save_every=2", "sft.eval_every=0"));
     Path sftRun = tmp.resolve("sft");
     Path sftLast = Runs.sft(sftCfg, sftRun, quiet);
     assertThat(sftLast.getFileName().toString()).isEqualTo("step-4");
     assertThat(steps(sftRun.resolve("metrics.jsonl"))).containsExactly(1L, 2L, 3L, 4L);
-    assertThat(MetricsLog.read(sftRun.resolve("metrics.jsonl")).get(3).has("eval/success_rate")).isTrue();
-    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json",
-        "optimizer.pt", Checkpoints.STATE_FILE)) {
+    assertThat(MetricsLog.read(sftRun.resolve("metrics.jsonl")).get(3).has("eval/success_rate"))
+        .isTrue();
+    for (String f :
+        List.of(
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "generation_config.json",
+            "optimizer.pt",
+            Checkpoints.STATE_FILE)) {
       assertThat(sftLast.resolve(f)).as(f).exists();
     }
     assertThat(Files.readString(sftRun.resolve(Runs.CONFIG_FILE))).contains("steps: 4");
 
-    RunConfig grpoCfg = Runs.config(null, concat(common, "model.init=" + sftLast, "train.steps=4", "train.save_every=2",
-        "train.eval_every=0", "data.prompts_per_step=2", "rl.group_size=4", "train.samples_per_step=2",
-        "rl.kl.target=0.001", "rl.kl.horizon=2"));
+    RunConfig grpoCfg =
+        Runs.config(
+            null,
+            concat(
+                common,
+                "model.init=" + sftLast,
+                "train.steps=4",
+                "train.save_every=2",
+                "train.eval_every=0",
+                "data.prompts_per_step=2",
+                "rl.group_size=4",
+                "train.samples_per_step=2",
+                "rl.kl.target=0.001",
+                "rl.kl.horizon=2"));
     Path run = tmp.resolve("grpo");
     Runs.grpo(grpoCfg, run, quiet);
     List<JsonNode> first = MetricsLog.read(run.resolve("metrics.jsonl"));
     assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L, 2L, 3L, 4L);
-    for (String key : List.of("step", "reward/mean", "reward/std", "success_rate", "kl/forward", "kl/reverse", "entropy", "adv/token_mean",
-        "adv/token_abs_mean", "loss/policy", "loss/total", "clip_ratio", "grad_norm", "lr", "completion_len/mean", "frac_zero_std_groups",
-        "time/rollout_s", "time/train_s", "tokens_per_s")) {
+    for (String key :
+        List.of(
+            "step",
+            "reward/mean",
+            "reward/std",
+            "success_rate",
+            "kl/forward",
+            "kl/reverse",
+            "entropy",
+            "adv/token_mean",
+            "adv/token_abs_mean",
+            "loss/policy",
+            "loss/total",
+            "clip_ratio",
+            "grad_norm",
+            "lr",
+            "completion_len/mean",
+            "frac_zero_std_groups",
+            "time/rollout_s",
+            "time/train_s",
+            "tokens_per_s")) {
       assertThat(first.get(0).has(key)).as(key).isTrue();
     }
     // Step 1 runs at the configured λ_F; the adaptive controller moves it after every step.
     assertThat(first.get(0).get("kl/lambda_forward").asDouble()).isEqualTo(0.02);
-    assertThat(first.get(2).get("kl/lambda_forward").asDouble()).isNotEqualTo(first.get(1).get("kl/lambda_forward").asDouble());
+    assertThat(first.get(2).get("kl/lambda_forward").asDouble())
+        .isNotEqualTo(first.get(1).get("kl/lambda_forward").asDouble());
     List<JsonNode> samples = MetricsLog.read(run.resolve("samples.jsonl"));
     assertThat(samples).hasSize(8);
     for (JsonNode s : samples) {
@@ -117,20 +200,25 @@ class TrainerIntegrationTest {
       assertThat(s.get("token_advantages").size()).isEqualTo(n);
       assertThat(s.get("tokens").size()).isEqualTo(n);
     }
-    assertThat(Checkpoints.latest(run)).hasValueSatisfying(p -> assertThat(p.getFileName().toString()).isEqualTo("step-4"));
+    assertThat(Checkpoints.latest(run))
+        .hasValueSatisfying(p -> assertThat(p.getFileName().toString()).isEqualTo("step-4"));
 
     // Simulate a kill after step 4's metrics but before its checkpoint, with a torn line.
     Checkpoints.deleteTree(run.resolve("checkpoints/step-4"));
-    Files.writeString(run.resolve("metrics.jsonl"), "{\"step\": 5, \"reward/me", StandardOpenOption.APPEND);
+    Files.writeString(
+        run.resolve("metrics.jsonl"), "{\"step\": 5, \"reward/me", StandardOpenOption.APPEND);
     Runs.resume(run, quiet);
     List<JsonNode> resumed = MetricsLog.read(run.resolve("metrics.jsonl"));
     assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L, 2L, 3L, 4L);
     // Steps 3 and 4 are redone from the step-2 checkpoint with the same seeds: the same rollouts.
     for (int i = 2; i < 4; i++) {
-      assertThat(resumed.get(i).get("reward/mean").asDouble()).isEqualTo(first.get(i).get("reward/mean").asDouble());
-      assertThat(resumed.get(i).get("completion_len/mean").asDouble()).isEqualTo(first.get(i).get("completion_len/mean").asDouble());
+      assertThat(resumed.get(i).get("reward/mean").asDouble())
+          .isEqualTo(first.get(i).get("reward/mean").asDouble());
+      assertThat(resumed.get(i).get("completion_len/mean").asDouble())
+          .isEqualTo(first.get(i).get("completion_len/mean").asDouble());
       // the controller's factor was restored from trainer_state.json, not restarted at 1
-      assertThat(resumed.get(i).get("kl/lambda_forward").asDouble()).isEqualTo(first.get(i).get("kl/lambda_forward").asDouble());
+      assertThat(resumed.get(i).get("kl/lambda_forward").asDouble())
+          .isEqualTo(first.get(i).get("kl/lambda_forward").asDouble());
     }
     assertThat(steps(run.resolve("samples.jsonl"))).containsExactly(1L, 1L, 2L, 2L, 3L, 3L, 4L, 4L);
   }

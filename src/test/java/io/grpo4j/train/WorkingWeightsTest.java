@@ -18,13 +18,15 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 /**
- * bf16 compute against f32. Stated tolerance: bf16 keeps 8 mantissa bits (relative rounding
- * 2^-9 ≈ 0.2 % per operation); through two decoder layers the logits stay within 3 % of the f32
- * logits' spread and the loss within 1 %, and the bf16 gradient points the same way as the f32 one
- * (cosine > 0.99).
+ * bf16 compute against f32. Stated tolerance: bf16 keeps 8 mantissa bits (relative rounding 2^-9 ≈
+ * 0.2 % per operation); through two decoder layers the logits stay within 3 % of the f32 logits'
+ * spread and the loss within 1 %, and the bf16 gradient points the same way as the f32 one (cosine
+ * > 0.99).
  */
 class WorkingWeightsTest {
-  private static final long[][] IDS = {{3, 9, 27, 4, 16, 36, 2, 8}, {11, 12, 13, 14, 15, 16, 17, 18}};
+  private static final long[][] IDS = {
+    {3, 9, 27, 4, 16, 36, 2, 8}, {11, 12, 13, 14, 15, 16, 17, 18}
+  };
 
   private static Tensor loss(Qwen2Model m) {
     Tensor ids = Tensors.longs(IDS);
@@ -35,13 +37,15 @@ class WorkingWeightsTest {
 
   private static double[] flatGrads(Qwen2Model m) {
     List<Double> all = new ArrayList<>();
-    for (Tensor p : m.parameters().values()) for (double d : Tensors.toDoubles(p.grad())) all.add(d);
+    for (Tensor p : m.parameters().values())
+      for (double d : Tensors.toDoubles(p.grad())) all.add(d);
     return all.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
   @Test
   void bf16LogitsAndLossMatchF32WithinTheStatedTolerance() {
-    try (PointerScope s = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+    try (PointerScope s = new PointerScope();
+        NoGradGuard ng = new NoGradGuard()) {
       Qwen2Model f32 = MicroModels.random(MicroModels.config(2), 21);
       Qwen2Model bf16 = WorkingWeights.of(f32, DType.BF16).compute();
       assertThat(bf16.dtype()).isEqualTo(DType.BF16);
@@ -72,7 +76,8 @@ class WorkingWeightsTest {
       WorkingWeights w = WorkingWeights.of(master, DType.BF16);
       loss(w.compute()).backward();
       w.gradientsToMaster();
-      for (Tensor p : master.parameters().values()) assertThat(DType.of(p.grad().scalar_type())).isEqualTo(DType.F32);
+      for (Tensor p : master.parameters().values())
+        assertThat(DType.of(p.grad().scalar_type())).isEqualTo(DType.F32);
       double[] mixed = flatGrads(master);
       double dot = 0, na = 0, nb = 0;
       for (int i = 0; i < mixed.length; i++) {
@@ -87,7 +92,8 @@ class WorkingWeightsTest {
       w.refresh();
       Tensor m0 = master.parameters().firstEntry().getValue();
       Tensor w0 = w.compute().parameters().firstEntry().getValue();
-      assertThat(Tensors.toFloats(w0)).containsExactly(Tensors.toFloats(m0.to(torch.ScalarType.BFloat16)));
+      assertThat(Tensors.toFloats(w0))
+          .containsExactly(Tensors.toFloats(m0.to(torch.ScalarType.BFloat16)));
     }
   }
 

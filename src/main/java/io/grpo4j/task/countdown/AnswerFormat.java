@@ -16,7 +16,8 @@ public enum AnswerFormat {
         return f;
       }
     }
-    throw new IllegalArgumentException("answer format must be 'steps' or 'expression', got '" + text + "'");
+    throw new IllegalArgumentException(
+        "answer format must be 'steps' or 'expression', got '" + text + "'");
   }
 
   /** The lower-case name used in config files and flags. */

@@ -42,7 +42,10 @@ public final class CountdownGenerator {
     return settings;
   }
 
-  /** A train/test split of distinct instances; no instance {@link CountdownInstance#key() key} is in both. */
+  /**
+   * A train/test split of distinct instances; no instance {@link CountdownInstance#key() key} is in
+   * both.
+   */
   public record Dataset(List<CountdownInstance> train, List<CountdownInstance> test) {
     public Dataset {
       train = List.copyOf(train);
@@ -51,8 +54,8 @@ public final class CountdownGenerator {
   }
 
   /**
-   * {@code n} distinct instances (by {@link CountdownInstance#key()}), the last
-   * {@code round(n * testFraction)} of them held out as the test split.
+   * {@code n} distinct instances (by {@link CountdownInstance#key()}), the last {@code round(n *
+   * testFraction)} of them held out as the test split.
    *
    * @throws IllegalArgumentException if the settings do not allow {@code n} distinct instances
    */
@@ -86,8 +89,8 @@ public final class CountdownGenerator {
   }
 
   /**
-   * {@code n} fresh instances drawn from {@code seed}, skipping any whose key is in
-   * {@code heldOut} (so training never sees a test instance). Repeats are possible.
+   * {@code n} fresh instances drawn from {@code seed}, skipping any whose key is in {@code heldOut}
+   * (so training never sees a test instance). Repeats are possible.
    */
   public List<CountdownInstance> draw(long seed, int n, Set<String> heldOut) {
     if (n < 0) {
@@ -185,7 +188,9 @@ public final class CountdownGenerator {
       pool.add(new long[] {move[3], s});
     }
     long target = steps.get(stepCount - 1).result();
-    if (target < settings.minTarget() || target > settings.maxTarget() || numbers.contains(target)) {
+    if (target < settings.minTarget()
+        || target > settings.maxTarget()
+        || numbers.contains(target)) {
       return null;
     }
     List<Step> solution = neededSteps(steps, operandOrigins);

@@ -6,11 +6,12 @@ import java.util.Objects;
 
 /**
  * One Countdown problem: reach {@code target} from {@code numbers} in at most {@code maxSteps}
- * moves, each move combining two numbers of the pool into one. {@code solution} is a known
- * correct answer (empty when unknown, e.g. for instances typed in by a user); when present it is
- * replayed here, so an instance never carries a wrong reference.
+ * moves, each move combining two numbers of the pool into one. {@code solution} is a known correct
+ * answer (empty when unknown, e.g. for instances typed in by a user); when present it is replayed
+ * here, so an instance never carries a wrong reference.
  */
-public record CountdownInstance(List<Long> numbers, long target, int maxSteps, List<Step> solution) {
+public record CountdownInstance(
+    List<Long> numbers, long target, int maxSteps, List<Step> solution) {
   /** Fewest numbers of an instance (one move needs two). */
   public static final int MIN_NUMBERS = 2;
 
@@ -25,14 +26,20 @@ public record CountdownInstance(List<Long> numbers, long target, int maxSteps, L
     solution = List.copyOf(Objects.requireNonNull(solution, "solution"));
     if (numbers.size() < MIN_NUMBERS || numbers.size() > MAX_NUMBERS) {
       throw new IllegalArgumentException(
-          "numbers must hold " + MIN_NUMBERS + " to " + MAX_NUMBERS + " values, got " + numbers.size());
+          "numbers must hold "
+              + MIN_NUMBERS
+              + " to "
+              + MAX_NUMBERS
+              + " values, got "
+              + numbers.size());
     }
     for (long n : numbers) {
       checkMagnitude("number", n);
     }
     checkMagnitude("target", target);
     if (maxSteps < 1 || maxSteps > MAX_STEPS) {
-      throw new IllegalArgumentException("max_steps must be in 1.." + MAX_STEPS + ", got " + maxSteps);
+      throw new IllegalArgumentException(
+          "max_steps must be in 1.." + MAX_STEPS + ", got " + maxSteps);
     }
     if (!solution.isEmpty()) {
       String problem = replayProblem(numbers, target, maxSteps, solution);
@@ -54,7 +61,8 @@ public record CountdownInstance(List<Long> numbers, long target, int maxSteps, L
   }
 
   /** Why {@code steps} is not a solution, or null if it is one. */
-  private static String replayProblem(List<Long> numbers, long target, int maxSteps, List<Step> steps) {
+  private static String replayProblem(
+      List<Long> numbers, long target, int maxSteps, List<Step> steps) {
     if (steps.size() > maxSteps) {
       return steps.size() + " steps exceed max_steps " + maxSteps;
     }
@@ -95,8 +103,8 @@ public record CountdownInstance(List<Long> numbers, long target, int maxSteps, L
   }
 
   /**
-   * The identity used to deduplicate and to split train from test: the multiset of numbers and
-   * the target (order of numbers, budget and solution do not make a different problem).
+   * The identity used to deduplicate and to split train from test: the multiset of numbers and the
+   * target (order of numbers, budget and solution do not make a different problem).
    */
   public String key() {
     StringBuilder sb = new StringBuilder();

@@ -16,11 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Countdown JSONL schema, one instance per line:
- * {@code {"id":"cd-...","numbers":[3,5,7],"target":56,"max_steps":6,"solution":["3+5=8","8*7=56"]}}.
+ * The Countdown JSONL schema, one instance per line: {@code
+ * {"id":"cd-...","numbers":[3,5,7],"target":56,"max_steps":6,"solution":["3+5=8","8*7=56"]}}.
  * Reading is strict about types and names the file, line and field of any problem; {@code id}
- * (default: derived from the content), {@code max_steps} (default 6) and {@code solution}
- * (default: unknown) may be left out. A {@code solution} may also be a single string of lines.
+ * (default: derived from the content), {@code max_steps} (default 6) and {@code solution} (default:
+ * unknown) may be left out. A {@code solution} may also be a single string of lines.
  */
 public final class CountdownJsonl {
   /** Step budget assumed when a line has no {@code max_steps}. */
@@ -37,9 +37,11 @@ public final class CountdownJsonl {
   public static List<Entry> read(Path file) throws IOException {
     List<Entry> out = new ArrayList<>();
     byte[] bytes = Files.readAllBytes(file);
-    CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder utf8 =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     int lineNo = 0;
     for (int start = 0; start < bytes.length; ) {
       int end = start;
@@ -49,7 +51,8 @@ public final class CountdownJsonl {
       try {
         text = utf8.decode(ByteBuffer.wrap(bytes, start, end - start)).toString();
       } catch (CharacterCodingException e) {
-        throw new IllegalArgumentException(file + ":" + lineNo + ": not valid UTF-8 text (" + e + ")");
+        throw new IllegalArgumentException(
+            file + ":" + lineNo + ": not valid UTF-8 text (" + e + ")");
       }
       start = end + 1;
       if (!text.isBlank()) out.add(parse(text, file + ":" + lineNo));
@@ -73,7 +76,8 @@ public final class CountdownJsonl {
     }
     JsonNode numbersNode = node.get("numbers");
     if (numbersNode == null || !numbersNode.isArray()) {
-      throw new IllegalArgumentException(where + ": field 'numbers' must be an array of whole numbers");
+      throw new IllegalArgumentException(
+          where + ": field 'numbers' must be an array of whole numbers");
     }
     List<Long> numbers = new ArrayList<>();
     for (JsonNode n : numbersNode) {
@@ -85,11 +89,16 @@ public final class CountdownJsonl {
       long m = wholeNumber(node.get("max_steps"), where, "max_steps");
       if (m < 1 || m > CountdownInstance.MAX_STEPS) {
         throw new IllegalArgumentException(
-            where + ": field 'max_steps' must be in 1.." + CountdownInstance.MAX_STEPS + ", got " + m);
+            where
+                + ": field 'max_steps' must be in 1.."
+                + CountdownInstance.MAX_STEPS
+                + ", got "
+                + m);
       }
       maxSteps = (int) m;
     }
-    List<Step> solution = node.hasNonNull("solution") ? solution(node.get("solution"), where) : List.of();
+    List<Step> solution =
+        node.hasNonNull("solution") ? solution(node.get("solution"), where) : List.of();
     CountdownInstance inst;
     try {
       inst = new CountdownInstance(numbers, target, maxSteps, solution);
@@ -118,12 +127,14 @@ public final class CountdownJsonl {
     } else if (node.isArray()) {
       for (JsonNode line : node) {
         if (!line.isTextual()) {
-          throw new IllegalArgumentException(where + ": field 'solution' must hold step strings like \"3+5=8\"");
+          throw new IllegalArgumentException(
+              where + ": field 'solution' must hold step strings like \"3+5=8\"");
         }
         lines.add(line.asText());
       }
     } else {
-      throw new IllegalArgumentException(where + ": field 'solution' must be an array of step strings");
+      throw new IllegalArgumentException(
+          where + ": field 'solution' must be an array of step strings");
     }
     List<Step> steps = new ArrayList<>();
     for (String line : lines) {
@@ -132,7 +143,9 @@ public final class CountdownJsonl {
     return steps;
   }
 
-  /** Parses one step line like {@code 3+5=8} (spaces and symbol variants as the verifier accepts). */
+  /**
+   * Parses one step line like {@code 3+5=8} (spaces and symbol variants as the verifier accepts).
+   */
   static Step parseStep(String line, String where) {
     String s = line.strip();
     int eq = s.indexOf('=');
@@ -158,7 +171,8 @@ public final class CountdownJsonl {
         }
       }
     }
-    throw new IllegalArgumentException(where + ": solution line '" + line + "' is not a correct step 'a op b = c'");
+    throw new IllegalArgumentException(
+        where + ": solution line '" + line + "' is not a correct step 'a op b = c'");
   }
 
   /** One line of a data file in the documented schema. */
@@ -185,7 +199,11 @@ public final class CountdownJsonl {
   private static long wholeNumber(JsonNode n, String where, String field) {
     if (n == null || !n.isIntegralNumber() || !n.canConvertToLong()) {
       throw new IllegalArgumentException(
-          where + ": field '" + field + "' must hold whole numbers, got " + (n == null ? "nothing" : n));
+          where
+              + ": field '"
+              + field
+              + "' must hold whole numbers, got "
+              + (n == null ? "nothing" : n));
     }
     return n.asLong();
   }

@@ -8,21 +8,21 @@ import java.util.Set;
  * (snake_case of the field names, see {@link #fromMap}).
  *
  * <p>Steps format: a prefix with k valid steps scores {@code min(k * stepValid, stepCreditMax)};
- * the first invalid step adds {@code stepInvalid} and freezes the score; reaching the target
- * scores {@code success} (it replaces the step credit, so every correct solution gets the same
- * maximum whatever its length). Because {@code stepCreditMax < success}, the prefix scores of a
- * correct solution never decrease.
+ * the first invalid step adds {@code stepInvalid} and freezes the score; reaching the target scores
+ * {@code success} (it replaces the step credit, so every correct solution gets the same maximum
+ * whatever its length). Because {@code stepCreditMax < success}, the prefix scores of a correct
+ * solution never decrease.
  *
- * <p>Expression format (TinyZero): {@code expressionMissing} without a complete
- * {@code <answer>...</answer>}, {@code expressionWrong} for an answer that is there but wrong,
- * {@code success} for a correct one.
+ * <p>Expression format (TinyZero): {@code expressionMissing} without a complete {@code
+ * <answer>...</answer>}, {@code expressionWrong} for an answer that is there but wrong, {@code
+ * success} for a correct one.
  *
- * @param stepValid credit per valid step (default 0.1: a dense hint that legal moves are good,
- *     ten valid steps are worth one success)
+ * @param stepValid credit per valid step (default 0.1: a dense hint that legal moves are good, ten
+ *     valid steps are worth one success)
  * @param stepCreditMax cap on the summed step credit (default 0.5: half a success, so wandering
  *     through many legal moves never pays as much as solving)
- * @param stepInvalid added once at the first invalid step (default -0.2: a mistake costs more
- *     than the credit of one valid step, so guessing a line is worse than stopping)
+ * @param stepInvalid added once at the first invalid step (default -0.2: a mistake costs more than
+ *     the credit of one valid step, so guessing a line is worse than stopping)
  * @param success reward for reaching the target (default 1.0, as TinyZero)
  * @param expressionWrong expression format: well-formed answer that is wrong (default 0.1,
  *     TinyZero's format score)
@@ -37,7 +37,8 @@ public record CountdownRewards(
     double expressionMissing) {
 
   /** The documented defaults. */
-  public static final CountdownRewards DEFAULTS = new CountdownRewards(0.1, 0.5, -0.2, 1.0, 0.1, 0.0);
+  public static final CountdownRewards DEFAULTS =
+      new CountdownRewards(0.1, 0.5, -0.2, 1.0, 0.1, 0.0);
 
   private static final Set<String> KEYS =
       Set.of(
@@ -50,16 +51,21 @@ public record CountdownRewards(
 
   public CountdownRewards {
     for (double v :
-        new double[] {stepValid, stepCreditMax, stepInvalid, success, expressionWrong, expressionMissing}) {
+        new double[] {
+          stepValid, stepCreditMax, stepInvalid, success, expressionWrong, expressionMissing
+        }) {
       if (!Double.isFinite(v)) {
-        throw new IllegalArgumentException("countdown.reward.* values must be finite numbers, got " + v);
+        throw new IllegalArgumentException(
+            "countdown.reward.* values must be finite numbers, got " + v);
       }
     }
     if (stepValid < 0) {
-      throw new IllegalArgumentException("countdown.reward.step_valid must be >= 0, got " + stepValid);
+      throw new IllegalArgumentException(
+          "countdown.reward.step_valid must be >= 0, got " + stepValid);
     }
     if (stepInvalid > 0) {
-      throw new IllegalArgumentException("countdown.reward.step_invalid must be <= 0, got " + stepInvalid);
+      throw new IllegalArgumentException(
+          "countdown.reward.step_invalid must be <= 0, got " + stepInvalid);
     }
     if (stepCreditMax < 0 || stepCreditMax >= success) {
       throw new IllegalArgumentException(
@@ -81,9 +87,9 @@ public record CountdownRewards(
   }
 
   /**
-   * Builds rewards from config values keyed by snake_case names ({@code step_valid},
-   * {@code step_credit_max}, {@code step_invalid}, {@code success}, {@code expression_wrong},
-   * {@code expression_missing}); missing keys keep their defaults, unknown keys are an error.
+   * Builds rewards from config values keyed by snake_case names ({@code step_valid}, {@code
+   * step_credit_max}, {@code step_invalid}, {@code success}, {@code expression_wrong}, {@code
+   * expression_missing}); missing keys keep their defaults, unknown keys are an error.
    */
   public static CountdownRewards fromMap(Map<String, ?> values) {
     ConfigValues c = new ConfigValues("countdown.reward.", values, KEYS);

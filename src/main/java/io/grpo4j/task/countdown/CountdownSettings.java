@@ -5,8 +5,8 @@ import java.util.Set;
 
 /**
  * Knobs of the instance generator and the game rules, the config keys {@code countdown.*}
- * (snake_case of the field names, see {@link #fromMap}). Difficulty grows with the count of
- * numbers and the count of steps; the defaults suit the tiny model's first curriculum.
+ * (snake_case of the field names, see {@link #fromMap}). Difficulty grows with the count of numbers
+ * and the count of steps; the defaults suit the tiny model's first curriculum.
  *
  * @param minNumbers fewest numbers per instance (default 3)
  * @param maxNumbers most numbers per instance (default 4; at most 8)
@@ -18,8 +18,8 @@ import java.util.Set;
  * @param minSteps fewest steps of the reference solution (default 1)
  * @param maxSteps the step budget stated in the prompt, also the longest reference solution
  *     (default 6, the seed recipe's "within 6 steps")
- * @param useAllNumbers whether the reference solution uses every number (default true: then
- *     each instance is also a valid expression-format instance, "each number exactly once")
+ * @param useAllNumbers whether the reference solution uses every number (default true: then each
+ *     instance is also a valid expression-format instance, "each number exactly once")
  * @param allowNegative whether steps may produce negative numbers (default false, as the game)
  * @param allowZero whether steps may produce zero (default false, as the game)
  * @param maxMagnitude bound on any number or result (default 1e12); above it a step is invalid
@@ -73,21 +73,37 @@ public record CountdownSettings(
               + maxNumbers);
     }
     if (minValue > maxValue) {
-      throw new IllegalArgumentException("countdown value range " + minValue + ".." + maxValue + " is empty");
+      throw new IllegalArgumentException(
+          "countdown value range " + minValue + ".." + maxValue + " is empty");
     }
     if (!allowNegative && minValue < 0) {
       throw new IllegalArgumentException(
-          "countdown value range " + minValue + ".." + maxValue + " has negative numbers but allow_negative is false");
+          "countdown value range "
+              + minValue
+              + ".."
+              + maxValue
+              + " has negative numbers but allow_negative is false");
     }
     if (!allowZero && minValue <= 0 && maxValue >= 0) {
       throw new IllegalArgumentException(
-          "countdown value range " + minValue + ".." + maxValue + " contains 0 but allow_zero is false");
+          "countdown value range "
+              + minValue
+              + ".."
+              + maxValue
+              + " contains 0 but allow_zero is false");
     }
     if (!rules.allows(minValue) || !rules.allows(maxValue)) {
       throw new IllegalArgumentException(
-          "countdown value range " + minValue + ".." + maxValue + " exceeds max_magnitude " + maxMagnitude);
+          "countdown value range "
+              + minValue
+              + ".."
+              + maxValue
+              + " exceeds max_magnitude "
+              + maxMagnitude);
     }
-    if (minTarget > maxTarget || Math.abs(minTarget) > maxMagnitude || Math.abs(maxTarget) > maxMagnitude) {
+    if (minTarget > maxTarget
+        || Math.abs(minTarget) > maxMagnitude
+        || Math.abs(maxTarget) > maxMagnitude) {
       throw new IllegalArgumentException(
           "countdown target range must be ordered and within the magnitude bound, got "
               + minTarget
@@ -96,7 +112,12 @@ public record CountdownSettings(
     }
     if (minSteps < 1 || minSteps > maxSteps || maxSteps > CountdownInstance.MAX_STEPS) {
       throw new IllegalArgumentException(
-          "countdown steps range must be within 1.." + CountdownInstance.MAX_STEPS + ", got " + minSteps + ".." + maxSteps);
+          "countdown steps range must be within 1.."
+              + CountdownInstance.MAX_STEPS
+              + ", got "
+              + minSteps
+              + ".."
+              + maxSteps);
     }
     boolean feasible = false;
     for (int k = minNumbers; k <= maxNumbers; k++) {
@@ -131,8 +152,8 @@ public record CountdownSettings(
   /**
    * Builds settings from config values keyed by snake_case names (see {@code KEYS}: min_numbers,
    * max_numbers, min_value, max_value, min_target, max_target, min_steps, max_steps,
-   * use_all_numbers, allow_negative, allow_zero, max_magnitude); missing keys keep their
-   * defaults, unknown keys are an error.
+   * use_all_numbers, allow_negative, allow_zero, max_magnitude); missing keys keep their defaults,
+   * unknown keys are an error.
    */
   public static CountdownSettings fromMap(Map<String, ?> values) {
     ConfigValues c = new ConfigValues("countdown.", values, KEYS);

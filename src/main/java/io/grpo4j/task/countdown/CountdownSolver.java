@@ -1,6 +1,5 @@
 package io.grpo4j.task.countdown;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -8,11 +7,11 @@ import java.util.Objects;
 /**
  * Exhaustive search for a Countdown solution: every pair of pool numbers, every legal operation
  * (under the same {@link Rules} as the generator and the step verifier), recursively. Three
- * prunings keep six numbers fast: pairs of equal values are tried once; a move whose result
- * equals one of its operands (x*1, x/1, 2x-x) is skipped because the resulting pool is a subset
- * of the current one; and pools already shown unsolvable with at least as many steps left are
- * remembered and not searched again. A node budget bounds the work: past it the answer is
- * {@link Status#UNKNOWN}, never a wrong verdict.
+ * prunings keep six numbers fast: pairs of equal values are tried once; a move whose result equals
+ * one of its operands (x*1, x/1, 2x-x) is skipped because the resulting pool is a subset of the
+ * current one; and pools already shown unsolvable with at least as many steps left are remembered
+ * and not searched again. A node budget bounds the work: past it the answer is {@link
+ * Status#UNKNOWN}, never a wrong verdict.
  */
 public final class CountdownSolver {
   /** Default node budget: about a second of search; enough to settle any 6-number instance. */

@@ -19,9 +19,9 @@ import java.util.stream.Collectors;
  * (unlimited, seeded), prompts in the plain or chat style, reference answers for SFT, and the
  * verifier of the chosen {@link AnswerFormat}.
  *
- * <p>Plain prompts are deliberately short and regular, because a tiny byte-level model learns
- * them from SFT: {@code Reach 56 using at most 6 steps: 3 5 7\n} (steps) and
- * {@code Reach 56 using each number once: 3 5 7\n} (expression).
+ * <p>Plain prompts are deliberately short and regular, because a tiny byte-level model learns them
+ * from SFT: {@code Reach 56 using at most 6 steps: 3 5 7\n} (steps) and {@code Reach 56 using each
+ * number once: 3 5 7\n} (expression).
  */
 public final class CountdownTask implements Task<CountdownInstance> {
   /** The task name in config files. */
@@ -39,7 +39,10 @@ public final class CountdownTask implements Task<CountdownInstance> {
   }
 
   private CountdownTask(
-      CountdownSettings settings, CountdownRewards rewards, AnswerFormat format, Set<String> heldOut) {
+      CountdownSettings settings,
+      CountdownRewards rewards,
+      AnswerFormat format,
+      Set<String> heldOut) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.rewards = Objects.requireNonNull(rewards, "rewards");
     this.format = Objects.requireNonNull(format, "format");
@@ -58,7 +61,8 @@ public final class CountdownTask implements Task<CountdownInstance> {
 
   /** Default settings and rewards, steps format. */
   public static CountdownTask defaults() {
-    return new CountdownTask(CountdownSettings.DEFAULTS, CountdownRewards.DEFAULTS, AnswerFormat.STEPS);
+    return new CountdownTask(
+        CountdownSettings.DEFAULTS, CountdownRewards.DEFAULTS, AnswerFormat.STEPS);
   }
 
   /** The verifier of an answer format. */
@@ -71,8 +75,8 @@ public final class CountdownTask implements Task<CountdownInstance> {
   }
 
   /**
-   * The same task, but {@link #draw} never returns an instance with the same numbers and target
-   * as one of {@code heldOut} (typically the test split), so evaluation stays held out.
+   * The same task, but {@link #draw} never returns an instance with the same numbers and target as
+   * one of {@code heldOut} (typically the test split), so evaluation stays held out.
    */
   public CountdownTask excluding(Collection<Problem<CountdownInstance>> heldOut) {
     Set<String> keys = new HashSet<>(this.heldOut);
@@ -109,7 +113,9 @@ public final class CountdownTask implements Task<CountdownInstance> {
 
   @Override
   public List<Problem<CountdownInstance>> readProblems(Path jsonl) throws IOException {
-    return CountdownJsonl.read(jsonl).stream().map(e -> new Problem<>(e.id(), e.instance())).toList();
+    return CountdownJsonl.read(jsonl).stream()
+        .map(e -> new Problem<>(e.id(), e.instance()))
+        .toList();
   }
 
   @Override
@@ -120,37 +126,41 @@ public final class CountdownTask implements Task<CountdownInstance> {
   /** The prompt for an instance in a style and answer format. */
   public static String prompt(CountdownInstance inst, PromptStyle style, AnswerFormat format) {
     String spaced = inst.numbers().stream().map(String::valueOf).collect(Collectors.joining(" "));
-    String listed = inst.numbers().stream().map(String::valueOf).collect(Collectors.joining(", ", "[", "]"));
+    String listed =
+        inst.numbers().stream().map(String::valueOf).collect(Collectors.joining(", ", "[", "]"));
     long t = inst.target();
     return switch (style) {
-      case PLAIN -> switch (format) {
-        case STEPS -> "Reach " + t + " using at most " + inst.maxSteps() + " steps: " + spaced + "\n";
-        case EXPRESSION -> "Reach " + t + " using each number once: " + spaced + "\n";
-      };
-      case CHAT -> switch (format) {
-        case STEPS ->
-            "Using the numbers "
-                + listed
-                + ", reach the target "
-                + t
-                + " in at most "
-                + inst.maxSteps()
-                + " steps. In each step, combine two of the available numbers with +, -, * or /"
-                + " and write it on its own line as `a op b = c`, for example `3 + 5 = 8`."
-                + " Results must be positive whole numbers (divide only when it is exact)."
-                + " The two numbers you combine are used up and the result c becomes available."
-                + " Write only the steps, one per line, and stop after the step whose result is "
-                + t
-                + ".";
-        case EXPRESSION ->
-            "Using the numbers "
-                + listed
-                + ", create an equation that equals "
-                + t
-                + ". You can use basic arithmetic operations (+, -, *, /) and each number can only"
-                + " be used once. Show your work in <think> </think> tags. And return the final"
-                + " answer in <answer> </answer> tags, for example <answer> (1 + 2) / 3 </answer>.";
-      };
+      case PLAIN ->
+          switch (format) {
+            case STEPS ->
+                "Reach " + t + " using at most " + inst.maxSteps() + " steps: " + spaced + "\n";
+            case EXPRESSION -> "Reach " + t + " using each number once: " + spaced + "\n";
+          };
+      case CHAT ->
+          switch (format) {
+            case STEPS ->
+                "Using the numbers "
+                    + listed
+                    + ", reach the target "
+                    + t
+                    + " in at most "
+                    + inst.maxSteps()
+                    + " steps. In each step, combine two of the available numbers with +, -, * or /"
+                    + " and write it on its own line as `a op b = c`, for example `3 + 5 = 8`."
+                    + " Results must be positive whole numbers (divide only when it is exact)."
+                    + " The two numbers you combine are used up and the result c becomes available."
+                    + " Write only the steps, one per line, and stop after the step whose result is "
+                    + t
+                    + ".";
+            case EXPRESSION ->
+                "Using the numbers "
+                    + listed
+                    + ", create an equation that equals "
+                    + t
+                    + ". You can use basic arithmetic operations (+, -, *, /) and each number can only"
+                    + " be used once. Show your work in <think> </think> tags. And return the final"
+                    + " answer in <answer> </answer> tags, for example <answer> (1 + 2) / 3 </answer>.";
+          };
     };
   }
 
@@ -159,10 +169,13 @@ public final class CountdownTask implements Task<CountdownInstance> {
     return referenceCompletion(problem.data(), format);
   }
 
-  /** The reference answer text of an instance in a format (see {@link Task#referenceCompletion}). */
+  /**
+   * The reference answer text of an instance in a format (see {@link Task#referenceCompletion}).
+   */
   public static String referenceCompletion(CountdownInstance inst, AnswerFormat format) {
     if (!inst.hasSolution()) {
-      throw new IllegalArgumentException("countdown instance " + inst.key() + " has no reference solution");
+      throw new IllegalArgumentException(
+          "countdown instance " + inst.key() + " has no reference solution");
     }
     return switch (format) {
       case STEPS -> inst.solutionText();
@@ -179,7 +192,9 @@ public final class CountdownTask implements Task<CountdownInstance> {
   public static String expression(CountdownInstance inst) {
     if (inst.numbers().stream().anyMatch(n -> n < 0)) {
       throw new IllegalArgumentException(
-          "instance " + inst.key() + " has negative numbers, which the expression format cannot check");
+          "instance "
+              + inst.key()
+              + " has negative numbers, which the expression format cannot check");
     }
     List<Part> pool = new ArrayList<>();
     for (long n : inst.numbers()) {
@@ -203,7 +218,9 @@ public final class CountdownTask implements Task<CountdownInstance> {
     }
     if (pool.size() != 1 || last == null) {
       throw new IllegalArgumentException(
-          "the reference solution of " + inst.key() + " does not use every number, so it has no expression form");
+          "the reference solution of "
+              + inst.key()
+              + " does not use every number, so it has no expression form");
     }
     return last.text();
   }
@@ -225,7 +242,8 @@ public final class CountdownTask implements Task<CountdownInstance> {
         return pool.remove(i);
       }
     }
-    throw new IllegalStateException("replayed solution uses unavailable " + value); // instance is validated
+    throw new IllegalStateException(
+        "replayed solution uses unavailable " + value); // instance is validated
   }
 
   @Override

@@ -4,11 +4,11 @@ import java.math.BigInteger;
 import java.util.Arrays;
 
 /**
- * Evaluates an arithmetic expression of whole numbers, {@code + - * /} (binary, and unary
- * {@code + -} as Python allows), parentheses and spaces, in exact rational arithmetic. This is a
- * hand-written operator-precedence parser with explicit stacks: no script engine, no recursion
- * (so a 64 KB run of parentheses cannot overflow the stack), linear time, and it never throws:
- * every problem (syntax, division by zero, a magnitude above the bound) is a returned error.
+ * Evaluates an arithmetic expression of whole numbers, {@code + - * /} (binary, and unary {@code +
+ * -} as Python allows), parentheses and spaces, in exact rational arithmetic. This is a
+ * hand-written operator-precedence parser with explicit stacks: no script engine, no recursion (so
+ * a 64 KB run of parentheses cannot overflow the stack), linear time, and it never throws: every
+ * problem (syntax, division by zero, a magnitude above the bound) is a returned error.
  *
  * <p>Python's {@code **} and {@code //} are not game operations and are syntax errors here.
  */
@@ -47,7 +47,9 @@ public final class ExpressionEvaluator {
       if (!ok()) {
         return "error: " + error;
       }
-      return denominator.equals(BigInteger.ONE) ? numerator.toString() : numerator + "/" + denominator;
+      return denominator.equals(BigInteger.ONE)
+          ? numerator.toString()
+          : numerator + "/" + denominator;
     }
 
     static Value error(String why) {
@@ -55,7 +57,10 @@ public final class ExpressionEvaluator {
     }
   }
 
-  /** Evaluates {@code text[from, to)}; intermediate numerators and denominators must stay within {@code bound}. */
+  /**
+   * Evaluates {@code text[from, to)}; intermediate numerators and denominators must stay within
+   * {@code bound}.
+   */
   public static Value evaluate(CharSequence text, int from, int to, long bound) {
     return new Run(text, from, to, BigInteger.valueOf(bound)).run();
   }
@@ -139,7 +144,9 @@ public final class ExpressionEvaluator {
             pushOp(ch == '-' ? NEG : POS); // prefix: binds tighter than any binary operator
           } else {
             int op = ch == '+' ? ADD : ch == '-' ? SUB : ch == '*' ? MUL : DIV;
-            while (opCount > 0 && ops[opCount - 1] != OPEN && precedence(ops[opCount - 1]) >= precedence(op)) {
+            while (opCount > 0
+                && ops[opCount - 1] != OPEN
+                && precedence(ops[opCount - 1]) >= precedence(op)) {
               if (!reduce()) {
                 return Value.error(error);
               }
@@ -153,7 +160,10 @@ public final class ExpressionEvaluator {
         }
       }
       if (expectOperand) {
-        return Value.error(values == 0 && opCount == 0 ? "empty expression" : "expression ends where a number was expected");
+        return Value.error(
+            values == 0 && opCount == 0
+                ? "empty expression"
+                : "expression ends where a number was expected");
       }
       while (opCount > 0) {
         if (ops[opCount - 1] == OPEN) {

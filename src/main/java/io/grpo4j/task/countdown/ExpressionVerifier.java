@@ -9,17 +9,17 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Judges answers in the expression format of TinyZero: {@code <answer>(3 + 5) * 7</answer>}.
- * As in TinyZero's {@code countdown.py}: the last {@code <answer>...</answer>} pair without a
- * line break inside counts; no such pair scores {@link CountdownRewards#expressionMissing()}
- * (0); an answer whose numbers are not exactly the given ones, which uses characters other than
- * digits, {@code + - * / ( )} and spaces, or which does not evaluate (syntax, division by zero)
- * scores {@link CountdownRewards#expressionWrong()} (0.1); an answer equal to the target scores
- * {@link CountdownRewards#success()} (1.0). Unlike TinyZero it evaluates exactly (rationals, no
- * floating point tolerance) and rejects Python's {@code **} and {@code //}.
+ * Judges answers in the expression format of TinyZero: {@code <answer>(3 + 5) * 7</answer>}. As in
+ * TinyZero's {@code countdown.py}: the last {@code <answer>...</answer>} pair without a line break
+ * inside counts; no such pair scores {@link CountdownRewards#expressionMissing()} (0); an answer
+ * whose numbers are not exactly the given ones, which uses characters other than digits, {@code + -
+ * * / ( )} and spaces, or which does not evaluate (syntax, division by zero) scores {@link
+ * CountdownRewards#expressionWrong()} (0.1); an answer equal to the target scores {@link
+ * CountdownRewards#success()} (1.0). Unlike TinyZero it evaluates exactly (rationals, no floating
+ * point tolerance) and rejects Python's {@code **} and {@code //}.
  *
- * <p>Prefix score: 0 until a closing tag completes an answer, then that answer's outcome. Since
- * a later answer would replace it, prefix scores here are never marked complete.
+ * <p>Prefix score: 0 until a closing tag completes an answer, then that answer's outcome. Since a
+ * later answer would replace it, prefix scores here are never marked complete.
  */
 public final class ExpressionVerifier implements Verifier<CountdownInstance> {
   private static final String OPEN = "<answer>";
@@ -62,13 +62,21 @@ public final class ExpressionVerifier implements Verifier<CountdownInstance> {
     for (int i = from; i < to; i++) {
       char ch = text.charAt(i);
       boolean allowed =
-          (ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == '*' || ch == '/' || ch == '('
-              || ch == ')' || ch == ' ' || ch == '\t';
+          (ch >= '0' && ch <= '9')
+              || ch == '+'
+              || ch == '-'
+              || ch == '*'
+              || ch == '/'
+              || ch == '('
+              || ch == ')'
+              || ch == ' '
+              || ch == '\t';
       if (!allowed) {
         return wrong("character '" + ch + "' is not allowed in an answer");
       }
     }
-    ExpressionEvaluator.Value v = ExpressionEvaluator.evaluate(text, from, to, rules.maxMagnitude());
+    ExpressionEvaluator.Value v =
+        ExpressionEvaluator.evaluate(text, from, to, rules.maxMagnitude());
     if (!v.ok()) {
       return wrong("invalid expression: " + v.error());
     }
@@ -111,16 +119,19 @@ public final class ExpressionVerifier implements Verifier<CountdownInstance> {
     }
     Arrays.sort(found, 0, count);
     if (count != expected.length || !Arrays.equals(found, expected)) {
-      return "uses " + Arrays.toString(Arrays.copyOf(found, count)) + " but must use each of "
-          + Arrays.toString(expected) + " exactly once";
+      return "uses "
+          + Arrays.toString(Arrays.copyOf(found, count))
+          + " but must use each of "
+          + Arrays.toString(expected)
+          + " exactly once";
     }
     return null;
   }
 
   /**
-   * The content span [start, end) of the last answer, or null. Mirrors Python's
-   * {@code re.finditer(r"<answer>(.*?)</answer>")}: scanning left to right, a match starts at the
-   * next {@code <answer>} and ends at the first {@code </answer>} after it with no line break in
+   * The content span [start, end) of the last answer, or null. Mirrors Python's {@code
+   * re.finditer(r"<answer>(.*?)</answer>")}: scanning left to right, a match starts at the next
+   * {@code <answer>} and ends at the first {@code </answer>} after it with no line break in
    * between; the next match is searched after its end. The positions of the next closing tag and
    * next line break are cached, so the scan is linear.
    */

@@ -19,9 +19,9 @@ public enum Op {
   }
 
   /**
-   * The operation a character stands for in an answer, or null. Accepts the canonical symbols
-   * and the usual alternatives: {@code x X ×} for multiplication, {@code ÷} for division,
-   * {@code −} (U+2212) for subtraction.
+   * The operation a character stands for in an answer, or null. Accepts the canonical symbols and
+   * the usual alternatives: {@code x X ×} for multiplication, {@code ÷} for division, {@code −}
+   * (U+2212) for subtraction.
    */
   public static Op ofSymbol(char c) {
     return switch (c) {
@@ -34,9 +34,9 @@ public enum Op {
   }
 
   /**
-   * Applies the operation to whole numbers under the game's rules, or returns
-   * {@link Long#MIN_VALUE} when an operand or the result is not a whole number within
-   * {@code bound} (division by zero, inexact division, magnitude above the bound). Never throws.
+   * Applies the operation to whole numbers under the game's rules, or returns {@link
+   * Long#MIN_VALUE} when an operand or the result is not a whole number within {@code bound}
+   * (division by zero, inexact division, magnitude above the bound). Never throws.
    *
    * @param bound at most {@link Rules#MAX_BOUND}
    */

@@ -14,17 +14,16 @@ import java.util.Objects;
  *
  * <p>Prefix scoring, in one left-to-right pass: each completed valid line earns step credit; the
  * first invalid line (malformed, unavailable operand, wrong arithmetic, illegal result, too many
- * steps) costs {@link CountdownRewards#stepInvalid()} and freezes the score; a line whose result
- * is the target earns {@link CountdownRewards#success()} and everything after its last result
- * digit is ignored (even on the same line: success is final once earned).
- * A line is judged when its newline arrives; the last, still open line of a prefix counts as
- * soon as it already is a valid step (so the digit that completes a correct result is the token
- * that earns it), and fails as soon as no continuation could make it valid (so {@code 7*7=48}
- * is blamed on the {@code 8}, an unavailable operand on the character that completes it): token
- * rewards then fall on the token that made the mistake, not on the newline after it. An open
- * line that may still become valid is not judged yet. At end of text ({@link #outcome}) the open
- * line is judged as it stands. With these rules the prefix scores of a correct solution never
- * decrease and reach the maximum, {@code success}.
+ * steps) costs {@link CountdownRewards#stepInvalid()} and freezes the score; a line whose result is
+ * the target earns {@link CountdownRewards#success()} and everything after its last result digit is
+ * ignored (even on the same line: success is final once earned). A line is judged when its newline
+ * arrives; the last, still open line of a prefix counts as soon as it already is a valid step (so
+ * the digit that completes a correct result is the token that earns it), and fails as soon as no
+ * continuation could make it valid (so {@code 7*7=48} is blamed on the {@code 8}, an unavailable
+ * operand on the character that completes it): token rewards then fall on the token that made the
+ * mistake, not on the newline after it. An open line that may still become valid is not judged yet.
+ * At end of text ({@link #outcome}) the open line is judged as it stands. With these rules the
+ * prefix scores of a correct solution never decrease and reach the maximum, {@code success}.
  */
 public final class StepsVerifier implements Verifier<CountdownInstance> {
   private static final int MAX_DIGITS = 18; // fits a long
@@ -126,7 +125,12 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
         if (c == inst.target()) {
           value = rewards.success();
           success = true;
-          reason = "reached " + inst.target() + " in " + validSteps + (validSteps == 1 ? " step" : " steps");
+          reason =
+              "reached "
+                  + inst.target()
+                  + " in "
+                  + validSteps
+                  + (validSteps == 1 ? " step" : " steps");
           return;
         }
         pos = end + 1;
@@ -134,7 +138,10 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
       value = rewards.stepCredit(validSteps);
       String steps = validSteps + (validSteps == 1 ? " valid step" : " valid steps");
       if (endOfText) {
-        reason = validSteps == 0 ? "no steps" : "stopped after " + steps + " without reaching " + inst.target();
+        reason =
+            validSteps == 0
+                ? "no steps"
+                : "stopped after " + steps + " without reaching " + inst.target();
       } else {
         reason = validSteps == 0 ? "no steps yet" : steps;
       }
@@ -189,9 +196,11 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
       if (cursor == to) return null;
       if (validSteps >= inst.maxSteps()) return "too many steps (at most " + inst.maxSteps() + ")";
       String first = signedDigits(text, to);
-      if (cursor == to) return beginsAny(first, -1) ? null : "no available number starts with " + first;
+      if (cursor == to)
+        return beginsAny(first, -1) ? null : "no available number starts with " + first;
       if (first.isEmpty() || first.equals("-")) return "not a step 'a op b = c': expected a number";
-      if (first.length() - (first.startsWith("-") ? 1 : 0) > MAX_DIGITS) return "number with more than " + MAX_DIGITS + " digits";
+      if (first.length() - (first.startsWith("-") ? 1 : 0) > MAX_DIGITS)
+        return "number with more than " + MAX_DIGITS + " digits";
       long left = Long.parseLong(first);
       int ia = indexOf(left, -1);
       if (ia < 0) return left + " is not available";
@@ -203,11 +212,15 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
       skipSpaces(text, to);
       if (cursor == to) return null;
       String second = signedDigits(text, to);
-      if (cursor == to) return beginsAny(second, ia) ? null : "no available number starts with " + second;
-      if (second.isEmpty() || second.equals("-")) return "not a step 'a op b = c': expected a number";
-      if (second.length() - (second.startsWith("-") ? 1 : 0) > MAX_DIGITS) return "number with more than " + MAX_DIGITS + " digits";
+      if (cursor == to)
+        return beginsAny(second, ia) ? null : "no available number starts with " + second;
+      if (second.isEmpty() || second.equals("-"))
+        return "not a step 'a op b = c': expected a number";
+      if (second.length() - (second.startsWith("-") ? 1 : 0) > MAX_DIGITS)
+        return "number with more than " + MAX_DIGITS + " digits";
       long right = Long.parseLong(second);
-      if (indexOf(right, ia) < 0) return right + (left == right ? " is not available twice" : " is not available");
+      if (indexOf(right, ia) < 0)
+        return right + (left == right ? " is not available twice" : " is not available");
       skipSpaces(text, to);
       if (cursor == to) return null;
       if (text.charAt(cursor) != '=') return "not a step 'a op b = c': expected '='";
@@ -219,27 +232,45 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
       String truth = Long.toString(r);
       skipSpaces(text, to);
       String typed = signedDigits(text, to);
-      if (!truth.startsWith(typed)) return "wrong arithmetic: " + left + o.symbol() + right + " is " + r + ", not " + typed + "...";
+      if (!truth.startsWith(typed))
+        return "wrong arithmetic: "
+            + left
+            + o.symbol()
+            + right
+            + " is "
+            + r
+            + ", not "
+            + typed
+            + "...";
       if (cursor == to) return null;
-      if (!typed.equals(truth)) return "wrong arithmetic: " + left + o.symbol() + right + " is " + r + ", not " + typed;
+      if (!typed.equals(truth))
+        return "wrong arithmetic: " + left + o.symbol() + right + " is " + r + ", not " + typed;
       skipSpaces(text, to);
       return cursor == to ? null : "not a step 'a op b = c': text after the result";
     }
 
-    /** Reads an optional minus sign and up to {@code MAX_DIGITS + 1} digits at the cursor, as typed. */
+    /**
+     * Reads an optional minus sign and up to {@code MAX_DIGITS + 1} digits at the cursor, as typed.
+     */
     private String signedDigits(CharSequence text, int to) {
       StringBuilder sb = new StringBuilder();
       if (cursor < to && (text.charAt(cursor) == '-' || text.charAt(cursor) == '\u2212')) {
         sb.append('-');
         cursor++;
       }
-      while (cursor < to && text.charAt(cursor) >= '0' && text.charAt(cursor) <= '9' && sb.length() <= MAX_DIGITS + 1) {
+      while (cursor < to
+          && text.charAt(cursor) >= '0'
+          && text.charAt(cursor) <= '9'
+          && sb.length() <= MAX_DIGITS + 1) {
         sb.append(text.charAt(cursor++));
       }
       return sb.toString();
     }
 
-    /** Whether some pool number other than index {@code skip} is written starting with {@code typed}. */
+    /**
+     * Whether some pool number other than index {@code skip} is written starting with {@code
+     * typed}.
+     */
     private boolean beginsAny(String typed, int skip) {
       for (int i = 0; i < poolSize; i++) {
         if (i != skip && Long.toString(pool[i]).startsWith(typed)) return true;

@@ -41,11 +41,13 @@ class CountdownGeneratorTest {
 
   @Test
   void impossibleRequestsFailWithAClearMessage() {
-    CountdownSettings tiny = new CountdownSettings(2, 2, 1, 2, 1, 100, 1, 6, true, false, false, Rules.DEFAULT_BOUND);
+    CountdownSettings tiny =
+        new CountdownSettings(2, 2, 1, 2, 1, 100, 1, 6, true, false, false, Rules.DEFAULT_BOUND);
     assertThatThrownBy(() -> new CountdownGenerator(tiny).dataset(1, 100, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("distinct instances");
-    CountdownSettings noTarget = new CountdownSettings(2, 2, 1, 2, 500, 600, 1, 6, true, false, false, Rules.DEFAULT_BOUND);
+    CountdownSettings noTarget =
+        new CountdownSettings(2, 2, 1, 2, 500, 600, 1, 6, true, false, false, Rules.DEFAULT_BOUND);
     assertThatThrownBy(() -> new CountdownGenerator(noTarget).draw(1, 1, Set.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("too narrow");
@@ -54,14 +56,27 @@ class CountdownGeneratorTest {
 
   @Test
   void settingsAreValidated() {
-    assertThatThrownBy(() -> new CountdownSettings(3, 9, 1, 25, 10, 100, 1, 6, true, false, false, Rules.DEFAULT_BOUND))
+    assertThatThrownBy(
+            () ->
+                new CountdownSettings(
+                    3, 9, 1, 25, 10, 100, 1, 6, true, false, false, Rules.DEFAULT_BOUND))
         .hasMessageContaining("2..8");
-    assertThatThrownBy(() -> new CountdownSettings(3, 4, 0, 25, 10, 100, 1, 6, true, false, false, Rules.DEFAULT_BOUND))
+    assertThatThrownBy(
+            () ->
+                new CountdownSettings(
+                    3, 4, 0, 25, 10, 100, 1, 6, true, false, false, Rules.DEFAULT_BOUND))
         .hasMessageContaining("allow_zero");
-    assertThatThrownBy(() -> new CountdownSettings(7, 8, 1, 25, 10, 100, 1, 5, true, false, false, Rules.DEFAULT_BOUND))
+    assertThatThrownBy(
+            () ->
+                new CountdownSettings(
+                    7, 8, 1, 25, 10, 100, 1, 5, true, false, false, Rules.DEFAULT_BOUND))
         .hasMessageContaining("n-1 steps");
-    assertThat(CountdownSettings.fromMap(java.util.Map.of("max_numbers", 6, "use_all_numbers", "false")))
-        .isEqualTo(new CountdownSettings(3, 6, 1, 25, 10, 100, 1, 6, false, false, false, Rules.DEFAULT_BOUND));
+    assertThat(
+            CountdownSettings.fromMap(
+                java.util.Map.of("max_numbers", 6, "use_all_numbers", "false")))
+        .isEqualTo(
+            new CountdownSettings(
+                3, 6, 1, 25, 10, 100, 1, 6, false, false, false, Rules.DEFAULT_BOUND));
     assertThatThrownBy(() -> CountdownSettings.fromMap(java.util.Map.of("max_number", 6)))
         .hasMessageContaining("unknown config key countdown.max_number");
   }
@@ -69,7 +84,10 @@ class CountdownGeneratorTest {
   @Test
   void rewardsAreValidatedAndReadFromConfig() {
     assertThat(CountdownRewards.fromMap(java.util.Map.of())).isEqualTo(CountdownRewards.DEFAULTS);
-    assertThat(CountdownRewards.fromMap(java.util.Map.of("step_valid", "0.2", "success", 2)).stepValid()).isEqualTo(0.2);
+    assertThat(
+            CountdownRewards.fromMap(java.util.Map.of("step_valid", "0.2", "success", 2))
+                .stepValid())
+        .isEqualTo(0.2);
     assertThatThrownBy(() -> CountdownRewards.fromMap(java.util.Map.of("step_credit_max", 1.0)))
         .hasMessageContaining("step_credit_max");
     assertThatThrownBy(() -> CountdownRewards.fromMap(java.util.Map.of("step_valid", "lots")))

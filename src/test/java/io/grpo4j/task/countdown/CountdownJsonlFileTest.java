@@ -14,7 +14,8 @@ class CountdownJsonlFileTest {
   @Test
   void aBadFieldOnTheThirdLineNamesFileLineAndField() throws Exception {
     Path f = dir.resolve("train.jsonl");
-    Files.writeString(f, "{\"numbers\":[3,5,7],\"target\":56}\n\n{\"numbers\":[3,5],\"target\":\"eight\"}\n");
+    Files.writeString(
+        f, "{\"numbers\":[3,5,7],\"target\":56}\n\n{\"numbers\":[3,5],\"target\":\"eight\"}\n");
     assertThatThrownBy(() -> CountdownJsonl.read(f))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith(f + ":3: field 'target' must hold whole numbers");
@@ -23,10 +24,13 @@ class CountdownJsonlFileTest {
   @Test
   void invalidUtf8NamesFileAndLine() throws Exception {
     Path f = dir.resolve("bad.jsonl");
-    byte[] good = "{\"numbers\":[3,5,7],\"target\":56}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] good =
+        "{\"numbers\":[3,5,7],\"target\":56}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] bad = {'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}', '\n'};
     Files.write(f, good);
     Files.write(f, bad, java.nio.file.StandardOpenOption.APPEND);
-    assertThatThrownBy(() -> CountdownJsonl.read(f)).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith(f + ":2: not valid UTF-8");
+    assertThatThrownBy(() -> CountdownJsonl.read(f))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(f + ":2: not valid UTF-8");
   }
 }

@@ -37,7 +37,14 @@ class CountdownProperties {
   }
 
   static CountdownSettings settingsOrNull(
-      int minN, int extraN, long lo, long span, int minSteps, int extraSteps, int flags, long targetSpan) {
+      int minN,
+      int extraN,
+      long lo,
+      long span,
+      int minSteps,
+      int extraSteps,
+      int flags,
+      long targetSpan) {
     boolean useAll = (flags & 1) != 0;
     boolean negative = (flags & 2) != 0;
     boolean zero = (flags & 4) != 0;
@@ -50,8 +57,18 @@ class CountdownProperties {
     long minTarget = negative ? -targetSpan / 2 : 1;
     try {
       return new CountdownSettings(
-          minN, Math.min(8, minN + extraN), lo, lo + span, minTarget, minTarget + targetSpan,
-          minSteps, minSteps + extraSteps, useAll, negative, zero, Rules.DEFAULT_BOUND);
+          minN,
+          Math.min(8, minN + extraN),
+          lo,
+          lo + span,
+          minTarget,
+          minTarget + targetSpan,
+          minSteps,
+          minSteps + extraSteps,
+          useAll,
+          negative,
+          zero,
+          Rules.DEFAULT_BOUND);
     } catch (IllegalArgumentException infeasible) {
       return null;
     }
@@ -64,8 +81,9 @@ class CountdownProperties {
             Arbitraries.doubles().between(0, 0.99),
             Arbitraries.doubles().between(-2, 0),
             Arbitraries.doubles().between(1, 5))
-        .as((stepValid, capFraction, invalid, success) ->
-            new CountdownRewards(stepValid, capFraction * success, invalid, success, 0.1, 0.0));
+        .as(
+            (stepValid, capFraction, invalid, success) ->
+                new CountdownRewards(stepValid, capFraction * success, invalid, success, 0.1, 0.0));
   }
 
   /** Instances of these settings also have an expression-format reference. */
@@ -86,13 +104,21 @@ class CountdownProperties {
     Problem<CountdownInstance> p = CountdownTask.problem(inst);
     StepsVerifier steps = new StepsVerifier(rewards, settings.rules());
     String reference = CountdownTask.referenceCompletion(inst, AnswerFormat.STEPS);
-    assertThat(steps.outcome(p, reference)).isEqualTo(
-        new Outcome(rewards.success(), true, "reached " + inst.target() + " in " + inst.solution().size()
-            + (inst.solution().size() == 1 ? " step" : " steps")));
+    assertThat(steps.outcome(p, reference))
+        .isEqualTo(
+            new Outcome(
+                rewards.success(),
+                true,
+                "reached "
+                    + inst.target()
+                    + " in "
+                    + inst.solution().size()
+                    + (inst.solution().size() == 1 ? " step" : " steps")));
     assertThat(steps.score(p, reference).value()).isEqualTo(rewards.success());
     if (expressible(settings)) {
       ExpressionVerifier expression = new ExpressionVerifier(rewards, settings.rules());
-      Outcome o = expression.outcome(p, CountdownTask.referenceCompletion(inst, AnswerFormat.EXPRESSION));
+      Outcome o =
+          expression.outcome(p, CountdownTask.referenceCompletion(inst, AnswerFormat.EXPRESSION));
       assertThat(o.success()).as(CountdownTask.expression(inst)).isTrue();
       assertThat(o.reward()).isEqualTo(rewards.success());
     }
@@ -105,13 +131,16 @@ class CountdownProperties {
       @ForAll long seed) {
     CountdownInstance inst = instance(settings, seed);
     Problem<CountdownInstance> p = CountdownTask.problem(inst);
-    for (AnswerFormat format : expressible(settings) ? AnswerFormat.values() : new AnswerFormat[] {AnswerFormat.STEPS}) {
+    for (AnswerFormat format :
+        expressible(settings) ? AnswerFormat.values() : new AnswerFormat[] {AnswerFormat.STEPS}) {
       Verifier<CountdownInstance> v = CountdownTask.verifierFor(format, rewards, settings.rules());
       String reference = CountdownTask.referenceCompletion(inst, format);
       double previous = v.score(p, "").value();
       for (int end = 1; end <= reference.length(); end++) {
         double value = v.score(p, reference.substring(0, end)).value();
-        assertThat(value).as("%s prefix %s", format, reference.substring(0, end)).isGreaterThanOrEqualTo(previous);
+        assertThat(value)
+            .as("%s prefix %s", format, reference.substring(0, end))
+            .isGreaterThanOrEqualTo(previous);
         previous = value;
       }
       assertThat(previous).isEqualTo(rewards.success());
@@ -131,7 +160,8 @@ class CountdownProperties {
   @Property(tries = 300)
   void randomStringsNeverThrowAndStayInRange(
       @ForAll("answerLikeText") String text, @ForAll("rewards") CountdownRewards rewards) {
-    Problem<CountdownInstance> p = CountdownTask.problem(CountdownInstance.of(List.of(3L, 5L, 7L, 2L), 56, 4));
+    Problem<CountdownInstance> p =
+        CountdownTask.problem(CountdownInstance.of(List.of(3L, 5L, 7L, 2L), 56, 4));
     for (AnswerFormat format : AnswerFormat.values()) {
       Verifier<CountdownInstance> v = CountdownTask.verifierFor(format, rewards, Rules.DEFAULT);
       checkAllPrefixes(v, p, text, rewards);
@@ -147,13 +177,19 @@ class CountdownProperties {
     CountdownInstance inst = instance(settings, seed);
     Problem<CountdownInstance> p = CountdownTask.problem(inst);
     SplittableRandom random = new SplittableRandom(seed);
-    for (AnswerFormat format : expressible(settings) ? AnswerFormat.values() : new AnswerFormat[] {AnswerFormat.STEPS}) {
+    for (AnswerFormat format :
+        expressible(settings) ? AnswerFormat.values() : new AnswerFormat[] {AnswerFormat.STEPS}) {
       StringBuilder text = new StringBuilder(CountdownTask.referenceCompletion(inst, format));
       int edits = 1 + random.nextInt(4);
       for (int e = 0; e < edits; e++) {
         int at = random.nextInt(text.length() + 1);
         switch (random.nextInt(3)) {
-          case 0 -> text.insert(at, random.nextBoolean() ? insertion : String.valueOf(ALPHABET.charAt(random.nextInt(ALPHABET.length()))));
+          case 0 ->
+              text.insert(
+                  at,
+                  random.nextBoolean()
+                      ? insertion
+                      : String.valueOf(ALPHABET.charAt(random.nextInt(ALPHABET.length()))));
           case 1 -> {
             if (at < text.length()) {
               text.deleteCharAt(at);
@@ -172,7 +208,11 @@ class CountdownProperties {
   }
 
   /** Scores every prefix: no exception, values within the reward range, the Verifier contract. */
-  static void checkAllPrefixes(Verifier<CountdownInstance> v, Problem<CountdownInstance> p, String text, CountdownRewards r) {
+  static void checkAllPrefixes(
+      Verifier<CountdownInstance> v,
+      Problem<CountdownInstance> p,
+      String text,
+      CountdownRewards r) {
     double lowest = Math.min(r.stepInvalid(), r.expressionMissing());
     for (int end = 0; end <= text.length(); end++) {
       String prefix = text.substring(0, end);
@@ -194,14 +234,17 @@ class CountdownProperties {
     Rules rules = s.rules();
     for (CountdownInstance inst : instances) {
       assertThat(inst.numbers().size()).isBetween(s.minNumbers(), s.maxNumbers());
-      assertThat(inst.numbers()).allSatisfy(n -> assertThat(n).isBetween(s.minValue(), s.maxValue()));
+      assertThat(inst.numbers())
+          .allSatisfy(n -> assertThat(n).isBetween(s.minValue(), s.maxValue()));
       assertThat(inst.target()).isBetween(s.minTarget(), s.maxTarget());
       assertThat(inst.numbers()).doesNotContain(inst.target());
       assertThat(inst.maxSteps()).isEqualTo(s.maxSteps());
       assertThat(inst.solution().size()).isBetween(s.minSteps(), s.maxSteps());
       List<Long> pool = new ArrayList<>(inst.numbers());
       for (Step step : inst.solution()) {
-        assertThat(rules.apply(step.left(), step.op(), step.right())).as(step.toString()).isEqualTo(step.result());
+        assertThat(rules.apply(step.left(), step.op(), step.right()))
+            .as(step.toString())
+            .isEqualTo(step.result());
         assertThat(pool.remove((Long) step.left())).isTrue();
         assertThat(pool.remove((Long) step.right())).isTrue();
         pool.add(step.result());
@@ -215,11 +258,17 @@ class CountdownProperties {
   @Property(tries = 200)
   void solverAgreesWithGenerator(@ForAll("settings") CountdownSettings s, @ForAll long seed) {
     CountdownInstance inst = instance(s, seed);
-    CountdownSolver.Result r = new CountdownSolver(s.rules()).solve(inst.numbers(), inst.target(), inst.maxSteps());
+    CountdownSolver.Result r =
+        new CountdownSolver(s.rules()).solve(inst.numbers(), inst.target(), inst.maxSteps());
     assertThat(r.status()).isEqualTo(CountdownSolver.Status.SOLVED);
     // the solver's solution is itself a correct answer (the instance constructor replays it)
-    CountdownInstance solved = new CountdownInstance(inst.numbers(), inst.target(), inst.maxSteps(), r.steps());
+    CountdownInstance solved =
+        new CountdownInstance(inst.numbers(), inst.target(), inst.maxSteps(), r.steps());
     Problem<CountdownInstance> p = CountdownTask.problem(solved);
-    assertThat(new StepsVerifier(CountdownRewards.DEFAULTS, s.rules()).outcome(p, solved.solutionText()).success()).isTrue();
+    assertThat(
+            new StepsVerifier(CountdownRewards.DEFAULTS, s.rules())
+                .outcome(p, solved.solutionText())
+                .success())
+        .isTrue();
   }
 }

@@ -10,8 +10,11 @@ import org.junit.jupiter.api.Test;
 class CountdownSolverTest {
   final CountdownSolver solver = new CountdownSolver(Rules.DEFAULT);
 
-  /** Replays steps by hand: each operand taken from the pool, result put back, last result = target. */
-  static boolean isSolution(List<Long> numbers, long target, int maxSteps, List<Step> steps, Rules rules) {
+  /**
+   * Replays steps by hand: each operand taken from the pool, result put back, last result = target.
+   */
+  static boolean isSolution(
+      List<Long> numbers, long target, int maxSteps, List<Step> steps, Rules rules) {
     if (steps.isEmpty() || steps.size() > maxSteps) {
       return false;
     }
@@ -35,14 +38,22 @@ class CountdownSolverTest {
     assertThat(r.status()).isEqualTo(CountdownSolver.Status.SOLVED);
     assertThat(r.steps()).hasSize(2);
     assertThat(isSolution(List.of(3L, 5L, 7L), 56, 6, r.steps(), Rules.DEFAULT)).isTrue();
-    assertThat(solver.solve(List.of(3L, 5L, 7L), 56, 1).status()).isEqualTo(CountdownSolver.Status.UNSOLVABLE);
+    assertThat(solver.solve(List.of(3L, 5L, 7L), 56, 1).status())
+        .isEqualTo(CountdownSolver.Status.UNSOLVABLE);
     // 3 5 7 cannot make 1000 (largest reachable is 3*5*7 = 105)
-    assertThat(solver.solve(List.of(3L, 5L, 7L), 1000, 6).status()).isEqualTo(CountdownSolver.Status.UNSOLVABLE);
+    assertThat(solver.solve(List.of(3L, 5L, 7L), 1000, 6).status())
+        .isEqualTo(CountdownSolver.Status.UNSOLVABLE);
     // division only when exact: 7 / 2 is not allowed, so 2 7 cannot make 3 (7-2=5, 7+2=9, 14)
-    assertThat(solver.solve(List.of(2L, 7L), 3, 6).status()).isEqualTo(CountdownSolver.Status.UNSOLVABLE);
+    assertThat(solver.solve(List.of(2L, 7L), 3, 6).status())
+        .isEqualTo(CountdownSolver.Status.UNSOLVABLE);
     // negative results only when allowed: 2 - 7 = -5
-    assertThat(solver.solve(List.of(2L, 7L), -5, 6).status()).isEqualTo(CountdownSolver.Status.UNSOLVABLE);
-    assertThat(new CountdownSolver(new Rules(true, false, Rules.DEFAULT_BOUND)).solve(List.of(2L, 7L), -5, 6).solved()).isTrue();
+    assertThat(solver.solve(List.of(2L, 7L), -5, 6).status())
+        .isEqualTo(CountdownSolver.Status.UNSOLVABLE);
+    assertThat(
+            new CountdownSolver(new Rules(true, false, Rules.DEFAULT_BOUND))
+                .solve(List.of(2L, 7L), -5, 6)
+                .solved())
+        .isTrue();
     // the classic TV example: 25 50 75 100 3 6 -> 952
     List<Long> tv = List.of(25L, 50L, 75L, 100L, 3L, 6L);
     CountdownSolver.Result classic = solver.solve(tv, 952, 5);
@@ -64,7 +75,9 @@ class CountdownSolverTest {
     assertThat(r.status()).isEqualTo(CountdownSolver.Status.UNKNOWN);
   }
 
-  /** Independent reference: plain recursion over ordered pairs and all four operations, no pruning. */
+  /**
+   * Independent reference: plain recursion over ordered pairs and all four operations, no pruning.
+   */
   static int naiveShortest(List<Long> pool, long target, int stepsLeft, Rules rules) {
     if (stepsLeft == 0 || pool.size() < 2) {
       return -1;
@@ -111,7 +124,8 @@ class CountdownSolverTest {
       long target = rnd.nextInt(120) - (rules.allowNegative() ? 20 : 0);
       int maxSteps = 1 + rnd.nextInt(3);
       int expected = naiveShortest(numbers, target, maxSteps, rules);
-      CountdownSolver.Result r = new CountdownSolver(rules).solveShortest(numbers, target, maxSteps);
+      CountdownSolver.Result r =
+          new CountdownSolver(rules).solveShortest(numbers, target, maxSteps);
       String what = numbers + " -> " + target + " in " + maxSteps + " " + rules;
       if (expected < 0) {
         assertThat(r.status()).as(what).isEqualTo(CountdownSolver.Status.UNSOLVABLE);

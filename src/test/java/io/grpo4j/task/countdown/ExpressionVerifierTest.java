@@ -31,10 +31,12 @@ class ExpressionVerifierTest {
 
   @Test
   void noTagsScoreZero() {
-    assertThat(v.outcome(P, "(3 + 5) * 7")).isEqualTo(new Outcome(0.0, false, "no <answer>...</answer>"));
+    assertThat(v.outcome(P, "(3 + 5) * 7"))
+        .isEqualTo(new Outcome(0.0, false, "no <answer>...</answer>"));
     assertThat(reward("<answer>(3+5)*7")).isZero();
     assertThat(reward("(3+5)*7</answer>")).isZero();
-    assertThat(reward("<answer>(3+5)*7\n</answer>")).isZero(); // TinyZero's '.' does not cross lines
+    assertThat(reward("<answer>(3+5)*7\n</answer>"))
+        .isZero(); // TinyZero's '.' does not cross lines
     assertThat(reward("")).isZero();
   }
 
@@ -69,12 +71,17 @@ class ExpressionVerifierTest {
 
   @Test
   void wrongValueOrInvalidExpressionIsWrong() {
-    assertThat(v.outcome(P, "<answer>3+5*7</answer>").reason()).isEqualTo("evaluates to 38, not 56");
-    assertThat(v.outcome(P, "<answer>3/5*7</answer>").reason()).isEqualTo("evaluates to 21/5, not 56");
-    assertThat(v.outcome(P, "<answer>(3+5)*7)</answer>").reason()).isEqualTo("invalid expression: unbalanced ')'");
+    assertThat(v.outcome(P, "<answer>3+5*7</answer>").reason())
+        .isEqualTo("evaluates to 38, not 56");
+    assertThat(v.outcome(P, "<answer>3/5*7</answer>").reason())
+        .isEqualTo("evaluates to 21/5, not 56");
+    assertThat(v.outcome(P, "<answer>(3+5)*7)</answer>").reason())
+        .isEqualTo("invalid expression: unbalanced ')'");
     assertThat(v.outcome(P, "<answer>(3 5)*7</answer>").reward()).isEqualTo(0.1);
-    Problem<CountdownInstance> zero = CountdownTask.problem(CountdownInstance.of(List.of(3L, 3L, 7L), 7, 6));
-    assertThat(v.outcome(zero, "<answer>7/(3-3)</answer>").reason()).isEqualTo("invalid expression: division by zero");
+    Problem<CountdownInstance> zero =
+        CountdownTask.problem(CountdownInstance.of(List.of(3L, 3L, 7L), 7, 6));
+    assertThat(v.outcome(zero, "<answer>7/(3-3)</answer>").reason())
+        .isEqualTo("invalid expression: division by zero");
   }
 
   @Test
@@ -87,11 +94,14 @@ class ExpressionVerifierTest {
 
   @Test
   void fractionalIntermediatesAreExact() {
-    Problem<CountdownInstance> p = CountdownTask.problem(CountdownInstance.of(List.of(3L, 2L, 4L), 6, 6));
+    Problem<CountdownInstance> p =
+        CountdownTask.problem(CountdownInstance.of(List.of(3L, 2L, 4L), 6, 6));
     assertThat(v.outcome(p, "<answer>3/2*4</answer>").success()).isTrue();
-    Problem<CountdownInstance> q = CountdownTask.problem(CountdownInstance.of(List.of(1L, 3L, 3L, 3L), 1, 6));
+    Problem<CountdownInstance> q =
+        CountdownTask.problem(CountdownInstance.of(List.of(1L, 3L, 3L, 3L), 1, 6));
     assertThat(v.outcome(q, "<answer>1/3*3*3-2</answer>").success()).isFalse(); // 2 is not given
-    assertThat(v.outcome(q, "<answer>1/3*3*(3/3)</answer>").reward()).isEqualTo(0.1); // 3 used 4 times
+    assertThat(v.outcome(q, "<answer>1/3*3*(3/3)</answer>").reward())
+        .isEqualTo(0.1); // 3 used 4 times
   }
 
   @Test
@@ -111,13 +121,17 @@ class ExpressionVerifierTest {
     for (int i = 0; i < 20; i++) {
       assertThat(v.outcome(P, many).reward()).isEqualTo(0.1);
       assertThat(v.outcome(P, "(".repeat(64 * 1024)).reward()).isZero();
-      assertThat(v.outcome(P, "<answer>" + "(".repeat(60 * 1024) + "</answer>").reward()).isEqualTo(0.1);
+      assertThat(v.outcome(P, "<answer>" + "(".repeat(60 * 1024) + "</answer>").reward())
+          .isEqualTo(0.1);
     }
   }
 
   // --- evaluator against an independent evaluator: random expression trees ---
 
-  /** A random expression tree, its text with the parentheses its structure needs, and its exact value. */
+  /**
+   * A random expression tree, its text with the parentheses its structure needs, and its exact
+   * value.
+   */
   sealed interface Expr permits Num, Bin, Neg {}
 
   record Num(long value) implements Expr {}
@@ -148,19 +162,31 @@ class ExpressionVerifierTest {
   static String render(Expr e, Random rnd) {
     return switch (e) {
       case Num n -> Long.toString(n.value());
-      case Neg n -> "-" + space(rnd) + (prec(n.inner()) == 3 && !(n.inner() instanceof Neg) ? render(n.inner(), rnd) : "(" + render(n.inner(), rnd) + ")");
+      case Neg n ->
+          "-"
+              + space(rnd)
+              + (prec(n.inner()) == 3 && !(n.inner() instanceof Neg)
+                  ? render(n.inner(), rnd)
+                  : "(" + render(n.inner(), rnd) + ")");
       case Bin b -> {
         int p = prec(b);
         boolean wrapLeft = prec(b.left()) < p || rnd.nextInt(8) == 0;
         boolean wrapRight = prec(b.right()) <= p || rnd.nextInt(8) == 0; // left-associative
         String l = render(b.left(), rnd);
         String r = render(b.right(), rnd);
-        yield (wrapLeft ? "(" + l + ")" : l) + space(rnd) + b.op() + space(rnd) + (wrapRight ? "(" + r + ")" : r);
+        yield (wrapLeft ? "(" + l + ")" : l)
+            + space(rnd)
+            + b.op()
+            + space(rnd)
+            + (wrapRight ? "(" + r + ")" : r);
       }
     };
   }
 
-  /** Exact value as {numerator, denominator}, or null for division by zero or a value beyond the bound. */
+  /**
+   * Exact value as {numerator, denominator}, or null for division by zero or a value beyond the
+   * bound.
+   */
   static BigInteger[] value(Expr e, BigInteger bound) {
     BigInteger[] v =
         switch (e) {
@@ -176,10 +202,19 @@ class ExpressionVerifierTest {
               yield null;
             }
             yield switch (b.op()) {
-              case '+' -> new BigInteger[] {x[0].multiply(y[1]).add(y[0].multiply(x[1])), x[1].multiply(y[1])};
-              case '-' -> new BigInteger[] {x[0].multiply(y[1]).subtract(y[0].multiply(x[1])), x[1].multiply(y[1])};
+              case '+' ->
+                  new BigInteger[] {
+                    x[0].multiply(y[1]).add(y[0].multiply(x[1])), x[1].multiply(y[1])
+                  };
+              case '-' ->
+                  new BigInteger[] {
+                    x[0].multiply(y[1]).subtract(y[0].multiply(x[1])), x[1].multiply(y[1])
+                  };
               case '*' -> new BigInteger[] {x[0].multiply(y[0]), x[1].multiply(y[1])};
-              default -> y[0].signum() == 0 ? null : new BigInteger[] {x[0].multiply(y[1]), x[1].multiply(y[0])};
+              default ->
+                  y[0].signum() == 0
+                      ? null
+                      : new BigInteger[] {x[0].multiply(y[1]), x[1].multiply(y[0])};
             };
           }
         };
@@ -209,7 +244,9 @@ class ExpressionVerifierTest {
         assertThat(got.ok()).as(text).isFalse();
       } else {
         assertThat(got.ok()).as(text + " -> " + got).isTrue();
-        assertThat(new BigInteger[] {got.numerator(), got.denominator()}).as(text).containsExactly(expected);
+        assertThat(new BigInteger[] {got.numerator(), got.denominator()})
+            .as(text)
+            .containsExactly(expected);
       }
     }
     assertThat(invalid).isBetween(1, 3000); // both branches were exercised
@@ -217,7 +254,10 @@ class ExpressionVerifierTest {
 
   @Test
   void evaluatorRejectsMalformedInput() {
-    for (String bad : new String[] {"", "  ", "()", "3+", "*3", "3 4", "(3", "3)", "3(4)", "3**2", "3//2", "07", "3+a", "1.5"}) {
+    for (String bad :
+        new String[] {
+          "", "  ", "()", "3+", "*3", "3 4", "(3", "3)", "3(4)", "3**2", "3//2", "07", "3+a", "1.5"
+        }) {
       assertThat(ExpressionEvaluator.evaluate(bad, Rules.DEFAULT_BOUND).ok()).as(bad).isFalse();
     }
     assertThat(ExpressionEvaluator.evaluate("-3*-2", Rules.DEFAULT_BOUND).equalsWhole(6)).isTrue();
