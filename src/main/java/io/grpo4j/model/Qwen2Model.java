@@ -546,10 +546,7 @@ public final class Qwen2Model {
    * float64 stays float64 (tests check gradients in it); everything narrower computes in float32.
    */
   private static torch.ScalarType atLeastFloat32(torch.ScalarType t) {
-    // JavaCPP may hand out a non-canonical enum instance: compare by value, never by ==.
-    return t.value == torch.ScalarType.Double.value
-        ? torch.ScalarType.Double
-        : torch.ScalarType.Float;
+    return DType.computeFloat(t);
   }
 
   /**

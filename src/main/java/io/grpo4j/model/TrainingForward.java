@@ -1,10 +1,9 @@
 package io.grpo4j.model;
 
+import io.grpo4j.torch.Ops;
 import io.grpo4j.torch.Scopes;
-import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorArrayRefOptional;
 
 /**
  * A training forward pass of {@link Qwen2Model} split at the final hidden states, so that the loss
@@ -113,7 +112,7 @@ public final class TrainingForward {
       throw new IllegalStateException(
           "the hidden states received no gradient: call backward on the loss first");
     if (!checkpointed) {
-      backward(graphOutput, grad);
+      Ops.backward(graphOutput, grad);
       return;
     }
     int n = model.layerCount();
@@ -121,7 +120,7 @@ public final class TrainingForward {
         Scopes.keepOnly(
             () -> {
               Tensor x = layerInputs[n].detach().requires_grad_(true);
-              backward(model.finalNorm(x), grad);
+              Ops.backward(model.finalNorm(x), grad);
               return new Tensor(x.grad());
             });
     for (int l = n - 1; l >= 0; l--) {
@@ -131,19 +130,15 @@ public final class TrainingForward {
           Scopes.keepOnly(
               () -> {
                 Tensor x = layerInputs[layer].detach().requires_grad_(true);
-                backward(model.layer(layer, x, cosSin, mask, null), upstream);
+                Ops.backward(model.layer(layer, x, cosSin, mask, null), upstream);
                 return new Tensor(x.grad());
               });
     }
     Tensor upstream = g;
     Scopes.keepOnly(
         () -> {
-          backward(model.embed(ids), upstream);
+          Ops.backward(model.embed(ids), upstream);
           return upstream;
         });
-  }
-
-  private static void backward(Tensor output, Tensor grad) {
-    output.backward(grad, new BoolOptional(false), false, new TensorArrayRefOptional());
   }
 }

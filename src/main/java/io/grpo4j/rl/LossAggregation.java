@@ -1,13 +1,16 @@
 package io.grpo4j.rl;
 
+import static io.grpo4j.torch.Ops.clampMin;
+import static io.grpo4j.torch.Ops.gt;
+import static io.grpo4j.torch.Ops.scalar;
+
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * How per-token losses {@code L [B, T]} become one scalar ({@code rl.loss.aggregation}). The choice
+ * How per-token losses {@code L [B, T]} become one scalar ({@code rl.aggregation}). The choice
  * decides how much each token weighs: with SEQUENCE a token of a short completion weighs more than
  * one of a long completion (GRPO's length bias); TOKEN and CONSTANT weigh all tokens equally. The
  * KL terms are aggregated the same way as the policy term.
@@ -39,7 +42,7 @@ public enum LossAggregation {
       }
     }
     throw new IllegalArgumentException(
-        "rl.loss.aggregation: unknown value '"
+        "rl.aggregation: unknown value '"
             + name
             + "', expected one of "
             + Arrays.stream(values()).map(a -> a.configName).collect(Collectors.joining(", ")));
@@ -60,9 +63,8 @@ public enum LossAggregation {
       case SEQUENCE -> {
         Tensor m = Shapes.maskLike(mask, perToken);
         Tensor rowMeans = Masked.rowMean(perToken, m);
-        Tensor nonEmptyRows =
-            Masked.count(m, 1).gt(new Scalar(0.0)).to(perToken.scalar_type()).sum();
-        yield rowMeans.sum().div(nonEmptyRows.clamp_min(new Scalar(1.0)));
+        Tensor nonEmptyRows = gt(Masked.count(m, 1), 0.0).to(perToken.scalar_type()).sum();
+        yield rowMeans.sum().div(clampMin(nonEmptyRows, 1.0));
       }
       case CONSTANT -> {
         if (maxCompletionLength < 1) {
@@ -71,7 +73,7 @@ public enum LossAggregation {
                   + maxCompletionLength);
         }
         yield Masked.sum(perToken, mask)
-            .div(new Scalar((double) perToken.size(0) * maxCompletionLength));
+            .div(scalar((double) perToken.size(0) * maxCompletionLength));
       }
     };
   }

@@ -11,7 +11,6 @@ import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlController;
-import io.grpo4j.rl.KlEstimator;
 import io.grpo4j.rl.KlPenalty;
 import io.grpo4j.rl.LossAggregation;
 import io.grpo4j.rl.Masked;
@@ -81,10 +80,8 @@ public final class GrpoTrainer<D> {
     RunConfig.Rl rl = cfg.rl();
     this.advantages = rl.advantage().toAdvantages();
     this.entropyReward = rl.entropy().toReward();
-    this.policyLoss =
-        new PolicyLoss(rl.clip().low(), rl.clip().high(), LossAggregation.parse(rl.aggregation()));
-    this.kl =
-        new KlPenalty(rl.kl().forward(), rl.kl().reverse(), KlEstimator.parse(rl.kl().estimator()));
+    this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), rl.aggregation());
+    this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), rl.kl().estimator());
     this.klScale =
         rl.kl().target() > 0 ? new KlController(1.0, rl.kl().target(), rl.kl().horizon()) : null;
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);

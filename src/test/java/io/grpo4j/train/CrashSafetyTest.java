@@ -153,6 +153,33 @@ class CrashSafetyTest {
   }
 
   @Test
+  void aStartThatNeverReachedStepOneCanBeRunAgainWithTheSameCommand() throws Exception {
+    Path run = tmp.resolve("run");
+    Path missing = tmp.resolve("nonexistent");
+    RunConfig bad = config("model.init=" + missing, "train.steps=1");
+    for (int attempt = 0; attempt < 2; attempt++) { // the retry fails the same way, not "not empty"
+      assertThatThrownBy(() -> Runs.grpo(bad, run, out))
+          .hasMessageContaining(missing.toString())
+          .hasMessageNotContaining("not empty");
+    }
+    assertThat(Runs.neverStarted(run)).isTrue();
+    Runs.grpo(config("train.steps=1"), run, out);
+    assertThat(log.toString()).contains("never finished step 1: starting afresh");
+    assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L);
+    assertThat(RunCheck.audit(run, true).problems()).isEmpty();
+
+    // A run with a logged step is never cleared: it is resumed, or another --out is chosen.
+    assertThat(Runs.neverStarted(run)).isFalse();
+    assertThatThrownBy(() -> Runs.grpo(config("train.steps=1"), run, out))
+        .hasMessageContaining("is not empty");
+    // Nor is a folder holding files a start does not write.
+    Path other = Files.createDirectories(tmp.resolve("other"));
+    Files.writeString(other.resolve(RunKind.FILE), "{\"kind\": \"grpo\"}\n");
+    Files.writeString(other.resolve("notes.txt"), "mine");
+    assertThat(Runs.neverStarted(other)).isFalse();
+  }
+
+  @Test
   void aModelFolderWithMissingFilesNamesThemAll() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("model"));
     Files.copy(TINY.resolve("config.json"), dir.resolve("config.json"));
