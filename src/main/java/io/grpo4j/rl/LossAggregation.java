@@ -1,8 +1,8 @@
 package io.grpo4j.rl;
 
 import static io.grpo4j.torch.Ops.clampMin;
+import static io.grpo4j.torch.Ops.div;
 import static io.grpo4j.torch.Ops.gt;
-import static io.grpo4j.torch.Ops.scalar;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -72,8 +72,7 @@ public enum LossAggregation {
               "constant loss aggregation needs the maximum completion length >= 1, got "
                   + maxCompletionLength);
         }
-        yield Masked.sum(perToken, mask)
-            .div(scalar((double) perToken.size(0) * maxCompletionLength));
+        yield div(Masked.sum(perToken, mask), (double) perToken.size(0) * maxCompletionLength);
       }
     };
   }
