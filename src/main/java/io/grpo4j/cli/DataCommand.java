@@ -6,6 +6,7 @@ import io.grpo4j.task.countdown.CountdownJsonl;
 import io.grpo4j.task.countdown.CountdownSettings;
 import io.grpo4j.task.countdown.CountdownSolver;
 import io.grpo4j.task.countdown.Rules;
+import io.grpo4j.torch.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -16,6 +16,7 @@ import io.grpo4j.task.countdown.CountdownJsonl;
 import io.grpo4j.task.countdown.CountdownRewards;
 import io.grpo4j.task.countdown.CountdownTask;
 import io.grpo4j.task.countdown.Rules;
+import io.grpo4j.torch.AtomicFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
