@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.TinyPreset;
+import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
 import io.grpo4j.train.Bench;

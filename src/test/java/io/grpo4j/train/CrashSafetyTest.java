@@ -3,6 +3,7 @@ package io.grpo4j.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpo4j.audit.RunCheck;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.CheckpointManifest;
