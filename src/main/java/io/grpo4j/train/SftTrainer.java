@@ -182,7 +182,12 @@ public final class SftTrainer<D> {
     }
     weights.gradientsToMaster();
     double gradNorm = Optimizers.clipGradNorm(params, sft.gradClip());
-    boolean applied = guard.stepIfFinite(step, loss, gradNorm, optimizer);
+    boolean applied = guard.isFinite(step, loss, gradNorm);
+    if (applied) {
+      optimizer.step();
+    } else {
+      optimizer.zero_grad(); // the update is skipped: neither weights nor moments see it
+    }
     weights.refresh();
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, Object> row = new LinkedHashMap<>();
@@ -209,21 +214,17 @@ public final class SftTrainer<D> {
             AttentionMask.positions(valid),
             AttentionMask.of(valid, width),
             passes.gradientCheckpointing());
-    ChunkedHead head =
-        new ChunkedHead(
+    TrainingPass pass =
+        TrainingPass.of(
             compute,
+            forward,
             forward.hidden().narrow(1, 0, width - 1),
-            null,
-            null,
-            null,
             targets,
             mask,
-            false,
             passes.logitsChunk());
-    Tensor loss = Masked.sum(head.terms().logProbs(), mask).mul(new Scalar(-1.0 / answerTokens));
-    loss.backward();
-    head.backward();
-    forward.backward();
+    // L = −Σ m·log π_θ(answer token) / (answer tokens of the whole batch)
+    Tensor loss = Masked.sum(pass.logProbs(), mask).mul(new Scalar(-1.0 / answerTokens));
+    pass.backward(loss);
     return loss.item_double();
   }
 }
