@@ -80,9 +80,9 @@ class TrainerIntegrationTest {
 
   /**
    * Dr.GRPO's constant aggregation divides by the fixed sampling.max_new_tokens C, not by the
-   * longest completion of the batch: on the same rollouts (same seed and weights), L_constant =
-   * Σ m·L / (B·C) and L_token = Σ m·L / Σ m, so L_constant · C = L_token · (mean completion
-   * length). Completions that stop well before C make the two normalisers differ.
+   * longest completion of the batch: on the same rollouts (same seed and weights), L_constant = Σ
+   * m·L / (B·C) and L_token = Σ m·L / Σ m, so L_constant · C = L_token · (mean completion length).
+   * Completions that stop well before C make the two normalisers differ.
    */
   @Test
   void constantAggregationDividesByMaxNewTokens() throws Exception {
