@@ -6,7 +6,6 @@ import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.Qwen2Model;
-import io.grpo4j.model.TrainingForward;
 import io.grpo4j.rl.TokenLogProbs;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.NativeMemory;
@@ -463,23 +462,11 @@ public final class Bench {
     /** Back-propagates L = −Σ log p(next token) / {@code tokens} of these rows. */
     private void forwardBackward(Tensor ids, Tensor valid, double tokens) {
       long t = ids.size(1);
-      Qwen2Model model = weights.compute();
-      TrainingForward forward =
-          model.trainingForward(
-              ids,
-              AttentionMask.positions(valid),
-              AttentionMask.of(valid, t),
-              options.gradientCheckpointing());
       Tensor ones =
           torch.ones(new long[] {ids.size(0), t - 1}).to(ids.device(), torch.ScalarType.Float);
       TrainingPass pass =
-          TrainingPass.of(
-              model,
-              forward,
-              forward.hidden().narrow(1, 0, t - 1),
-              ids.narrow(1, 1, t - 1),
-              ones,
-              options.logitsChunk());
+          TrainingPass.nextToken(
+              weights.compute(), ids, valid, ids.narrow(1, 1, t - 1), ones, options);
       pass.backward(pass.logProbs().sum().mul(new Scalar(-1.0 / tokens)));
     }
   }

@@ -134,8 +134,10 @@ record RolloutBatch(
         refHidden = completionHidden(reference, passes.sharePrompt());
       }
     }
-    return TrainingPass.of(
-        m, forward, hidden, reference, refHidden, kl, completion, mask, passes.logitsChunk());
+    return new TrainingPass(
+        forward,
+        new ChunkedHead(
+            m, hidden, reference, refHidden, kl, completion, mask, false, passes.logitsChunk()));
   }
 
   /** True when fewer distinct prompts than rows: computing each prompt once saves work. */

@@ -2,9 +2,7 @@ package io.grpo4j.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.eval.EvalReport;
-import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Model;
-import io.grpo4j.model.TrainingForward;
 import io.grpo4j.rl.Masked;
 import io.grpo4j.task.Problem;
 import io.grpo4j.torch.DType;
@@ -206,22 +204,8 @@ public final class SftTrainer<D> {
   /** Forward + backward of rows' share of the batch loss; returns that share. */
   private double microBatchLoss(
       Tensor ids, Tensor valid, Tensor targets, Tensor mask, double answerTokens) {
-    long width = ids.size(1);
-    Qwen2Model compute = weights.compute();
-    TrainingForward forward =
-        compute.trainingForward(
-            ids,
-            AttentionMask.positions(valid),
-            AttentionMask.of(valid, width),
-            passes.gradientCheckpointing());
     TrainingPass pass =
-        TrainingPass.of(
-            compute,
-            forward,
-            forward.hidden().narrow(1, 0, width - 1),
-            targets,
-            mask,
-            passes.logitsChunk());
+        TrainingPass.nextToken(weights.compute(), ids, valid, targets, mask, passes);
     // L = −Σ m·log π_θ(answer token) / (answer tokens of the whole batch)
     Tensor loss = Masked.sum(pass.logProbs(), mask).mul(new Scalar(-1.0 / answerTokens));
     pass.backward(loss);

@@ -1,5 +1,6 @@
 package io.grpo4j.train;
 
+import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TrainingForward;
 import io.grpo4j.rl.KlPenalty;
@@ -25,44 +26,37 @@ public final class TrainingPass {
   private final TrainingForward forward;
   private final ChunkedHead head;
 
-  private TrainingPass(TrainingForward forward, ChunkedHead head) {
+  /** The pass of {@code forward} whose loss terms {@code head} computes from its hidden states. */
+  TrainingPass(TrainingForward forward, ChunkedHead head) {
     this.forward = forward;
     this.head = head;
   }
 
   /**
-   * The pass of {@code forward} whose hidden states {@code hidden} [B, T, H] (a part of {@code
-   * forward.hidden()}) predict {@code tokenIds} [B, T] where {@code mask} [B, T] &gt; 0.
+   * Next-token training on full rows (SFT, the benchmark): positions 0 .. T−2 of {@code ids} [B, T]
+   * predict {@code targets} [B, T−1], counted where {@code mask} [B, T−1] &gt; 0; no reference.
    *
-   * @param reference π_ref for the KL terms, or null
-   * @param refHidden π_ref's hidden states [B, T, H] (no gradient), or null
-   * @param kl the KL penalty, or null without a reference
-   * @param chunk completion positions per lm_head product ({@code model.logits_chunk})
+   * @param valid [B, T] bool, real tokens (right padding false)
    */
-  static TrainingPass of(
+  public static TrainingPass nextToken(
       Qwen2Model model,
-      TrainingForward forward,
-      Tensor hidden,
-      Qwen2Model reference,
-      Tensor refHidden,
-      KlPenalty kl,
-      Tensor tokenIds,
+      Tensor ids,
+      Tensor valid,
+      Tensor targets,
       Tensor mask,
-      int chunk) {
+      TrainOptions options) {
+    long t = ids.size(1);
+    TrainingForward forward =
+        model.trainingForward(
+            ids,
+            AttentionMask.positions(valid),
+            AttentionMask.of(valid, t),
+            options.gradientCheckpointing());
+    Tensor hidden = forward.hidden().narrow(1, 0, t - 1); // [B, T−1, H]
     return new TrainingPass(
         forward,
-        new ChunkedHead(model, hidden, reference, refHidden, kl, tokenIds, mask, false, chunk));
-  }
-
-  /** {@link #of} without a reference model: the terms are log π_θ(a_t) only. */
-  public static TrainingPass of(
-      Qwen2Model model,
-      TrainingForward forward,
-      Tensor hidden,
-      Tensor tokenIds,
-      Tensor mask,
-      int chunk) {
-    return of(model, forward, hidden, null, null, null, tokenIds, mask, chunk);
+        new ChunkedHead(
+            model, hidden, null, null, null, targets, mask, false, options.logitsChunk()));
   }
 
   /** log π_θ(a_t) [B, T] (0 where masked out), differentiable. */
