@@ -4,6 +4,7 @@ import static io.grpo4j.torch.Ops.clampMin;
 import static io.grpo4j.torch.Ops.div;
 import static io.grpo4j.torch.Ops.gt;
 
+import io.grpo4j.torch.Tensors;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -46,6 +47,38 @@ public enum LossAggregation {
             + name
             + "', expected one of "
             + Arrays.stream(values()).map(a -> a.configName).collect(Collectors.joining(", ")));
+  }
+
+  /**
+   * The share w of the whole batch's loss that one micro-batch's {@link #reduce} carries, so that
+   * Σ_micro w·reduce(micro) = reduce(batch) and the accumulated gradient is the whole batch's:
+   *
+   * <ul>
+   *   <li>TOKEN: w = Σ m_micro / Σ m_batch (valid tokens);
+   *   <li>SEQUENCE: w = B'_micro / B'_batch (rows with at least one valid token);
+   *   <li>CONSTANT: w = B_micro / B_batch (rows; the divisor C is the same for both).
+   * </ul>
+   *
+   * @param microMask the micro-batch's completion mask {@code [b, T']}
+   * @param batchMask the whole batch's completion mask {@code [B, T]}
+   */
+  public double microBatchWeight(Tensor microMask, Tensor batchMask) {
+    Shapes.requireDim("microMask", microMask, 2);
+    Shapes.requireDim("batchMask", batchMask, 2);
+    return switch (this) {
+      case TOKEN -> Masked.count(microMask).item_double() / Masked.count(batchMask).item_double();
+      case SEQUENCE -> nonEmptyRows(microMask) / nonEmptyRows(batchMask);
+      case CONSTANT -> (double) microMask.size(0) / batchMask.size(0);
+    };
+  }
+
+  /** Rows of {@code mask} [B, T] with at least one valid token. */
+  private static double nonEmptyRows(Tensor mask) {
+    double rows = 0;
+    for (double tokens : Tensors.toDoubles(Masked.rowSum(mask, mask))) {
+      if (tokens > 0) rows++;
+    }
+    return rows;
   }
 
   /**
