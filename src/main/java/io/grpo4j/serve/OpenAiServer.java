@@ -313,52 +313,19 @@ public final class OpenAiServer implements AutoCloseable {
         switch (run.next()) {
           case CompletionRun.Delta d ->
               chunk =
-                  job.chat()
-                      ? new Wire.ChatChunk(
-                          id,
-                          "chat.completion.chunk",
-                          createdAt,
-                          model,
-                          List.of(
-                              new Wire.ChatChunkChoice(
-                                  d.choice(),
-                                  new Wire.ChatDelta(null, d.text()),
-                                  job.logprobs() ? chatLogprobs(d.logprobs()) : null,
-                                  null)),
-                          null)
-                      : new Wire.Completion(
-                          id,
-                          "text_completion",
-                          createdAt,
-                          model,
-                          List.of(
-                              new Wire.CompletionChoice(
-                                  d.choice(),
-                                  d.text(),
-                                  job.logprobs() ? completionLogprobs(d.logprobs()) : null,
-                                  null)),
-                          null);
+                  streamChunk(
+                      job,
+                      id,
+                      createdAt,
+                      model,
+                      d.choice(),
+                      d.text(),
+                      job.logprobs() ? d.logprobs() : null,
+                      null);
           case CompletionRun.Finished f -> {
             tokens += f.completionTokens();
             done++;
-            chunk =
-                job.chat()
-                    ? new Wire.ChatChunk(
-                        id,
-                        "chat.completion.chunk",
-                        createdAt,
-                        model,
-                        List.of(
-                            new Wire.ChatChunkChoice(
-                                f.choice(), new Wire.ChatDelta(null, null), null, f.reason())),
-                        null)
-                    : new Wire.Completion(
-                        id,
-                        "text_completion",
-                        createdAt,
-                        model,
-                        List.of(new Wire.CompletionChoice(f.choice(), "", null, f.reason())),
-                        null);
+            chunk = streamChunk(job, id, createdAt, model, f.choice(), null, null, f.reason());
           }
           case CompletionRun.Failed f ->
               chunk =
@@ -394,6 +361,37 @@ public final class OpenAiServer implements AutoCloseable {
     out.write(
         ("data: " + JSON.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
     out.flush();
+  }
+
+  /**
+   * One streamed piece of choice {@code choice}: a text delta (with its log-probs when asked for),
+   * or the closing piece with {@code finishReason} and no text.
+   */
+  private static Object streamChunk(
+      GenerationJob job,
+      String id,
+      long createdAt,
+      String model,
+      int choice,
+      String text,
+      List<CompletionRun.TokenLogprob> logprobs,
+      String finishReason) {
+    if (job.chat()) {
+      Wire.ChatChunkChoice c =
+          new Wire.ChatChunkChoice(
+              choice,
+              new Wire.ChatDelta(null, text),
+              logprobs == null ? null : chatLogprobs(logprobs),
+              finishReason);
+      return new Wire.ChatChunk(id, "chat.completion.chunk", createdAt, model, List.of(c), null);
+    }
+    Wire.CompletionChoice c =
+        new Wire.CompletionChoice(
+            choice,
+            text == null ? "" : text,
+            logprobs == null ? null : completionLogprobs(logprobs),
+            finishReason);
+    return new Wire.Completion(id, "text_completion", createdAt, model, List.of(c), null);
   }
 
   private static Wire.ChatLogprobs chatLogprobs(List<CompletionRun.TokenLogprob> lps) {

@@ -121,24 +121,17 @@ final class ServerMetrics {
   }
 
   private static void counter(StringBuilder out, String name, String help, long v) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ")
-        .append(name)
-        .append(" counter\n")
-        .append(name)
-        .append(' ')
-        .append(v)
-        .append('\n');
+    metric(out, name, help, "counter", v);
   }
 
   private static void gauge(StringBuilder out, String name, String help, long v) {
+    metric(out, name, help, "gauge", v);
+  }
+
+  /** One Prometheus text-format sample with its HELP and TYPE lines. */
+  private static void metric(StringBuilder out, String name, String help, String type, long v) {
     out.append("# HELP ").append(name).append(' ').append(help).append('\n');
-    out.append("# TYPE ")
-        .append(name)
-        .append(" gauge\n")
-        .append(name)
-        .append(' ')
-        .append(v)
-        .append('\n');
+    out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    out.append(name).append(' ').append(v).append('\n');
   }
 }
