@@ -67,7 +67,8 @@ public final class Page {
 
   private static String html(String title, String head, String scripts) {
     return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>"
+        + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        + "<link rel=\"icon\" href=\"data:,\">\n<title>"
         + escape(title)
         + "</title>\n"
         + head
@@ -79,7 +80,7 @@ public final class Page {
         + "<span id=\"error\" class=\"error\"></span></header>\n<main>\n"
         + "<h2>Training curves</h2><p id=\"curves-hint\" class=\"hint\"></p><div id=\"charts\"></div>\n"
         + "<h2>Evaluation</h2><div id=\"eval\"></div>\n"
-        + "<h2>Rollouts</h2>\n<div class=\"controls\">"
+        + "<h2 id=\"rollouts-title\">Rollouts</h2>\n<div class=\"controls\">"
         + "<label>run <select id=\"roll-run\"></select></label>"
         + "<button id=\"prev-step\">&larr;</button><select id=\"step\"></select>"
         + "<button id=\"next-step\">&rarr;</button>"
@@ -93,7 +94,7 @@ public final class Page {
         + " <button id=\"next-page\">next</button></span></div>\n"
         + "<p class=\"hint\">Each completion token is coloured by the chosen value; hover a token for"
         + " its text, log-prob, entropy, r_t and A_t, the completion's reward and the group's"
-        + " rewards and baseline.</p>\n"
+        + " rewards and baseline. Colour intensity is the square root of |value| / the scale's end.</p>\n"
         + "<div id=\"groups\"></div>\n</main>\n<div id=\"tip\" class=\"tip\"></div>\n</body>\n</html>\n";
   }
 

@@ -40,7 +40,20 @@
     for (const k of kids) e.append(k);
     return e;
   };
-  const fmt = (v, d) => (v === null || v === undefined || Number.isNaN(v)) ? '\u2014' : Number(v).toFixed(d === undefined ? 4 : d);
+  // Fixed decimals, except for tiny non-zero values, which get an exponent instead of a row of zeros.
+  const fmt = (v, d) => {
+    if (v === null || v === undefined || Number.isNaN(v)) return '\u2014';
+    const a = Math.abs(v);
+    return a !== 0 && a < 5e-5 ? Number(v).toExponential(2) : Number(v).toFixed(d === undefined ? 4 : d);
+  };
+  // Axis ticks: three significant digits, an exponent for very small or large values.
+  const tick = (v) => {
+    if (v === null) return '';
+    const a = Math.abs(v);
+    if (a === 0) return '0';
+    return a < 1e-3 || a >= 1e5 ? v.toExponential(1) : String(parseFloat(v.toPrecision(3)));
+  };
+  const STEP_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000, 100000];
 
   const state = { runs: [], metrics: [], visible: [], charts: {}, version: null, rollRun: 0, step: null, from: 0, colourBy: 'adv', page: null };
   window.grpo4j = state; // read by the end-to-end test
@@ -83,7 +96,7 @@
       const opts = {
         width: Math.max(380, div.clientWidth - 12), height: 210,
         scales: { x: { time: false } },
-        axes: [{ label: 'step', size: 36 }, { size: 60 }],
+        axes: [{ label: 'step', size: 36, incrs: STEP_INCRS }, { size: 64, values: (u, vals) => vals.map(tick) }],
         cursor: { drag: { x: true, y: false } },
         series: [{ label: 'step', value: (u, v) => (v === null ? '\u2014' : v) }].concat(state.runs.map((r, i) => ({
           label: r.name, stroke: colour(i), width: 1.5, spanGaps: true, show: state.visible[i],
@@ -151,7 +164,7 @@
   // log-prob (white at 0 - orange for unlikely tokens).
   function tokenColour(v, s) {
     if (v === null || v === undefined) return '#e6e6e6';
-    const t = Math.min(1, Math.abs(v) / s);
+    const t = Math.sqrt(Math.min(1, Math.abs(v) / s)); // square-root scale: small values stay visible
     const mix = (c) => 'rgb(' + c.map((x) => Math.round(255 + (x - 255) * t)).join(',') + ')';
     if (state.colourBy === 'entropy') return mix([118, 42, 131]);
     if (state.colourBy === 'logprob') return mix([230, 97, 1]);
