@@ -11,6 +11,7 @@ import java.util.List;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
@@ -85,6 +86,7 @@ public final class Plots {
       chart.setBackgroundPaint(Color.WHITE);
       XYPlot plot = chart.getXYPlot();
       plot.setBackgroundPaint(Color.WHITE);
+      ((NumberAxis) plot.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
       plot.setDomainGridlinePaint(new Color(0xdddddd));
       plot.setRangeGridlinePaint(new Color(0xdddddd));
       XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, sparse);
