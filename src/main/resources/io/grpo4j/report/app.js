@@ -301,7 +301,7 @@
       return loadSteps(false).then(loadRollouts);
     }).then(() => {
       document.body.setAttribute('data-ready', 'true');
-      if (G.mode === 'live') setTimeout(poll, POLL_MS);
+      if (G.mode === 'live') { $('#live').textContent = 'live \u00b7 polling every ' + POLL_MS / 1000 + ' s'; setTimeout(poll, POLL_MS); }
       else $('#live').textContent = 'report written ' + (G.data.written || '');
     }).catch((e) => {
       $('#error').textContent = String(e && e.message ? e.message : e);
