@@ -1,67 +1,46 @@
 package io.grpo4j.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpo4j.train.TensorBoardLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
- * TensorBoard event files from a run's logs: one scalar per numeric metric of each {@code
- * metrics.jsonl} row (same names, e.g. {@code reward/mean}, {@code kl/forward}) and, per step with
- * logged rollouts, a text summary {@code samples} of its completions.
+ * {@code report --tensorboard}: a run's TensorBoard event file written again from its {@code
+ * metrics.jsonl} and {@code samples.jsonl} (the same {@link TensorBoardLog} the trainers feed
+ * live), after removing the event files already in the folder so no point appears twice.
  */
 public final class TensorBoardExport {
-  /** Completions per step in the text summary. */
-  static final int TEXT_ROWS = 8;
-
   private TensorBoardExport() {}
 
-  /**
-   * Writes a new event file in the run folder from its metrics and samples, first removing the
-   * event files already there (so a regenerated run does not show every point twice).
-   */
   public static Path write(RunSource run) throws IOException {
-    try (var s = Files.list(run.dir())) {
-      for (Path p :
-          s.filter(p -> p.getFileName().toString().startsWith("events.out.tfevents.")).toList())
-        Files.delete(p);
-    }
-    MetricsTable table = new MetricsTable(run.metrics());
-    table.refresh();
-    MetricsTable.Series all = table.series(Math.max(1, table.rows()));
+    TensorBoardLog.deleteEventFiles(run.dir());
     SampleIndex samples = new SampleIndex(run.samples());
     samples.refresh();
-    try (TfEventsWriter w = TfEventsWriter.create(run.dir())) {
-      for (int i = 0; i < all.step().length; i++) {
-        Map<String, Double> row = new LinkedHashMap<>();
-        for (var e : all.columns().entrySet()) row.put(e.getKey(), e.getValue()[i]);
-        w.scalars((long) all.step()[i], row);
+    try (TensorBoardLog log = TensorBoardLog.open(run.dir(), true)) {
+      for (JsonNode row : rows(run.metrics())) {
+        long step = row.path("step").asLong();
+        for (JsonNode s : samples.rows(step, 0, TensorBoardLog.TEXT_ROWS)) log.sample(s);
+        log.metrics(row);
       }
-      for (long step : samples.steps()) {
-        w.text(step, "samples", markdown(samples.rows(step, 0, TEXT_ROWS)));
-      }
-      return w.file();
+      return log.file();
     }
   }
 
-  /** A markdown list of completions: reward, success, the verifier's reason, the text. */
-  public static String markdown(List<JsonNode> rows) {
-    StringBuilder b = new StringBuilder();
-    for (JsonNode r : rows) {
-      b.append("**#")
-          .append(r.path("index").asText("?"))
-          .append("** reward ")
-          .append(String.format("%.3f", r.path("reward").asDouble(Double.NaN)))
-          .append(r.path("success").asBoolean(false) ? " ✓" : " ✗")
-          .append(" — ")
-          .append(r.path("reason").asText(""))
-          .append("\n\n```\n")
-          .append(r.path("completion").asText("").replace("```", "` ` `"))
-          .append("\n```\n\n");
+  private static List<JsonNode> rows(Path file) throws IOException {
+    List<JsonNode> out = new ArrayList<>();
+    if (!Files.isRegularFile(file)) return out;
+    for (String line : Files.readAllLines(file)) {
+      if (line.isBlank()) continue;
+      try {
+        out.add(RunSource.JSON.readTree(line));
+      } catch (IOException e) {
+        throw new IOException(file + ": a line is not JSON (" + e.getMessage() + ")", e);
+      }
     }
-    return b.toString();
+    return out;
   }
 }

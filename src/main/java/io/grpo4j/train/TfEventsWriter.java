@@ -1,4 +1,4 @@
-package io.grpo4j.report;
+package io.grpo4j.train;
 
 import com.google.protobuf.CodedOutputStream;
 import java.io.ByteArrayOutputStream;
