@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.torch.AtomicFiles;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -69,6 +70,25 @@ public final class ReportWriter {
     AtomicFiles.writeString(report, Page.selfContained(title, data));
     List<Path> plots = Plots.write(names, series, outDir.resolve(PLOTS));
     return new Written(report, plots);
+  }
+
+  /**
+   * The hook at the end of {@code train}, {@code quickstart} and {@code sweep}: writes the report
+   * of {@code dir} into it and says where. A report that cannot be written is a warning, never a
+   * failure of the run that just finished.
+   */
+  public static void afterRun(Path dir, PrintStream out) {
+    try {
+      Written w = write(RunSet.of(List.of(dir)), dir, label(dir));
+      out.printf("report: %s (plots in %s)%n", w.report(), dir.resolve(PLOTS));
+    } catch (IOException | RuntimeException e) {
+      out.printf("warning: no report for %s: %s%n", dir, e.getMessage());
+    }
+  }
+
+  private static String label(Path dir) {
+    Path n = dir.toAbsolutePath().normalize().getFileName();
+    return n == null ? dir.toString() : n.toString();
   }
 
   /** Up to {@code k} of {@code steps}: the first, the last and evenly spaced ones between. */

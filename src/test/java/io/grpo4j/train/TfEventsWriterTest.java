@@ -211,4 +211,42 @@ public class TfEventsWriterTest {
     assertThat(strings).hasSize(1);
     assertThat(strings.get(0).toStringUtf8()).isEqualTo("**#0** reward 1.000 ✓\n\n```\n3+5=8\n```");
   }
+
+  @Test
+  void tensorBoardLogSendsEachStepsSamplesWithItsMetricsAndNothingWhenOff() throws Exception {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    try (TensorBoardLog off = TensorBoardLog.open(dir.resolve("off"), false)) {
+      off.metrics(json.readTree("{\"step\":1,\"a\":1}"));
+      assertThat(off.file()).isNull();
+    }
+    assertThat(dir.resolve("off")).doesNotExist();
+    Path file;
+    try (TensorBoardLog log = TensorBoardLog.open(dir, true)) {
+      for (int i = 0; i < TensorBoardLog.TEXT_ROWS + 2; i++) {
+        log.sample(
+            json.readTree(
+                "{\"step\":1,\"index\":"
+                    + i
+                    + ",\"reward\":0.5,\"reason\":\"r"
+                    + i
+                    + "\",\"completion\":\"c\"}"));
+      }
+      log.metrics(json.readTree("{\"step\":1,\"loss/total\":-0.25,\"note\":\"x\"}"));
+      log.metrics(json.readTree("{\"step\":2,\"loss/total\":0.5}"));
+      file = log.file();
+    }
+    List<DynamicMessage> events = read(file);
+    assertThat(events).hasSize(4); // version, step-1 scalars, step-1 text, step-2 scalars
+    assertThat(values(events.get(1))).hasSize(1); // the string field is not a scalar
+    assertThat(get(values(events.get(1)).get(0), "simple_value")).isEqualTo(-0.25f);
+    assertThat(get(events.get(2), "step")).isEqualTo(1L);
+    String text =
+        ((com.google.protobuf.ByteString)
+                ((List<?>) get(values(events.get(2)).get(0), "tensor.string_val")).get(0))
+            .toStringUtf8();
+    assertThat(text)
+        .contains("r0", "r" + (TensorBoardLog.TEXT_ROWS - 1))
+        .doesNotContain("r" + TensorBoardLog.TEXT_ROWS);
+    assertThat(get(events.get(3), "step")).isEqualTo(2L);
+  }
 }
