@@ -46,13 +46,7 @@ final class ReportCommand implements Callable<Integer> {
     RunSet set = RunSet.of(dirs);
     Path target = out != null ? out : dirs.size() == 1 ? dirs.get(0) : Path.of("reports/compare");
     String t =
-        title != null
-            ? title
-            : String.join(
-                " vs ",
-                dirs.stream()
-                    .map(d -> d.toAbsolutePath().normalize().getFileName().toString())
-                    .toList());
+        title != null ? title : String.join(" vs ", dirs.stream().map(RunSource::label).toList());
     ReportWriter.Written w = ReportWriter.write(set, target, t);
     System.out.printf(
         "report: %s (%d run%s), %d plots in %s%n",

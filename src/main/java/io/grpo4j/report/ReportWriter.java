@@ -79,16 +79,11 @@ public final class ReportWriter {
    */
   public static void afterRun(Path dir, PrintStream out) {
     try {
-      Written w = write(RunSet.of(List.of(dir)), dir, label(dir));
+      Written w = write(RunSet.of(List.of(dir)), dir, RunSource.label(dir));
       out.printf("report: %s (plots in %s)%n", w.report(), dir.resolve(PLOTS));
     } catch (IOException | RuntimeException e) {
       out.printf("warning: no report for %s: %s%n", dir, e.getMessage());
     }
-  }
-
-  private static String label(Path dir) {
-    Path n = dir.toAbsolutePath().normalize().getFileName();
-    return n == null ? dir.toString() : n.toString();
   }
 
   /** Up to {@code k} of {@code steps}: the first, the last and evenly spaced ones between. */

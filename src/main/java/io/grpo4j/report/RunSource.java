@@ -118,7 +118,8 @@ public record RunSource(String name, Path dir, Path summary) {
     return out;
   }
 
-  private static String label(Path f) {
+  /** A folder's own name (of its absolute path), for titles and legends. */
+  public static String label(Path f) {
     Path n = f.toAbsolutePath().normalize().getFileName();
     return n == null ? f.toString() : n.toString();
   }
