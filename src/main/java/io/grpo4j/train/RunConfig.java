@@ -357,8 +357,8 @@ public record RunConfig(
    * @param evalEvery evaluate on the held-out set every N steps, 0 = only at the end (default 50)
    * @param saveEvery checkpoint every N steps (default 25); the last step is always saved
    * @param samplesPerStep rollouts per step written to samples.jsonl: the step's first ones, so
-   *     whole groups in order (default 4; rl.group_size or a multiple shows complete groups, with
-   *     their baselines, in the dashboard's rollout browser)
+   *     whole groups in order (default 8 = one whole group of the default rl.group_size, so the
+   *     dashboard's rollout browser shows a complete group and its true baseline)
    * @param budgetMinutes stop (and save) after this wall time, 0 = no limit (default 0)
    * @param maxSkippedSteps an update whose loss or gradient norm is NaN/infinite is skipped and
    *     counted ({@code skipped_steps} in metrics); this many in a row stop the run, keeping the
@@ -395,7 +395,7 @@ public record RunConfig(
     }
 
     static Train defaults() {
-      return new Train(150, 2e-5, 5, 0.0, 0.9, 0.99, 1.0, 50, 25, 4, 0, 5);
+      return new Train(150, 2e-5, 5, 0.0, 0.9, 0.99, 1.0, 50, 25, 8, 0, 5);
     }
   }
 

@@ -65,6 +65,20 @@ class ReportWriterTest {
   }
 
   @Test
+  void afterRunWritesTheReportOrWarnsWithoutFailing() throws Exception {
+    var buf = new java.io.ByteArrayOutputStream();
+    ReportWriter.afterRun(dir.resolve("missing"), new java.io.PrintStream(buf, true));
+    assertThat(buf.toString()).startsWith("warning: no report for").contains("missing");
+    Path run = Files.createDirectories(dir.resolve("run"));
+    BrowserTest.copy(BrowserTest.fixture().resolve("grpo"), run);
+    buf.reset();
+    ReportWriter.afterRun(run, new java.io.PrintStream(buf, true));
+    assertThat(buf.toString()).startsWith("report: ");
+    assertThat(run.resolve("report.html")).isNotEmptyFile();
+    assertThat(run.resolve("plots/reward_mean.png")).isNotEmptyFile();
+  }
+
+  @Test
   void spreadKeepsFirstLastAndEvenlyBetween() {
     assertThat(ReportWriter.spread(List.of(1L, 2L, 3L), 5)).containsExactly(1L, 2L, 3L);
     assertThat(ReportWriter.spread(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), 5))
