@@ -74,8 +74,8 @@ public final class MetricsTable {
     steps.add(step.asDouble());
     for (var it = row.properties().iterator(); it.hasNext(); ) {
       var e = it.next();
-      if (e.getKey().equals("step") || !e.getValue().isNumber() && !e.getValue().isBoolean())
-        continue;
+      boolean numeric = e.getValue().isNumber() || e.getValue().isBoolean();
+      if (e.getKey().equals("step") || !numeric) continue;
       List<Double> c = cols.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
       while (c.size() < n) c.add(Double.NaN);
       c.add(

@@ -8,6 +8,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
 
@@ -52,8 +53,7 @@ public final class SampleIndex {
             lineStart = pos + i + 1;
             lineLen = 0;
           } else {
-            if (lineLen == line.length)
-              line = java.util.Arrays.copyOf(line, Math.max(256, 2 * lineLen));
+            if (lineLen == line.length) line = Arrays.copyOf(line, Math.max(256, 2 * lineLen));
             line[lineLen++] = b;
           }
         }
