@@ -116,20 +116,22 @@ public final class DashboardServer implements AutoCloseable {
   }
 
   private static int intParam(Context ctx, String name, int dflt) {
-    String v = ctx.queryParam(name);
-    if (v == null || v.isBlank()) return dflt;
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "query parameter " + name + "=" + v + " is not an integer");
-    }
+    long v = longParam(ctx, name, (long) dflt);
+    return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v));
   }
 
   private static long longParam(Context ctx, String name) {
+    return longParam(ctx, name, null);
+  }
+
+  /** A query parameter as a whole number; absent: {@code dflt}, or an error when null. */
+  private static long longParam(Context ctx, String name, Long dflt) {
     String v = ctx.queryParam(name);
-    if (v == null || v.isBlank())
-      throw new IllegalArgumentException("query parameter " + name + " is required");
+    if (v == null || v.isBlank()) {
+      if (dflt == null)
+        throw new IllegalArgumentException("query parameter " + name + " is required");
+      return dflt;
+    }
     try {
       return Long.parseLong(v.trim());
     } catch (NumberFormatException e) {
