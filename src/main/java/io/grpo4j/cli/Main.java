@@ -27,6 +27,8 @@ import picocli.CommandLine.Command;
       Int8CheckCommand.class,
       CheckRunCommand.class,
       FuzzCommand.class,
+      DashboardCommand.class,
+      ReportCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -1,6 +1,7 @@
 package io.grpo4j.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.report.ReportWriter;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.AtomicFiles;
@@ -124,6 +125,7 @@ final class QuickstartCommand implements Callable<Integer> {
     AtomicFiles.writeString(
         out.resolve("summary.json"), EvalCommand.JSON.writeValueAsString(summary) + "\n");
     System.out.println("summary: " + out.resolve("summary.json"));
+    ReportWriter.afterRun(out, System.out);
     return 0;
   }
 

@@ -1,5 +1,6 @@
 package io.grpo4j.cli;
 
+import io.grpo4j.report.ReportWriter;
 import io.grpo4j.train.Runs;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,6 +52,7 @@ final class TrainCommand implements Callable<Integer> {
       last = Runs.grpo(config.load(extra), out, System.out);
     }
     System.out.println("final checkpoint: " + last);
+    ReportWriter.afterRun(resume != null ? resume : out, System.out);
     return 0;
   }
 }

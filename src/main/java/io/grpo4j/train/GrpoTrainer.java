@@ -122,8 +122,9 @@ public final class GrpoTrainer<D> {
             : Long.MAX_VALUE;
     Progress progress = new Progress(out, firstStep, t.steps());
     long last = firstStep - 1;
-    try (MetricsLog metrics = new MetricsLog(run.resolve("metrics.jsonl"));
-        MetricsLog samples = new MetricsLog(run.resolve("samples.jsonl"))) {
+    try (TensorBoardLog tb = TensorBoardLog.open(run, cfg.logging().tensorboard());
+        MetricsLog metrics = new MetricsLog(run.resolve("metrics.jsonl"), tb::metrics);
+        MetricsLog samples = new MetricsLog(run.resolve("samples.jsonl"), tb::sample)) {
       for (long step = firstStep; step <= t.steps(); step++) {
         Map<String, Object> row;
         try (PointerScope scope = new PointerScope()) {
@@ -385,12 +386,10 @@ public final class GrpoTrainer<D> {
       MetricsLog log, long step, List<ScoredSample> scored, Tensor adv, Tensor r)
       throws IOException {
     int keep = Math.min(cfg.train().samplesPerStep(), scored.size());
-    int stride = Math.max(1, scored.size() / keep);
     float[] advAll = io.grpo4j.torch.Tensors.toFloats(adv);
     float[] rAll = io.grpo4j.torch.Tensors.toFloats(r);
     int width = (int) adv.size(1);
-    for (int k = 0; k < keep; k++) {
-      int i = k * stride;
+    for (int i = 0; i < keep; i++) { // the first rows: whole groups, so baselines can be read
       ScoredSample s = scored.get(i);
       int len = s.sample().length();
       List<String> pieces = new ArrayList<>(len);
@@ -410,6 +409,7 @@ public final class GrpoTrainer<D> {
       row.put("token_rewards", java.util.Arrays.copyOfRange(rAll, i * width, i * width + len));
       row.put("token_advantages", java.util.Arrays.copyOfRange(advAll, i * width, i * width + len));
       row.put("logprobs", s.sample().logprobs());
+      row.put("entropies", s.sample().entropies());
       log.append(row);
     }
   }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.torch.AtomicFiles;
+import io.grpo4j.torch.IOConsumer;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,9 +25,16 @@ public final class MetricsLog implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
   private final Path file;
   private final BufferedWriter out;
+  private final IOConsumer<JsonNode> mirror;
 
   public MetricsLog(Path file) throws IOException {
+    this(file, row -> {});
+  }
+
+  /** A log whose every row is also handed to {@code mirror} (e.g. {@link TensorBoardLog}). */
+  public MetricsLog(Path file, IOConsumer<JsonNode> mirror) throws IOException {
     this.file = file;
+    this.mirror = mirror;
     Files.createDirectories(file.toAbsolutePath().getParent());
     this.out =
         Files.newBufferedWriter(
@@ -52,6 +60,7 @@ public final class MetricsLog implements AutoCloseable {
     out.write(JSON.writeValueAsString(row));
     out.write('\n');
     out.flush();
+    mirror.accept(row);
   }
 
   @Override

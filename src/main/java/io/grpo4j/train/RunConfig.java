@@ -23,6 +23,7 @@ import io.grpo4j.task.countdown.CountdownSettings;
  * @param rl the GRPO objective: group size, advantages, entropy reward, KL, clipping
  * @param train the GRPO optimisation loop
  * @param sft the supervised warm-start
+ * @param logging what a run writes besides metrics.jsonl and samples.jsonl
  */
 public record RunConfig(
     long seed,
@@ -33,7 +34,8 @@ public record RunConfig(
     Sampling sampling,
     Rl rl,
     Train train,
-    Sft sft) {
+    Sft sft,
+    Logging logging) {
 
   public RunConfig {
     require(
@@ -44,8 +46,9 @@ public record RunConfig(
             && sampling != null
             && rl != null
             && train != null
-            && sft != null,
-        "every section (model, task, countdown, data, sampling, rl, train, sft) must be present");
+            && sft != null
+            && logging != null,
+        "every section (model, task, countdown, data, sampling, rl, train, sft, logging) must be present");
   }
 
   /** Built-in defaults: the tiny Countdown recipe. */
@@ -59,7 +62,8 @@ public record RunConfig(
         Sampling.defaults(),
         Rl.defaults(),
         Train.defaults(),
-        Sft.defaults());
+        Sft.defaults(),
+        Logging.defaults());
   }
 
   static void require(boolean ok, String message) {
@@ -352,7 +356,9 @@ public record RunConfig(
    * @param gradClip max global gradient norm (default 1.0)
    * @param evalEvery evaluate on the held-out set every N steps, 0 = only at the end (default 50)
    * @param saveEvery checkpoint every N steps (default 25); the last step is always saved
-   * @param samplesPerStep rollouts per step written to samples.jsonl (default 4)
+   * @param samplesPerStep rollouts per step written to samples.jsonl: the step's first ones, so
+   *     whole groups in order (default 8 = one whole group of the default rl.group_size, so the
+   *     dashboard's rollout browser shows a complete group and its true baseline)
    * @param budgetMinutes stop (and save) after this wall time, 0 = no limit (default 0)
    * @param maxSkippedSteps an update whose loss or gradient norm is NaN/infinite is skipped and
    *     counted ({@code skipped_steps} in metrics); this many in a row stop the run, keeping the
@@ -389,7 +395,7 @@ public record RunConfig(
     }
 
     static Train defaults() {
-      return new Train(150, 2e-5, 5, 0.0, 0.9, 0.99, 1.0, 50, 25, 4, 0, 5);
+      return new Train(150, 2e-5, 5, 0.0, 0.9, 0.99, 1.0, 50, 25, 8, 0, 5);
     }
   }
 
@@ -435,6 +441,18 @@ public record RunConfig(
 
     static Sft defaults() {
       return new Sft(3000, 1e-3, 0.1, 64, 100, 0.01, 1.0, 1000, 500, 16);
+    }
+  }
+
+  /**
+   * @param tensorboard write a TensorBoard event file ({@code events.out.tfevents.*}) beside
+   *     metrics.jsonl, fed the same rows: a scalar per metric, same names, and a text summary of
+   *     each step's logged completions (default true: TensorBoard and W&B's TensorBoard sync read
+   *     it, so a run shows up in the trackers people already use with no extra step)
+   */
+  public record Logging(boolean tensorboard) {
+    static Logging defaults() {
+      return new Logging(true);
     }
   }
 }

@@ -259,6 +259,7 @@ public final class Runs {
         c.sampling(),
         c.rl(),
         c.train(),
-        c.sft());
+        c.sft(),
+        c.logging());
   }
 }

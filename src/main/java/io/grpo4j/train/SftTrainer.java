@@ -68,7 +68,9 @@ public final class SftTrainer<D> {
     Progress progress = new Progress(out, firstStep, sft.steps());
     long last = firstStep - 1;
     double emaLoss = Double.NaN;
-    try (MetricsLog metrics = new MetricsLog(setup.runDir().resolve("metrics.jsonl"))) {
+    try (TensorBoardLog tb =
+            TensorBoardLog.open(setup.runDir(), setup.config().logging().tensorboard());
+        MetricsLog metrics = new MetricsLog(setup.runDir().resolve("metrics.jsonl"), tb::metrics)) {
       for (long step = firstStep; step <= sft.steps(); step++) {
         Map<String, Object> row;
         try (PointerScope scope = new PointerScope()) {

@@ -252,6 +252,29 @@ class TrainerIntegrationTest {
       assertThat(s.get("token_rewards").size()).isEqualTo(n);
       assertThat(s.get("token_advantages").size()).isEqualTo(n);
       assertThat(s.get("tokens").size()).isEqualTo(n);
+      assertThat(s.get("entropies").size()).isEqualTo(n);
+      assertThat(s.get("group").asInt()).isZero(); // the first rows: the start of group 0
+    }
+    // the TensorBoard file beside metrics.jsonl holds each step's metrics and samples text
+    Path events;
+    try (var files = Files.list(run)) {
+      events =
+          files
+              .filter(f -> f.getFileName().toString().startsWith("events.out.tfevents."))
+              .findFirst()
+              .orElseThrow();
+    }
+    var tb = TfEventsWriterTest.read(events);
+    assertThat(tb).hasSize(1 + 2 * 4); // version, then per step scalars and a text summary
+    for (int k = 0; k < 4; k++) {
+      assertThat(TfEventsWriterTest.get(tb.get(1 + 2 * k), "step")).isEqualTo(k + 1L);
+      var reward =
+          TfEventsWriterTest.values(tb.get(1 + 2 * k)).stream()
+              .filter(v -> TfEventsWriterTest.get(v, "tag").equals("reward/mean"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(TfEventsWriterTest.get(reward, "simple_value"))
+          .isEqualTo((float) first.get(k).get("reward/mean").asDouble());
     }
     assertThat(Checkpoints.latest(run))
         .hasValueSatisfying(p -> assertThat(p.getFileName().toString()).isEqualTo("step-4"));
