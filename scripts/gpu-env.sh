@@ -87,7 +87,7 @@ grpo4j_ldconfig_paths() {
     else return 0; fi
   fi
   $cmd 2>/dev/null | sed -n 's/^[[:space:]]*\([^[:space:]]*\) (\([^)]*\)) => \(.*\)$/\1\t\2\t\3/p' \
-    | awk -F'\t' '$2 ~ /x86-64/ || $2 !~ /,/ { print $1 "\t" $3 }'
+    | awk -F'\t' '$2 ~ /x86-64/ { print $1 "\t" $3 }'
 }
 
 # grpo4j_find_cuda_libs [verbose]: finds every library of the list. Sets

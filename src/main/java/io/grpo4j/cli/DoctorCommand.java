@@ -190,7 +190,9 @@ final class DoctorCommand implements Callable<Integer> {
       String kind = l.library().kind().name().toLowerCase(Locale.ROOT);
       System.out.printf(
           "  %-8s %-40s %s%n",
-          l.found() ? "found" : (l.library().kind() == CudaLibraries.Kind.REQUIRED ? "MISSING" : "absent"),
+          l.found()
+              ? "found"
+              : (l.library().kind() == CudaLibraries.Kind.REQUIRED ? "MISSING" : "absent"),
           l.library().soname() + " (" + kind + ")",
           l.found() ? l.path() + " (" + l.how() + ")" : "needed by " + l.library().neededBy());
       for (Path s : l.skipped()) {
@@ -213,7 +215,9 @@ final class DoctorCommand implements Callable<Integer> {
     out.put("reason", why);
     if (json != null) AtomicFiles.writeString(json, JSON.writeValueAsString(out) + "\n");
     System.out.println(
-        ok ? "verdict    --device " + device + ": OK" : "verdict    --device " + device + ": FAILS: " + why);
+        ok
+            ? "verdict    --device " + device + ": OK"
+            : "verdict    --device " + device + ": FAILS: " + why);
     return ok ? 0 : 1;
   }
 }

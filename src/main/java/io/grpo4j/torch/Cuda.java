@@ -8,9 +8,10 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch_cuda;
 
 /**
- * Whether this process can use CUDA, and if not, why — named precisely: the CPU natives, the library
- * the CUDA backend failed to load with the loader's error and the sonames not found, a missing
- * driver, or the CUDA runtime's own error. Also the GPUs and the caching allocator's peak memory.
+ * Whether this process can use CUDA, and if not, why — named precisely: the CPU natives, the
+ * library the CUDA backend failed to load with the loader's error and the sonames not found, a
+ * missing driver, or the CUDA runtime's own error. Also the GPUs and the caching allocator's peak
+ * memory.
  */
 public final class Cuda {
   private Cuda() {}
@@ -122,8 +123,8 @@ public final class Cuda {
 
   /**
    * Peak bytes of the CUDA caching allocator on {@code device} since the last {@link #resetPeak}:
-   * {@code allocated} (tensors) and {@code reserved} (what the allocator holds from the driver; what
-   * must fit in the card).
+   * {@code allocated} (tensors) and {@code reserved} (what the allocator holds from the driver;
+   * what must fit in the card).
    */
   public record MemoryPeak(long allocatedBytes, long reservedBytes) {}
 

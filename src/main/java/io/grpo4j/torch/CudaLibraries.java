@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The CUDA libraries libtorch's {@code -gpu} natives need, by soname ({@code cuda-libraries.txt}
- * beside this class, read from the natives with {@code readelf -d}), and where the dynamic loader of
- * this process would find each: a folder of {@code LD_LIBRARY_PATH} (the launcher puts the ones it
- * found there), the loader cache ({@code ldconfig -p}), or nowhere.
+ * beside this class, read from the natives with {@code readelf -d}), and where the dynamic loader
+ * of this process would find each: a folder of {@code LD_LIBRARY_PATH} (the launcher puts the ones
+ * it found there), the loader cache ({@code ldconfig -p}), or nowhere.
  */
 public final class CudaLibraries {
   private CudaLibraries() {}
@@ -45,8 +45,8 @@ public final class CudaLibraries {
    *
    * @param path the file, or null when it was found nowhere
    * @param how {@code LD_LIBRARY_PATH}, {@code loader cache} or {@code missing}
-   * @param skipped folders that held the library but also a libtorch of their own (never used: their
-   *     libc10/libtorch_cpu could stand in for ours)
+   * @param skipped folders that held the library but also a libtorch of their own (never used:
+   *     their libc10/libtorch_cpu could stand in for ours)
    */
   public record Location(Library library, Path path, String how, List<Path> skipped) {
     public boolean found() {
@@ -84,8 +84,8 @@ public final class CudaLibraries {
 
   /**
    * Locates each library as the dynamic loader would: the first of {@code searchPath} (in order)
-   * that holds it, else the loader cache; a folder holding a libtorch is skipped. The driver library
-   * is looked up in the loader cache only (the launcher never adds a folder for it).
+   * that holds it, else the loader cache; a folder holding a libtorch is skipped. The driver
+   * library is looked up in the loader cache only (the launcher never adds a folder for it).
    */
   public static List<Location> locate(
       List<Library> libraries, List<Path> searchPath, Map<String, Path> loaderCache) {
@@ -138,8 +138,8 @@ public final class CudaLibraries {
   }
 
   /**
-   * The loader cache as soname → path, from {@code ldconfig -p} (64-bit entries; empty when ldconfig
-   * is not there).
+   * The loader cache as soname → path, from {@code ldconfig -p} (64-bit entries; empty when
+   * ldconfig is not there).
    */
   public static Map<String, Path> loaderCache() {
     for (String cmd : List.of("ldconfig", "/sbin/ldconfig", "/usr/sbin/ldconfig")) {
@@ -164,7 +164,7 @@ public final class CudaLibraries {
 
   /**
    * Parses {@code ldconfig -p} lines such as {@code libcudart.so.13 (libc6,x86-64) => /path}; the
-   * first 64-bit entry of a soname wins, as for the loader.
+   * first 64-bit ({@code x86-64}) entry of a soname wins, as for the loader.
    */
   static Map<String, Path> parseLdconfig(String text) {
     Map<String, Path> out = new LinkedHashMap<>();
@@ -174,7 +174,7 @@ public final class CudaLibraries {
       if (arrow < 0 || paren < 0 || paren > arrow) continue;
       String soname = line.substring(0, paren).strip();
       String flags = line.substring(paren + 2, line.indexOf(')', paren));
-      if (flags.contains(",") && !flags.contains("x86-64")) continue;
+      if (!flags.contains("x86-64")) continue;
       out.putIfAbsent(soname, Path.of(line.substring(arrow + 4).strip()));
     }
     return out;

@@ -15,11 +15,11 @@ import org.bytedeco.pytorch.global.torch;
  * org.bytedeco:pytorch:…:linux-x86_64}) or the GPU one ({@code linux-x86_64-gpu}, {@code mvn
  * -Pgpu}).
  *
- * <p>Why CUDA can go missing silently: the GPU natives link {@code libtorch_cpu.so} (which needs only
- * libcudart and libcupti) into {@code libjnitorch.so}, while {@code libtorch_cuda.so} — the CUDA
- * backend, which needs cuBLAS, cuDNN, NCCL, … — is a JavaCPP <em>preload</em>. A preload that fails
- * is skipped without a word (only {@code -Dorg.bytedeco.javacpp.logger.debug=true} shows it), so
- * libtorch starts without its CUDA backend and reports "CUDA is not available". {@link
+ * <p>Why CUDA can go missing silently: the GPU natives link {@code libtorch_cpu.so} (which needs
+ * only libcudart and libcupti) into {@code libjnitorch.so}, while {@code libtorch_cuda.so} — the
+ * CUDA backend, which needs cuBLAS, cuDNN, NCCL, … — is a JavaCPP <em>preload</em>. A preload that
+ * fails is skipped without a word (only {@code -Dorg.bytedeco.javacpp.logger.debug=true} shows it),
+ * so libtorch starts without its CUDA backend and reports "CUDA is not available". {@link
  * #loadCudaBackend} loads those libraries explicitly, from the folder the natives were unpacked to,
  * before anything asks libtorch about CUDA, and keeps the loader's error when that fails.
  *
@@ -89,11 +89,11 @@ public record Natives(String flavour, String pytorchVersion, Path folder) {
   }
 
   /**
-   * With the GPU natives: loads the CUDA backend ({@link #CUDA_BACKEND}) from {@link #folder} unless
-   * JavaCPP already did, and returns null on success or the first failure as {@code "LIBRARY:
-   * LOADER ERROR"} (the loader's error names the library it could not find). With the CPU natives:
-   * a sentence saying so. Call before anything asks libtorch about CUDA: libtorch looks for its CUDA
-   * backend once.
+   * With the GPU natives: loads the CUDA backend ({@link #CUDA_BACKEND}) from {@link #folder}
+   * unless JavaCPP already did, and returns null on success or the first failure as {@code
+   * "LIBRARY: LOADER ERROR"} (the loader's error names the library it could not find). With the CPU
+   * natives: a sentence saying so. Call before anything asks libtorch about CUDA: libtorch looks
+   * for its CUDA backend once.
    */
   public static synchronized String loadCudaBackend() {
     Natives n = inspect();

@@ -16,7 +16,8 @@ public final class Torch {
    * the number of cores) and seeds every libtorch generator with {@code seed}.
    */
   public static void init(int threads, long seed) {
-    // GPU natives: load the CUDA backend before manual_seed asks libtorch about CUDA (libtorch looks
+    // GPU natives: load the CUDA backend before manual_seed asks libtorch about CUDA (libtorch
+    // looks
     // for its CUDA backend once; see Natives). A failure is kept and reported by deviceName.
     if (Natives.gpuOnClassPath()) Natives.loadCudaBackend();
     if (threads > 0) {
@@ -78,7 +79,8 @@ public final class Torch {
     if (n.equals("cuda") || n.matches("cuda:\\d+")) {
       String why = Cuda.unavailableReason();
       if (why != null) {
-        throw new IllegalArgumentException("device '" + name + "' requested but CUDA is not available: " + why);
+        throw new IllegalArgumentException(
+            "device '" + name + "' requested but CUDA is not available: " + why);
       }
       int index = n.equals("cuda") ? 0 : Integer.parseInt(n.substring(5));
       int count = torch.cuda_device_count();

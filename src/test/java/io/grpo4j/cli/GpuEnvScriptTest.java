@@ -92,7 +92,8 @@ class GpuEnvScriptTest {
 
   @Test
   void gpuBuildOnlyWhenAskedAndTheArgumentIsConsumed() throws Exception {
-    String show = "grpo4j_select_flavour \"$@\"; echo \"$GRPO4J_FLAVOUR ${GRPO4J_BUILD_DIR#$GRPO4J_ROOT/} [$GRPO4J_MVN_PROFILE] ${GRPO4J_ARGS[*]}\"";
+    String show =
+        "grpo4j_select_flavour \"$@\"; echo \"$GRPO4J_FLAVOUR ${GRPO4J_BUILD_DIR#$GRPO4J_ROOT/} [$GRPO4J_MVN_PROFILE] ${GRPO4J_ARGS[*]}\"";
     assertThat(bash(Map.of(), "set -- doctor --device cuda; " + show))
         .isEqualTo("cpu target [] doctor --device cuda\n");
     assertThat(bash(Map.of(), "set -- --gpu doctor --json x; " + show))
@@ -131,8 +132,7 @@ class GpuEnvScriptTest {
     String sp = "venv/lib/python3.12/site-packages/nvidia/";
     List<String> cudnn = req.stream().filter(s -> s.startsWith("libcudnn")).toList();
     List<String> nccl = req.stream().filter(s -> s.startsWith("libnccl")).toList();
-    List<String> rest =
-        req.stream().filter(s -> !cudnn.contains(s) && !nccl.contains(s)).toList();
+    List<String> rest = req.stream().filter(s -> !cudnn.contains(s) && !nccl.contains(s)).toList();
     Path cu13 = libs(sp + "cu13/lib", rest.toArray(String[]::new));
     Path dnn = libs(sp + "cudnn/lib", cudnn.toArray(String[]::new));
     Path nc = libs(sp + "nccl/lib", nccl.toArray(String[]::new));
@@ -140,7 +140,9 @@ class GpuEnvScriptTest {
     assertThat(r.get("MISSING")).isEmpty();
     assertThat(r.get("LD").split(":")).containsExactlyInAnyOrder(cu13 + "", dnn + "", nc + "");
     assertThat(r.get("found libcudnn.so.9")).isEqualTo(dnn.resolve("libcudnn.so.9").toString());
-    assertThat(r.get("missing libcuda.so.1")).as("the driver is never taken from a wheel").isNotNull();
+    assertThat(r.get("missing libcuda.so.1"))
+        .as("the driver is never taken from a wheel")
+        .isNotNull();
   }
 
   @Test
@@ -148,8 +150,7 @@ class GpuEnvScriptTest {
     Path override = libs("override", "libcudart.so.13");
     Path torchLib = libs("torch/lib", "libcublas.so.13", "libtorch_cpu.so", "libc10.so");
     Path toolkit = libs("sys/usr/local/cuda/lib64", "libcudart.so.13", "libcupti.so.13");
-    Map<String, String> r =
-        find(Map.of("GRPO4J_CUDA_LIB_PATH", override + ":" + torchLib));
+    Map<String, String> r = find(Map.of("GRPO4J_CUDA_LIB_PATH", override + ":" + torchLib));
     assertThat(r.get("found libcudart.so.13")).isEqualTo(override + "/libcudart.so.13");
     assertThat(r.get("found libcupti.so.13")).isEqualTo(toolkit + "/libcupti.so.13");
     assertThat(r.get("skip libcublas.so.13")).startsWith(torchLib.toString());
@@ -174,7 +175,9 @@ class GpuEnvScriptTest {
             + "/libcuda.so.1\\n'\n"
             + "printf '\\tlibcublas.so.13 (libc6) => /lib32/libcublas.so.13\\n'\n");
     Map<String, String> r =
-        find(Map.of("CUDA_HOME", tmp.resolve("toolkit").toString(), "GRPO4J_LDCONFIG", "bash " + stub));
+        find(
+            Map.of(
+                "CUDA_HOME", tmp.resolve("toolkit").toString(), "GRPO4J_LDCONFIG", "bash " + stub));
     assertThat(r.get("found libcublas.so.13")).isEqualTo(home + "/libcublas.so.13");
     assertThat(r.get("system libcudnn.so.9")).isEqualTo(sys + "/libcudnn.so.9 (ldconfig)");
     assertThat(r.get("system libcuda.so.1")).isEqualTo(sys + "/libcuda.so.1 (ldconfig)");
