@@ -1,5 +1,6 @@
 package io.grpo4j.torch;
 
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -54,8 +55,22 @@ public final class Cuda {
     return new Status(true, null, List.copyOf(gpus));
   }
 
-  /** Null when CUDA works in this process; else why not (for any command asked for CUDA). */
-  public static String unavailableReason() {
+  private static volatile String reason;
+  private static volatile boolean checked;
+
+  /**
+   * Null when CUDA works in this process; else why not (for any command asked for CUDA). Worked out
+   * once per process: a second attempt would only see the first one's half-initialised classes.
+   */
+  public static synchronized String unavailableReason() {
+    if (!checked) {
+      reason = findReason();
+      checked = true;
+    }
+    return reason;
+  }
+
+  private static String findReason() {
     String load;
     try {
       load = Natives.loadCudaBackend();
@@ -67,11 +82,25 @@ public final class Cuda {
       return "libtorch's CUDA backend did not load: " + load + missingHint();
     }
     if (torch.cuda_is_available()) return null;
+    if (!driverFound()) {
+      return "no NVIDIA driver: libcuda.so.1 is neither in the loader cache (ldconfig -p) nor on"
+          + " LD_LIBRARY_PATH (install the driver; in a container, expose the GPU, e.g. docker run"
+          + " --gpus all)";
+    }
     String runtime = runtimeError();
     if (runtime != null) return runtime;
     return "libtorch reports no CUDA device (CUDA_VISIBLE_DEVICES="
         + System.getenv().getOrDefault("CUDA_VISIBLE_DEVICES", "<unset>")
         + "); nvidia-smi shows what the driver sees";
+  }
+
+  private static boolean driverFound() {
+    List<CudaLibraries.Library> driver =
+        CudaLibraries.list().stream().filter(l -> l.kind() == CudaLibraries.Kind.DRIVER).toList();
+    return CudaLibraries.locate(driver, List.of(), CudaLibraries.loaderCache()).stream()
+            .allMatch(CudaLibraries.Location::found)
+        || CudaLibraries.ldLibraryPath().stream()
+            .anyMatch(d -> Files.exists(d.resolve("libcuda.so.1")));
   }
 
   /** The CUDA runtime's answer to cudaGetDeviceCount when it is an error, else null. */
@@ -80,24 +109,12 @@ public final class Cuda {
       int[] count = new int[1];
       int err = org.bytedeco.cuda.global.cudart.cudaGetDeviceCount(count);
       if (err == 0) return count[0] == 0 ? "the CUDA runtime sees no GPU" : null;
-      String driver =
-          CudaLibraries.locate(
-                      CudaLibraries.list().stream()
-                          .filter(l -> l.kind() == CudaLibraries.Kind.DRIVER)
-                          .toList(),
-                      CudaLibraries.ldLibraryPath(),
-                      CudaLibraries.loaderCache())
-                  .stream()
-                  .allMatch(CudaLibraries.Location::found)
-              ? ""
-              : " (libcuda.so.1, the NVIDIA driver's library, is not installed: no driver)";
       return "cudaGetDeviceCount: error "
           + err
           + ": "
-          + org.bytedeco.cuda.global.cudart.cudaGetErrorString(err).getString()
-          + driver;
+          + org.bytedeco.cuda.global.cudart.cudaGetErrorString(err).getString();
     } catch (RuntimeException | LinkageError e) {
-      return "the CUDA runtime (libcudart) could not be asked: " + e.getMessage();
+      return "the CUDA runtime (libcudart) could not be asked: " + e;
     }
   }
 

@@ -29,7 +29,12 @@ import org.bytedeco.pytorch.global.torch;
  */
 public record Natives(String flavour, String pytorchVersion, Path folder) {
 
-  /** The libraries of the CUDA backend, in load order (each needs the ones before it). */
+  /**
+   * The libraries of the CUDA backend, in load order (each needs the ones before it). The last is
+   * not a JavaCPP preload, so a fresh cache lacks it (measured: after the first run of the GPU
+   * build only the first two were unpacked); libtorch opens it by name on the first linear-algebra
+   * call and finds it beside libtorch_cuda.so, so it is unpacked there first.
+   */
   static final List<String> CUDA_BACKEND =
       List.of("libc10_cuda.so", "libtorch_cuda.so", "libtorch_cuda_linalg.so");
 
@@ -110,8 +115,17 @@ public record Natives(String flavour, String pytorchVersion, Path folder) {
     List<String> errors = new ArrayList<>();
     for (String lib : CUDA_BACKEND) {
       Path f = n.folder() == null ? null : n.folder().resolve(lib);
+      if (f != null && !Files.exists(f)) {
+        try {
+          Loader.cacheResource(
+              Natives.class, "/org/bytedeco/pytorch/" + n.folder().getFileName() + "/" + lib);
+        } catch (IOException e) {
+          errors.add(lib + ": unpacking it into " + n.folder() + " failed: " + e);
+          break;
+        }
+      }
       if (f == null || !Files.exists(f)) {
-        errors.add(lib + ": not unpacked in " + n.folder() + " (JavaCPP cache incomplete?)");
+        errors.add(lib + ": not in the natives jar or not unpacked into " + n.folder());
         break;
       }
       try {
