@@ -67,22 +67,9 @@ public final class RandomModel {
                 + " ids; raise it or give --tokenizer DIR");
       }
       c =
-          new Qwen2Config(
-              c.vocabSize(),
-              c.hiddenSize(),
-              c.intermediateSize(),
-              c.numHiddenLayers(),
-              c.numAttentionHeads(),
-              c.numKeyValueHeads(),
-              c.headDim(),
-              c.maxPositionEmbeddings(),
-              c.ropeTheta(),
-              c.rmsNormEps(),
-              c.tieWordEmbeddings(),
-              c.initializerRange(),
+          c.withSpecialTokens(
               TinyTokenizer.ENDOFTEXT_ID,
-              List.of(TinyTokenizer.ENDOFTEXT_ID, TinyTokenizer.IM_END_ID),
-              c.torchDtype());
+              List.of(TinyTokenizer.ENDOFTEXT_ID, TinyTokenizer.IM_END_ID));
       // toJson keeps an integer eos_token_id of the original: drop the old ids first
       json.remove("bos_token_id");
       json.remove("eos_token_id");
