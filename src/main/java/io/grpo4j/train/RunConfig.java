@@ -89,6 +89,12 @@ public record RunConfig(
    *     the same up to summation order, and on the quickstart, where the prompt is about 70 % of a
    *     row, a step's training time drops by about half, see docs/performance.md; ignored with
    *     gradient_checkpointing, which recomputes whole rows)
+   * @param offloadOptimizer GRPO keeps the f32 master weights, their gradients and AdamW's state in
+   *     host memory and only the {@code dtype} working copy on {@code device}; gradients go to the
+   *     host after each micro-batch and the optimizer step runs on the CPU (default false: it costs
+   *     a host round trip of the weights per step; turn it on when the optimizer state does not fit
+   *     the GPU: for 1.5B parameters it is 25 GB, see configs/qwen2.5-1.5b-countdown-12gb.yaml and
+   *     docs/gpu.md; SFT ignores it)
    */
   public record Model(
       String init,
@@ -98,14 +104,15 @@ public record RunConfig(
       String saveDtype,
       boolean gradientCheckpointing,
       int logitsChunk,
-      boolean sharePrompt) {
+      boolean sharePrompt,
+      boolean offloadOptimizer) {
     public Model {
       require(threads >= 0, "model.threads must be >= 0");
       require(logitsChunk >= 1, "model.logits_chunk must be >= 1, got " + logitsChunk);
     }
 
     static Model defaults() {
-      return new Model(null, "f32", "cpu", 0, "f32", false, 1024, true);
+      return new Model(null, "f32", "cpu", 0, "f32", false, 1024, true, false);
     }
 
     /** The training-pass switches these settings describe. */
