@@ -146,8 +146,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--gemm-max",
-      defaultValue = "2048",
-      description = "Largest square GEMM tried for the peak (default: ${DEFAULT-VALUE}).")
+      defaultValue = "0",
+      description =
+          "Largest square GEMM tried for the peak; 0 = 2048 on a CPU, 8192 on a GPU (default).")
   int gemmMax;
 
   @Override

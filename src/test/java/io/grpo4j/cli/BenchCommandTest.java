@@ -81,6 +81,7 @@ class BenchCommandTest {
     assertThat(c.get("threads").asInt()).isPositive();
     assertThat(c.has("omp_wait_policy")).isTrue();
     assertThat(c.get("model").get("hidden_size").asInt()).isEqualTo(32);
+    assertThat(r.has("train_cuda_peak_allocated_bytes")).as("CPU run: no CUDA memory").isFalse();
   }
 
   @Test
