@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/gpu-check.sh [OUT_DIR]: the GPU acceptance run of docs/gpu.md, on a machine with an NVIDIA GPU.
 #   1. doctor (stops here when --device cuda would fail, with the reason)
-#   2. bench on the Qwen2.5-1.5B shape (bf16): GEMM peak, train tok/s + MFU, rollout, prefill, decode
+#   2. bench on the Qwen2.5-1.5B shape (bf16): GEMM peak (to 8192^3), train tok/s + MFU, rollout, prefill,
+#      decode; then rollout/decode again with sampling decode static and cuda_graph
 #   3. the quickstart on CUDA (wall time, held-out success before/after)
 #   4. 4 GRPO steps of the seed recipe (configs/qwen2.5-1.5b-countdown.yaml) and of the 12 GB recipe
 #      (configs/qwen2.5-1.5b-countdown-12gb.yaml) on a random-init 1.5B model, each with its peak GPU
@@ -14,7 +15,7 @@
 # bundle made by ../shared/gpu/make-bundle.sh: GRPO4J="bash .gpu/run.sh grpo4j"), FIXTURE (the 1.5B
 # config.json; default ../shared/fixtures/qwen2.5-1.5b-instruct/config.json, else
 # fixtures/qwen2.5-1.5b/config.json), PORT (default 8791), SKIP (comma-separated step names to skip:
-# doctor,bench,quickstart,seed,12gb,serve).
+# doctor,bench,decode,quickstart,seed,12gb,serve).
 set -uo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
@@ -89,6 +90,15 @@ fi
 if ! skip bench; then
   run bench bench --preset "$FIXTURE" --device cuda --dtype bf16 --json "$OUT/bench-1.5b.json"
   add bench "$(cat "$OUT/bench-1.5b.json" 2>/dev/null || echo "{\"exit\": $RC}")"
+fi
+
+# rollout/decode with the device-side decode loop and with CUDA graphs (sampling.decode)
+if ! skip decode; then
+  for mode in static cuda_graph; do
+    run "bench-$mode" bench --preset "$FIXTURE" --device cuda --dtype bf16 --skip gemm,train,ref \
+      --decode "$mode" --json "$OUT/bench-1.5b-$mode.json"
+    add "bench_$mode" "$(cat "$OUT/bench-1.5b-$mode.json" 2>/dev/null || echo "{\"exit\": $RC}")"
+  done
 fi
 
 # ---------------------------------------------------------------- 3. quickstart on CUDA

@@ -54,6 +54,7 @@ public final class Bench {
    *     product takes over 2 s ends the climb (bf16 without hardware support is ~100x slower)
    * @param microBatch rows per forward/backward of the train step, gradients accumulated over the
    *     whole batch before the one optimizer step; 0 = all rows at once
+   * @param decode how the rollout's decode steps run ({@link Sampler.Decode})
    */
   public record Settings(
       String preset,
@@ -72,7 +73,8 @@ public final class Bench {
       TrainOptions train,
       Set<String> skip,
       int gemmMax,
-      int microBatch) {
+      int microBatch,
+      Sampler.Decode decode) {
     public Settings {
       if (microBatch < 0)
         throw new IllegalArgumentException(
@@ -184,6 +186,7 @@ public final class Bench {
     config.put("preset", s.preset());
     config.put("dtype", s.dtype().torchName());
     config.put("device", s.device());
+    config.put("decode", s.decode().name().toLowerCase(java.util.Locale.ROOT));
     config.put("threads", Torch.threads());
     config.put("blas_threads", Torch.blasThreads());
     config.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
@@ -300,7 +303,7 @@ public final class Bench {
       }
       // No stop tokens: every row decodes exactly newTokens tokens.
       SamplingParams sp = new SamplingParams(1.0, 0, 1.0, false, s.newTokens(), Set.of(), 7);
-      return new Sampler(m, s.config().vocabSize()).generate(ps, group, sp);
+      return new Sampler(m, s.config().vocabSize(), s.decode()).generate(ps, group, sp);
     }
   }
 

@@ -209,7 +209,8 @@ public final class GrpoTrainer<D> {
             setup.folder().stopTokenIds(),
             Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step));
     Rollout rollout =
-        new Sampler(weights.compute(), setup.folder().samplableVocab()).generate(promptIds, g, sp);
+        new Sampler(weights.compute(), setup.folder().samplableVocab(), s.decodeMode())
+            .generate(promptIds, g, sp);
     // 2. scores
     List<ScoredSample> scored = new ArrayList<>(rollout.samples().size());
     for (int i = 0; i < rollout.samples().size(); i++) {

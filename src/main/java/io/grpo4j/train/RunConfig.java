@@ -1,5 +1,6 @@
 package io.grpo4j.train;
 
+import io.grpo4j.generate.Sampler;
 import io.grpo4j.rl.AdvantageMode;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
@@ -192,9 +193,15 @@ public record RunConfig(
    * @param topK 0 = off (default 0)
    * @param maxNewTokens completion length limit (default 48: a 3-number Countdown answer in the
    *     steps format takes about 20 bytes)
+   * @param decode how rollout decode steps run: {@code dynamic}, {@code static} or {@code
+   *     cuda_graph} ({@link Sampler.Decode}; all give the same samples). Default dynamic: on a CPU
+   *     nothing is faster. static keeps positions and picks on the device (no host sync per token);
+   *     cuda_graph replays the decode step as a CUDA graph (CUDA only; unmeasured, docs/gpu.md)
    */
-  public record Sampling(double temperature, double topP, int topK, int maxNewTokens) {
+  public record Sampling(
+      double temperature, double topP, int topK, int maxNewTokens, String decode) {
     public Sampling {
+      Sampler.Decode.parse(decode == null ? "null" : decode); // fails naming the allowed values
       require(temperature > 0, "sampling.temperature must be > 0, got " + temperature);
       require(topP > 0 && topP <= 1, "sampling.top_p must be in (0, 1], got " + topP);
       require(topK >= 0, "sampling.top_k must be >= 0, got " + topK);
@@ -202,7 +209,11 @@ public record RunConfig(
     }
 
     static Sampling defaults() {
-      return new Sampling(1.0, 1.0, 0, 48);
+      return new Sampling(1.0, 1.0, 0, 48, "dynamic");
+    }
+
+    public Sampler.Decode decodeMode() {
+      return Sampler.Decode.parse(decode);
     }
 
     /** True when sampling draws from π itself, so rollout log-probs equal π_old's. */

@@ -136,5 +136,11 @@ class ConfigLoaderTest {
     assertThat(small.rl().kl().reverse()).isEqualTo(qwen.rl().kl().reverse());
     assertThat(small.rl().advantage().mode()).isEqualTo(qwen.rl().advantage().mode());
     assertThat(qwen.model().offloadOptimizer()).isFalse();
+    assertThat(qwen.sampling().decodeMode()).isEqualTo(io.grpo4j.generate.Sampler.Decode.DYNAMIC);
+    assertThat(Runs.config(null, List.of("sampling.decode=cuda_graph")).sampling().decodeMode())
+        .isEqualTo(io.grpo4j.generate.Sampler.Decode.CUDA_GRAPH);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Runs.config(null, List.of("sampling.decode=fast")))
+        .hasMessageContaining("dynamic, static or cuda_graph");
   }
 }
