@@ -94,6 +94,10 @@ public final class CudaGraph implements AutoCloseable {
     } finally {
       torch_cuda.setCurrentCUDAStream(previous);
     }
+    // the handles outlive the caller's PointerScope (a decode step's): released by close()
+    graph.retainReference();
+    exec.retainReference();
+    pool.retainReference();
     return new CudaGraph(dev, graph, exec, pool);
   }
 
@@ -115,6 +119,9 @@ public final class CudaGraph implements AutoCloseable {
     cudart.cudaGraphExecDestroy(exec);
     cudart.cudaGraphDestroy(graph);
     torch_cuda.getAllocator().releasePool(device, pool);
+    graph.releaseReference();
+    exec.releaseReference();
+    pool.releaseReference();
   }
 
   private static void check(int err, String what) {

@@ -17,8 +17,7 @@ public final class Torch {
    */
   public static void init(int threads, long seed) {
     // GPU natives: load the CUDA backend before manual_seed asks libtorch about CUDA (libtorch
-    // looks
-    // for its CUDA backend once; see Natives). A failure is kept and reported by deviceName.
+    // looks for its CUDA backend once; see Natives). A failure is kept, deviceName reports it.
     if (Natives.gpuOnClassPath()) Natives.loadCudaBackend();
     if (threads > 0) {
       torch.set_num_threads(threads);
