@@ -145,6 +145,9 @@ final class DoctorCommand implements Callable<Integer> {
       }
     } else {
       System.out.println("CUDA       not available: " + cuda.reason());
+      if (natives.gpu()) {
+        System.out.println("           " + Natives.DEBUG_HINT);
+      }
     }
 
     if (dev.equals("cpu")) return finish(out, true, null);

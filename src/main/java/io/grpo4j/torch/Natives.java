@@ -38,6 +38,11 @@ public record Natives(String flavour, String pytorchVersion, Path folder) {
   static final List<String> CUDA_BACKEND =
       List.of("libc10_cuda.so", "libtorch_cuda.so", "libtorch_cuda_linalg.so");
 
+  /** How to see every library JavaCPP loads or fails to load. */
+  public static final String DEBUG_HINT =
+      "every library JavaCPP loads or fails to load: GRPO4J_JAVA_OPTS='-Xmx8g"
+          + " -Dorg.bytedeco.javacpp.logger.debug=true' ./grpo4j --gpu doctor";
+
   private static volatile String cudaLoadError;
   private static volatile boolean cudaLoadTried;
 
