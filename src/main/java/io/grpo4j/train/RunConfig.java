@@ -91,11 +91,11 @@ public record RunConfig(
    *     row, a step's training time drops by about half, see docs/performance.md; ignored with
    *     gradient_checkpointing, which recomputes whole rows)
    * @param offloadOptimizer GRPO keeps the f32 master weights, their gradients and AdamW's state in
-   *     host memory and only the {@code dtype} working copy on {@code device}; gradients go to the
-   *     host after each micro-batch and the optimizer step runs on the CPU (default false: it costs
-   *     a host round trip of the weights per step; turn it on when the optimizer state does not fit
-   *     the GPU: for 1.5B parameters it is 25 GB, see configs/qwen2.5-1.5b-countdown-12gb.yaml and
-   *     docs/gpu.md; SFT ignores it)
+   *     host memory and only the {@code dtype} working copy on {@code device}; each step's
+   *     gradients go to the host once, after the last micro-batch, and the optimizer step runs on
+   *     the CPU (default false: it costs a host round trip of the weights per step; turn it on when
+   *     the optimizer state does not fit the GPU: for 1.5B parameters it is 25 GB, see
+   *     configs/qwen2.5-1.5b-countdown-12gb.yaml and docs/gpu.md; SFT ignores it)
    */
   public record Model(
       String init,
