@@ -132,6 +132,7 @@ for recipe in seed 12gb; do
     \"cuda_peak_reserved_bytes\": $(metric "$OUT/train-$recipe" mem/cuda_peak_reserved_bytes),
     \"time_rollout_s\": $(metric "$OUT/train-$recipe" time/rollout_s), \"time_train_s\": $(metric "$OUT/train-$recipe" time/train_s),
     \"tokens_per_s\": $(metric "$OUT/train-$recipe" tokens_per_s)}"
+  rm -rf "$OUT/train-$recipe/checkpoints"   # ~15 GB each for 1.5B (weights + AdamW state): disk
 done
 
 # ---------------------------------------------------------------- 5. int8 serving latency
