@@ -7,6 +7,7 @@ import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.TokenLogProbs;
+import io.grpo4j.torch.Cuda;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.NativeMemory;
 import io.grpo4j.torch.Tensors;
@@ -49,10 +50,11 @@ public final class Bench {
    *     prompts {@code promptLength} tokens long
    * @param decodeBatch rows of the decode-overhead measurement
    * @param skip phases not measured: gemm, train, ref, rollout, decode
-   * @param gemmMax largest square GEMM size tried (2048 in the issue); a size whose one product
-   *     takes over 2 s ends the climb (bf16 without hardware support is ~100x slower)
+   * @param gemmMax largest square GEMM size tried, 0 = {@link #defaultGemmMax}; a size whose one
+   *     product takes over 2 s ends the climb (bf16 without hardware support is ~100x slower)
    * @param microBatch rows per forward/backward of the train step, gradients accumulated over the
    *     whole batch before the one optimizer step; 0 = all rows at once
+   * @param decode how the rollout's decode steps run ({@link Sampler.Decode})
    */
   public record Settings(
       String preset,
@@ -71,7 +73,8 @@ public final class Bench {
       TrainOptions train,
       Set<String> skip,
       int gemmMax,
-      int microBatch) {
+      int microBatch,
+      Sampler.Decode decode) {
     public Settings {
       if (microBatch < 0)
         throw new IllegalArgumentException(
@@ -99,8 +102,9 @@ public final class Bench {
     double peak = Double.NaN;
     if (!s.skip().contains("gemm")) {
       log.accept("GEMM peak ...");
-      double[] f32 = gemmPeak(DType.F32, device(s), s.gemmMax(), s.repeats());
-      double[] bf16 = gemmPeak(DType.BF16, device(s), s.gemmMax(), s.repeats());
+      int max = s.gemmMax() > 0 ? s.gemmMax() : defaultGemmMax(device(s));
+      double[] f32 = gemmPeak(DType.F32, device(s), max, s.repeats());
+      double[] bf16 = gemmPeak(DType.BF16, device(s), max, s.repeats());
       out.put("gemm_gflops_f32", f32[0]);
       out.put("gemm_gflops_bf16", bf16[0]);
       out.put("gemm_size_f32", (int) f32[1]);
@@ -110,6 +114,7 @@ public final class Bench {
     long tokens = (long) s.batch() * s.seq();
     if (!s.skip().contains("train")) {
       NativeMemory.resetPeakRss();
+      if (device(s).is_cuda()) Cuda.resetPeak(device(s).index());
       long rssBefore = NativeMemory.rssBytes();
       log.accept("train step ...");
       long cpu0 = processCpuNanos();
@@ -125,6 +130,11 @@ public final class Bench {
       out.put("train_peak_rss_bytes", NativeMemory.peakRssBytes());
       out.put("train_peak_rss_growth_bytes", NativeMemory.peakRssBytes() - rssBefore);
       out.put("train_cpu_share", cpuShare);
+      if (device(s).is_cuda()) {
+        Cuda.MemoryPeak gpu = Cuda.peak(device(s).index());
+        out.put("train_cuda_peak_allocated_bytes", gpu.allocatedBytes());
+        out.put("train_cuda_peak_reserved_bytes", gpu.reservedBytes());
+      }
     }
     if (!s.skip().contains("ref")) {
       log.accept("reference forward ...");
@@ -176,6 +186,7 @@ public final class Bench {
     config.put("preset", s.preset());
     config.put("dtype", s.dtype().torchName());
     config.put("device", s.device());
+    config.put("decode", s.decode().name().toLowerCase(java.util.Locale.ROOT));
     config.put("threads", Torch.threads());
     config.put("blas_threads", Torch.blasThreads());
     config.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
@@ -208,6 +219,15 @@ public final class Bench {
     double attention =
         12.0 * c.numHiddenLayers() * seq * (double) c.numAttentionHeads() * c.headDim();
     return tokens * (6.0 * c.parameterCount() + attention);
+  }
+
+  /**
+   * The largest GEMM tried when {@code --gemm-max} is not given: 2048 on a CPU (larger products
+   * take seconds there and gain nothing), 8192 on a GPU, where 2048³ is far from the peak (on an
+   * H200: 795 TFLOP/s measured at 8192³, so MFU against a 2048³ peak read 58 % instead of 28 %).
+   */
+  public static int defaultGemmMax(Device device) {
+    return device.is_cuda() ? 8192 : 2048;
   }
 
   /**
@@ -283,7 +303,7 @@ public final class Bench {
       }
       // No stop tokens: every row decodes exactly newTokens tokens.
       SamplingParams sp = new SamplingParams(1.0, 0, 1.0, false, s.newTokens(), Set.of(), 7);
-      return new Sampler(m, s.config().vocabSize()).generate(ps, group, sp);
+      return new Sampler(m, s.config().vocabSize(), s.decode()).generate(ps, group, sp);
     }
   }
 

@@ -3,6 +3,7 @@ package io.grpo4j.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.grpo4j.bench.Bench;
+import io.grpo4j.generate.Sampler;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.TinyPreset;
 import io.grpo4j.torch.AtomicFiles;
@@ -146,9 +147,18 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--gemm-max",
-      defaultValue = "2048",
-      description = "Largest square GEMM tried for the peak (default: ${DEFAULT-VALUE}).")
+      defaultValue = "0",
+      description =
+          "Largest square GEMM tried for the peak; 0 = 2048 on a CPU, 8192 on a GPU (default).")
   int gemmMax;
+
+  @Option(
+      names = "--decode",
+      defaultValue = "dynamic",
+      description =
+          "Rollout decode steps: dynamic, static (positions and picks on the device) or cuda_graph"
+              + " (CUDA only) (default: ${DEFAULT-VALUE}).")
+  String decode;
 
   @Override
   public Integer call() throws Exception {
@@ -182,7 +192,8 @@ final class BenchCommand implements Callable<Integer> {
             new TrainOptions(checkpointing, logitsChunk, false),
             skip,
             gemmMax,
-            microBatch);
+            microBatch,
+            Sampler.Decode.parse(decode));
     Map<String, Object> r = Bench.run(s, line -> System.err.println("bench: " + line));
     print(r);
     if (json != null) {

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       ScoreCommand.class,
       ExportCommand.class,
       BenchCommand.class,
+      DoctorCommand.class,
       ServeCommand.class,
       BenchServeCommand.class,
       Int8CheckCommand.class,

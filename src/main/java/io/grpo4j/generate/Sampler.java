@@ -3,6 +3,8 @@ package io.grpo4j.generate;
 import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.KvCache;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.model.StaticKvCache;
+import io.grpo4j.torch.CudaGraph;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Tensors;
 import java.util.ArrayList;
@@ -24,16 +26,65 @@ import org.bytedeco.pytorch.global.torch;
  * discarded) so the batch keeps its shape; generation stops when every row has finished.
  */
 public final class Sampler {
+  /**
+   * How decode steps run; all three give the same samples (same tokens, log-probs and entropies up
+   * to float rounding: {@code SamplerTest}).
+   */
+  public enum Decode {
+    /**
+     * A {@link KvCache} whose attention spans the positions filled so far; each step reads the
+     * picked tokens on the host (the default: on a CPU nothing is faster)
+     */
+    DYNAMIC,
+    /**
+     * A {@link StaticKvCache}: every step has the same shapes, positions advance on the device, and
+     * the picked tokens, log-probs and entropies stay in device buffers; the host looks only every
+     * {@link #SYNC_EVERY} steps whether every row has stopped (on a GPU: no host-device
+     * synchronisation per token)
+     */
+    STATIC,
+    /**
+     * STATIC with the model's forward step recorded once as a CUDA graph and replayed ({@link
+     * CudaGraph}): CUDA only, unmeasured, off by default
+     */
+    CUDA_GRAPH;
+
+    /** Parses {@code dynamic}, {@code static} or {@code cuda_graph} (also {@code cuda-graph}). */
+    public static Decode parse(String name) {
+      return switch (name.trim().toLowerCase(java.util.Locale.ROOT).replace('-', '_')) {
+        case "dynamic" -> DYNAMIC;
+        case "static" -> STATIC;
+        case "cuda_graph" -> CUDA_GRAPH;
+        default ->
+            throw new IllegalArgumentException(
+                "unknown decode '" + name + "': expected dynamic, static or cuda_graph");
+      };
+    }
+  }
+
+  /** Steps between the host's looks at the device-side stop flags ({@link Decode#STATIC}). */
+  public static final int SYNC_EVERY = 8;
+
   private final Qwen2Model model;
   private final Vocabulary vocabulary;
+  private final Decode decode;
 
   /**
    * @param samplableVocab ids at or above it are never sampled: embedding rows past the tokenizer's
    *     vocabulary are untrained padding (Qwen2.5: 151,936 rows, 151,665 ids)
    */
   public Sampler(Qwen2Model model, int samplableVocab) {
+    this(model, samplableVocab, Decode.DYNAMIC);
+  }
+
+  public Sampler(Qwen2Model model, int samplableVocab, Decode decode) {
     this.model = model;
     this.vocabulary = new Vocabulary(model.config().vocabSize(), samplableVocab);
+    this.decode = decode;
+    if (decode == Decode.CUDA_GRAPH) {
+      String why = CudaGraph.unsupportedReason(model.device());
+      if (why != null) throw new IllegalArgumentException("decode cuda_graph: " + why);
+    }
   }
 
   /** Generates {@code n} completions for every prompt. */
@@ -119,8 +170,21 @@ public final class Sampler {
         lastLogits = last.index_select(0, expand).contiguous();
       }
       tPrefill = System.nanoTime();
+      if (decode != Decode.DYNAMIC) {
+        decodeOnDevice(
+            StaticKvCache.from(cache),
+            lastLogits,
+            valid,
+            nextPos,
+            params,
+            gen,
+            ids,
+            logps,
+            ents,
+            finish);
+      }
       boolean[] done = new boolean[rows];
-      int live = rows;
+      int live = decode == Decode.DYNAMIC ? rows : 0; // the device loop above did the decoding
       for (int step = 0; step < params.maxNewTokens() && live > 0; step++) {
         try (PointerScope stepScope = new PointerScope()) {
           Tensor[] picked = pick(lastLogits, params, gen);
@@ -168,6 +232,91 @@ public final class Sampler {
               finish[r]));
     }
     return new Rollout(samples, n, promptTokens, (tPrefill - t0) / 1e9, (t1 - tPrefill) / 1e9);
+  }
+
+  /**
+   * The decode loop of {@link Decode#STATIC} and {@link Decode#CUDA_GRAPH}: the same picks as the
+   * dynamic loop, kept on the device and read once at the end; rows are cut at their first stop
+   * token as there.
+   */
+  private void decodeOnDevice(
+      StaticKvCache cache,
+      Tensor lastLogits,
+      Tensor valid,
+      long[] nextPos,
+      SamplingParams params,
+      Generator gen,
+      List<List<Integer>> ids,
+      List<List<Float>> logps,
+      List<List<Float>> ents,
+      Sample.FinishReason[] finish) {
+    Device device = model.device();
+    int rows = nextPos.length;
+    int max = params.maxNewTokens();
+    Tensor input = torch.zeros(new long[] {rows, 1}, Tensors.options(DType.I64, device));
+    Tensor pos = Tensors.longs(nextPos).reshape(rows, 1).to(device, torch.ScalarType.Long);
+    Tensor tokens = torch.zeros(new long[] {rows, max}, Tensors.options(DType.I64, device));
+    Tensor logp = torch.zeros(new long[] {rows, max}, Tensors.options(DType.F32, device));
+    Tensor entropy = torch.zeros(new long[] {rows, max}, Tensors.options(DType.F32, device));
+    Tensor stopped = torch.zeros(new long[] {rows}, Tensors.options(DType.I64, device));
+    long[] stopIds = params.stopTokenIds().stream().mapToLong(Integer::longValue).toArray();
+    Tensor stops =
+        stopIds.length == 0 ? null : Tensors.longs(stopIds).to(device, torch.ScalarType.Long);
+    Runnable forward =
+        () -> {
+          try (PointerScope scope = new PointerScope()) {
+            cache.markWritten(valid);
+            Tensor h = model.hidden(input, pos, StaticKvCache.mask(valid), cache);
+            lastLogits.copy_(model.logits(h).squeeze(1));
+            pos.add_(new Scalar(1));
+          }
+        };
+    CudaGraph graph = null;
+    int steps = 0;
+    try {
+      for (int step = 0; step < max; step++) {
+        try (PointerScope stepScope = new PointerScope()) {
+          Tensor[] picked = pick(lastLogits, params, gen);
+          Tensor tok = picked[0].to(device, torch.ScalarType.Long);
+          tokens.select(1, step).copy_(tok);
+          logp.select(1, step).copy_(picked[1]);
+          entropy.select(1, step).copy_(picked[2]);
+          steps = step + 1;
+          if (stops != null) stopped.add_(torch.isin(tok, stops).to(torch.ScalarType.Long));
+          if (steps == max) break;
+          // the only host read: every SYNC_EVERY steps, has every row stopped?
+          if (stops != null
+              && steps % SYNC_EVERY == 0
+              && stopped.gt(new Scalar(0)).all().item_bool()) break;
+          input.copy_(tok.reshape(rows, 1));
+          if (decode == Decode.CUDA_GRAPH) {
+            // capture runs the step once for real (warm-up), then records it for the next ones
+            if (graph == null) graph = CudaGraph.capture(device, forward);
+            else graph.replay();
+          } else {
+            forward.run();
+          }
+        }
+      }
+    } finally {
+      if (graph != null) graph.close();
+    }
+    long[] tok = Tensors.toLongs(tokens.narrow(1, 0, steps).contiguous());
+    float[] lp = Tensors.toFloats(logp.narrow(1, 0, steps).contiguous());
+    float[] en = Tensors.toFloats(entropy.narrow(1, 0, steps).contiguous());
+    for (int r = 0; r < rows; r++) {
+      for (int i = 0; i < steps; i++) {
+        int t = (int) tok[r * steps + i];
+        ids.get(r).add(t);
+        logps.get(r).add(lp[r * steps + i]);
+        ents.get(r).add(en[r * steps + i]);
+        if (params.stopTokenIds().contains(t)) {
+          finish[r] = Sample.FinishReason.STOP;
+          break;
+        }
+      }
+      if (finish[r] == null) finish[r] = Sample.FinishReason.LENGTH;
+    }
   }
 
   private static Tensor groupStarts(int promptCount, int n, Device device) {

@@ -7,9 +7,11 @@ import org.bytedeco.pytorch.Tensor;
  * KvCache}, one shared length for a batch that advances in lock step (training rollouts), and
  * {@link SlotKvCache}, one length per row, so that sequences can join and leave a running batch
  * (serving). {@link SharedPromptKv} keeps prompts' keys/values with their autograd history so a
- * training pass computes each prompt once for all its completions.
+ * training pass computes each prompt once for all its completions. {@link StaticKvCache} keeps
+ * every decode step's shapes fixed (for CUDA graphs).
  */
-public abstract sealed class AttentionCache permits KvCache, SlotKvCache, SharedPromptKv {
+public abstract sealed class AttentionCache
+    permits KvCache, SlotKvCache, SharedPromptKv, StaticKvCache {
   AttentionCache() {}
 
   /**

@@ -84,6 +84,16 @@ public final class KvCache extends AttentionCache {
     return keys.length;
   }
 
+  /** The whole key buffer of layer {@code layer}, [B, kvHeads, capacity, headDim]. */
+  Tensor keyBuffer(int layer) {
+    return keys[layer];
+  }
+
+  /** The whole value buffer of layer {@code layer}, [B, kvHeads, capacity, headDim]. */
+  Tensor valueBuffer(int layer) {
+    return values[layer];
+  }
+
   /**
    * A new cache whose row i is a copy of this cache's row {@code rows[i]}: how the G samples of a
    * prompt share one prefill.

@@ -112,6 +112,26 @@ public record Qwen2Config(
         "float32");
   }
 
+  /** This config with other bos/eos ids (e.g. those of a different tokenizer). */
+  public Qwen2Config withSpecialTokens(Integer bos, List<Integer> eos) {
+    return new Qwen2Config(
+        vocabSize,
+        hiddenSize,
+        intermediateSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        numKeyValueHeads,
+        headDim,
+        maxPositionEmbeddings,
+        ropeTheta,
+        rmsNormEps,
+        tieWordEmbeddings,
+        initializerRange,
+        bos,
+        eos,
+        torchDtype);
+  }
+
   public int groups() {
     return numAttentionHeads / numKeyValueHeads;
   }

@@ -17,6 +17,10 @@ import org.bytedeco.javacpp.Pointer;
  *   <li>{@code mem/javacpp_bytes} and {@code mem/javacpp_pointers}: bytes and count of native
  *       objects JavaCPP still tracks ({@link Pointer#totalBytes()}, {@link Pointer#totalCount()}):
  *       a count that climbs step after step means wrappers escape their {@code PointerScope}.
+ *   <li>{@code mem/cuda_peak_allocated_bytes} and {@code mem/cuda_peak_reserved_bytes}, only when
+ *       CUDA is in use: the CUDA caching allocator's peak of tensor bytes and of bytes it holds
+ *       from the driver on the current device since the previous row (each row resets the peak), so
+ *       a run's largest value is its peak GPU memory (the CUDA context itself is not counted).
  * </ul>
  */
 public final class MemoryStats {
@@ -30,6 +34,13 @@ public final class MemoryStats {
     m.put("mem/native_bytes", rss - Runtime.getRuntime().totalMemory());
     m.put("mem/javacpp_bytes", Pointer.totalBytes());
     m.put("mem/javacpp_pointers", Pointer.totalCount());
+    if (Natives.gpuOnClassPath() && Cuda.unavailableReason() == null) {
+      int device = org.bytedeco.pytorch.global.torch_cuda.current_device();
+      Cuda.MemoryPeak peak = Cuda.peak(device);
+      m.put("mem/cuda_peak_allocated_bytes", peak.allocatedBytes());
+      m.put("mem/cuda_peak_reserved_bytes", peak.reservedBytes());
+      Cuda.resetPeak(device);
+    }
     return m;
   }
 }

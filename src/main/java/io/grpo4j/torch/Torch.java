@@ -16,6 +16,9 @@ public final class Torch {
    * the number of cores) and seeds every libtorch generator with {@code seed}.
    */
   public static void init(int threads, long seed) {
+    // GPU natives: load the CUDA backend before manual_seed asks libtorch about CUDA (libtorch
+    // looks for its CUDA backend once; see Natives). A failure is kept, deviceName reports it.
+    if (Natives.gpuOnClassPath()) Natives.loadCudaBackend();
     if (threads > 0) {
       torch.set_num_threads(threads);
       // "threads" means every compute thread: OpenBLAS keeps its own pool, and 2 BLAS threads
@@ -73,11 +76,10 @@ public final class Torch {
       return "cpu";
     }
     if (n.equals("cuda") || n.matches("cuda:\\d+")) {
-      if (!torch.cuda_is_available()) {
+      String why = Cuda.unavailableReason();
+      if (why != null) {
         throw new IllegalArgumentException(
-            "device '"
-                + name
-                + "' requested but CUDA is not available (build with -Pgpu and run on a machine with an NVIDIA GPU and CUDA 13)");
+            "device '" + name + "' requested but CUDA is not available: " + why);
       }
       int index = n.equals("cuda") ? 0 : Integer.parseInt(n.substring(5));
       int count = torch.cuda_device_count();

@@ -17,6 +17,7 @@ import io.grpo4j.rl.Masked;
 import io.grpo4j.rl.PolicyLoss;
 import io.grpo4j.task.Problem;
 import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Torch;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -85,7 +86,11 @@ public final class GrpoTrainer<D> {
     this.klScale =
         rl.kl().target() > 0 ? new KlController(1.0, rl.kl().target(), rl.kl().horizon()) : null;
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
-    this.weights = WorkingWeights.of(policy, DType.parse(cfg.model().dtype()));
+    DType compute = DType.parse(cfg.model().dtype());
+    this.weights =
+        cfg.model().offloadOptimizer()
+            ? WorkingWeights.offloaded(policy, compute, Torch.device(cfg.model().device()))
+            : WorkingWeights.of(policy, compute);
     this.passes = cfg.model().trainOptions();
     this.guard = new NonFiniteGuard(t.maxSkippedSteps(), out);
   }
@@ -134,7 +139,9 @@ public final class GrpoTrainer<D> {
         boolean outOfTime = System.nanoTime() > deadline;
         boolean lastStep = step == t.steps() || outOfTime;
         if (evalNow) {
-          EvalReport e = setup.evaluate(policy, null);
+          // offloaded: the master is in host memory; evaluate its copy on the device
+          EvalReport e =
+              setup.evaluate(cfg.model().offloadOptimizer() ? weights.compute() : policy, null);
           row.put("eval/success_rate", e.successRate());
           row.put("eval/reward_per_prompt", e.rewardPerPrompt());
           row.put("eval/mean_len", e.meanLength());
@@ -203,14 +210,15 @@ public final class GrpoTrainer<D> {
             setup.folder().stopTokenIds(),
             Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step));
     Rollout rollout =
-        new Sampler(weights.compute(), setup.folder().samplableVocab()).generate(promptIds, g, sp);
+        new Sampler(weights.compute(), setup.folder().samplableVocab(), s.decodeMode())
+            .generate(promptIds, g, sp);
     // 2. scores
     List<ScoredSample> scored = new ArrayList<>(rollout.samples().size());
     for (int i = 0; i < rollout.samples().size(); i++) {
       scored.add(setup.score(problems.get(i / g), rollout.samples().get(i)));
     }
     long t1 = System.nanoTime();
-    RolloutBatch batch = RolloutBatch.of(scored, policy.device());
+    RolloutBatch batch = RolloutBatch.of(scored, weights.compute().device());
     List<int[]> plan =
         passes.sharePrompt()
             ? MicroBatches.byPrompt(batch.rowLengths(), batch.promptOf(), rl.microBatch())

@@ -1,5 +1,6 @@
 package io.grpo4j.train;
 
+import io.grpo4j.generate.Sampler;
 import io.grpo4j.rl.AdvantageMode;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
@@ -93,6 +94,12 @@ public record RunConfig(
    *     the same up to summation order, and on the quickstart, where the prompt is about 70 % of a
    *     row, a step's training time drops by about half, see docs/performance.md; ignored with
    *     gradient_checkpointing, which recomputes whole rows)
+   * @param offloadOptimizer GRPO keeps the f32 master weights, their gradients and AdamW's state in
+   *     host memory and only the {@code dtype} working copy on {@code device}; each step's
+   *     gradients go to the host once, after the last micro-batch, and the optimizer step runs on
+   *     the CPU (default false: it costs a host round trip of the weights per step; turn it on when
+   *     the optimizer state does not fit the GPU: for 1.5B parameters it is 25 GB, see
+   *     configs/qwen2.5-1.5b-countdown-12gb.yaml and docs/gpu.md; SFT ignores it)
    */
   public record Model(
       String init,
@@ -102,14 +109,15 @@ public record RunConfig(
       String saveDtype,
       boolean gradientCheckpointing,
       int logitsChunk,
-      boolean sharePrompt) {
+      boolean sharePrompt,
+      boolean offloadOptimizer) {
     public Model {
       require(threads >= 0, "model.threads must be >= 0");
       require(logitsChunk >= 1, "model.logits_chunk must be >= 1, got " + logitsChunk);
     }
 
     static Model defaults() {
-      return new Model(null, "f32", "cpu", 0, "f32", false, 1024, true);
+      return new Model(null, "f32", "cpu", 0, "f32", false, 1024, true, false);
     }
 
     /** The training-pass switches these settings describe. */
@@ -189,9 +197,15 @@ public record RunConfig(
    * @param topK 0 = off (default 0)
    * @param maxNewTokens completion length limit (default 48: a 3-number Countdown answer in the
    *     steps format takes about 20 bytes)
+   * @param decode how rollout decode steps run: {@code dynamic}, {@code static} or {@code
+   *     cuda_graph} ({@link Sampler.Decode}; all give the same samples). Default dynamic: on a CPU
+   *     nothing is faster. static keeps positions and picks on the device (no host sync per token);
+   *     cuda_graph replays the decode step as a CUDA graph (CUDA only; unmeasured, docs/gpu.md)
    */
-  public record Sampling(double temperature, double topP, int topK, int maxNewTokens) {
+  public record Sampling(
+      double temperature, double topP, int topK, int maxNewTokens, String decode) {
     public Sampling {
+      Sampler.Decode.parse(decode == null ? "null" : decode); // fails naming the allowed values
       require(temperature > 0, "sampling.temperature must be > 0, got " + temperature);
       require(topP > 0 && topP <= 1, "sampling.top_p must be in (0, 1], got " + topP);
       require(topK >= 0, "sampling.top_k must be >= 0, got " + topK);
@@ -199,7 +213,11 @@ public record RunConfig(
     }
 
     static Sampling defaults() {
-      return new Sampling(1.0, 1.0, 0, 48);
+      return new Sampling(1.0, 1.0, 0, 48, "dynamic");
+    }
+
+    public Sampler.Decode decodeMode() {
+      return Sampler.Decode.parse(decode);
     }
 
     /** True when sampling draws from π itself, so rollout log-probs equal π_old's. */

@@ -115,6 +115,8 @@ public final class Runs {
       RunConfig cfg, Path runDir, long firstStep, Path checkpoint, PrintStream out)
       throws IOException {
     Device device = init(cfg);
+    // offload_optimizer: the f32 master (and so AdamW's state) in host memory
+    Device master = cfg.model().offloadOptimizer() ? new Device("cpu") : device;
     Path initDir = Path.of(cfg.model().init());
     try (ModelFolder folder = ModelFolder.open(initDir)) {
       RunPreflight.check(
@@ -122,9 +124,9 @@ public final class Runs {
       RunSetup<?> setup = RunSetup.of(cfg, runDir, Tasks.create(cfg), folder);
       Qwen2Model policy =
           checkpoint == null
-              ? folder.loadModel(DType.F32, device)
+              ? folder.loadModel(DType.F32, master)
               : io.grpo4j.model.HfCheckpoint.loadWeights(
-                  checkpoint, folder.config(), DType.F32, device);
+                  checkpoint, folder.config(), DType.F32, master);
       boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
       Qwen2Model reference =
           needRef ? folder.loadModel(DType.parse(cfg.model().dtype()), device) : null;
@@ -252,7 +254,8 @@ public final class Runs {
             m.saveDtype(),
             m.gradientCheckpointing(),
             m.logitsChunk(),
-            m.sharePrompt()),
+            m.sharePrompt(),
+            m.offloadOptimizer()),
         c.task(),
         c.countdown(),
         c.data(),

@@ -4,6 +4,7 @@ import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.DType;
 import java.util.ArrayList;
 import java.util.List;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -33,7 +34,20 @@ public final class WorkingWeights {
     if (master.dtype() != DType.F32)
       throw new IllegalArgumentException("master weights must be f32, got " + master.dtype());
     if (compute == DType.F32) return new WorkingWeights(master, master);
-    Qwen2Model w = master.to(compute, master.device());
+    return offloaded(master, compute, master.device());
+  }
+
+  /**
+   * Optimizer offload ({@code model.offload_optimizer}): the f32 master weights, their gradients
+   * and the optimizer state stay where {@code master} is (host memory), the working copy in {@code
+   * compute} lives on {@code device} and is always a separate copy, even in f32. Each {@link
+   * #gradientsToMaster} then moves the gradients to the host, each {@link #refresh} the weights
+   * back. For 1.5B parameters this keeps 25 GB of f32 state off the GPU (configs/…-12gb.yaml).
+   */
+  static WorkingWeights offloaded(Qwen2Model master, DType compute, Device device) {
+    if (master.dtype() != DType.F32)
+      throw new IllegalArgumentException("master weights must be f32, got " + master.dtype());
+    Qwen2Model w = master.to(compute, device);
     w.setRequiresGrad(true);
     return new WorkingWeights(master, w);
   }
@@ -53,7 +67,15 @@ public final class WorkingWeights {
     for (int i = 0; i < masterParams.size(); i++) {
       Tensor wg = workingParams.get(i).grad();
       if (!wg.defined()) continue;
-      Tensor g = wg.to(torch.ScalarType.Float);
+      // copy=true: an f32 working copy on the master's device would otherwise hand over its own
+      // gradient tensor, which the zero_() below then clears in the master too
+      Tensor g =
+          wg.to(
+              masterParams.get(i).device(),
+              torch.ScalarType.Float,
+              false,
+              true,
+              new org.bytedeco.pytorch.MemoryFormatOptional());
       Tensor mg = masterParams.get(i).mutable_grad();
       if (mg.defined()) {
         mg.add_(g);

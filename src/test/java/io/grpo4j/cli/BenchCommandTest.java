@@ -54,6 +54,8 @@ class BenchCommandTest {
                 "1",
                 "--gemm-max",
                 "256",
+                "--decode",
+                "static",
                 "--json",
                 json.toString());
     assertThat(rc).isZero();
@@ -76,11 +78,13 @@ class BenchCommandTest {
     JsonNode c = r.get("config");
     assertThat(c.get("preset").asText()).isEqualTo(config.toString());
     assertThat(c.get("dtype").asText()).isEqualTo("float32");
+    assertThat(c.get("decode").asText()).isEqualTo("static");
     assertThat(c.get("batch").asInt()).isEqualTo(2);
     assertThat(c.get("seq").asInt()).isEqualTo(8);
     assertThat(c.get("threads").asInt()).isPositive();
     assertThat(c.has("omp_wait_policy")).isTrue();
     assertThat(c.get("model").get("hidden_size").asInt()).isEqualTo(32);
+    assertThat(r.has("train_cuda_peak_allocated_bytes")).as("CPU run: no CUDA memory").isFalse();
   }
 
   @Test

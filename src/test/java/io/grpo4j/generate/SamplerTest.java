@@ -2,6 +2,7 @@ package io.grpo4j.generate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.grpo4j.model.MicroModels;
 import io.grpo4j.model.Qwen2Model;
@@ -157,5 +158,49 @@ class SamplerTest {
         .hasMessageContaining("max_position_embeddings");
     assertThatThrownBy(() -> SamplingParams.sample(0, Set.of(), 1))
         .hasMessageContaining("max_new_tokens");
+  }
+
+  /**
+   * The static-cache device loop gives the dynamic loop's samples: same tokens and finish reasons
+   * (greedy, and sampled with the same seed, with stop tokens that end rows at different steps),
+   * log-probs and entropies equal to float rounding, completions cut at the first stop token.
+   */
+  @Test
+  void staticDecodeEqualsDynamicDecode() {
+    List<int[]> prompts =
+        List.of(new int[] {1, 2, 3}, new int[] {7, 8, 9, 10, 11, 12, 13}, new int[] {40});
+    int stopRows = 0;
+    for (SamplingParams p :
+        List.of(
+            SamplingParams.greedy(20, Set.of(5, 17)),
+            SamplingParams.sample(20, Set.of(3, 11, 29), 7),
+            new SamplingParams(0.8, 10, 0.9, false, 19, Set.of(2, 30), 99))) {
+      Rollout a = new Sampler(MODEL, 48).generate(prompts, 3, p);
+      Rollout b = new Sampler(MODEL, 48, Sampler.Decode.STATIC).generate(prompts, 3, p);
+      assertThat(b.samples()).hasSameSizeAs(a.samples());
+      for (int i = 0; i < a.samples().size(); i++) {
+        Sample x = a.samples().get(i);
+        Sample y = b.samples().get(i);
+        assertThat(y.completionIds()).as("row %d", i).containsExactly(x.completionIds());
+        assertThat(y.finishReason()).as("row %d", i).isEqualTo(x.finishReason());
+        for (int t = 0; t < x.logprobs().length; t++) {
+          assertThat((double) y.logprobs()[t]).isCloseTo(x.logprobs()[t], within(1e-4));
+          assertThat((double) y.entropies()[t]).isCloseTo(x.entropies()[t], within(1e-4));
+        }
+        if (x.finishReason() == Sample.FinishReason.STOP) stopRows++;
+      }
+    }
+    assertThat(stopRows)
+        .as("some rows must stop early for the test to mean something")
+        .isPositive();
+  }
+
+  @Test
+  void cudaGraphDecodeIsRefusedOnTheCpu() {
+    assertThatThrownBy(() -> new Sampler(MODEL, 50, Sampler.Decode.CUDA_GRAPH))
+        .hasMessageContaining("cuda_graph")
+        .hasMessageContaining("CUDA device");
+    assertThat(Sampler.Decode.parse("cuda-graph")).isEqualTo(Sampler.Decode.CUDA_GRAPH);
+    assertThatThrownBy(() -> Sampler.Decode.parse("fast")).hasMessageContaining("dynamic");
   }
 }

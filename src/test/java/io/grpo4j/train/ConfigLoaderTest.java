@@ -125,5 +125,22 @@ class ConfigLoaderTest {
     assertThat(qwen.model().device()).isEqualTo("cuda");
     assertThat(qwen.sampling().maxNewTokens()).isEqualTo(512);
     assertThat(qwen.task().promptStyle()).isEqualTo("chat");
+    assertThat(qwen.rl().microBatch()).isEqualTo(8);
+    assertThat(qwen.model().logitsChunk()).isEqualTo(2048);
+    RunConfig small = Runs.config(Path.of("configs/qwen2.5-1.5b-countdown-12gb.yaml"), List.of());
+    assertThat(small.model().offloadOptimizer()).isTrue();
+    assertThat(small.model().gradientCheckpointing()).isTrue();
+    assertThat(small.model().logitsChunk()).isEqualTo(256);
+    assertThat(small.sampling().maxNewTokens()).isLessThanOrEqualTo(64);
+    assertThat(small.rl().kl().forward()).isEqualTo(qwen.rl().kl().forward());
+    assertThat(small.rl().kl().reverse()).isEqualTo(qwen.rl().kl().reverse());
+    assertThat(small.rl().advantage().mode()).isEqualTo(qwen.rl().advantage().mode());
+    assertThat(qwen.model().offloadOptimizer()).isFalse();
+    assertThat(qwen.sampling().decodeMode()).isEqualTo(io.grpo4j.generate.Sampler.Decode.DYNAMIC);
+    assertThat(Runs.config(null, List.of("sampling.decode=cuda_graph")).sampling().decodeMode())
+        .isEqualTo(io.grpo4j.generate.Sampler.Decode.CUDA_GRAPH);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Runs.config(null, List.of("sampling.decode=fast")))
+        .hasMessageContaining("dynamic, static or cuda_graph");
   }
 }

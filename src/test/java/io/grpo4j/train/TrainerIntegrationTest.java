@@ -79,6 +79,43 @@ class TrainerIntegrationTest {
   }
 
   /**
+   * model.offload_optimizer keeps the master weights and AdamW's state apart from the working copy
+   * (on a GPU: in host memory). On the CPU in f32 the arithmetic is the same, so two steps (the
+   * second runs on weights refreshed from the master) must give the same metrics.
+   */
+  @Test
+  void offloadedOptimizerGivesTheSameSteps() throws Exception {
+    Path init = tmp.resolve("init");
+    TinyPreset.write("tiny", init, 2, DType.F32);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    List<JsonNode> last = new java.util.ArrayList<>();
+    for (boolean offload : new boolean[] {false, true}) {
+      RunConfig cfg =
+          Runs.config(
+              null,
+              List.of(
+                  "model.init=" + init,
+                  "data.eval_size=4",
+                  "sampling.max_new_tokens=10",
+                  "train.steps=2",
+                  "train.save_every=2",
+                  "train.eval_every=0",
+                  "data.prompts_per_step=2",
+                  "rl.group_size=4",
+                  "model.offload_optimizer=" + offload));
+      assertThat(cfg.model().offloadOptimizer()).isEqualTo(offload);
+      Path run = tmp.resolve("offload-" + offload);
+      Runs.grpo(cfg, run, quiet);
+      last.add(MetricsLog.read(run.resolve("metrics.jsonl")).get(1));
+    }
+    assertThat(last.get(1).get("reward/mean").asDouble())
+        .isEqualTo(last.get(0).get("reward/mean").asDouble());
+    assertSameUpTo1e5(
+        last.get(0), last.get(1), "loss/total", "loss/policy", "kl/forward", "grad_norm");
+    assertThat(last.get(0).get("grad_norm").asDouble()).isPositive();
+  }
+
+  /**
    * Dr.GRPO's constant aggregation divides by the fixed sampling.max_new_tokens C, not by the
    * longest completion of the batch: on the same rollouts (same seed and weights), L_constant = Σ
    * m·L / (B·C) and L_token = Σ m·L / Σ m, so L_constant · C = L_token · (mean completion length).

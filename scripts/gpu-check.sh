@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# scripts/gpu-check.sh [OUT_DIR]: the GPU acceptance run of docs/gpu.md, on a machine with an NVIDIA GPU.
+#   1. doctor (stops here when --device cuda would fail, with the reason)
+#   2. bench on the Qwen2.5-1.5B shape (bf16): GEMM peak (to 8192^3), train tok/s + MFU, rollout, prefill,
+#      decode; then rollout/decode again with sampling decode static and cuda_graph
+#   3. the quickstart on CUDA (wall time, held-out success before/after)
+#   4. 4 GRPO steps of the seed recipe (configs/qwen2.5-1.5b-countdown.yaml) and of the 12 GB recipe
+#      (configs/qwen2.5-1.5b-countdown-12gb.yaml) on a random-init 1.5B model, each with its peak GPU
+#      memory: the CUDA caching allocator's peak (metrics.jsonl, when the run logs it) and the peak of
+#      nvidia-smi's memory.used sampled every 200 ms (includes the CUDA context)
+#   5. int8 serving latency of that 1.5B model: serve --quantize int8 + bench-serve p50/p90
+# and writes OUT_DIR/gpu-check.json, one summary of all of it (each step's log beside it).
+#
+# Environment: GRPO4J (how to start grpo4j; default "./grpo4j --gpu" from the checkout root; in a
+# bundle made by ../shared/gpu/make-bundle.sh: GRPO4J="bash .gpu/run.sh grpo4j"), FIXTURE (the 1.5B
+# config.json; default ../shared/fixtures/qwen2.5-1.5b-instruct/config.json, else
+# fixtures/qwen2.5-1.5b/config.json), PORT (default 8791), SKIP (comma-separated step names to skip:
+# doctor,bench,decode,quickstart,seed,12gb,serve).
+set -uo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+cd "$root"
+OUT=$(mkdir -p "${1:-${OUT:-/tmp/grpo4j-gpu-check}}" && cd "${1:-${OUT:-/tmp/grpo4j-gpu-check}}" && pwd)
+read -r -a G <<< "${GRPO4J:-./grpo4j --gpu}"
+PORT=${PORT:-8791}
+SKIP=",${SKIP:-},"
+FIXTURE=${FIXTURE:-}
+for f in "$FIXTURE" ../shared/fixtures/qwen2.5-1.5b-instruct/config.json fixtures/qwen2.5-1.5b/config.json; do
+  if [ -n "$f" ] && [ -f "$f" ]; then FIXTURE=$(readlink -f "$f"); break; fi
+done
+SUMMARY=$OUT/gpu-check.json
+steps=()   # JSON fragments, one per step
+
+say() { echo "=== gpu-check: $*" >&2; }
+skip() { case "$SKIP" in *",$1,"*) return 0 ;; esac; return 1; }
+jstr() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1" 2>/dev/null || printf '"%s"' "${1//\"/\'}"; }
+add() { steps+=("$(jstr "$1"): $2"); }  # add NAME JSON
+finish() {
+  { echo "{"; echo "  \"gpu\": $(jstr "$(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | head -1)"),";
+    echo "  \"commit\": $(jstr "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || cat "$root/COMMIT" 2>/dev/null)"),";
+    echo "  \"date\": $(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),"
+    local i n=${#steps[@]}
+    echo "  \"steps\": {"
+    for ((i = 0; i < n; i++)); do echo "    ${steps[$i]}$([ $i -lt $((n - 1)) ] && echo ,)"; done
+    echo "  }"; echo "}"; } > "$SUMMARY.tmp" && mv "$SUMMARY.tmp" "$SUMMARY"
+  say "summary: $SUMMARY"; cat "$SUMMARY"
+}
+
+# run NAME ARGS...: grpo4j ARGS with the log in OUT/NAME.log; sets RC and SECS
+run() {
+  local name=$1 t0; shift
+  say "$name: ${G[*]} $*"
+  t0=$(date +%s.%N)
+  "${G[@]}" "$@" > "$OUT/$name.log" 2>&1; RC=$?
+  SECS=$(python3 -c "print(round($(date +%s.%N) - $t0, 1))" 2>/dev/null || echo 0)
+  say "$name: exit $RC after ${SECS} s (log $OUT/$name.log)"
+  if [ "$RC" != 0 ]; then tail -5 "$OUT/$name.log" >&2; fi
+}
+
+# smi_start / smi_stop: peak of nvidia-smi memory.used (MiB) while a step runs
+smi_start() {
+  : > "$OUT/smi.txt"
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 > "$OUT/smi.txt" 2>/dev/null &
+    SMI=$!
+  else SMI=""; fi
+}
+smi_stop() {
+  if [ -n "${SMI:-}" ]; then kill "$SMI" 2>/dev/null; wait "$SMI" 2>/dev/null; fi
+  sort -n "$OUT/smi.txt" 2>/dev/null | tail -1 | tr -dc 0-9 | sed 's/^$/null/'
+}
+
+# last metrics row's value of KEY in a run folder, or null
+metric() { python3 - "$1" "$2" <<'EOF' 2>/dev/null || echo null
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1] + "/metrics.jsonl") if l.strip()]
+vals = [r[sys.argv[2]] for r in rows if r.get(sys.argv[2]) is not None]
+print(json.dumps(max(vals) if sys.argv[2].startswith("mem/cuda") else (vals[-1] if vals else None)))
+EOF
+}
+
+# ---------------------------------------------------------------- 1. doctor
+if ! skip doctor; then
+  run doctor doctor --device cuda --json "$OUT/doctor.json"
+  add doctor "$(cat "$OUT/doctor.json" 2>/dev/null || echo "{\"exit\": $RC}")"
+  if [ "$RC" != 0 ]; then say "doctor says --device cuda fails: stopping"; finish; exit 1; fi
+fi
+[ -n "$FIXTURE" ] || { say "no 1.5B config.json (set FIXTURE=...)"; add error '"no 1.5B fixture config.json"'; finish; exit 1; }
+
+# ---------------------------------------------------------------- 2. bench on the 1.5B shape
+if ! skip bench; then
+  run bench bench --preset "$FIXTURE" --device cuda --dtype bf16 --json "$OUT/bench-1.5b.json"
+  add bench "$(cat "$OUT/bench-1.5b.json" 2>/dev/null || echo "{\"exit\": $RC}")"
+fi
+
+# rollout/decode with the device-side decode loop and with CUDA graphs (sampling.decode)
+if ! skip decode; then
+  for mode in static cuda_graph; do
+    run "bench-$mode" bench --preset "$FIXTURE" --device cuda --dtype bf16 --skip gemm,train,ref \
+      --decode "$mode" --json "$OUT/bench-1.5b-$mode.json"
+    add "bench_$mode" "$(cat "$OUT/bench-1.5b-$mode.json" 2>/dev/null || echo "{\"exit\": $RC}")"
+  done
+fi
+
+# ---------------------------------------------------------------- 3. quickstart on CUDA
+if ! skip quickstart; then
+  rm -rf "$OUT/quickstart"
+  smi_start
+  run quickstart quickstart --set model.device=cuda --out "$OUT/quickstart"
+  peak=$(smi_stop)
+  add quickstart "{\"exit\": $RC, \"wall_s\": $SECS, \"smi_peak_mib\": $peak, \"last\": $(jstr "$(tail -3 "$OUT/quickstart.log" | tr '\n' ' ')")}"
+fi
+
+# ---------------------------------------------------------------- 4. 4 steps of both 1.5B recipes
+MODEL=$OUT/qwen2.5-1.5b-random
+if ! skip seed || ! skip 12gb || ! skip serve; then
+  if [ ! -f "$MODEL/model.safetensors" ]; then
+    run init-model init-model --config "$FIXTURE" --out "$MODEL" --storage-dtype bf16
+    add init_model "{\"exit\": $RC, \"wall_s\": $SECS}"
+  fi
+fi
+for recipe in seed 12gb; do
+  skip "$recipe" && continue
+  cfg=configs/qwen2.5-1.5b-countdown.yaml
+  [ "$recipe" = 12gb ] && cfg=configs/qwen2.5-1.5b-countdown-12gb.yaml
+  rm -rf "$OUT/train-$recipe"
+  smi_start
+  run "train-$recipe" train --config "$cfg" --out "$OUT/train-$recipe" --set model.init="$MODEL" \
+    --set train.steps=4 --set train.eval_every=0 --set train.save_every=4 --set data.eval_size=16
+  peak=$(smi_stop)
+  add "train_$recipe" "{\"config\": $(jstr "$cfg"), \"exit\": $RC, \"wall_s\": $SECS, \"smi_peak_mib\": $peak,
+    \"cuda_peak_allocated_bytes\": $(metric "$OUT/train-$recipe" mem/cuda_peak_allocated_bytes),
+    \"cuda_peak_reserved_bytes\": $(metric "$OUT/train-$recipe" mem/cuda_peak_reserved_bytes),
+    \"time_rollout_s\": $(metric "$OUT/train-$recipe" time/rollout_s), \"time_train_s\": $(metric "$OUT/train-$recipe" time/train_s),
+    \"tokens_per_s\": $(metric "$OUT/train-$recipe" tokens_per_s)}"
+  rm -rf "$OUT/train-$recipe/checkpoints"   # ~15 GB each for 1.5B (weights + AdamW state): disk
+done
+
+# ---------------------------------------------------------------- 5. int8 serving latency
+if ! skip serve; then
+  say "serve: ${G[*]} serve --model $MODEL --quantize int8 --device cuda --dtype bf16 --port $PORT"
+  "${G[@]}" serve --model "$MODEL" --quantize int8 --device cuda --dtype bf16 --port "$PORT" > "$OUT/serve.log" 2>&1 &
+  spid=$!
+  up=0
+  for _ in $(seq 300); do
+    if curl -sf "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then up=1; break; fi
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 1
+  done
+  if [ "$up" = 1 ]; then
+    run bench-serve bench-serve --url "http://127.0.0.1:$PORT" --concurrency 1 --requests 16 --max-tokens 64 --ignore-eos --warmup 2
+    p50=$(sed -n 's/^latency *p50 *\([0-9.]*\) ms.*/\1/p' "$OUT/bench-serve.log" | head -1)
+    p90=$(sed -n 's/^latency.*p90 *\([0-9.]*\) ms.*/\1/p' "$OUT/bench-serve.log" | head -1)
+    add serve_int8 "{\"exit\": $RC, \"latency_p50_ms\": ${p50:-null}, \"latency_p90_ms\": ${p90:-null}, \"target_p50_ms\": 600, \"table\": $(jstr "$(cat "$OUT/bench-serve.log")")}"
+  else
+    add serve_int8 "{\"error\": \"server did not come up\", \"log\": $(jstr "$(tail -5 "$OUT/serve.log")")}"
+  fi
+  kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+fi
+finish
