@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.grpo4j.task.ChatMessage;
+import io.grpo4j.task.EpochData;
 import io.grpo4j.task.Outcome;
 import io.grpo4j.task.PrefixScore;
 import io.grpo4j.task.Problem;
@@ -34,7 +35,7 @@ import java.util.stream.Collectors;
  * <p>Training problems are visited epoch by epoch in a seeded order ({@link #trainBatch}); {@link
  * #draw} gives the first {@code n} of that order.
  */
-public final class JsonlTask implements Task<JsonlRow>, AutoCloseable {
+public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow>, AutoCloseable {
   /** The task name in config files. */
   public static final String NAME = "jsonl";
 
@@ -71,6 +72,7 @@ public final class JsonlTask implements Task<JsonlRow>, AutoCloseable {
    * The {@code n} training problems of a step: positions {@code step·n … step·n+n−1} of the {@link
    * EpochOrder} seeded by {@code seed}.
    */
+  @Override
   public List<Problem<JsonlRow>> trainBatch(long seed, long step, int n) {
     if (train.isEmpty()) throw new IllegalStateException("no training rows (data.train_file)");
     EpochOrder order = new EpochOrder(train.size(), seed);
