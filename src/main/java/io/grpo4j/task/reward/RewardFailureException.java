@@ -3,7 +3,7 @@ package io.grpo4j.task.reward;
 import java.util.List;
 
 /** Rewards could not be had for too long: the run must stop; the message says why. */
-public final class RewardFailureException extends RuntimeException {
+public final class RewardFailureException extends IllegalStateException {
   private final List<String> diagnostics;
 
   public RewardFailureException(String message, List<String> diagnostics) {
