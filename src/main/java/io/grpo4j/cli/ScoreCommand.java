@@ -19,7 +19,6 @@ import io.grpo4j.task.countdown.CountdownRewards;
 import io.grpo4j.task.countdown.CountdownTask;
 import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.train.RunConfig;
-import io.grpo4j.train.Runs;
 import io.grpo4j.train.Tasks;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -95,18 +94,8 @@ final class ScoreCommand implements Callable<Integer> {
 
   @Mixin RulesOptions rules;
 
-  @Option(
-      names = "--config",
-      description =
-          "Run config whose task (and reward: sources) scores the input instead of --task/--format.")
-  Path config;
-
-  @Option(
-      names = "--set",
-      description = "Override one key of --config, e.g. --set reward.timeout_s=5 (repeatable).")
-  List<String> overrides = new ArrayList<>();
-
-  @Mixin PluginOptions plugins;
+  /** With --config: the run config whose task and reward sources score the input. */
+  @Mixin ConfigOptions run;
 
   @Option(
       names = "--completion-field",
@@ -117,9 +106,8 @@ final class ScoreCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (config != null) {
-      plugins.install();
-      RunConfig cfg = Runs.config(config, overrides);
+    if (run.config != null) {
+      RunConfig cfg = run.load(List.of());
       Task<?> t = Tasks.create(cfg);
       try {
         return scoreTask(t);
@@ -169,18 +157,7 @@ final class ScoreCommand implements Callable<Integer> {
         total += outcome.reward();
       }
     }
-    write(out);
-    PrintWriter err = spec.commandLine().getErr();
-    err.println(
-        "scored "
-            + count
-            + " completions: mean reward "
-            + (count == 0 ? "n/a" : rounded(total / count).toPlainString())
-            + ", solved "
-            + solved
-            + "/"
-            + count);
-    err.flush();
+    finish(out, count, total, solved, 0);
     return 0;
   }
 
@@ -223,30 +200,31 @@ final class ScoreCommand implements Callable<Integer> {
       }
       out.append(JSON.writeValueAsString(result)).append('\n');
     }
-    write(out);
-    int scored = lines.size() - failed;
-    PrintWriter err = spec.commandLine().getErr();
-    err.println(
-        "scored "
-            + scored
-            + " completions: mean reward "
-            + (scored == 0 ? "n/a" : rounded(total / scored).toPlainString())
-            + ", solved "
-            + solved
-            + "/"
-            + scored
-            + (failed > 0 ? "; " + failed + " reward requests failed (field 'failed')" : ""));
-    err.flush();
+    finish(out, lines.size() - failed, total, solved, failed);
     return 0;
   }
 
-  private void write(StringBuilder out) throws IOException {
+  /** Writes the scored lines and the summary. */
+  private void finish(StringBuilder out, int count, double total, int solved, int failed)
+      throws IOException {
     if (output != null) {
       AtomicFiles.writeString(output, out.toString());
     } else {
       spec.commandLine().getOut().print(out);
       spec.commandLine().getOut().flush();
     }
+    PrintWriter err = spec.commandLine().getErr();
+    err.println(
+        "scored "
+            + count
+            + " completions: mean reward "
+            + (count == 0 ? "n/a" : rounded(total / count).toPlainString())
+            + ", solved "
+            + solved
+            + "/"
+            + count
+            + (failed > 0 ? "; " + failed + " reward requests failed (field 'failed')" : ""));
+    err.flush();
   }
 
   /**
