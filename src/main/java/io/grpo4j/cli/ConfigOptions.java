@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,7 +28,10 @@ final class ConfigOptions {
       description = "Override one key, e.g. --set rl.kl.forward=0.05 (repeatable).")
   List<String> overrides = new ArrayList<>();
 
+  @Mixin PluginOptions plugins;
+
   RunConfig load(List<String> extra) throws IOException {
+    plugins.install();
     List<String> all = new ArrayList<>(extra);
     all.addAll(overrides);
     // Without this, `eval` and `train` silently used RunConfig's generic Countdown settings while

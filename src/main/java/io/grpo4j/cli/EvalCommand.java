@@ -47,7 +47,12 @@ final class EvalCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RunConfig cfg = heldOut.config();
-    return run(cfg, Tasks.create(cfg));
+    Task<?> task = Tasks.create(cfg);
+    try {
+      return run(cfg, task);
+    } finally {
+      Tasks.close(task);
+    }
   }
 
   private <D> int run(RunConfig cfg, Task<D> task) throws Exception {

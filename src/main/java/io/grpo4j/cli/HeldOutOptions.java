@@ -3,6 +3,7 @@ package io.grpo4j.cli;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
 import io.grpo4j.train.RunConfig;
+import io.grpo4j.train.RunSetup;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +19,9 @@ final class HeldOutOptions {
   @Option(
       names = "--data",
       description =
-          "JSONL of problems (from 'grpo4j data countdown'); default: the config's held-out set.")
+          "JSONL of problems in the task's schema (Countdown: from 'grpo4j data countdown'; jsonl:"
+              + " the task.* fields); default: the config's held-out set (data.eval_file or"
+              + " data.eval_seed).")
   Path data;
 
   @Mixin ConfigOptions config;
@@ -30,9 +33,7 @@ final class HeldOutOptions {
   /** The problems to score; never empty (an empty set would report 0 % or NaN as a result). */
   <D> List<Problem<D>> problems(RunConfig cfg, Task<D> task) throws IOException {
     List<Problem<D>> problems =
-        data != null
-            ? task.readProblems(data)
-            : task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
+        data != null ? task.readProblems(data) : RunSetup.evalProblems(cfg, task);
     if (problems.isEmpty()) {
       throw new IllegalArgumentException(
           (data != null ? data.toString() : "the config's held-out set (data.eval_size)")

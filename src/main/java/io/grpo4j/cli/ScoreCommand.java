@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.task.Outcome;
 import io.grpo4j.task.PrefixScore;
 import io.grpo4j.task.Problem;
+import io.grpo4j.task.Task;
+import io.grpo4j.task.Verdict;
 import io.grpo4j.task.Verifier;
 import io.grpo4j.task.countdown.AnswerFormat;
 import io.grpo4j.task.countdown.CountdownInstance;
@@ -16,6 +18,8 @@ import io.grpo4j.task.countdown.CountdownJsonl;
 import io.grpo4j.task.countdown.CountdownRewards;
 import io.grpo4j.task.countdown.CountdownTask;
 import io.grpo4j.torch.AtomicFiles;
+import io.grpo4j.train.RunConfig;
+import io.grpo4j.train.Tasks;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -24,7 +28,9 @@ import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -42,7 +48,9 @@ import picocli.CommandLine.Option;
     description = {
       "Score completions with a task's verifier. Input JSONL lines: {numbers, target, max_steps, completion};",
       "output: each line with reward, success, reason and trace (the prefix score wherever it changes:",
-      "chars = length of the prefix in characters)."
+      "chars = length of the prefix in characters).",
+      "With --config, any task the config names (e.g. task.name: jsonl with its reward: sources):",
+      "input lines in that task's schema plus the completion to score."
     })
 final class ScoreCommand implements Callable<Integer> {
   /**
@@ -86,8 +94,27 @@ final class ScoreCommand implements Callable<Integer> {
 
   @Mixin RulesOptions rules;
 
+  /** With --config: the run config whose task and reward sources score the input. */
+  @Mixin ConfigOptions run;
+
+  @Option(
+      names = "--completion-field",
+      defaultValue = "completion",
+      description =
+          "With --config: the input field holding the text to score (default: ${DEFAULT-VALUE}).")
+  String completionField;
+
   @Override
   public Integer call() throws IOException {
+    if (run.config != null) {
+      RunConfig cfg = run.load(List.of());
+      Task<?> t = Tasks.create(cfg);
+      try {
+        return scoreTask(t);
+      } finally {
+        Tasks.close(t);
+      }
+    }
     if (!CountdownTask.NAME.equals(task)) {
       throw new IllegalArgumentException("unknown --task '" + task + "' (known: countdown)");
     }
@@ -130,6 +157,56 @@ final class ScoreCommand implements Callable<Integer> {
         total += outcome.reward();
       }
     }
+    finish(out, count, total, solved, 0);
+    return 0;
+  }
+
+  /** Scores the input with a config's task: one judge call for the whole file. */
+  private <D> int scoreTask(Task<D> t) throws IOException {
+    List<Problem<D>> problems = t.readProblems(input);
+    List<ObjectNode> lines = new ArrayList<>();
+    List<String> completions = new ArrayList<>();
+    int lineNo = 0;
+    for (String text : Files.readAllLines(input, StandardCharsets.UTF_8)) {
+      lineNo++;
+      if (text.isBlank()) continue;
+      ObjectNode line = (ObjectNode) JSON.readTree(text);
+      JsonNode c = line.get(completionField);
+      if (c == null || !c.isTextual()) {
+        throw new IllegalArgumentException(
+            input + ":" + lineNo + ": field '" + completionField + "' must be a string");
+      }
+      lines.add(line);
+      completions.add(c.asText());
+    }
+    List<Verdict<D>> verdicts = t.judge(problems, completions);
+    StringBuilder out = new StringBuilder();
+    int solved = 0;
+    int failed = 0;
+    double total = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      ObjectNode result = lines.get(i);
+      Verdict<D> v = verdicts.get(i);
+      if (v.failed()) {
+        result.put("failed", v.failure());
+        failed++;
+      } else {
+        result.put("reward", rounded(v.outcome().reward()));
+        result.put("success", v.outcome().success());
+        result.put("reason", v.outcome().reason());
+        result.set("trace", trace(v.prefixes(), problems.get(i), completions.get(i)));
+        solved += v.outcome().success() ? 1 : 0;
+        total += v.outcome().reward();
+      }
+      out.append(JSON.writeValueAsString(result)).append('\n');
+    }
+    finish(out, lines.size() - failed, total, solved, failed);
+    return 0;
+  }
+
+  /** Writes the scored lines and the summary. */
+  private void finish(StringBuilder out, int count, double total, int solved, int failed)
+      throws IOException {
     if (output != null) {
       AtomicFiles.writeString(output, out.toString());
     } else {
@@ -145,17 +222,16 @@ final class ScoreCommand implements Callable<Integer> {
             + ", solved "
             + solved
             + "/"
-            + count);
+            + count
+            + (failed > 0 ? "; " + failed + " reward requests failed (field 'failed')" : ""));
     err.flush();
-    return 0;
   }
 
   /**
    * The prefix score at every character boundary where it changes (at line ends only for very long
    * completions). Boundaries inside a surrogate pair are skipped.
    */
-  static ArrayNode trace(
-      Verifier<CountdownInstance> verifier, Problem<CountdownInstance> problem, String text) {
+  static <D> ArrayNode trace(Verifier<D> verifier, Problem<D> problem, String text) {
     ArrayNode trace = JSON.createArrayNode();
     double previous = verifier.score(problem, "").value();
     boolean full = text.length() <= FULL_TRACE_MAX_CHARS;

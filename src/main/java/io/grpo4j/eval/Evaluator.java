@@ -5,6 +5,7 @@ import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.task.Outcome;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
 import java.util.ArrayList;
@@ -52,14 +53,22 @@ public final class Evaluator<D> {
       List<int[]> ids = new ArrayList<>(chunk.size());
       for (Problem<D> p : chunk) ids.add(prompts.ids(p));
       Rollout r = sampler.generate(ids, n, params);
-      for (int i = 0; i < r.samples().size(); i++) {
+      List<Problem<D>> perSample = new ArrayList<>(r.samples().size());
+      for (int i = 0; i < r.samples().size(); i++) perSample.add(chunk.get(i / n));
+      List<Scoring.Result> results =
+          Scoring.scoreAll(task, perSample, r.samples(), folder.tokenizer(), folder.stopTokenIds());
+      for (int i = 0; i < results.size(); i++) {
+        Scoring.Result res = results.get(i);
+        // A failed reward request counts as unsolved here (there is no group to drop), with
+        // the failure as its reason.
         scored.add(
-            ScoredSample.score(
-                task,
-                chunk.get(i / n),
-                r.samples().get(i),
-                folder.tokenizer(),
-                folder.stopTokenIds()));
+            res.failed()
+                ? new ScoredSample(
+                    r.samples().get(i),
+                    res.text(),
+                    new double[r.samples().get(i).length()],
+                    new Outcome(0, false, "reward failed: " + res.failure()))
+                : res.scored());
       }
       if (progress != null) progress.accept(start + chunk.size());
     }

@@ -3,11 +3,10 @@ package io.grpo4j.eval;
 import io.grpo4j.model.ChatTemplate;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Tokenizer;
+import io.grpo4j.task.ChatMessage;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.PromptStyle;
 import io.grpo4j.task.Task;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Turns problems into prompt token ids: the task's text as it is ({@code plain}), or as a user
@@ -36,9 +35,8 @@ public final class Prompts<D> {
   }
 
   public String text(Problem<D> problem) {
-    String body = task.prompt(problem, style);
-    if (template == null) return body;
-    return template.render(List.of(Map.of("role", "user", "content", body)), true);
+    if (template == null) return task.prompt(problem, style);
+    return template.render(task.messages(problem).stream().map(ChatMessage::asMap).toList(), true);
   }
 
   public int[] ids(Problem<D> problem) {

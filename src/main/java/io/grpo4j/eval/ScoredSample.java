@@ -5,8 +5,6 @@ import io.grpo4j.model.Tokenizer;
 import io.grpo4j.task.Outcome;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
-import io.grpo4j.task.TokenRewards;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -16,31 +14,17 @@ import java.util.Set;
  */
 public record ScoredSample(Sample sample, String text, double[] tokenRewards, Outcome outcome) {
 
-  /** Scores a sample. Stop tokens contribute no text: they end the answer. */
+  /**
+   * Scores one sample (see {@link Scoring#scoreAll}).
+   *
+   * @throws IllegalStateException if the task's reward request failed
+   */
   public static <D> ScoredSample score(
       Task<D> task, Problem<D> problem, Sample s, Tokenizer tokenizer, Set<Integer> stops) {
-    List<byte[]> bytes = new ArrayList<>(s.length());
-    for (int id : s.completionIds()) {
-      bytes.add(stops.contains(id) ? new byte[0] : tokenizer.tokenBytes(id));
-    }
-    // The completion is over (stopped or cut at the length limit), so the last token's cumulative
-    // value is the verdict on the text as it stands and the rewards sum to the outcome reward.
-    double[] r = TokenRewards.fromPrefixScores(task.verifier(), problem, bytes, true);
-    String decoded = decodeAll(bytes);
-    Outcome o = task.verifier().outcome(problem, decoded);
-    return new ScoredSample(s, decoded, r, o);
-  }
-
-  private static String decodeAll(List<byte[]> bytes) {
-    int n = 0;
-    for (byte[] b : bytes) n += b.length;
-    byte[] all = new byte[n];
-    int at = 0;
-    for (byte[] b : bytes) {
-      System.arraycopy(b, 0, all, at, b.length);
-      at += b.length;
-    }
-    return new String(all, java.nio.charset.StandardCharsets.UTF_8);
+    Scoring.Result r =
+        Scoring.scoreAll(task, List.of(problem), List.of(s), tokenizer, stops).get(0);
+    if (r.failed()) throw new IllegalStateException("reward failed: " + r.failure());
+    return r.scored();
   }
 
   public double totalTokenReward() {

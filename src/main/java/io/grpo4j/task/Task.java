@@ -2,6 +2,7 @@ package io.grpo4j.task;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -48,4 +49,30 @@ public interface Task<D> {
 
   /** The verifier that judges this task's answers. */
   Verifier<D> verifier();
+
+  /**
+   * The prompt as chat messages, for {@link PromptStyle#CHAT}; the caller renders them through the
+   * model's chat template. By default one user message with {@code prompt(problem, CHAT)}.
+   */
+  default List<ChatMessage> messages(Problem<D> problem) {
+    return List.of(new ChatMessage("user", prompt(problem, PromptStyle.CHAT)));
+  }
+
+  /**
+   * Judges a batch of finished completions: {@code judge(problems, completions).get(i)} is the
+   * verdict on {@code completions.get(i)} as an answer to {@code problems.get(i)}. By default the
+   * {@link #verifier()} judges each one (it never fails); tasks whose rewards come from programs or
+   * services override this to call them once per batch, and may return failures.
+   */
+  default List<Verdict<D>> judge(List<Problem<D>> problems, List<String> completions) {
+    if (problems.size() != completions.size()) {
+      throw new IllegalArgumentException(
+          problems.size() + " problems but " + completions.size() + " completions");
+    }
+    List<Verdict<D>> out = new ArrayList<>(problems.size());
+    for (int i = 0; i < problems.size(); i++) {
+      out.add(Verdict.of(verifier(), problems.get(i), completions.get(i)));
+    }
+    return out;
+  }
 }

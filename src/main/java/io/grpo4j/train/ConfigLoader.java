@@ -55,6 +55,9 @@ public final class ConfigLoader {
                   .addSerializer(configName(KlEstimator.class, e -> e.configName))
                   .addDeserializer(KlEstimator.class, parser(KlEstimator::parse)));
 
+  /** Sections whose keys are not known here (a plug-in task's own settings). */
+  static final java.util.Set<String> FREE_FORM = java.util.Set.of("task.options");
+
   private ConfigLoader() {}
 
   /**
@@ -159,7 +162,9 @@ public final class ConfigLoader {
         throw new IllegalArgumentException(
             file + ": unknown key '" + key + "'" + known(base, prefix));
       }
-      if (have.isObject() && e.getValue().isObject()) {
+      if (FREE_FORM.contains(key) && e.getValue().isObject()) {
+        base.set(e.getKey(), e.getValue()); // a plug-in's own keys: its provider checks them
+      } else if (have.isObject() && e.getValue().isObject()) {
         merge((ObjectNode) have, (ObjectNode) e.getValue(), key + ".", file);
       } else if (have.isObject() && !e.getValue().isNull()) {
         throw new IllegalArgumentException(
@@ -182,6 +187,9 @@ public final class ConfigLoader {
     StringBuilder path = new StringBuilder();
     for (int i = 0; i < parts.length - 1; i++) {
       JsonNode next = node.get(parts[i]);
+      if (next == null && FREE_FORM.contains(path.toString().replaceAll("\\.$", ""))) {
+        next = node.putObject(parts[i]);
+      }
       path.append(parts[i]).append('.');
       if (next == null || !next.isObject()) {
         throw new IllegalArgumentException(
@@ -193,10 +201,11 @@ public final class ConfigLoader {
       node = (ObjectNode) next;
     }
     String leaf = parts[parts.length - 1];
-    if (!node.has(leaf))
+    boolean freeForm = FREE_FORM.stream().anyMatch(f -> key.startsWith(f + "."));
+    if (!node.has(leaf) && !freeForm)
       throw new IllegalArgumentException(
           "--set: unknown key '" + key + "'" + known(node, path.toString()));
-    if (node.get(leaf).isObject())
+    if (node.has(leaf) && node.get(leaf).isObject() && !freeForm)
       throw new IllegalArgumentException(
           "--set: key '" + key + "' is a section; set one of " + keys(node.get(leaf)));
     JsonNode value;

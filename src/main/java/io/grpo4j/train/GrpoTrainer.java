@@ -147,20 +147,11 @@ public final class GrpoTrainer<D> {
           row.put("eval/mean_len", e.meanLength());
         }
         metrics.append(row);
-        progress.line(
-            step,
-            String.format(
-                "reward %.3f | success %.1f%% | kl %.4f/%.4f | H %.3f | %.0f tok/s%s",
-                (double) row.get("reward/mean"),
-                100 * (double) row.get("success_rate"),
-                (double) row.get("kl/forward"),
-                (double) row.get("kl/reverse"),
-                (double) row.get("entropy"),
-                (double) row.get("tokens_per_s"),
-                evalNow
-                    ? String.format(
-                        " | eval success %.1f%%", 100 * (double) row.get("eval/success_rate"))
-                    : ""));
+        if (!row.containsKey("reward/mean")) {
+          progress.line(step, "no update: every group's reward request failed");
+        } else {
+          progress.line(step, progressText(row, evalNow));
+        }
         last = step;
         if ((step % t.saveEvery() == 0 || lastStep) && guard.consecutive() == 0) save(step);
         if (outOfTime && step < t.steps()) {
@@ -172,6 +163,27 @@ public final class GrpoTrainer<D> {
       }
     }
     return last;
+  }
+
+  private static String progressText(Map<String, Object> row, boolean evalNow) {
+    int failures = (int) row.get("reward/failures");
+    return String.format(
+            "reward %.3f | success %.1f%% | kl %.4f/%.4f | H %.3f | %.0f tok/s%s",
+            (double) row.get("reward/mean"),
+            100 * (double) row.get("success_rate"),
+            (double) row.get("kl/forward"),
+            (double) row.get("kl/reverse"),
+            (double) row.get("entropy"),
+            (double) row.get("tokens_per_s"),
+            evalNow
+                ? String.format(
+                    " | eval success %.1f%%", 100 * (double) row.get("eval/success_rate"))
+                : "")
+        + (failures > 0
+            ? String.format(
+                " | %d reward failures, %d groups dropped",
+                failures, (int) row.get("reward/dropped_groups"))
+            : "");
   }
 
   void save(long step) throws IOException {
@@ -195,8 +207,7 @@ public final class GrpoTrainer<D> {
     long t0 = System.nanoTime();
     // 1. rollouts from π_old
     List<Problem<D>> problems =
-        setup.trainProblems(
-            Seeds.derive(cfg.seed(), Seeds.TRAIN_PROBLEMS, step), cfg.data().promptsPerStep());
+        setup.trainProblems(Seeds.TRAIN_PROBLEMS, step, cfg.data().promptsPerStep());
     List<int[]> promptIds = new ArrayList<>();
     for (Problem<D> p : problems) promptIds.add(setup.prompts().ids(p));
     RunConfig.Sampling s = cfg.sampling();
@@ -212,12 +223,23 @@ public final class GrpoTrainer<D> {
     Rollout rollout =
         new Sampler(weights.compute(), setup.folder().samplableVocab(), s.decodeMode())
             .generate(promptIds, g, sp);
-    // 2. scores
-    List<ScoredSample> scored = new ArrayList<>(rollout.samples().size());
-    for (int i = 0; i < rollout.samples().size(); i++) {
-      scored.add(setup.score(problems.get(i / g), rollout.samples().get(i)));
-    }
+    // 2. scores: the whole step in one judge call; a group with a failed reward request leaves
+    // the step (a failure is not a reward), counted in reward/failures
+    RewardFailures judged = RewardFailures.of(setup.scoreAll(problems, rollout.samples()), g);
+    List<ScoredSample> scored = judged.kept();
     long t1 = System.nanoTime();
+    if (scored.isEmpty()) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("step", step);
+      row.put("reward/failures", judged.failures());
+      row.put("reward/dropped_groups", judged.droppedGroups());
+      row.put("time/rollout_s", (t1 - t0) / 1e9);
+      row.put("skipped_steps", 1);
+      out.printf(
+          "step %d: every group had a failed reward request (%s); no update%n",
+          step, judged.firstFailure());
+      return row;
+    }
     RolloutBatch batch = RolloutBatch.of(scored, weights.compute().device());
     List<int[]> plan =
         passes.sharePrompt()
@@ -275,6 +297,8 @@ public final class GrpoTrainer<D> {
     row.put("step", step);
     row.put("reward/mean", mean);
     row.put("reward/std", Math.sqrt(var));
+    row.put("reward/failures", judged.failures());
+    row.put("reward/dropped_groups", judged.droppedGroups());
     row.put(
         "success_rate",
         scored.stream().filter(x -> x.outcome().success()).count() / (double) scored.size());

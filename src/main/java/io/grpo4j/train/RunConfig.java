@@ -8,6 +8,9 @@ import io.grpo4j.rl.KlEstimator;
 import io.grpo4j.rl.LossAggregation;
 import io.grpo4j.task.countdown.CountdownRewards;
 import io.grpo4j.task.countdown.CountdownSettings;
+import io.grpo4j.task.jsonl.JsonlSettings;
+import io.grpo4j.task.reward.RewardConfig;
+import java.util.Map;
 
 /**
  * Everything a run needs, as one tree loaded from YAML ({@link ConfigLoader}). Keys are the
@@ -25,6 +28,8 @@ import io.grpo4j.task.countdown.CountdownSettings;
  * @param train the GRPO optimisation loop
  * @param sft the supervised warm-start
  * @param logging what a run writes besides metrics.jsonl and samples.jsonl
+ * @param reward where rewards come from for tasks without a built-in verifier ({@code reward.*};
+ *     see {@link RewardConfig}, docs/tasks.md)
  */
 public record RunConfig(
     long seed,
@@ -36,7 +41,8 @@ public record RunConfig(
     Rl rl,
     Train train,
     Sft sft,
-    Logging logging) {
+    Logging logging,
+    RewardConfig reward) {
 
   public RunConfig {
     require(
@@ -48,8 +54,9 @@ public record RunConfig(
             && rl != null
             && train != null
             && sft != null
-            && logging != null,
-        "every section (model, task, countdown, data, sampling, rl, train, sft, logging) must be present");
+            && logging != null
+            && reward != null,
+        "every section (model, task, countdown, data, sampling, rl, train, sft, logging, reward) must be present");
   }
 
   /** Built-in defaults: the tiny Countdown recipe. */
@@ -64,7 +71,8 @@ public record RunConfig(
         Rl.defaults(),
         Train.defaults(),
         Sft.defaults(),
-        Logging.defaults());
+        Logging.defaults(),
+        RewardConfig.DEFAULTS);
   }
 
   static void require(boolean ok, String message) {
@@ -127,28 +135,57 @@ public record RunConfig(
   }
 
   /**
-   * @param name environment ({@code countdown})
-   * @param format answer format: {@code steps} (one {@code a op b = c} per line; partial credit per
-   *     step, which gives token-level rewards their signal) or {@code expression} (TinyZero's
-   *     {@code <answer>…</answer>}, all-or-nothing)
+   * @param name the task, found by name among the {@link io.grpo4j.task.TaskProvider}s: {@code
+   *     countdown} (built in), {@code jsonl} (your JSONL dataset, docs/tasks.md) or a plug-in's
+   *     name (default countdown)
+   * @param format Countdown's answer format: {@code steps} (one {@code a op b = c} per line;
+   *     partial credit per step, which gives token-level rewards their signal) or {@code
+   *     expression} (TinyZero's {@code <answer>…</answer>}, all-or-nothing)
    * @param promptStyle {@code plain} (a short line, for the tiny model) or {@code chat}
    *     (instructions rendered through the model's chat template, for instruct models)
+   * @param promptField jsonl: the row field holding the prompt, a string or chat messages (default
+   *     prompt; the other jsonl keys and their defaults: {@link JsonlSettings})
+   * @param answerField jsonl: the row field holding the reference answer (default answer)
+   * @param completionField jsonl: the row field holding a reference completion for sft (default
+   *     completion)
+   * @param systemPrompt jsonl: a system message before every prompt (default empty: none)
+   * @param promptTemplate jsonl: how a string prompt is put to the model, {@code {prompt}} and
+   *     {@code {field}} placeholders (default {prompt})
+   * @param options a plug-in task's own settings, free-form (default empty)
    */
-  public record Task(String name, String format, String promptStyle) {
+  public record Task(
+      String name,
+      String format,
+      String promptStyle,
+      String promptField,
+      String answerField,
+      String completionField,
+      String systemPrompt,
+      String promptTemplate,
+      Map<String, Object> options) {
     public Task {
-      require(
-          "countdown".equals(name),
-          "task.name must be 'countdown' (the only task built in), got '" + name + "'");
+      require(name != null && !name.isBlank(), "task.name must be set, got '" + name + "'");
       require(
           "steps".equals(format) || "expression".equals(format),
           "task.format must be steps or expression, got '" + format + "'");
       require(
           "plain".equals(promptStyle) || "chat".equals(promptStyle),
           "task.prompt_style must be plain or chat, got '" + promptStyle + "'");
+      options = options == null ? Map.of() : Map.copyOf(options);
     }
 
     static Task defaults() {
-      return new Task("countdown", "steps", "plain");
+      JsonlSettings j = JsonlSettings.DEFAULTS;
+      return new Task(
+          "countdown",
+          "steps",
+          "plain",
+          j.promptField(),
+          j.answerField(),
+          j.completionField(),
+          j.systemPrompt(),
+          j.promptTemplate(),
+          Map.of());
     }
   }
 
@@ -178,15 +215,20 @@ public record RunConfig(
    * @param evalSize held-out problems for evaluation (default 200: ±3.5 points standard error)
    * @param evalSeed seed of the held-out set, distinct from training problems by construction
    *     (default 1000003)
+   * @param trainFile JSONL training rows for {@code task.name: jsonl}, visited in epochs shuffled
+   *     with the run seed (default null: the task generates its problems)
+   * @param evalFile JSONL held-out rows; evaluation uses its first {@code eval_size} (default null:
+   *     the task draws its held-out set with {@code eval_seed})
    */
-  public record Data(int promptsPerStep, int evalSize, long evalSeed) {
+  public record Data(
+      int promptsPerStep, int evalSize, long evalSeed, String trainFile, String evalFile) {
     public Data {
       require(promptsPerStep > 0, "data.prompts_per_step must be > 0, got " + promptsPerStep);
       require(evalSize > 0, "data.eval_size must be > 0, got " + evalSize);
     }
 
     static Data defaults() {
-      return new Data(16, 200, 1_000_003L);
+      return new Data(16, 200, 1_000_003L, null, null);
     }
   }
 

@@ -4,12 +4,15 @@ import io.grpo4j.eval.EvalReport;
 import io.grpo4j.eval.Evaluator;
 import io.grpo4j.eval.Prompts;
 import io.grpo4j.eval.ScoredSample;
+import io.grpo4j.eval.Scoring;
 import io.grpo4j.generate.Sample;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.task.EpochData;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.PromptStyle;
 import io.grpo4j.task.Task;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -36,11 +39,11 @@ public record RunSetup<D>(
     Set<String> evalIds,
     String configHash) {
 
-  public static <D> RunSetup<D> of(
-      RunConfig config, Path runDir, Task<D> task, ModelFolder folder) {
+  public static <D> RunSetup<D> of(RunConfig config, Path runDir, Task<D> task, ModelFolder folder)
+      throws IOException {
     Prompts<D> prompts =
         new Prompts<>(task, PromptStyle.parse(config.task().promptStyle()), folder);
-    List<Problem<D>> eval = task.draw(config.data().evalSeed(), config.data().evalSize());
+    List<Problem<D>> eval = evalProblems(config, task);
     Set<String> ids = new HashSet<>();
     for (Problem<D> p : eval) ids.add(p.id());
     return new RunSetup<>(
@@ -54,8 +57,35 @@ public record RunSetup<D>(
         sha256(ConfigLoader.toYaml(config)));
   }
 
+  /**
+   * The held-out set: the first {@code data.eval_size} rows of {@code data.eval_file} when set,
+   * else {@code eval_size} problems the task draws with {@code data.eval_seed}.
+   */
+  public static <D> List<Problem<D>> evalProblems(RunConfig config, Task<D> task)
+      throws IOException {
+    RunConfig.Data d = config.data();
+    if (d.evalFile() == null || d.evalFile().isEmpty())
+      return task.draw(d.evalSeed(), d.evalSize());
+    List<Problem<D>> all = task.readProblems(Path.of(d.evalFile()));
+    return all.subList(0, Math.min(all.size(), d.evalSize()));
+  }
+
+  /**
+   * The {@code n} training problems of a step (1, 2, ...) of a run's problem stream ({@link
+   * Seeds#TRAIN_PROBLEMS}, {@link Seeds#SFT_PROBLEMS}): a dataset task's next rows in its epoch
+   * order, or fresh draws outside the held-out set.
+   */
+  public List<Problem<D>> trainProblems(long stream, long step, int n) {
+    if (task instanceof EpochData<?>) {
+      @SuppressWarnings("unchecked")
+      EpochData<D> data = (EpochData<D>) task;
+      return data.trainBatch(Seeds.derive(config.seed(), stream, 0), step - 1, n);
+    }
+    return trainProblems(Seeds.derive(config.seed(), stream, step), n);
+  }
+
   /** n training problems drawn from {@code seed}, none of them in the held-out set. */
-  public List<Problem<D>> trainProblems(long seed, int n) {
+  List<Problem<D>> trainProblems(long seed, int n) {
     List<Problem<D>> out = new ArrayList<>(n);
     long s = seed;
     for (int attempt = 0; out.size() < n; attempt++) {
@@ -74,6 +104,13 @@ public record RunSetup<D>(
 
   public ScoredSample score(Problem<D> problem, Sample sample) {
     return ScoredSample.score(task, problem, sample, folder.tokenizer(), folder.stopTokenIds());
+  }
+
+  /** Scores samples of {@code problems} (by their prompt index) with one judge call. */
+  public List<Scoring.Result> scoreAll(List<Problem<D>> problems, List<Sample> samples) {
+    List<Problem<D>> perSample = new ArrayList<>(samples.size());
+    for (Sample s : samples) perSample.add(problems.get(s.promptIndex()));
+    return Scoring.scoreAll(task, perSample, samples, folder.tokenizer(), folder.stopTokenIds());
   }
 
   /** Greedy evaluation on the held-out set. */

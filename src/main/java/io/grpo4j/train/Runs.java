@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TinyPreset;
+import io.grpo4j.task.Task;
 import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
@@ -31,6 +32,15 @@ public final class Runs {
 
   /** Supervised warm-start into {@code runDir}; returns the final checkpoint folder. */
   public static Path sft(RunConfig cfg, Path runDir, PrintStream out) throws IOException {
+    return sft(cfg, runDir, null, out);
+  }
+
+  /**
+   * Supervised warm-start on a given task (null: the task {@code task.name} names); returns the
+   * final checkpoint folder.
+   */
+  public static Path sft(RunConfig cfg, Path runDir, Task<?> task, PrintStream out)
+      throws IOException {
     fresh(runDir, "sft", out);
     init(cfg);
     if (cfg.model().init() == null) {
@@ -42,11 +52,20 @@ public final class Runs {
       cfg = withInit(cfg, initDir.toString());
     }
     writeConfig(runDir, cfg);
-    return runSft(cfg, runDir, 0, null, out);
+    return runSft(cfg, runDir, 0, null, task, out);
   }
 
   /** GRPO from {@code model.init} into {@code runDir}; returns the final checkpoint folder. */
   public static Path grpo(RunConfig cfg, Path runDir, PrintStream out) throws IOException {
+    return grpo(cfg, runDir, null, out);
+  }
+
+  /**
+   * GRPO on a given task (null: the task {@code task.name} names); returns the final checkpoint
+   * folder.
+   */
+  public static Path grpo(RunConfig cfg, Path runDir, Task<?> task, PrintStream out)
+      throws IOException {
     if (cfg.model().init() == null) {
       throw new IllegalArgumentException(
           "model.init is not set: pass --init MODEL_DIR or --set model.init=DIR "
@@ -54,7 +73,7 @@ public final class Runs {
     }
     fresh(runDir, "grpo", out);
     writeConfig(runDir, cfg);
-    return runGrpo(cfg, runDir, 1, null, out);
+    return runGrpo(cfg, runDir, 1, null, task, out);
   }
 
   /**
@@ -64,6 +83,11 @@ public final class Runs {
    * the checkpoint are dropped first, so every step appears exactly once.
    */
   public static Path resume(Path runDir, PrintStream out) throws IOException {
+    return resume(runDir, null, out);
+  }
+
+  /** {@link #resume(Path, PrintStream)} with a given task (null: the one the config names). */
+  public static Path resume(Path runDir, Task<?> task, PrintStream out) throws IOException {
     Path cfgFile = runDir.resolve(CONFIG_FILE);
     if (!Files.isRegularFile(cfgFile))
       throw new java.nio.file.NoSuchFileException(cfgFile + " (not a grpo4j run folder?)");
@@ -81,8 +105,8 @@ public final class Runs {
       out.printf(
           "no complete checkpoint in %s yet: starting the %s run again from step 1%n",
           runDir, kind);
-      if (kind.equals("grpo")) return runGrpo(cfg, runDir, 1, null, out);
-      if (kind.equals("sft")) return runSft(cfg, runDir, 0, null, out);
+      if (kind.equals("grpo")) return runGrpo(cfg, runDir, 1, null, task, out);
+      if (kind.equals("sft")) return runSft(cfg, runDir, 0, null, task, out);
       throw new IllegalArgumentException(
           runDir.resolve(RunKind.FILE) + ": unknown run kind '" + kind + "'");
     }
@@ -99,8 +123,8 @@ public final class Runs {
     String kind = state.path("kind").asText();
     truncateLogs(runDir, step);
     out.printf("resuming %s run %s from %s (step %d)%n", kind, runDir, latest.get(), step);
-    if (kind.equals("grpo")) return runGrpo(cfg, runDir, step + 1, latest.get(), out);
-    if (kind.equals("sft")) return runSft(cfg, runDir, step, latest.get(), out);
+    if (kind.equals("grpo")) return runGrpo(cfg, runDir, step + 1, latest.get(), task, out);
+    if (kind.equals("sft")) return runSft(cfg, runDir, step, latest.get(), task, out);
     throw new IllegalArgumentException(
         latest.get().resolve(Checkpoints.STATE_FILE) + ": unknown run kind '" + kind + "'");
   }
@@ -112,16 +136,17 @@ public final class Runs {
   }
 
   private static Path runGrpo(
-      RunConfig cfg, Path runDir, long firstStep, Path checkpoint, PrintStream out)
+      RunConfig cfg, Path runDir, long firstStep, Path checkpoint, Task<?> given, PrintStream out)
       throws IOException {
     Device device = init(cfg);
     // offload_optimizer: the f32 master (and so AdamW's state) in host memory
     Device master = cfg.model().offloadOptimizer() ? new Device("cpu") : device;
     Path initDir = Path.of(cfg.model().init());
+    Task<?> task = given != null ? given : Tasks.create(cfg);
     try (ModelFolder folder = ModelFolder.open(initDir)) {
       RunPreflight.check(
           runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
-      RunSetup<?> setup = RunSetup.of(cfg, runDir, Tasks.create(cfg), folder);
+      RunSetup<?> setup = RunSetup.of(cfg, runDir, task, folder);
       Qwen2Model policy =
           checkpoint == null
               ? folder.loadModel(DType.F32, master)
@@ -149,19 +174,23 @@ public final class Runs {
             runDir);
       }
       trainer.train(firstStep);
+    } finally {
+      if (given == null) Tasks.close(task);
     }
     return Checkpoints.latest(runDir).orElseThrow();
   }
 
   /** SFT from step {@code step + 1}, from {@code checkpoint} or (null) from {@code model.init}. */
   private static Path runSft(
-      RunConfig cfg, Path runDir, long step, Path checkpoint, PrintStream out) throws IOException {
+      RunConfig cfg, Path runDir, long step, Path checkpoint, Task<?> given, PrintStream out)
+      throws IOException {
     Device device = init(cfg);
     Path initDir = Path.of(cfg.model().init());
+    Task<?> task = given != null ? given : Tasks.create(cfg);
     try (ModelFolder folder = ModelFolder.open(initDir)) {
       RunPreflight.check(
           runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
-      RunSetup<?> setup = RunSetup.of(cfg, runDir, Tasks.create(cfg), folder);
+      RunSetup<?> setup = RunSetup.of(cfg, runDir, task, folder);
       Qwen2Model model =
           checkpoint == null
               ? folder.loadModel(DType.F32, device)
@@ -180,6 +209,8 @@ public final class Runs {
             runDir);
       }
       trainer.train(step + 1);
+    } finally {
+      if (given == null) Tasks.close(task);
     }
     return Checkpoints.latest(runDir).orElseThrow();
   }
@@ -263,6 +294,7 @@ public final class Runs {
         c.rl(),
         c.train(),
         c.sft(),
-        c.logging());
+        c.logging(),
+        c.reward());
   }
 }

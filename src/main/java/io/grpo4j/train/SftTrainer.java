@@ -123,9 +123,7 @@ public final class SftTrainer<D> {
 
   Map<String, Object> step(long step) {
     long t0 = System.nanoTime();
-    List<Problem<D>> problems =
-        setup.trainProblems(
-            Seeds.derive(setup.config().seed(), Seeds.SFT_PROBLEMS, step), sft.batchSize());
+    List<Problem<D>> problems = setup.trainProblems(Seeds.SFT_PROBLEMS, step, sft.batchSize());
     List<int[]> prompts = new ArrayList<>();
     List<int[]> answers = new ArrayList<>();
     int width = 0;

@@ -1,23 +1,34 @@
 package io.grpo4j.train;
 
 import io.grpo4j.task.Task;
-import io.grpo4j.task.countdown.AnswerFormat;
-import io.grpo4j.task.countdown.CountdownTask;
+import io.grpo4j.task.TaskContext;
+import io.grpo4j.task.TaskProviders;
+import java.io.IOException;
+import java.nio.file.Path;
 
-/** Builds the task a config names. A new task is one more case here; the trainers never change. */
+/**
+ * Builds the task a config names, through the {@link io.grpo4j.task.TaskProvider}s on the class
+ * path (the thread's context class loader, which {@code --plugin} jars extend): Countdown, the
+ * JSONL task, or a plug-in. The trainers never change for a new task.
+ */
 public final class Tasks {
   private Tasks() {}
 
-  public static Task<?> create(RunConfig cfg) {
-    return switch (cfg.task().name()) {
-      case "countdown" ->
-          new CountdownTask(
-              cfg.countdown().generator(),
-              cfg.countdown().reward(),
-              AnswerFormat.parse(cfg.task().format()));
-      default ->
-          throw new IllegalArgumentException(
-              "task.name '" + cfg.task().name() + "' is not a known task (countdown)");
-    };
+  /** The task of a config; relative file names are resolved against the current directory. */
+  public static Task<?> create(RunConfig cfg) throws IOException {
+    return TaskProviders.create(
+        new TaskContext(ConfigLoader.YAML.valueToTree(cfg), Path.of("").toAbsolutePath()),
+        Thread.currentThread().getContextClassLoader());
+  }
+
+  /** Stops what a task holds (reward programs, connections), if anything. */
+  public static void close(Task<?> task) {
+    if (task instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        throw new IllegalStateException("closing task '" + task.name() + "': " + e, e);
+      }
+    }
   }
 }

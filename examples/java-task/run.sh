@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Example 3, one command from the repository root: examples/java-task/run.sh
+# Builds the plug-in jar (a TaskProvider in its own Maven module), then SFT and GRPO on its
+# `addition` task, found by name through --plugin.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+./grpo4j --version >/dev/null   # builds target/grpo4j.jar, which the plug-in compiles against
+(cd examples/java-task && mvn -q -B package)
+jar=examples/java-task/target/addition-task.jar
+cfg=examples/java-task/addition.yaml
+rm -rf runs/examples/addition-sft runs/examples/addition
+./grpo4j sft --plugin "$jar" --config "$cfg" --out runs/examples/addition-sft
+./grpo4j train --plugin "$jar" --config "$cfg" --out runs/examples/addition \
+  --init runs/examples/addition-sft/checkpoints/step-200
