@@ -1,8 +1,13 @@
 package io.grpo4j.rl;
 
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarOptional;
-import org.bytedeco.pytorch.ScalarTypeOptional;
+import static io.grpo4j.torch.Ops.add;
+import static io.grpo4j.torch.Ops.clamp;
+import static io.grpo4j.torch.Ops.clampMin;
+import static io.grpo4j.torch.Ops.lt;
+import static io.grpo4j.torch.Ops.mean;
+import static io.grpo4j.torch.Ops.sub;
+import static io.grpo4j.torch.Ops.sum;
+
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -118,7 +123,7 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
     Tensor a = a3.reshape(b, t);
     double tokenMean = Masked.mean(a, m).item_double();
     double tokenAbsMean = Masked.mean(a.abs(), m).item_double();
-    double fracZeroStd = fracZeroStdGroups(sum(r3, 2, false).reshape(b), groupSize);
+    double fracZeroStd = fracZeroStdGroups(sum(r3, false, 2).reshape(b), groupSize);
     return new Result(a, tokenMean, tokenAbsMean, fracZeroStd);
   }
 
@@ -138,25 +143,25 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
     }
     Tensor byGroup = sequenceRewards.detach().reshape(b / groupSize, groupSize);
     Tensor std = byGroup.std(new long[] {1}, false, false);
-    return std.lt(new Scalar(ZERO_STD_TOLERANCE)).to(ScalarType.Double).mean().item_double();
+    return lt(std, ZERO_STD_TOLERANCE).to(ScalarType.Double).mean().item_double();
   }
 
   /** δ = clip(r − r̄_g, −c, c) on valid tokens; r̄_g over all valid tokens of the group. */
   private Tensor tokenRelative(Tensor r3, Tensor m3) {
-    Tensor n = sum(m3, new long[] {1, 2}).clamp_min(new Scalar(1.0));
-    Tensor rBar = sum(r3, new long[] {1, 2}).div(n); // [P, 1, 1]
+    Tensor n = clampMin(sum(m3, true, 1, 2), 1.0);
+    Tensor rBar = sum(r3, true, 1, 2).div(n); // [P, 1, 1]
     Tensor delta = r3.sub(rBar).mul(m3);
     return clipped(delta);
   }
 
   /** A_i = (R_i − mean R) / (std R + ε) broadcast to the tokens of row i; never clipped. */
   private Tensor sequence(Tensor r3, Tensor m3) {
-    Tensor R = sum(r3, 2, false); // [P, G]
-    Tensor meanR = R.mean(new long[] {1}, true, new ScalarTypeOptional());
+    Tensor R = sum(r3, false, 2); // [P, G]
+    Tensor meanR = mean(R, true, 1);
     Tensor A = R.sub(meanR);
     if (scaleRewards) {
       Tensor stdR = R.std(new long[] {1}, true, true); // sample std (G − 1)
-      A = A.div(stdR.add(new Scalar(epsilon)));
+      A = A.div(add(stdR, epsilon));
     }
     return A.unsqueeze(2).mul(m3);
   }
@@ -167,27 +172,18 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
    */
   private Tensor returnToGo(Tensor r3, Tensor m3) {
     Tensor G = r3.flip(2).cumsum(2).flip(2).mul(m3); // G_t = Σ_{t'≥t} r_t', 0 on padding
-    Tensor N = sum(m3, 1, true); // rows of the group with a token at t, [P, 1, T]
-    Tensor b = sum(G, 1, true).div(N.clamp_min(new Scalar(1.0)));
+    Tensor N = sum(m3, true, 1); // rows of the group with a token at t, [P, 1, T]
+    Tensor b = sum(G, true, 1).div(clampMin(N, 1.0));
     Tensor A = G.sub(b).mul(m3);
     if (scaleRewards) {
-      Tensor s =
-          sum(A.mul(A), 1, true).div(N.sub(new Scalar(1.0)).clamp_min(new Scalar(1.0))).sqrt();
-      A = A.div(s.add(new Scalar(epsilon)));
+      Tensor s = sum(A.mul(A), true, 1).div(clampMin(sub(N, 1.0), 1.0)).sqrt();
+      A = A.div(add(s, epsilon));
     }
     return clipped(A);
   }
 
   private Tensor clipped(Tensor x) {
     if (Double.isInfinite(clip)) return x;
-    return x.clamp(new ScalarOptional(new Scalar(-clip)), new ScalarOptional(new Scalar(clip)));
-  }
-
-  private static Tensor sum(Tensor x, long[] dims) {
-    return x.sum(dims, true, new ScalarTypeOptional());
-  }
-
-  private static Tensor sum(Tensor x, long dim, boolean keepDim) {
-    return x.sum(new long[] {dim}, keepDim, new ScalarTypeOptional());
+    return clamp(x, -clip, clip);
   }
 }

@@ -1,12 +1,18 @@
 package io.grpo4j.train;
 
+import io.grpo4j.rl.AdvantageMode;
+import io.grpo4j.rl.Advantages;
+import io.grpo4j.rl.EntropyReward;
+import io.grpo4j.rl.KlEstimator;
+import io.grpo4j.rl.LossAggregation;
 import io.grpo4j.task.countdown.CountdownRewards;
 import io.grpo4j.task.countdown.CountdownSettings;
 
 /**
  * Everything a run needs, as one tree loaded from YAML ({@link ConfigLoader}). Keys are the
  * snake_case forms of the component names ({@code rl.kl.forward}); each default below says why it
- * is what it is. The resolved tree is written to {@code <run>/config.yaml}.
+ * is what it is. The resolved tree is written to {@code <run>/config.yaml}. Modes are enums, parsed
+ * and checked once when the file is loaded ({@link ConfigLoader}).
  *
  * @param seed master seed: data, sampling and initialisation all derive from it (default 0)
  * @param model which weights to start from and how to run them
@@ -204,8 +210,9 @@ public record RunConfig(
    *     = 1 at the start of the step and the rollout log-probs serve as π_old)
    * @param microBatch rows per forward/backward chunk; gradients accumulate (default 32: bounds
    *     activation memory without changing the maths)
-   * @param aggregation loss aggregation: {@code token}, {@code sequence} or {@code constant}
-   *     (Dr.GRPO) (default token)
+   * @param aggregation how per-token losses become one number: {@code token}, {@code sequence} or
+   *     {@code constant} (Dr.GRPO), see {@link LossAggregation} (default token: DAPO's, every token
+   *     weighs the same)
    * @param advantage how advantages are computed
    * @param entropy the token reward r_t = α·pref_t + β·H_t
    * @param kl the KL terms to π_ref
@@ -215,7 +222,7 @@ public record RunConfig(
       int groupSize,
       int epochs,
       int microBatch,
-      String aggregation,
+      LossAggregation aggregation,
       Advantage advantage,
       Entropy entropy,
       Kl kl,
@@ -226,9 +233,7 @@ public record RunConfig(
           "rl.group_size must be >= 2 (advantages are relative within a group), got " + groupSize);
       require(epochs >= 1, "rl.epochs must be >= 1, got " + epochs);
       require(microBatch >= 1, "rl.micro_batch must be >= 1, got " + microBatch);
-      require(
-          java.util.List.of("token", "sequence", "constant").contains(aggregation),
-          "rl.aggregation must be token, sequence or constant, got '" + aggregation + "'");
+      require(aggregation != null, "rl.aggregation must be set");
       require(
           advantage != null && entropy != null && kl != null && clip != null,
           "rl.advantage, rl.entropy, rl.kl and rl.clip must be present");
@@ -239,7 +244,7 @@ public record RunConfig(
           8,
           1,
           32,
-          "token",
+          LossAggregation.TOKEN,
           Advantage.defaults(),
           Entropy.defaults(),
           Kl.defaults(),
@@ -256,23 +261,20 @@ public record RunConfig(
    * @param scaleRewards divide by the group's reward std (default true; Dr.GRPO sets false)
    * @param epsilon added to the std (default 1e-4, as TRL)
    */
-  public record Advantage(String mode, double clip, boolean scaleRewards, double epsilon) {
+  public record Advantage(AdvantageMode mode, double clip, boolean scaleRewards, double epsilon) {
     public Advantage {
-      require(
-          java.util.List.of("token_relative", "sequence", "return_to_go").contains(mode),
-          "rl.advantage.mode must be token_relative, sequence or return_to_go, got '" + mode + "'");
+      require(mode != null, "rl.advantage.mode must be set");
       require(clip > 0, "rl.advantage.clip must be > 0, got " + clip);
       require(epsilon > 0, "rl.advantage.epsilon must be > 0, got " + epsilon);
     }
 
     static Advantage defaults() {
-      return new Advantage("sequence", 1.0, true, 1e-4);
+      return new Advantage(AdvantageMode.SEQUENCE, 1.0, true, 1e-4);
     }
 
     /** The rl-room object these settings describe. */
-    public io.grpo4j.rl.Advantages toAdvantages() {
-      return new io.grpo4j.rl.Advantages(
-          io.grpo4j.rl.AdvantageMode.parse(mode), clip, scaleRewards, epsilon);
+    public Advantages toAdvantages() {
+      return new Advantages(mode, clip, scaleRewards, epsilon);
     }
   }
 
@@ -287,8 +289,8 @@ public record RunConfig(
     }
 
     /** The rl-room object these settings describe. */
-    public io.grpo4j.rl.EntropyReward toReward() {
-      return new io.grpo4j.rl.EntropyReward(alpha, beta);
+    public EntropyReward toReward() {
+      return new EntropyReward(alpha, beta);
     }
   }
 
@@ -305,13 +307,11 @@ public record RunConfig(
    *     fast enough to react within a 150-step run, slow enough not to chase one noisy batch)
    */
   public record Kl(
-      double forward, double reverse, String estimator, double target, double horizon) {
+      double forward, double reverse, KlEstimator estimator, double target, double horizon) {
     public Kl {
       require(forward >= 0, "rl.kl.forward must be >= 0, got " + forward);
       require(reverse >= 0, "rl.kl.reverse must be >= 0, got " + reverse);
-      require(
-          "exact".equals(estimator) || "k3".equals(estimator),
-          "rl.kl.estimator must be exact or k3, got '" + estimator + "'");
+      require(estimator != null, "rl.kl.estimator must be set");
       require(
           target >= 0 && Double.isFinite(target),
           "rl.kl.target must be >= 0 (0 = fixed weights), got " + target);
@@ -322,7 +322,7 @@ public record RunConfig(
     }
 
     static Kl defaults() {
-      return new Kl(0.02, 0.01, "exact", 0.0, 10.0);
+      return new Kl(0.02, 0.01, KlEstimator.EXACT, 0.0, 10.0);
     }
   }
 
