@@ -15,6 +15,11 @@ public enum BackendKind {
   /** c10d's ProcessGroupNCCL (CUDA tensors; only in the {@code -Pgpu} natives). */
   NCCL;
 
+  /** The spelling in config files: {@code auto}, {@code gloo}, {@code nccl}. */
+  public String configName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
   /** Parses {@code auto}, {@code gloo} or {@code nccl} (any case); names the field otherwise. */
   public static BackendKind parse(String name) {
     try {

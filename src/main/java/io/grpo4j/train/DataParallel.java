@@ -10,8 +10,9 @@ import org.bytedeco.pytorch.Tensor;
  * What the trainers need from data parallelism (docs/distributed.md), over one {@link DistGroup}:
  *
  * <ul>
- *   <li>the step's P prompts are drawn as in a single process; rank r takes the slice {@code [r·P/W,
- *       (r+1)·P/W)}, whole groups, and samples it with a rollout seed derived from (seed, step, r);
+ *   <li>the step's P prompts are drawn as in a single process; rank r takes the slice {@code
+ *       [r·P/W, (r+1)·P/W)}, whole groups, and samples it with a rollout seed derived from (seed,
+ *       step, r);
  *   <li>losses are divided by global counts ({@link #global}), gradients summed over ranks in
  *       buckets ({@link #allReduceGradients}), so W ranks make the update of one process on the
  *       concatenated batch;
@@ -80,7 +81,12 @@ final class DataParallel {
     int w = worldSize();
     if (n % w != 0) {
       throw new IllegalArgumentException(
-          what + " = " + n + " must be a multiple of WORLD_SIZE = " + w + " (each rank takes n / W)");
+          what
+              + " = "
+              + n
+              + " must be a multiple of WORLD_SIZE = "
+              + w
+              + " (each rank takes n / W)");
     }
     int per = n / w;
     return new int[] {rank() * per, (rank() + 1) * per};

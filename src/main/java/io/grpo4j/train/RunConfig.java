@@ -23,6 +23,7 @@ import io.grpo4j.task.countdown.CountdownSettings;
  * @param rl the GRPO objective: group size, advantages, entropy reward, KL, clipping
  * @param train the GRPO optimisation loop
  * @param sft the supervised warm-start
+ * @param distributed data-parallel ranks: backend, timeouts, gradient buckets (docs/distributed.md)
  */
 public record RunConfig(
     long seed,
@@ -33,7 +34,8 @@ public record RunConfig(
     Sampling sampling,
     Rl rl,
     Train train,
-    Sft sft) {
+    Sft sft,
+    Distributed distributed) {
 
   public RunConfig {
     require(
@@ -44,8 +46,9 @@ public record RunConfig(
             && sampling != null
             && rl != null
             && train != null
-            && sft != null,
-        "every section (model, task, countdown, data, sampling, rl, train, sft) must be present");
+            && sft != null
+            && distributed != null,
+        "every section (model, task, countdown, data, sampling, rl, train, sft, distributed) must be present");
   }
 
   /** Built-in defaults: the tiny Countdown recipe. */
@@ -59,7 +62,8 @@ public record RunConfig(
         Sampling.defaults(),
         Rl.defaults(),
         Train.defaults(),
-        Sft.defaults());
+        Sft.defaults(),
+        Distributed.defaults());
   }
 
   static void require(boolean ok, String message) {
@@ -435,6 +439,34 @@ public record RunConfig(
 
     static Sft defaults() {
       return new Sft(3000, 1e-3, 0.1, 64, 100, 0.01, 1.0, 1000, 500, 16);
+    }
+  }
+
+  /**
+   * Data-parallel training (docs/distributed.md); used only when the process is started as a rank
+   * of a job (WORLD_SIZE &gt; 1 in its environment, e.g. by {@code grpo4j launch} or torchrun).
+   *
+   * @param backend {@code auto} (Gloo on cpu, NCCL on cuda, as PyTorch), {@code gloo} or {@code
+   *     nccl} (default auto)
+   * @param initTimeoutS seconds the rendezvous waits for every rank to join (default 300: ranks of
+   *     a cluster job may start minutes apart, as torchrun's rendezvous allows)
+   * @param timeoutS seconds any collective waits for its peers before failing with a clear error
+   *     (default 600: longer than the slowest rank's rollouts plus rank 0's checkpoint save on the
+   *     1.5B recipe; a rank that dies fails its peers at once, one that hangs after this)
+   * @param bucketMb gradient all-reduce bucket size in MiB (default 25: PyTorch DDP's
+   *     bucket_cap_mb)
+   */
+  public record Distributed(
+      io.grpo4j.dist.BackendKind backend, int initTimeoutS, int timeoutS, int bucketMb) {
+    public Distributed {
+      require(backend != null, "distributed.backend must be auto, gloo or nccl");
+      require(initTimeoutS > 0, "distributed.init_timeout_s must be > 0, got " + initTimeoutS);
+      require(timeoutS > 0, "distributed.timeout_s must be > 0, got " + timeoutS);
+      require(bucketMb > 0, "distributed.bucket_mb must be > 0, got " + bucketMb);
+    }
+
+    static Distributed defaults() {
+      return new Distributed(io.grpo4j.dist.BackendKind.AUTO, 300, 600, 25);
     }
   }
 }
