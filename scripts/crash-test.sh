@@ -113,7 +113,7 @@ echo "final: resuming to the end"
 start
 wait "$pid"; rc=$?
 [ $rc -ne 0 ] && { echo "  final run failed (exit $rc):"; tail -5 "$work/train.log" | sed 's/^/    /'; failures=$((failures + 1)); }
-echo "  train.log: $(grep -c '^resuming' "$work/train.log") resumes from a checkpoint, $(grep -c 'starting the .* run again' "$work/train.log") restarts before the first checkpoint, $(grep -c 'refused' "$work/train.log") refused checkpoints"
+echo "  train.log: $(grep -c '^\(\[rank [0-9]*\] \)\?resuming' "$work/train.log") resumes from a checkpoint, $(grep -c '^\(\[rank [0-9]*\] \)\?no complete checkpoint' "$work/train.log") restarts before the first checkpoint, $(grep -c 'refused' "$work/train.log") refused checkpoints"
 audit "the final run" --finished
 "$g" check-run "$run" --finished | grep -E "metrics|samples|step-$steps" | sed 's/^/  /'
 
