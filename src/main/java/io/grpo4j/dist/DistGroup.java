@@ -1,6 +1,7 @@
 package io.grpo4j.dist;
 
 import io.grpo4j.torch.Tensors;
+import java.time.Duration;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -94,6 +95,17 @@ public interface DistGroup extends AutoCloseable {
   /** The group of one process. */
   static DistGroup single() {
     return Single.INSTANCE;
+  }
+
+  /**
+   * The group of this process: {@link #single()} when {@code env} is a job of one, otherwise a c10d
+   * group with the backend {@code kind} resolves to for {@code device} (see {@link C10dGroup#join}
+   * for the timeouts).
+   */
+  static DistGroup join(
+      DistEnv env, BackendKind kind, String device, Duration joinTimeout, Duration timeout) {
+    if (!env.distributed()) return single();
+    return C10dGroup.join(env, kind.resolve(device), joinTimeout, timeout);
   }
 
   private static double[] negate(double[] v) {

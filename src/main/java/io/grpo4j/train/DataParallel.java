@@ -22,9 +22,6 @@ import org.bytedeco.pytorch.Tensor;
  * With a group of one every method is the identity and every seed that of a single-process run.
  */
 final class DataParallel {
-  /** Purpose tag of the per-rank seeds derived from a step's seed. */
-  private static final long RANK_SEED = 0x5EED_0F_4A4BL;
-
   private final DistGroup group;
   private final GradientBuckets buckets;
 
@@ -98,7 +95,7 @@ final class DataParallel {
   }
 
   static long rankSeed(long stepSeed, int rank, int worldSize) {
-    return worldSize == 1 ? stepSeed : Seeds.derive(stepSeed, RANK_SEED, rank);
+    return worldSize == 1 ? stepSeed : Seeds.derive(stepSeed, Seeds.RANK, rank);
   }
 
   /**

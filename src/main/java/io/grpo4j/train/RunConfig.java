@@ -1,5 +1,6 @@
 package io.grpo4j.train;
 
+import io.grpo4j.dist.BackendKind;
 import io.grpo4j.rl.AdvantageMode;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
@@ -456,8 +457,7 @@ public record RunConfig(
    * @param bucketMb gradient all-reduce bucket size in MiB (default 25: PyTorch DDP's
    *     bucket_cap_mb)
    */
-  public record Distributed(
-      io.grpo4j.dist.BackendKind backend, int initTimeoutS, int timeoutS, int bucketMb) {
+  public record Distributed(BackendKind backend, int initTimeoutS, int timeoutS, int bucketMb) {
     public Distributed {
       require(backend != null, "distributed.backend must be auto, gloo or nccl");
       require(initTimeoutS > 0, "distributed.init_timeout_s must be > 0, got " + initTimeoutS);
@@ -466,7 +466,7 @@ public record RunConfig(
     }
 
     static Distributed defaults() {
-      return new Distributed(io.grpo4j.dist.BackendKind.AUTO, 300, 600, 25);
+      return new Distributed(BackendKind.AUTO, 300, 600, 25);
     }
   }
 }

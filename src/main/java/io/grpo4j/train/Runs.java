@@ -3,7 +3,6 @@ package io.grpo4j.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grpo4j.dist.DistEnv;
 import io.grpo4j.dist.DistGroup;
-import io.grpo4j.dist.Distributed;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TinyPreset;
@@ -81,7 +80,7 @@ public final class Runs {
   static DistGroup join(RunConfig cfg) {
     DistEnv env = DistEnv.fromEnvironment();
     RunConfig.Distributed d = cfg.distributed();
-    return Distributed.join(
+    return DistGroup.join(
         env,
         d.backend(),
         device(cfg, env),

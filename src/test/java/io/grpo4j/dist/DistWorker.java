@@ -35,7 +35,7 @@ public final class DistWorker {
       throws InterruptedException {
     long t0 = System.nanoTime();
     try (DistGroup g =
-        Distributed.join(
+        DistGroup.join(
             env,
             BackendKind.AUTO,
             "cpu",

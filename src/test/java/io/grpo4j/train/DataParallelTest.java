@@ -91,6 +91,60 @@ class DataParallelTest {
     }
   }
 
+  @Test
+  void distributedSectionParsesAndNamesBadValues() throws Exception {
+    RunConfig.Distributed d =
+        Runs.config(null, List.of("distributed.backend=Gloo", "distributed.timeout_s=5"))
+            .distributed();
+    assertEquals(io.grpo4j.dist.BackendKind.GLOO, d.backend());
+    assertEquals(5, d.timeoutS());
+    assertEquals(300, d.initTimeoutS());
+    assertTrue(ConfigLoader.toYaml(RunConfig.defaults()).contains("backend: auto"));
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> Runs.config(null, List.of("distributed.backend=mpi")));
+    assertTrue(
+        e.getMessage().contains("distributed.backend must be auto, gloo or nccl"), e.getMessage());
+    e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () -> Runs.config(null, List.of("distributed.bucket_mb=0")));
+    assertTrue(e.getMessage().contains("distributed.bucket_mb must be > 0"), e.getMessage());
+  }
+
+  @Test
+  void promptsMustSplitEvenlyOverRanks() {
+    var dp = new DataParallel(DistGroup.single(), List.of(), 1);
+    assertEquals(List.of(0, 6), java.util.Arrays.stream(dp.share(6, "x")).boxed().toList());
+    // rank 1 of 2 (collectives unused here)
+    DistGroup rank1 =
+        new DistGroup() {
+          public io.grpo4j.dist.DistEnv env() {
+            return new io.grpo4j.dist.DistEnv(1, 2, 1, 2, "127.0.0.1", 29500);
+          }
+
+          public void allReduceSum(Tensor t) {}
+
+          public void allReduceMax(Tensor t) {}
+
+          public void broadcast(Tensor t, int root) {}
+
+          public void barrier() {}
+
+          public void close() {}
+        };
+    var dp1 = new DataParallel(rank1, List.of(), 1);
+    assertEquals(List.of(3, 6), java.util.Arrays.stream(dp1.share(6, "x")).boxed().toList());
+    var e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> dp1.share(5, "data.prompts_per_step"));
+    assertTrue(
+        e.getMessage().contains("data.prompts_per_step = 5 must be a multiple of WORLD_SIZE = 2"));
+    assertEquals(123L, DataParallel.rankSeed(123L, 0, 1));
+    assertTrue(DataParallel.rankSeed(123L, 0, 2) != DataParallel.rankSeed(123L, 1, 2));
+  }
+
   /** One process, the concatenated batch: shard 0's rollouts followed by shard 1's. */
   private double[][] reference(String scenario) throws Exception {
     RunConfig cfg = DataParallelWorker.config(scenario, INIT);

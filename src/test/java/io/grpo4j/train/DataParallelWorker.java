@@ -3,7 +3,6 @@ package io.grpo4j.train;
 import io.grpo4j.dist.BackendKind;
 import io.grpo4j.dist.DistEnv;
 import io.grpo4j.dist.DistGroup;
-import io.grpo4j.dist.Distributed;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.DType;
@@ -39,7 +38,7 @@ public final class DataParallelWorker {
 
   static int run(Path init, Path out, DistEnv env) throws Exception {
     try (DistGroup g =
-        Distributed.join(
+        DistGroup.join(
             env, BackendKind.AUTO, "cpu", Duration.ofSeconds(120), Duration.ofSeconds(120))) {
       System.out.printf("joined after %.1f s%n", (System.nanoTime() - T0) / 1e9);
       for (String scenario : SCENARIOS) {
