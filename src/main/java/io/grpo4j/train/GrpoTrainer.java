@@ -43,6 +43,10 @@ import org.bytedeco.pytorch.Tensor;
  *       gradients accumulated over micro-batches, clipped, one AdamW step per epoch;
  *   <li>metrics, samples, periodic evaluation and checkpoint.
  * </ol>
+ *
+ * <p>On W data-parallel ranks ({@link DataParallel}) each rank does steps 1–3 on its P/W prompts,
+ * divides its loss by the counts of all ranks and sums gradients over ranks before the optimizer
+ * step, so the update is that of one process on the whole batch; rank 0 alone writes files.
  */
 public final class GrpoTrainer<D> {
   private final RunSetup<D> setup;
