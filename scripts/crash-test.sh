@@ -14,7 +14,11 @@
 # metrics row and then kill after a random 0..CRASH_MAX_DELAY seconds (amid rollouts, updates,
 # checkpoint saves and log writes: every step saves).
 #
-# usage: scripts/crash-test.sh [N]      env: CRASH_STEPS (default 20 x N + 24: enough that every kill lands in a live run), CRASH_MAX_DELAY seconds
+# With CRASH_RANKS=2 (or more) the run is data-parallel: 'grpo4j launch --nproc 2 -- train ...', and
+# each kill is a SIGKILL to one randomly chosen rank; the launcher must then stop the other rank and
+# exit, and the resume (again through 'launch') continues the run (docs/distributed.md).
+#
+# usage: scripts/crash-test.sh [N]      env: CRASH_RANKS (default 1), CRASH_STEPS (default 20 x N + 24: enough that every kill lands in a live run), CRASH_MAX_DELAY seconds
 #        (default 6), CRASH_SEED (bash RANDOM seed), CRASH_KEEP=1 keeps the work folder.
 set -uo pipefail
 n=${1:-10}
@@ -27,23 +31,40 @@ RANDOM=${CRASH_SEED:-$$}
 work=$(mktemp -d "${TMPDIR:-/tmp}/grpo4j-crash.XXXXXX")
 run="$work/run"
 g="$root/grpo4j"
+ranks=${CRASH_RANKS:-1}
 settings=(--set train.steps="$steps" --set train.save_every=1 --set train.eval_every=4 --set train.samples_per_step=2
-  --set data.prompts_per_step=2 --set rl.group_size=2 --set sampling.max_new_tokens=12 --set data.eval_size=2)
+  --set data.prompts_per_step=$((2 * ranks)) --set rl.group_size=2 --set sampling.max_new_tokens=12 --set data.eval_size=2)
 
 cleanup() { [ "${CRASH_KEEP:-0}" = 1 ] && echo "work folder kept: $work" || rm -rf "$work"; }
 trap cleanup EXIT
 
-echo "crash-test: $n kills, $steps GRPO steps (save_every 1) on models/countdown-tiny-sft; work folder $work"
+echo "crash-test: $n kills, $steps GRPO steps (save_every 1, $ranks rank(s)) on models/countdown-tiny-sft; work folder $work"
 "$g" --version >/dev/null || { echo "crash-test: build failed"; exit 1; }
 
-start() { # runs in the background; the launcher execs java, so $! is the JVM
+launch=()
+[ "$ranks" -gt 1 ] && launch=(launch --nproc "$ranks" --)
+start() { # runs in the background; the launcher execs java, so $! is the JVM (or the 'launch' JVM)
   if [ -f "$run/config.yaml" ]; then
-    "$g" train --resume "$run" >>"$work/train.log" 2>&1 &
+    "$g" "${launch[@]}" train --resume "$run" >>"$work/train.log" 2>&1 &
   else
     rm -rf "$run" # killed before the run folder was set up: start it again
-    "$g" train --init "$root/models/countdown-tiny-sft" --out "$run" "${settings[@]}" >>"$work/train.log" 2>&1 &
+    "$g" "${launch[@]}" train --init "$root/models/countdown-tiny-sft" --out "$run" "${settings[@]}" >>"$work/train.log" 2>&1 &
   fi
   pid=$!
+}
+
+# The process to SIGKILL: the training JVM, or with several ranks one of the launcher's rank JVMs
+# (waiting up to 10 s for them to be started); prints nothing when there is none.
+victim() {
+  if [ "$ranks" -le 1 ]; then echo "$pid"; return; fi
+  local kids
+  for ((k = 0; k < 50; k++)); do
+    kids=($(pgrep -P "$pid" 2>/dev/null))
+    [ "${#kids[@]}" -ge "$ranks" ] && break
+    kill -0 "$pid" 2>/dev/null || return
+    sleep 0.2
+  done
+  [ "${#kids[@]}" -gt 0 ] && echo "${kids[$((RANDOM % ${#kids[@]}))]}"
 }
 
 failures=0
@@ -73,9 +94,11 @@ for ((i = 1; i <= n; i++)); do
     sleep "$(uniform 0 "$max_delay")"
   fi
   delay=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid"; wait "$pid" 2>/dev/null
+  target=$(victim)
+  if [ -n "$target" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$target"; wait "$pid" 2>/dev/null
     kills=$((kills + 1))
+    [ "$target" != "$pid" ] && phase="$phase (rank process $target)"
     last=$(tail -c 2000 "$run/metrics.jsonl" 2>/dev/null | grep -o '"step":[0-9]*' | tail -1 | cut -d: -f2)
     echo "kill $i: SIGKILL $phase, ${delay}s after start (metrics at step ${last:-0}; checkpoints/: $(ls -A "$run/checkpoints" 2>/dev/null | tr '\n' ' '))"
     if [ -d "$run" ]; then audit "kill $i"; fi
@@ -90,7 +113,7 @@ echo "final: resuming to the end"
 start
 wait "$pid"; rc=$?
 [ $rc -ne 0 ] && { echo "  final run failed (exit $rc):"; tail -5 "$work/train.log" | sed 's/^/    /'; failures=$((failures + 1)); }
-echo "  train.log: $(grep -c '^resuming' "$work/train.log") resumes from a checkpoint, $(grep -c 'starting the .* run again' "$work/train.log") restarts before the first checkpoint, $(grep -c 'refused' "$work/train.log") refused checkpoints"
+echo "  train.log: $(grep -c '^\(\[rank [0-9]*\] \)\?resuming' "$work/train.log") resumes from a checkpoint, $(grep -c '^\(\[rank [0-9]*\] \)\?no complete checkpoint' "$work/train.log") restarts before the first checkpoint, $(grep -c 'refused' "$work/train.log") refused checkpoints"
 audit "the final run" --finished
 "$g" check-run "$run" --finished | grep -E "metrics|samples|step-$steps" | sed 's/^/  /'
 

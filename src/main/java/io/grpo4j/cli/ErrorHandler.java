@@ -19,7 +19,8 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         ex instanceof IllegalArgumentException
             || ex instanceof IOException
             || ex instanceof UncheckedIOException
-            || ex instanceof IllegalStateException;
+            || ex instanceof IllegalStateException
+            || ex instanceof io.grpo4j.dist.DistException;
     String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
     cl.getErr().println("grpo4j " + cl.getCommandName() + ": " + msg);
     if (!userError) {

@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       FuzzCommand.class,
       DashboardCommand.class,
       ReportCommand.class,
+      LaunchCommand.class,
     })
 public final class Main implements Runnable {
 

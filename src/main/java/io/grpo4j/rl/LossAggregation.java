@@ -63,12 +63,29 @@ public enum LossAggregation {
    * @param batchMask the whole batch's completion mask {@code [B, T]}
    */
   public double microBatchWeight(Tensor microMask, Tensor batchMask) {
-    Shapes.requireDim("microMask", microMask, 2);
     Shapes.requireDim("batchMask", batchMask, 2);
+    return microBatchWeight(microMask, size(batchMask));
+  }
+
+  /**
+   * The same share against a batch of {@code batchSize} ({@link #size}): with data-parallel ranks
+   * the batch is the concatenation of every rank's, and its size the sum of theirs, so each rank's
+   * losses sum to the loss of one process on the whole batch.
+   */
+  public double microBatchWeight(Tensor microMask, double batchSize) {
+    return size(microMask) / batchSize;
+  }
+
+  /**
+   * What the weights count in a completion mask {@code [B, T]}: valid tokens (TOKEN), rows with at
+   * least one valid token (SEQUENCE), rows (CONSTANT).
+   */
+  public double size(Tensor mask) {
+    Shapes.requireDim("mask", mask, 2);
     return switch (this) {
-      case TOKEN -> Masked.count(microMask).item_double() / Masked.count(batchMask).item_double();
-      case SEQUENCE -> nonEmptyRows(microMask) / nonEmptyRows(batchMask);
-      case CONSTANT -> (double) microMask.size(0) / batchMask.size(0);
+      case TOKEN -> Masked.count(mask).item_double();
+      case SEQUENCE -> nonEmptyRows(mask);
+      case CONSTANT -> mask.size(0);
     };
   }
 

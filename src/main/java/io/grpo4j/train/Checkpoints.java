@@ -47,6 +47,11 @@ public final class Checkpoints {
     return run.resolve("checkpoints");
   }
 
+  /** The folder of step {@code step}'s checkpoint (whether or not it exists). */
+  static Path stepDir(Path run, long step) {
+    return dir(run).resolve(PREFIX + step);
+  }
+
   /** Saves a complete checkpoint for {@code step}; returns its folder. */
   public static Path save(
       Path run,

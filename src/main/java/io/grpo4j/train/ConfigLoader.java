@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.grpo4j.dist.BackendKind;
 import io.grpo4j.rl.AdvantageMode;
 import io.grpo4j.rl.KlEstimator;
 import io.grpo4j.rl.LossAggregation;
@@ -53,7 +54,9 @@ public final class ConfigLoader {
                   .addSerializer(configName(LossAggregation.class, a -> a.configName))
                   .addDeserializer(LossAggregation.class, parser(LossAggregation::parse))
                   .addSerializer(configName(KlEstimator.class, e -> e.configName))
-                  .addDeserializer(KlEstimator.class, parser(KlEstimator::parse)));
+                  .addDeserializer(KlEstimator.class, parser(KlEstimator::parse))
+                  .addSerializer(configName(BackendKind.class, b -> b.configName()))
+                  .addDeserializer(BackendKind.class, parser(BackendKind::parse)));
 
   /** Sections whose keys are not known here (a plug-in task's own settings). */
   static final java.util.Set<String> FREE_FORM = java.util.Set.of("task.options");

@@ -2,9 +2,11 @@ package io.grpo4j.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.dist.DistGroup;
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.Rollout;
+import io.grpo4j.generate.Sample;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.model.Qwen2Model;
@@ -42,6 +44,10 @@ import org.bytedeco.pytorch.Tensor;
  *       gradients accumulated over micro-batches, clipped, one AdamW step per epoch;
  *   <li>metrics, samples, periodic evaluation and checkpoint.
  * </ol>
+ *
+ * <p>On W data-parallel ranks ({@link DataParallel}) each rank does steps 1–3 on its P/W prompts,
+ * divides its loss by the counts of all ranks and sums gradients over ranks before the optimizer
+ * step, so the update is that of one process on the whole batch; rank 0 alone writes files.
  */
 public final class GrpoTrainer<D> {
   private final RunSetup<D> setup;
@@ -63,12 +69,26 @@ public final class GrpoTrainer<D> {
   private final WorkingWeights weights;
   private final TrainOptions passes;
   private final NonFiniteGuard guard;
+  private final DataParallel dp;
 
   /**
    * @param policy the trainable weights (f32 master copy), already restored when resuming
    * @param reference π_ref, frozen; null when both KL weights are 0
    */
   public GrpoTrainer(RunSetup<D> setup, Qwen2Model policy, Qwen2Model reference, PrintStream out) {
+    this(setup, policy, reference, out, DistGroup.single());
+  }
+
+  /**
+   * A rank of a data-parallel job ({@link DataParallel}): rank 0's weights are copied to every rank
+   * here, so all start identical.
+   */
+  public GrpoTrainer(
+      RunSetup<D> setup,
+      Qwen2Model policy,
+      Qwen2Model reference,
+      PrintStream out,
+      DistGroup group) {
     this.setup = setup;
     this.cfg = setup.config();
     this.policy = policy;
@@ -76,6 +96,9 @@ public final class GrpoTrainer<D> {
     this.out = out;
     policy.setRequiresGrad(true);
     this.params = new ArrayList<>(policy.parameters().values());
+    this.dp = new DataParallel(group, params, (long) cfg.distributed().bucketMb() << 20);
+    dp.share(cfg.data().promptsPerStep(), "data.prompts_per_step");
+    dp.broadcastWeights();
     RunConfig.Train t = cfg.train();
     this.optimizer = Optimizers.adamW(params, t.lr(), t.beta1(), t.beta2(), t.weightDecay());
     RunConfig.Rl rl = cfg.rl();
@@ -127,24 +150,33 @@ public final class GrpoTrainer<D> {
             : Long.MAX_VALUE;
     Progress progress = new Progress(out, firstStep, t.steps());
     long last = firstStep - 1;
-    try (TensorBoardLog tb = TensorBoardLog.open(run, cfg.logging().tensorboard());
-        MetricsLog metrics = new MetricsLog(run.resolve("metrics.jsonl"), tb::metrics);
-        MetricsLog samples = new MetricsLog(run.resolve("samples.jsonl"), tb::sample)) {
+    // only rank 0 writes the run's files (null resources are skipped by try-with-resources)
+    try (TensorBoardLog tb = TensorBoardLog.open(run, dp.isMain() && cfg.logging().tensorboard());
+        MetricsLog metrics =
+            dp.isMain() ? new MetricsLog(run.resolve("metrics.jsonl"), tb::metrics) : null;
+        MetricsLog samples =
+            dp.isMain() ? new MetricsLog(run.resolve("samples.jsonl"), tb::sample) : null) {
       for (long step = firstStep; step <= t.steps(); step++) {
         Map<String, Object> row;
         try (PointerScope scope = new PointerScope()) {
           row = step(step, samples);
         }
         boolean evalNow = t.evalEvery() > 0 && step % t.evalEvery() == 0;
-        boolean outOfTime = System.nanoTime() > deadline;
+        // every rank stops after the same step: out of time when any rank is
+        boolean outOfTime = dp.max(System.nanoTime() > deadline ? 1 : 0)[0] > 0;
         boolean lastStep = step == t.steps() || outOfTime;
         if (evalNow) {
           // offloaded: the master is in host memory; evaluate its copy on the device
-          EvalReport e =
-              setup.evaluate(cfg.model().offloadOptimizer() ? weights.compute() : policy, null);
+          Qwen2Model evaluated = cfg.model().offloadOptimizer() ? weights.compute() : policy;
+          EvalReport e = dp.combine(setup.evaluate(evaluated, null, dp.rank(), dp.worldSize()));
           row.put("eval/success_rate", e.successRate());
           row.put("eval/reward_per_prompt", e.rewardPerPrompt());
           row.put("eval/mean_len", e.meanLength());
+        }
+        last = step;
+        if (!dp.isMain()) {
+          if (outOfTime && step < t.steps()) break;
+          continue;
         }
         metrics.append(row);
         if (!row.containsKey("reward/mean")) {
@@ -152,7 +184,6 @@ public final class GrpoTrainer<D> {
         } else {
           progress.line(step, progressText(row, evalNow));
         }
-        last = step;
         if ((step % t.saveEvery() == 0 || lastStep) && guard.consecutive() == 0) save(step);
         if (outOfTime && step < t.steps()) {
           out.printf(
@@ -162,6 +193,7 @@ public final class GrpoTrainer<D> {
         }
       }
     }
+    dp.group().barrier(); // rank 0's last checkpoint is complete before any rank returns
     return last;
   }
 
@@ -190,6 +222,7 @@ public final class GrpoTrainer<D> {
     ObjectNode state = Checkpoints.state("grpo", setup);
     state.put("model_init", cfg.model().init());
     if (klScale != null) state.put("kl_scale", klScale.value());
+    state.put("world_size", dp.worldSize());
     Checkpoints.save(
         setup.runDir(),
         step,
@@ -200,14 +233,74 @@ public final class GrpoTrainer<D> {
         state);
   }
 
-  /** One GRPO step; returns its metrics row. */
+  /** One GRPO step of this rank; returns its metrics row (reduced over ranks). */
   Map<String, Object> step(long step, MetricsLog samplesLog) throws IOException {
+    return update(step, rollout(step, dp.rank(), dp.worldSize()), samplesLog);
+  }
+
+  /**
+   * One rank's rollouts of a step, scored.
+   *
+   * @param scored the rank's completions, G per prompt, in prompt order
+   * @param promptTokens prompt tokens sampled from (each prompt once per row)
+   * @param completionTokens completion tokens sampled
+   * @param seconds time taken
+   * @param failures reward requests that failed (their groups are not in {@code scored})
+   * @param droppedGroups groups left out of the step because of a failed request
+   * @param firstFailure the first failure's reason, or null
+   */
+  record Rollouts(
+      List<ScoredSample> scored,
+      long promptTokens,
+      long completionTokens,
+      double seconds,
+      int failures,
+      int droppedGroups,
+      String firstFailure) {
+    /**
+     * This rank's rollouts followed by {@code next}'s, as one process would hold them ({@code
+     * next}'s prompt indices are shifted past this one's prompts).
+     */
+    Rollouts concat(Rollouts next) {
+      List<ScoredSample> all = new ArrayList<>(scored);
+      int shift = scored.stream().mapToInt(x -> x.sample().promptIndex() + 1).max().orElse(0);
+      for (ScoredSample x : next.scored) {
+        Sample t = x.sample();
+        Sample moved =
+            new Sample(
+                t.promptIndex() + shift,
+                t.promptIds(),
+                t.completionIds(),
+                t.logprobs(),
+                t.entropies(),
+                t.finishReason());
+        all.add(new ScoredSample(moved, x.text(), x.tokenRewards(), x.outcome()));
+      }
+      return new Rollouts(
+          all,
+          promptTokens + next.promptTokens,
+          completionTokens + next.completionTokens,
+          seconds + next.seconds,
+          failures + next.failures,
+          droppedGroups + next.droppedGroups,
+          firstFailure != null ? firstFailure : next.firstFailure);
+    }
+  }
+
+  /**
+   * Steps 1–2 for shard {@code rank} of {@code worldSize}: the step's prompts are drawn as in a
+   * single process and the shard takes its equal slice of them (whole groups); its completions are
+   * sampled from π_old with a seed derived from (seed, step, rank) and scored.
+   */
+  Rollouts rollout(long step, int rank, int worldSize) {
     RunConfig.Rl rl = cfg.rl();
     int g = rl.groupSize();
     long t0 = System.nanoTime();
     // 1. rollouts from π_old
-    List<Problem<D>> problems =
+    List<Problem<D>> all =
         setup.trainProblems(Seeds.TRAIN_PROBLEMS, step, cfg.data().promptsPerStep());
+    int per = all.size() / worldSize;
+    List<Problem<D>> problems = all.subList(rank * per, (rank + 1) * per);
     List<int[]> promptIds = new ArrayList<>();
     for (Problem<D> p : problems) promptIds.add(setup.prompts().ids(p));
     RunConfig.Sampling s = cfg.sampling();
@@ -219,25 +312,45 @@ public final class GrpoTrainer<D> {
             false,
             s.maxNewTokens(),
             setup.folder().stopTokenIds(),
-            Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step));
+            DataParallel.rankSeed(Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step), rank, worldSize));
     Rollout rollout =
         new Sampler(weights.compute(), setup.folder().samplableVocab(), s.decodeMode())
             .generate(promptIds, g, sp);
     // 2. scores: the whole step in one judge call; a group with a failed reward request leaves
     // the step (a failure is not a reward), counted in reward/failures
     RewardFailures judged = RewardFailures.of(setup.scoreAll(problems, rollout.samples()), g);
-    List<ScoredSample> scored = judged.kept();
+    return new Rollouts(
+        judged.kept(),
+        rollout.promptTokens(),
+        rollout.completionTokens(),
+        (System.nanoTime() - t0) / 1e9,
+        judged.failures(),
+        judged.droppedGroups(),
+        judged.firstFailure());
+  }
+
+  /**
+   * Steps 3–5 on this rank's rollouts: advantages within each group, the loss of every micro-batch
+   * weighted by its share of the <em>global</em> batch (all ranks), gradients summed over ranks,
+   * one optimizer step per epoch, metrics summed over ranks.
+   */
+  Map<String, Object> update(long step, Rollouts ro, MetricsLog samplesLog) throws IOException {
+    RunConfig.Rl rl = cfg.rl();
+    int g = rl.groupSize();
+    List<ScoredSample> scored = ro.scored();
+    double[] failed = dp.global(ro.failures(), ro.droppedGroups());
     long t1 = System.nanoTime();
-    if (scored.isEmpty()) {
+    // a step in which some rank kept no group makes no update on any rank (collectives stay paired)
+    if (dp.max(scored.isEmpty() ? 1 : 0)[0] > 0) {
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("step", step);
-      row.put("reward/failures", judged.failures());
-      row.put("reward/dropped_groups", judged.droppedGroups());
-      row.put("time/rollout_s", (t1 - t0) / 1e9);
+      row.put("reward/failures", (int) failed[0]);
+      row.put("reward/dropped_groups", (int) failed[1]);
+      row.put("time/rollout_s", dp.max(ro.seconds())[0]);
       row.put("skipped_steps", 1);
       out.printf(
           "step %d: every group had a failed reward request (%s); no update%n",
-          step, judged.firstFailure());
+          step, ro.firstFailure());
       return row;
     }
     RolloutBatch batch = RolloutBatch.of(scored, weights.compute().device());
@@ -250,7 +363,7 @@ public final class GrpoTrainer<D> {
     Tensor r = entropyReward.tokenRewards(batch.pref(), batch.entropy(), batch.mask());
     Advantages.Result adv = advantages.compute(r, batch.mask(), g);
     // 4. μ epochs of the clipped surrogate + KL
-    boolean rolloutIsPiOld = rl.epochs() == 1 && s.samplesFromPolicy();
+    boolean rolloutIsPiOld = rl.epochs() == 1 && cfg.sampling().samplesFromPolicy();
     List<Tensor> oldLogProbs =
         rolloutIsPiOld
             ? micro.stream().map(RolloutBatch::oldLogProbs).toList()
@@ -259,22 +372,29 @@ public final class GrpoTrainer<D> {
     Optimizers.setLr(optimizer, lr);
     EpochTotals totals = new EpochTotals();
     KlPenalty klStep = klNow();
+    // the batch of all ranks: its size as the aggregation counts it, and its valid tokens
+    double[] global =
+        dp.global(
+            policyLoss.aggregation().size(batch.mask()), Masked.count(batch.mask()).item_double());
     int skipped = 0;
     for (int epoch = 0; epoch < rl.epochs(); epoch++) {
       optimizer.zero_grad();
       double lossBefore = totals.totalLoss;
       runEpoch(
-          batch,
           micro,
           oldLogProbs,
           MicroBatches.split(adv.advantages(), plan, micro),
           klStep,
           totals,
-          epoch == 0);
+          epoch == 0,
+          global[0],
+          global[1]);
       weights.gradientsToMaster();
+      dp.allReduceGradients();
       double gradNorm = Optimizers.clipGradNorm(params, cfg.train().gradClip());
       totals.gradNorm += gradNorm;
-      if (guard.isFinite(step, totals.totalLoss - lossBefore, gradNorm)) {
+      double epochLoss = dp.global(totals.totalLoss - lossBefore)[0];
+      if (guard.isFinite(step, epochLoss, gradNorm)) {
         optimizer.step();
       } else {
         optimizer.zero_grad(); // the update is skipped: neither weights nor moments see it
@@ -282,52 +402,75 @@ public final class GrpoTrainer<D> {
       }
       weights.refresh();
     }
+    // Sums over all ranks (identity in one process): the loss and KL totals, then the metrics.
+    double[] t =
+        dp.global(
+            totals.policyLoss,
+            totals.totalLoss,
+            totals.klForward,
+            totals.klReverse,
+            totals.clipTokens,
+            totals.tokens);
     // The controller sees this step's KL (measured before the update) and sets next step's weights.
-    if (klScale != null) klScale.update(totals.klForward, 1);
+    if (klScale != null) klScale.update(t[2], 1);
     long t2 = System.nanoTime();
-    if (cfg.train().samplesPerStep() > 0) logSamples(samplesLog, step, scored, adv.advantages(), r);
+    if (cfg.train().samplesPerStep() > 0 && samplesLog != null) {
+      logSamples(samplesLog, step, scored, adv.advantages(), r);
+    }
     // 5. metrics
     double[] rewards = scored.stream().mapToDouble(x -> x.outcome().reward()).toArray();
-    double mean = 0;
-    for (double x : rewards) mean += x / rewards.length;
-    double var = 0;
-    for (double x : rewards) var += (x - mean) * (x - mean) / Math.max(1, rewards.length - 1);
-    long tokens = rollout.promptTokens() + rollout.completionTokens();
+    double validTokens = global[1];
+    double[] m =
+        dp.global(
+            rewards.length,
+            java.util.Arrays.stream(rewards).sum(),
+            java.util.Arrays.stream(rewards).map(x -> x * x).sum(),
+            scored.stream().filter(x -> x.outcome().success()).count(),
+            Masked.sum(batch.entropy(), batch.mask()).item_double(),
+            adv.tokenMean() * Masked.count(batch.mask()).item_double(),
+            adv.tokenAbsMean() * Masked.count(batch.mask()).item_double(),
+            ro.promptTokens(),
+            ro.completionTokens(),
+            Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g)
+                * (rewards.length / g),
+            rewards.length / g,
+            MicroBatches.forwardPositions(
+                micro, passes.sharePrompt() && !passes.gradientCheckpointing()),
+            MicroBatches.forwardPositions(micro, false));
+    double[] slowest = dp.max(ro.seconds(), (t2 - t1) / 1e9);
+    double n = m[0];
+    double mean = m[1] / n;
+    // sample variance from the sums: (Σr² − n·mean²) / (n − 1), never below 0 by rounding
+    double var = Math.max(0, (m[2] - n * mean * mean) / Math.max(1, n - 1));
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("step", step);
     row.put("reward/mean", mean);
     row.put("reward/std", Math.sqrt(var));
-    row.put("reward/failures", judged.failures());
-    row.put("reward/dropped_groups", judged.droppedGroups());
-    row.put(
-        "success_rate",
-        scored.stream().filter(x -> x.outcome().success()).count() / (double) scored.size());
-    row.put("kl/forward", totals.klForward);
-    row.put("kl/reverse", totals.klReverse);
+    row.put("reward/failures", (int) failed[0]);
+    row.put("reward/dropped_groups", (int) failed[1]);
+    row.put("success_rate", m[3] / n);
+    row.put("kl/forward", t[2]);
+    row.put("kl/reverse", t[3]);
     row.put("kl/lambda_forward", klStep.lambdaForward());
     row.put("kl/lambda_reverse", klStep.lambdaReverse());
-    row.put("entropy", Masked.mean(batch.entropy(), batch.mask()).item_double());
-    row.put("adv/token_mean", adv.tokenMean());
-    row.put("adv/token_abs_mean", adv.tokenAbsMean());
-    row.put("loss/policy", totals.policyLoss / rl.epochs());
-    row.put("loss/total", totals.totalLoss / rl.epochs());
-    row.put("clip_ratio", totals.clipTokens / Math.max(1.0, totals.tokens));
+    row.put("entropy", m[4] / validTokens);
+    row.put("adv/token_mean", m[5] / validTokens);
+    row.put("adv/token_abs_mean", m[6] / validTokens);
+    row.put("loss/policy", t[0] / rl.epochs());
+    row.put("loss/total", t[1] / rl.epochs());
+    row.put("clip_ratio", t[4] / Math.max(1.0, t[5]));
     row.put("grad_norm", totals.gradNorm / rl.epochs());
     row.put("lr", lr);
-    row.put("completion_len/mean", rollout.completionTokens() / (double) scored.size());
-    row.put(
-        "frac_zero_std_groups",
-        Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g));
-    row.put("time/rollout_s", (t1 - t0) / 1e9);
-    row.put("time/train_s", (t2 - t1) / 1e9);
-    row.put("tokens_per_s", tokens / ((t2 - t0) / 1e9));
+    row.put("completion_len/mean", m[8] / n);
+    row.put("frac_zero_std_groups", m[9] / m[10]);
+    row.put("time/rollout_s", slowest[0]);
+    row.put("time/train_s", slowest[1]);
+    row.put("tokens_per_s", (m[7] + m[8]) / (slowest[0] + slowest[1]));
+    // batch shape diagnostics: rank 0's micro-batches (the positions are summed over ranks)
     row.put("batch/padding_frac", MicroBatches.paddingFraction(micro));
     row.put("batch/padding_frac_unbucketed", MicroBatches.paddingFraction(batch));
-    row.put(
-        "batch/forward_positions",
-        MicroBatches.forwardPositions(
-            micro, passes.sharePrompt() && !passes.gradientCheckpointing()));
-    row.put("batch/forward_positions_unshared", MicroBatches.forwardPositions(micro, false));
+    row.put("batch/forward_positions", m[11]);
+    row.put("batch/forward_positions_unshared", m[12]);
     row.put("skipped_steps", skipped);
     row.putAll(io.grpo4j.torch.MemoryStats.row());
     return row;
@@ -346,20 +489,21 @@ public final class GrpoTrainer<D> {
 
   /**
    * Forward + backward over all rows in micro-batches. Each micro-batch's loss is scaled by its
-   * share of the batch ({@link LossAggregation#microBatchWeight}), so the accumulated gradient
-   * equals that of the whole-batch loss under the chosen aggregation.
+   * share of the batch ({@link LossAggregation#microBatchWeight}) — the batch of all ranks, of
+   * {@code batchSize} and {@code totalTokens} valid tokens — so the accumulated gradient, summed
+   * over ranks, equals that of the whole-batch loss under the chosen aggregation.
    */
   private void runEpoch(
-      RolloutBatch b,
       List<RolloutBatch> micro,
       List<Tensor> oldLogProbs,
       List<Tensor> advantages,
       KlPenalty klStep,
       EpochTotals totals,
-      boolean firstEpoch) {
+      boolean firstEpoch,
+      double batchSize,
+      double totalTokens) {
     LossAggregation agg = policyLoss.aggregation();
     long c = cfg.sampling().maxNewTokens(); // Dr.GRPO's fixed C (rl.aggregation = constant)
-    double totalTokens = Masked.count(b.mask()).item_double();
     for (int i = 0; i < micro.size(); i++) {
       RolloutBatch m = micro.get(i);
       try (PointerScope scope = new PointerScope()) {
@@ -368,7 +512,7 @@ public final class GrpoTrainer<D> {
         PolicyLoss.Result pl =
             policyLoss.compute(pass.logProbs(), oldLogProbs.get(i), advantages.get(i), mask, c);
         KlPenalty.Terms kl = pass.kl();
-        double w = agg.microBatchWeight(mask, b.mask());
+        double w = agg.microBatchWeight(mask, batchSize);
         // L = policyLoss + λ_F·KL_fwd + λ_R·KL_rev (aggregated), times the micro-batch's share w
         Tensor loss = pl.loss().add(agg.reduce(klStep.perToken(kl), mask, c)).mul(new Scalar(w));
         pass.backward(loss);

@@ -1,5 +1,6 @@
 package io.grpo4j.train;
 
+import io.grpo4j.dist.BackendKind;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.rl.AdvantageMode;
 import io.grpo4j.rl.Advantages;
@@ -30,6 +31,7 @@ import java.util.Map;
  * @param logging what a run writes besides metrics.jsonl and samples.jsonl
  * @param reward where rewards come from for tasks without a built-in verifier ({@code reward.*};
  *     see {@link RewardConfig}, docs/tasks.md)
+ * @param distributed data-parallel ranks: backend, timeouts, gradient buckets (docs/distributed.md)
  */
 public record RunConfig(
     long seed,
@@ -42,7 +44,8 @@ public record RunConfig(
     Train train,
     Sft sft,
     Logging logging,
-    RewardConfig reward) {
+    RewardConfig reward,
+    Distributed distributed) {
 
   public RunConfig {
     require(
@@ -55,8 +58,9 @@ public record RunConfig(
             && train != null
             && sft != null
             && logging != null
-            && reward != null,
-        "every section (model, task, countdown, data, sampling, rl, train, sft, logging, reward) must be present");
+            && reward != null
+            && distributed != null,
+        "every section (model, task, countdown, data, sampling, rl, train, sft, logging, reward, distributed) must be present");
   }
 
   /** Built-in defaults: the tiny Countdown recipe. */
@@ -72,7 +76,8 @@ public record RunConfig(
         Train.defaults(),
         Sft.defaults(),
         Logging.defaults(),
-        RewardConfig.DEFAULTS);
+        RewardConfig.DEFAULTS,
+        Distributed.defaults());
   }
 
   static void require(boolean ok, String message) {
@@ -513,6 +518,33 @@ public record RunConfig(
   public record Logging(boolean tensorboard) {
     static Logging defaults() {
       return new Logging(true);
+    }
+  }
+
+  /**
+   * Data-parallel training (docs/distributed.md); used only when the process is started as a rank
+   * of a job (WORLD_SIZE &gt; 1 in its environment, e.g. by {@code grpo4j launch} or torchrun).
+   *
+   * @param backend {@code auto} (Gloo on cpu, NCCL on cuda, as PyTorch), {@code gloo} or {@code
+   *     nccl} (default auto)
+   * @param initTimeoutS seconds the rendezvous waits for every rank to join (default 300: ranks of
+   *     a cluster job may start minutes apart, as torchrun's rendezvous allows)
+   * @param timeoutS seconds any collective waits for its peers before failing with a clear error
+   *     (default 600: longer than the slowest rank's rollouts plus rank 0's checkpoint save on the
+   *     1.5B recipe; a rank that dies fails its peers at once, one that hangs after this)
+   * @param bucketMb gradient all-reduce bucket size in MiB (default 25: PyTorch DDP's
+   *     bucket_cap_mb)
+   */
+  public record Distributed(BackendKind backend, int initTimeoutS, int timeoutS, int bucketMb) {
+    public Distributed {
+      require(backend != null, "distributed.backend must be auto, gloo or nccl");
+      require(initTimeoutS > 0, "distributed.init_timeout_s must be > 0, got " + initTimeoutS);
+      require(timeoutS > 0, "distributed.timeout_s must be > 0, got " + timeoutS);
+      require(bucketMb > 0, "distributed.bucket_mb must be > 0, got " + bucketMb);
+    }
+
+    static Distributed defaults() {
+      return new Distributed(BackendKind.AUTO, 300, 600, 25);
     }
   }
 }

@@ -115,8 +115,18 @@ public record RunSetup<D>(
 
   /** Greedy evaluation on the held-out set. */
   public EvalReport evaluate(Qwen2Model model, IntConsumer progress) {
+    return evaluate(model, progress, 0, 1);
+  }
+
+  /**
+   * Greedy evaluation of one data-parallel rank's share of the held-out set: problems {@code rank,
+   * rank + worldSize, …} (combine the ranks' reports with {@link DataParallel#combine}).
+   */
+  public EvalReport evaluate(Qwen2Model model, IntConsumer progress, int rank, int worldSize) {
+    List<Problem<D>> share = new java.util.ArrayList<>();
+    for (int i = rank; i < evalSet.size(); i += worldSize) share.add(evalSet.get(i));
     return new Evaluator<>(task, prompts, folder)
-        .run(model, evalSet, 0, config.sampling().maxNewTokens(), 0, progress);
+        .run(model, share, 0, config.sampling().maxNewTokens(), 0, progress);
   }
 
   public static String sha256(String text) {

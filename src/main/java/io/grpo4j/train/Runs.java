@@ -1,6 +1,8 @@
 package io.grpo4j.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpo4j.dist.DistEnv;
+import io.grpo4j.dist.DistGroup;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TinyPreset;
@@ -9,9 +11,11 @@ import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.bytedeco.pytorch.Device;
@@ -41,18 +45,24 @@ public final class Runs {
    */
   public static Path sft(RunConfig cfg, Path runDir, Task<?> task, PrintStream out)
       throws IOException {
-    fresh(runDir, "sft", out);
-    init(cfg);
-    if (cfg.model().init() == null) {
-      Path initDir = runDir.resolve("init-model");
-      out.printf(
-          "model.init not set: initialising the tiny preset (seed %d) in %s%n",
-          cfg.seed(), initDir);
-      TinyPreset.write("tiny", initDir, cfg.seed(), DType.F32);
-      cfg = withInit(cfg, initDir.toString());
+    try (DistGroup group = join(cfg)) {
+      out = quietUnlessMain(group, out);
+      if (group.isMain()) fresh(runDir, "sft", out);
+      init(cfg, group);
+      if (cfg.model().init() == null) {
+        Path initDir = runDir.resolve("init-model");
+        if (group.isMain()) {
+          out.printf(
+              "model.init not set: initialising the tiny preset (seed %d) in %s%n",
+              cfg.seed(), initDir);
+          TinyPreset.write("tiny", initDir, cfg.seed(), DType.F32);
+        }
+        cfg = withInit(cfg, initDir.toString());
+      }
+      if (group.isMain()) writeConfig(runDir, cfg);
+      group.barrier(); // the run folder is set up before any rank reads it
+      return runSft(cfg, runDir, 0, null, task, out, group);
     }
-    writeConfig(runDir, cfg);
-    return runSft(cfg, runDir, 0, null, task, out);
   }
 
   /** GRPO from {@code model.init} into {@code runDir}; returns the final checkpoint folder. */
@@ -71,9 +81,43 @@ public final class Runs {
           "model.init is not set: pass --init MODEL_DIR or --set model.init=DIR "
               + "(for the tiny Countdown recipe, models/countdown-tiny-sft, or the output of 'grpo4j sft')");
     }
-    fresh(runDir, "grpo", out);
-    writeConfig(runDir, cfg);
-    return runGrpo(cfg, runDir, 1, null, task, out);
+    try (DistGroup group = join(cfg)) {
+      out = quietUnlessMain(group, out);
+      if (group.isMain()) {
+        fresh(runDir, "grpo", out);
+        writeConfig(runDir, cfg);
+      }
+      group.barrier(); // the run folder is set up before any rank goes on
+      return runGrpo(cfg, runDir, 1, null, task, out, group);
+    }
+  }
+
+  /**
+   * This process's group: a process on its own, or a rank of the data-parallel job its environment
+   * describes (RANK, WORLD_SIZE, ...; docs/distributed.md). Blocks until every rank has joined.
+   */
+  static DistGroup join(RunConfig cfg) {
+    DistEnv env = DistEnv.fromEnvironment();
+    RunConfig.Distributed d = cfg.distributed();
+    return DistGroup.join(
+        env,
+        d.backend(),
+        device(cfg, env),
+        Duration.ofSeconds(d.initTimeoutS()),
+        Duration.ofSeconds(d.timeoutS()));
+  }
+
+  /** {@code model.device}; on CUDA a rank of a job takes {@code cuda:LOCAL_RANK}. */
+  static String device(RunConfig cfg, DistEnv env) {
+    String d = cfg.model().device();
+    return env.distributed() && d.trim().toLowerCase(java.util.Locale.ROOT).startsWith("cuda")
+        ? "cuda:" + env.localRank()
+        : d;
+  }
+
+  /** Only rank 0 reports progress; the others' lines would repeat it. */
+  private static PrintStream quietUnlessMain(DistGroup group, PrintStream out) {
+    return group.isMain() ? out : new PrintStream(OutputStream.nullOutputStream());
   }
 
   /**
@@ -92,41 +136,64 @@ public final class Runs {
     if (!Files.isRegularFile(cfgFile))
       throw new java.nio.file.NoSuchFileException(cfgFile + " (not a grpo4j run folder?)");
     RunConfig cfg = config(cfgFile, List.of());
-    Optional<Path> latest = Checkpoints.latestVerified(runDir, out);
-    if (latest.isEmpty()) {
-      String kind =
-          RunKind.read(runDir)
-              .orElseThrow(
-                  () ->
-                      new IllegalArgumentException(
-                          runDir
-                              + " has no complete checkpoint to resume from; start it again with 'grpo4j train'"));
-      truncateLogs(runDir, 0);
-      out.printf(
-          "no complete checkpoint in %s yet: starting the %s run again from step 1%n",
-          runDir, kind);
-      if (kind.equals("grpo")) return runGrpo(cfg, runDir, 1, null, task, out);
-      if (kind.equals("sft")) return runSft(cfg, runDir, 0, null, task, out);
+    try (DistGroup group = join(cfg)) {
+      out = quietUnlessMain(group, out);
+      // rank 0 picks the checkpoint (setting damaged ones aside); the others take the same step
+      Optional<Path> latest =
+          group.isMain() ? Checkpoints.latestVerified(runDir, out) : Optional.empty();
+      long picked =
+          (long) group.max(group.isMain() ? latest.map(Checkpoints::stepOf).orElse(0L) : -1)[0];
+      if (!group.isMain() && picked > 0) latest = Optional.of(Checkpoints.stepDir(runDir, picked));
+      if (latest.isEmpty()) {
+        String kind =
+            RunKind.read(runDir)
+                .orElseThrow(
+                    () ->
+                        new IllegalArgumentException(
+                            runDir
+                                + " has no complete checkpoint to resume from; start it again with 'grpo4j train'"));
+        if (group.isMain()) truncateLogs(runDir, 0);
+        out.printf(
+            "no complete checkpoint in %s yet: starting the %s run again from step 1%n",
+            runDir, kind);
+        group.barrier();
+        if (kind.equals("grpo")) return runGrpo(cfg, runDir, 1, null, task, out, group);
+        if (kind.equals("sft")) return runSft(cfg, runDir, 0, null, task, out, group);
+        throw new IllegalArgumentException(
+            runDir.resolve(RunKind.FILE) + ": unknown run kind '" + kind + "'");
+      }
+      JsonNode state = Checkpoints.readState(latest.get());
+      String hash = RunSetup.sha256(ConfigLoader.toYaml(cfg));
+      if (!hash.equals(state.path("config_sha256").asText())) {
+        throw new IllegalArgumentException(
+            cfgFile
+                + " changed since "
+                + latest.get()
+                + " was written; resuming would mix two configs");
+      }
+      int ranks = state.path("world_size").asInt(1);
+      if (ranks != group.worldSize()) {
+        throw new IllegalArgumentException(
+            latest.get()
+                + " was written by a run of "
+                + ranks
+                + " rank(s), but WORLD_SIZE is "
+                + group.worldSize()
+                + " now: resume it with "
+                + ranks
+                + " rank(s) (each rank's rollout seed depends on the world size)");
+      }
+      long step = state.path("step").asLong();
+      String kind = state.path("kind").asText();
+      if (group.isMain()) truncateLogs(runDir, step);
+      out.printf("resuming %s run %s from %s (step %d)%n", kind, runDir, latest.get(), step);
+      group.barrier(); // the logs are truncated before any rank goes on
+      if (kind.equals("grpo"))
+        return runGrpo(cfg, runDir, step + 1, latest.get(), task, out, group);
+      if (kind.equals("sft")) return runSft(cfg, runDir, step, latest.get(), task, out, group);
       throw new IllegalArgumentException(
-          runDir.resolve(RunKind.FILE) + ": unknown run kind '" + kind + "'");
+          latest.get().resolve(Checkpoints.STATE_FILE) + ": unknown run kind '" + kind + "'");
     }
-    JsonNode state = Checkpoints.readState(latest.get());
-    String hash = RunSetup.sha256(ConfigLoader.toYaml(cfg));
-    if (!hash.equals(state.path("config_sha256").asText())) {
-      throw new IllegalArgumentException(
-          cfgFile
-              + " changed since "
-              + latest.get()
-              + " was written; resuming would mix two configs");
-    }
-    long step = state.path("step").asLong();
-    String kind = state.path("kind").asText();
-    truncateLogs(runDir, step);
-    out.printf("resuming %s run %s from %s (step %d)%n", kind, runDir, latest.get(), step);
-    if (kind.equals("grpo")) return runGrpo(cfg, runDir, step + 1, latest.get(), task, out);
-    if (kind.equals("sft")) return runSft(cfg, runDir, step, latest.get(), task, out);
-    throw new IllegalArgumentException(
-        latest.get().resolve(Checkpoints.STATE_FILE) + ": unknown run kind '" + kind + "'");
   }
 
   /** Drops metrics and samples rows of steps after {@code step} (and a torn last line). */
@@ -136,16 +203,24 @@ public final class Runs {
   }
 
   private static Path runGrpo(
-      RunConfig cfg, Path runDir, long firstStep, Path checkpoint, Task<?> given, PrintStream out)
+      RunConfig cfg,
+      Path runDir,
+      long firstStep,
+      Path checkpoint,
+      Task<?> given,
+      PrintStream out,
+      DistGroup group)
       throws IOException {
-    Device device = init(cfg);
+    Device device = init(cfg, group);
     // offload_optimizer: the f32 master (and so AdamW's state) in host memory
     Device master = cfg.model().offloadOptimizer() ? new Device("cpu") : device;
     Path initDir = Path.of(cfg.model().init());
     Task<?> task = given != null ? given : Tasks.create(cfg);
     try (ModelFolder folder = ModelFolder.open(initDir)) {
-      RunPreflight.check(
-          runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
+      if (group.isMain()) {
+        RunPreflight.check(
+            runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
+      }
       RunSetup<?> setup = RunSetup.of(cfg, runDir, task, folder);
       Qwen2Model policy =
           checkpoint == null
@@ -155,7 +230,7 @@ public final class Runs {
       boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
       Qwen2Model reference =
           needRef ? folder.loadModel(DType.parse(cfg.model().dtype()), device) : null;
-      GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out);
+      GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out, group);
       if (checkpoint != null) {
         Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
         trainer.restore(Checkpoints.readState(checkpoint));
@@ -182,21 +257,29 @@ public final class Runs {
 
   /** SFT from step {@code step + 1}, from {@code checkpoint} or (null) from {@code model.init}. */
   private static Path runSft(
-      RunConfig cfg, Path runDir, long step, Path checkpoint, Task<?> given, PrintStream out)
+      RunConfig cfg,
+      Path runDir,
+      long step,
+      Path checkpoint,
+      Task<?> given,
+      PrintStream out,
+      DistGroup group)
       throws IOException {
-    Device device = init(cfg);
+    Device device = init(cfg, group);
     Path initDir = Path.of(cfg.model().init());
     Task<?> task = given != null ? given : Tasks.create(cfg);
     try (ModelFolder folder = ModelFolder.open(initDir)) {
-      RunPreflight.check(
-          runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
+      if (group.isMain()) {
+        RunPreflight.check(
+            runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
+      }
       RunSetup<?> setup = RunSetup.of(cfg, runDir, task, folder);
       Qwen2Model model =
           checkpoint == null
               ? folder.loadModel(DType.F32, device)
               : io.grpo4j.model.HfCheckpoint.loadWeights(
                   checkpoint, folder.config(), DType.F32, device);
-      SftTrainer<?> trainer = new SftTrainer<>(setup, model, out);
+      SftTrainer<?> trainer = new SftTrainer<>(setup, model, out, group);
       if (checkpoint != null) {
         Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
       } else {
@@ -215,9 +298,18 @@ public final class Runs {
     return Checkpoints.latest(runDir).orElseThrow();
   }
 
-  private static Device init(RunConfig cfg) {
-    Torch.init(cfg.model().threads(), cfg.seed());
-    return Torch.device(cfg.model().device());
+  /**
+   * libtorch's threads and seed, and the device. Ranks sharing a CPU node split its cores: with
+   * {@code model.threads} 0, each of LOCAL_WORLD_SIZE ranks takes cores / LOCAL_WORLD_SIZE.
+   */
+  private static Device init(RunConfig cfg, DistGroup group) {
+    DistEnv env = group.env();
+    int threads = cfg.model().threads();
+    if (threads == 0 && env.localWorldSize() > 1 && device(cfg, env).equals("cpu")) {
+      threads = Math.max(1, Runtime.getRuntime().availableProcessors() / env.localWorldSize());
+    }
+    Torch.init(threads, cfg.seed());
+    return Torch.device(device(cfg, env));
   }
 
   /**
@@ -295,6 +387,7 @@ public final class Runs {
         c.train(),
         c.sft(),
         c.logging(),
-        c.reward());
+        c.reward(),
+        c.distributed());
   }
 }

@@ -13,6 +13,9 @@ final class Seeds {
   static final long SFT_PROBLEMS = 3;
   static final long EVAL_SAMPLING = 4;
 
+  /** A data-parallel rank's seed, derived from the seed one process would use. */
+  static final long RANK = 5;
+
   private Seeds() {}
 
   static long derive(long seed, long purpose, long step) {

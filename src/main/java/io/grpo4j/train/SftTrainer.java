@@ -1,6 +1,7 @@
 package io.grpo4j.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.dist.DistGroup;
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.Masked;
@@ -37,14 +38,26 @@ public final class SftTrainer<D> {
   private final WorkingWeights weights;
   private final TrainOptions passes;
   private final NonFiniteGuard guard;
+  private final DataParallel dp;
 
   public SftTrainer(RunSetup<D> setup, Qwen2Model model, PrintStream out) {
+    this(setup, model, out, DistGroup.single());
+  }
+
+  /**
+   * A rank of a data-parallel job ({@link DataParallel}): each rank trains on its equal slice of
+   * every step's batch; rank 0's weights are copied to every rank here.
+   */
+  public SftTrainer(RunSetup<D> setup, Qwen2Model model, PrintStream out, DistGroup group) {
     this.setup = setup;
     this.sft = setup.config().sft();
     this.model = model;
     this.out = out;
     model.setRequiresGrad(true);
     this.params = new ArrayList<>(model.parameters().values());
+    this.dp = new DataParallel(group, params, (long) setup.config().distributed().bucketMb() << 20);
+    dp.share(sft.batchSize(), "sft.batch_size");
+    dp.broadcastWeights();
     this.optimizer = Optimizers.adamW(params, sft.lr(), 0.9, 0.95, sft.weightDecay());
     this.schedule =
         new LrSchedule(sft.lr(), sft.warmupSteps(), sft.steps(), true, sft.minLrRatio());
@@ -68,9 +81,14 @@ public final class SftTrainer<D> {
     Progress progress = new Progress(out, firstStep, sft.steps());
     long last = firstStep - 1;
     double emaLoss = Double.NaN;
+    // only rank 0 writes the run's files (a null resource is skipped by try-with-resources)
     try (TensorBoardLog tb =
-            TensorBoardLog.open(setup.runDir(), setup.config().logging().tensorboard());
-        MetricsLog metrics = new MetricsLog(setup.runDir().resolve("metrics.jsonl"), tb::metrics)) {
+            TensorBoardLog.open(
+                setup.runDir(), dp.isMain() && setup.config().logging().tensorboard());
+        MetricsLog metrics =
+            dp.isMain()
+                ? new MetricsLog(setup.runDir().resolve("metrics.jsonl"), tb::metrics)
+                : null) {
       for (long step = firstStep; step <= sft.steps(); step++) {
         Map<String, Object> row;
         try (PointerScope scope = new PointerScope()) {
@@ -81,11 +99,13 @@ public final class SftTrainer<D> {
         boolean evalNow =
             (sft.evalEvery() > 0 && step % sft.evalEvery() == 0) || step == sft.steps();
         if (evalNow) {
-          EvalReport e = setup.evaluate(model, null);
+          EvalReport e = dp.combine(setup.evaluate(model, null, dp.rank(), dp.worldSize()));
           row.put("eval/success_rate", e.successRate());
           row.put("eval/reward_per_prompt", e.rewardPerPrompt());
           row.put("eval/mean_len", e.meanLength());
         }
+        last = step;
+        if (!dp.isMain()) continue;
         metrics.append(row);
         if (step % 25 == 0 || evalNow || step == firstStep) {
           progress.line(
@@ -103,14 +123,15 @@ public final class SftTrainer<D> {
         }
         if ((step % sft.saveEvery() == 0 || step == sft.steps()) && guard.consecutive() == 0)
           save(step);
-        last = step;
       }
     }
+    dp.group().barrier(); // rank 0's last checkpoint is complete before any rank returns
     return last;
   }
 
   void save(long step) throws IOException {
     ObjectNode state = Checkpoints.state("sft", setup);
+    state.put("world_size", dp.worldSize());
     Checkpoints.save(
         setup.runDir(),
         step,
@@ -123,7 +144,10 @@ public final class SftTrainer<D> {
 
   Map<String, Object> step(long step) {
     long t0 = System.nanoTime();
-    List<Problem<D>> problems = setup.trainProblems(Seeds.SFT_PROBLEMS, step, sft.batchSize());
+    // the batch one process would draw; this rank trains on its equal slice of it
+    List<Problem<D>> all = setup.trainProblems(Seeds.SFT_PROBLEMS, step, sft.batchSize());
+    int[] share = dp.share(all.size(), "sft.batch_size");
+    List<Problem<D>> problems = all.subList(share[0], share[1]);
     List<int[]> prompts = new ArrayList<>();
     List<int[]> answers = new ArrayList<>();
     int width = 0;
@@ -161,9 +185,10 @@ public final class SftTrainer<D> {
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);
     optimizer.zero_grad();
-    // loss = −Σ log p(answer token) / (answer tokens of the whole batch), accumulated over
-    // micro-batches of sft.micro_batch rows so the gradient is the whole batch's.
-    double answerTokens = Masked.count(mask).item_double();
+    // loss = −Σ log p(answer token) / (answer tokens of the whole batch, all ranks), accumulated
+    // over micro-batches of sft.micro_batch rows so the gradient, summed over ranks, is the whole
+    // batch's.
+    double answerTokens = dp.global(Masked.count(mask).item_double())[0];
     int micro = sft.microBatch() == 0 ? b : Math.min(sft.microBatch(), b);
     double loss = 0;
     for (int from = 0; from < b; from += micro) {
@@ -179,6 +204,8 @@ public final class SftTrainer<D> {
       }
     }
     weights.gradientsToMaster();
+    dp.allReduceGradients();
+    loss = dp.global(loss)[0];
     double gradNorm = Optimizers.clipGradNorm(params, sft.gradClip());
     boolean applied = guard.isFinite(step, loss, gradNorm);
     if (applied) {
@@ -187,15 +214,17 @@ public final class SftTrainer<D> {
       optimizer.zero_grad(); // the update is skipped: neither weights nor moments see it
     }
     weights.refresh();
-    double seconds = (System.nanoTime() - t0) / 1e9;
+    double seconds = dp.max((System.nanoTime() - t0) / 1e9)[0];
+    double tokens = dp.global(Masked.count(validT).item_double())[0];
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("step", step);
     row.put("loss/sft", loss);
     row.put("grad_norm", gradNorm);
     row.put("lr", lr);
-    row.put("tokens_per_s", Masked.count(validT).item_double() / seconds);
+    row.put("tokens_per_s", tokens / seconds);
     row.put("time/train_s", seconds);
     // Rows are right-padded to the batch's longest pair; packing is not done (docs/performance.md).
+    // (rank 0's rows)
     row.put("batch/padding_frac", 1 - Masked.count(validT).item_double() / ((double) b * width));
     row.put("skipped_steps", applied ? 0 : 1);
     return row;
