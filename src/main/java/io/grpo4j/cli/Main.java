@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       Int8CheckCommand.class,
       CheckRunCommand.class,
       FuzzCommand.class,
+      SweepCommand.class,
     })
 public final class Main implements Runnable {
 
