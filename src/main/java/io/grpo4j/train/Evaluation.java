@@ -88,7 +88,12 @@ public record Evaluation(
       if (k >= 2) {
         RolloutBatch b = RolloutBatch.of(report.samples(), device);
         var r = cfg.rl().entropy().toReward().tokenRewards(b.pref(), b.entropy(), b.mask());
-        adv = cfg.rl().advantage().toAdvantages().compute(r, b.mask(), k).tokenMean();
+        adv =
+            cfg.rl()
+                .advantage()
+                .toAdvantages()
+                .compute(r, b.mask(), b.completion(), b.entropy(), k)
+                .tokenMean();
       }
       Map<Integer, Double> pass = new TreeMap<>();
       if (k >= 2) {

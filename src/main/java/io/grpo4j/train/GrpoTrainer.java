@@ -86,7 +86,10 @@ public final class GrpoTrainer<D> {
     this.kl =
         new KlPenalty(rl.kl().forward(), rl.kl().reverse(), KlEstimator.parse(rl.kl().estimator()));
     this.klScale =
-        rl.kl().target() > 0 ? new KlController(1.0, rl.kl().target(), rl.kl().horizon()) : null;
+        rl.kl().target() > 0
+            ? new KlController(
+                1.0, rl.kl().target(), rl.kl().horizon(), rl.kl().minFactor(), rl.kl().maxFactor())
+            : null;
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
     this.weights = WorkingWeights.of(policy, DType.parse(cfg.model().dtype()));
     this.passes = cfg.model().trainOptions();
@@ -189,9 +192,10 @@ public final class GrpoTrainer<D> {
     int g = rl.groupSize();
     long t0 = System.nanoTime();
     // 1. rollouts from π_old
+    int wanted = cfg.data().promptsPerStep();
+    int drawn = (int) Math.ceil(cfg.data().oversample() * wanted);
     List<Problem<D>> problems =
-        setup.trainProblems(
-            Seeds.derive(cfg.seed(), Seeds.TRAIN_PROBLEMS, step), cfg.data().promptsPerStep());
+        setup.trainProblems(Seeds.derive(cfg.seed(), Seeds.TRAIN_PROBLEMS, step), drawn);
     List<int[]> promptIds = new ArrayList<>();
     for (Problem<D> p : problems) promptIds.add(setup.prompts().ids(p));
     RunConfig.Sampling s = cfg.sampling();
@@ -211,6 +215,10 @@ public final class GrpoTrainer<D> {
     for (int i = 0; i < rollout.samples().size(); i++) {
       scored.add(setup.score(problems.get(i / g), rollout.samples().get(i)));
     }
+    double[] drawnRewards = scored.stream().mapToDouble(x -> x.outcome().reward()).toArray();
+    double fracZeroStdDrawn =
+        Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(drawnRewards), g);
+    if (drawn > wanted) scored = DynamicSampling.keep(scored, g, wanted);
     long t1 = System.nanoTime();
     RolloutBatch batch = RolloutBatch.of(scored, policy.device());
     List<int[]> plan =
@@ -220,7 +228,8 @@ public final class GrpoTrainer<D> {
     List<RolloutBatch> micro = plan.stream().map(batch::select).toList();
     // 3. rewards and advantages
     Tensor r = entropyReward.tokenRewards(batch.pref(), batch.entropy(), batch.mask());
-    Advantages.Result adv = advantages.compute(r, batch.mask(), g);
+    Advantages.Result adv =
+        advantages.compute(r, batch.mask(), batch.completion(), batch.entropy(), g);
     // 4. μ epochs of the clipped surrogate + KL
     boolean rolloutIsPiOld = rl.epochs() == 1 && s.samplesFromPolicy();
     List<Tensor> oldLogProbs =
@@ -274,15 +283,26 @@ public final class GrpoTrainer<D> {
     row.put("entropy", Masked.mean(batch.entropy(), batch.mask()).item_double());
     row.put("adv/token_mean", adv.tokenMean());
     row.put("adv/token_abs_mean", adv.tokenAbsMean());
+    boolean countdownSteps =
+        "countdown".equals(cfg.task().name()) && "steps".equals(cfg.task().format());
+    row.putAll(
+        CreditMetrics.of(
+            adv.advantages(), batch.entropy(), batch.mask(), scored, g, countdownSteps));
     row.put("loss/policy", totals.policyLoss / rl.epochs());
     row.put("loss/total", totals.totalLoss / rl.epochs());
     row.put("clip_ratio", totals.clipTokens / Math.max(1.0, totals.tokens));
     row.put("grad_norm", totals.gradNorm / rl.epochs());
     row.put("lr", lr);
-    row.put("completion_len/mean", rollout.completionTokens() / (double) scored.size());
+    row.put(
+        "completion_len/mean",
+        scored.stream().mapToInt(x -> x.sample().length()).average().orElse(0));
     row.put(
         "frac_zero_std_groups",
         Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g));
+    if (drawn > wanted) {
+      row.put("dynamic_sampling/frac_zero_std_drawn", fracZeroStdDrawn);
+      row.put("dynamic_sampling/groups_kept", scored.size() / g);
+    }
     row.put("time/rollout_s", (t1 - t0) / 1e9);
     row.put("time/train_s", (t2 - t1) / 1e9);
     row.put("tokens_per_s", tokens / ((t2 - t0) / 1e9));
