@@ -176,6 +176,7 @@ public record Sweep(
     }
     int total = cells.size() * seeds;
     int done = 0;
+    ObjectNode tables = null;
     for (Cell c : cells) {
       for (int k = 0; k < seeds; k++) {
         done++;
@@ -196,10 +197,10 @@ public record Sweep(
         r.put("model", model.toString());
         r.set("metrics", evaluate(cfg, model, seconds, log));
         AtomicFiles.writeString(result, JSON.writeValueAsString(r) + "\n");
-        writeTables(cells, log);
+        tables = writeTables(cells, log);
       }
     }
-    return writeTables(cells, log);
+    return tables != null ? tables : writeTables(cells, log);
   }
 
   /** Greedy held-out evaluation (+ KL to the start model) and, with passK, the sampled one. */
