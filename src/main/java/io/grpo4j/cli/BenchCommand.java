@@ -2,11 +2,12 @@ package io.grpo4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.grpo4j.bench.Bench;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.TinyPreset;
+import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
-import io.grpo4j.train.Bench;
 import io.grpo4j.train.TrainOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -137,12 +138,6 @@ final class BenchCommand implements Callable<Integer> {
   int logitsChunk;
 
   @Option(
-      names = "--plain-train",
-      description =
-          "Time the training step without the chunked head (full logits, one graph), for comparisons.")
-  boolean plainTrain;
-
-  @Option(
       names = "--skip",
       split = ",",
       description =
@@ -185,7 +180,6 @@ final class BenchCommand implements Callable<Integer> {
             warmup,
             repeats,
             new TrainOptions(checkpointing, logitsChunk, false),
-            plainTrain,
             skip,
             gemmMax,
             microBatch);

@@ -6,6 +6,7 @@ import io.grpo4j.task.countdown.CountdownJsonl;
 import io.grpo4j.task.countdown.CountdownSettings;
 import io.grpo4j.task.countdown.CountdownSolver;
 import io.grpo4j.task.countdown.Rules;
+import io.grpo4j.torch.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -19,6 +20,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -96,11 +98,7 @@ final class DataCommand implements Runnable {
             "Reference solutions use every number (default: ${DEFAULT-VALUE}; needed for the expression format).")
     boolean useAll;
 
-    @Option(names = "--allow-negative", description = "Allow negative intermediate results.")
-    boolean allowNegative;
-
-    @Option(names = "--allow-zero", description = "Allow zero as an intermediate result.")
-    boolean allowZero;
+    @Mixin RulesOptions rules;
 
     @Option(
         names = "--seed",
@@ -137,8 +135,8 @@ final class DataCommand implements Runnable {
               minSteps,
               maxSteps,
               useAll,
-              allowNegative,
-              allowZero,
+              rules.allowNegative,
+              rules.allowZero,
               Rules.DEFAULT_BOUND);
       CountdownGenerator.Dataset data =
           new CountdownGenerator(settings).dataset(seed, n, testFraction);
@@ -184,13 +182,7 @@ final class DataCommand implements Runnable {
     @Parameters(index = "0", description = "Countdown JSONL file.")
     Path file;
 
-    @Option(
-        names = "--allow-negative",
-        description = "Solver may use negative intermediate results.")
-    boolean allowNegative;
-
-    @Option(names = "--allow-zero", description = "Solver may use zero as an intermediate result.")
-    boolean allowZero;
+    @Mixin RulesOptions rules;
 
     @Option(
         names = "--node-budget",
@@ -208,8 +200,7 @@ final class DataCommand implements Runnable {
       if (entries.isEmpty()) {
         throw new IllegalArgumentException(file + ": no instances");
       }
-      CountdownSolver solver =
-          new CountdownSolver(new Rules(allowNegative, allowZero, Rules.DEFAULT_BOUND), nodeBudget);
+      CountdownSolver solver = new CountdownSolver(rules.rules(), nodeBudget);
       Map<Integer, Integer> counts = new TreeMap<>();
       Map<Integer, Integer> referenceSteps = new TreeMap<>();
       Map<String, Integer> shortest = new TreeMap<>();

@@ -15,7 +15,7 @@ import io.grpo4j.task.countdown.CountdownInstance;
 import io.grpo4j.task.countdown.CountdownJsonl;
 import io.grpo4j.task.countdown.CountdownRewards;
 import io.grpo4j.task.countdown.CountdownTask;
-import io.grpo4j.task.countdown.Rules;
+import io.grpo4j.torch.AtomicFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -83,11 +84,7 @@ final class ScoreCommand implements Callable<Integer> {
           "Override a countdown.reward.* value, e.g. --reward step_valid=0.2 (repeatable).")
   Map<String, String> rewardOverrides = new LinkedHashMap<>();
 
-  @Option(names = "--allow-negative", description = "Steps may produce negative numbers.")
-  boolean allowNegative;
-
-  @Option(names = "--allow-zero", description = "Steps may produce zero.")
-  boolean allowZero;
+  @Mixin RulesOptions rules;
 
   @Override
   public Integer call() throws IOException {
@@ -97,8 +94,7 @@ final class ScoreCommand implements Callable<Integer> {
     AnswerFormat answerFormat = AnswerFormat.parse(format);
     CountdownRewards rewards = CountdownRewards.fromMap(rewardOverrides);
     Verifier<CountdownInstance> verifier =
-        CountdownTask.verifierFor(
-            answerFormat, rewards, new Rules(allowNegative, allowZero, Rules.DEFAULT_BOUND));
+        CountdownTask.verifierFor(answerFormat, rewards, rules.rules());
     if (!Files.isRegularFile(input)) {
       throw new IOException("no such file: " + input);
     }

@@ -13,10 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Generator;
-import org.bytedeco.pytorch.GeneratorOptional;
-import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -38,7 +35,7 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class BatchEngine implements AutoCloseable {
   private final Qwen2Model model;
-  private final int samplableVocab;
+  private final Vocabulary vocabulary;
   private final int maxModelLen;
   private final int queueBound;
   private final SlotKvCache cache;
@@ -113,13 +110,7 @@ public final class BatchEngine implements AutoCloseable {
    */
   public BatchEngine(
       Qwen2Model model, int samplableVocab, int maxBatch, int maxModelLen, int queueBound) {
-    if (samplableVocab <= 0 || samplableVocab > model.config().vocabSize()) {
-      throw new IllegalArgumentException(
-          "samplable vocabulary "
-              + samplableVocab
-              + " must be in 1.."
-              + model.config().vocabSize());
-    }
+    this.vocabulary = new Vocabulary(model.config().vocabSize(), samplableVocab);
     if (maxBatch <= 0) throw new IllegalArgumentException("max batch must be > 0, got " + maxBatch);
     if (queueBound <= 0)
       throw new IllegalArgumentException("queue bound must be > 0, got " + queueBound);
@@ -131,7 +122,6 @@ public final class BatchEngine implements AutoCloseable {
               + maxModelLen);
     }
     this.model = model;
-    this.samplableVocab = samplableVocab;
     this.maxModelLen = maxModelLen;
     this.queueBound = queueBound;
     this.cache =
@@ -161,12 +151,7 @@ public final class BatchEngine implements AutoCloseable {
   public Ticket submit(GenerationRequest request, TokenListener listener) {
     if (closed) throw new IllegalStateException("the engine is closed");
     int[] prompt = request.promptIds();
-    int vocab = model.config().vocabSize();
-    for (int id : prompt) {
-      if (id < 0 || id >= vocab)
-        throw new IllegalArgumentException(
-            "prompt token id " + id + " outside the vocabulary 0.." + (vocab - 1));
-    }
+    vocabulary.checkPrompt(prompt);
     if (prompt.length + request.params().maxNewTokens() > maxModelLen) {
       throw new IllegalArgumentException(
           "prompt ("
@@ -341,22 +326,16 @@ public final class BatchEngine implements AutoCloseable {
    */
   private void pickAndEmit(int from, Tensor logits) {
     int count = (int) logits.size(0);
-    int vocab = (int) logits.size(1);
-    Tensor z = logits;
-    if (samplableVocab < vocab) {
-      z = z.clone();
-      z.narrow(1, samplableVocab, vocab - samplableVocab)
-          .fill_(new Scalar(Float.NEGATIVE_INFINITY));
-    }
+    Tensor z = vocabulary.mask(logits);
     Tensor logp = torch.log_softmax(z, -1);
-    long[] greedy = Tensors.toLongs(torch.argmax(z, new LongOptional(-1), false));
+    long[] greedy = Tensors.toLongs(CategoricalSampler.argmax(z));
     int[] tokens = new int[count];
     int topK = 0;
     for (int i = 0; i < count; i++) {
       Row row = rows.get(from + i);
       SamplingParams p = row.job.request.params();
       tokens[i] = p.greedy() ? (int) greedy[i] : sample(z.select(0, i), p, row.generator);
-      topK = Math.max(topK, Math.min(row.job.request.topLogprobs(), samplableVocab));
+      topK = Math.max(topK, Math.min(row.job.request.topLogprobs(), vocabulary.samplable()));
     }
     long[] chosenIds = new long[count];
     for (int i = 0; i < count; i++) chosenIds[i] = tokens[i];
@@ -379,13 +358,8 @@ public final class BatchEngine implements AutoCloseable {
 
   /** Draws one token from logits [V] under the row's temperature / top-k / top-p. */
   private int sample(Tensor logits, SamplingParams p, Generator gen) {
-    Tensor z = logits.unsqueeze(0);
-    if (p.temperature() != 1.0) z = z.div(new Scalar(p.temperature()));
-    if (p.topK() > 0 && p.topK() < samplableVocab) z = Sampler.topK(z, p.topK());
-    if (p.topP() < 1.0) z = Sampler.topP(z, p.topP());
-    Tensor probs =
-        torch.softmax(z, -1).to(new org.bytedeco.pytorch.Device("cpu"), torch.ScalarType.Float);
-    return (int) torch.multinomial(probs, 1, false, new GeneratorOptional(gen)).item_long();
+    Tensor z = LogitsWarper.warp(logits.unsqueeze(0), p, vocabulary.samplable());
+    return (int) CategoricalSampler.draw(z, gen).item_long();
   }
 
   /** Passes one token on; returns true when the row has ended. */

@@ -10,10 +10,8 @@ import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Generator;
-import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.T_TensorTensor_T;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -27,22 +25,15 @@ import org.bytedeco.pytorch.global.torch;
  */
 public final class Sampler {
   private final Qwen2Model model;
-  private final int samplableVocab;
+  private final Vocabulary vocabulary;
 
   /**
    * @param samplableVocab ids at or above it are never sampled: embedding rows past the tokenizer's
    *     vocabulary are untrained padding (Qwen2.5: 151,936 rows, 151,665 ids)
    */
   public Sampler(Qwen2Model model, int samplableVocab) {
-    if (samplableVocab <= 0 || samplableVocab > model.config().vocabSize()) {
-      throw new IllegalArgumentException(
-          "samplable vocabulary "
-              + samplableVocab
-              + " must be in 1.."
-              + model.config().vocabSize());
-    }
     this.model = model;
-    this.samplableVocab = samplableVocab;
+    this.vocabulary = new Vocabulary(model.config().vocabSize(), samplableVocab);
   }
 
   /** Generates {@code n} completions for every prompt. */
@@ -55,15 +46,7 @@ public final class Sampler {
     for (int[] p : prompts) {
       if (p.length == 0)
         throw new IllegalArgumentException("empty prompt: give at least one token");
-      for (int id : p) {
-        if (id < 0 || id >= model.config().vocabSize()) {
-          throw new IllegalArgumentException(
-              "prompt token id "
-                  + id
-                  + " outside the vocabulary 0.."
-                  + (model.config().vocabSize() - 1));
-        }
-      }
+      vocabulary.checkPrompt(p);
       promptLen = Math.max(promptLen, p.length);
       promptTokens += p.length;
     }
@@ -79,7 +62,6 @@ public final class Sampler {
     }
     int rows = promptCount * n;
     Device device = model.device();
-    int vocab = model.config().vocabSize();
 
     List<List<Integer>> ids = new ArrayList<>();
     List<List<Float>> logps = new ArrayList<>();
@@ -96,7 +78,6 @@ public final class Sampler {
         NoGradGuard noGrad = new NoGradGuard()) {
       Generator gen = device.is_cpu() ? torch.createCPUGenerator(params.seed()) : null;
       if (gen == null) torch.manual_seed(params.seed());
-      GeneratorOptional genOpt = gen == null ? new GeneratorOptional() : new GeneratorOptional(gen);
 
       long[][] padded = new long[promptCount][promptLen];
       long[] validFlat = new long[rows * capacity];
@@ -142,7 +123,7 @@ public final class Sampler {
       int live = rows;
       for (int step = 0; step < params.maxNewTokens() && live > 0; step++) {
         try (PointerScope stepScope = new PointerScope()) {
-          Tensor[] picked = pick(lastLogits, params, genOpt, vocab);
+          Tensor[] picked = pick(lastLogits, params, gen);
           long[] tok = Tensors.toLongs(picked[0]);
           float[] lp = Tensors.toFloats(picked[1]);
           float[] en = Tensors.toFloats(picked[2]);
@@ -201,21 +182,14 @@ public final class Sampler {
    * Chooses one token per row from logits [rows, V]; returns {token ids, log-prob of each under the
    * sampling distribution, entropy of that distribution}.
    */
-  private Tensor[] pick(Tensor logits, SamplingParams p, GeneratorOptional gen, int vocab) {
-    Tensor z = logits;
-    if (samplableVocab < vocab) {
-      z = z.clone();
-      z.narrow(1, samplableVocab, vocab - samplableVocab)
-          .fill_(new Scalar(Float.NEGATIVE_INFINITY));
-    }
+  private Tensor[] pick(Tensor logits, SamplingParams p, Generator gen) {
+    Tensor z = vocabulary.mask(logits);
     Tensor token;
     if (p.greedy()) {
-      token = torch.argmax(z, new org.bytedeco.pytorch.LongOptional(-1), false);
+      token = CategoricalSampler.argmax(z);
     } else {
-      if (p.temperature() != 1.0) z = z.div(new Scalar(p.temperature()));
-      if (p.topK() > 0 && p.topK() < samplableVocab) z = topK(z, p.topK());
-      if (p.topP() < 1.0) z = topP(z, p.topP());
-      token = torch.multinomial(torch.softmax(z, -1), 1, false, gen).squeeze(1);
+      z = LogitsWarper.warp(z, p, vocabulary.samplable());
+      token = CategoricalSampler.draw(z, gen);
     }
     Tensor logp = torch.log_softmax(z, -1);
     Tensor probs = logp.exp();
@@ -227,28 +201,6 @@ public final class Sampler {
             .neg();
     Tensor chosen = torch.gather(logp, 1, token.unsqueeze(1)).squeeze(1);
     return new Tensor[] {token, chosen, entropy};
-  }
-
-  static Tensor topK(Tensor z, int k) {
-    T_TensorTensor_T top = torch.topk(z, k, -1, true, true);
-    Tensor kth = top.get0().narrow(1, k - 1, 1);
-    return z.masked_fill(torch.lt(z, kth), new Scalar(Float.NEGATIVE_INFINITY));
-  }
-
-  /** Nucleus filter: drop a token when the tokens more likely than it already reach p. */
-  static Tensor topP(Tensor z, double p) {
-    T_TensorTensor_T sorted = torch.sort(z, -1, true);
-    Tensor values = sorted.get0();
-    Tensor probs = torch.softmax(values, -1);
-    Tensor before = torch.cumsum(probs, -1).sub(probs);
-    Tensor filtered =
-        values.masked_fill(torch.gt(before, new Scalar(p)), new Scalar(Float.NEGATIVE_INFINITY));
-    return torch
-        .full(
-            Tensors.shape(z),
-            new Scalar(Float.NEGATIVE_INFINITY),
-            Tensors.options(DType.F32, z.device()))
-        .scatter(1, sorted.get1(), filtered);
   }
 
   private static int[] toInts(List<Integer> xs) {

@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -312,18 +313,30 @@ public final class Qwen2Model {
    *     a cache-free pass
    */
   public Tensor hidden(Tensor ids, Tensor positions, Tensor mask, AttentionCache cache) {
-    Tensor x = embed(ids);
-    Tensor[] cosSin = rotary(positions, x.scalar_type());
-    Tensor attentionMask = attentionMask(mask);
+    Tensor x = embed(ids); // [B, T, hidden]
+    Tensor out = layers(x, rotary(positions), attentionMask(mask), cache, null);
+    if (cache != null) cache.advance((int) ids.size(1));
+    return Scopes.keepOnly(() -> rmsNorm(out, finalNorm)); // [B, T, hidden]
+  }
+
+  /**
+   * The one layer loop: x [B, T, hidden] through every decoder layer. Each layer runs in its own
+   * scope: its intermediates' handles go when it ends (autograd keeps what the backward pass
+   * needs), instead of every layer's staying alive until the caller's.
+   *
+   * @param rope the rotary tensors of the positions
+   * @param mask from {@link #attentionMask}
+   * @param cache KV cache to read and extend (the shared prompt K/V is one), or null
+   * @param inputs when not null, receives each layer's input (gradient checkpointing)
+   */
+  private Tensor layers(Tensor x, Rotary rope, Tensor mask, AttentionCache cache, Tensor[] inputs) {
     for (int l = 0; l < layers.length; l++) {
-      // Each layer in its own scope: its intermediates' handles go when it ends (autograd keeps
-      // what the backward pass needs), instead of every layer's staying alive until the caller's.
+      if (inputs != null) inputs[l] = x;
       int layer = l;
       Tensor in = x;
-      x = Scopes.keepOnly(() -> layer(layer, in, cosSin, attentionMask, cache));
+      x = Scopes.keepOnly(() -> layer(layer, in, rope, mask, cache));
     }
-    if (cache != null) cache.advance((int) ids.size(1));
-    return finalNorm(x);
+    return x;
   }
 
   /**
@@ -334,7 +347,34 @@ public final class Qwen2Model {
   public TrainingForward trainingForward(
       Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
     requireDense("training");
-    return new TrainingForward(this, ids, positions, mask, checkpointLayers);
+    if (!checkpointLayers) return TrainingForward.of(hidden(ids, positions, mask, null));
+    Rotary rope = rotary(positions);
+    Tensor attentionMask = attentionMask(mask);
+    Tensor[] inputs = new Tensor[layers.length + 1]; // each layer's input, then the last output
+    Tensor hidden;
+    try (NoGradGuard ng = new NoGradGuard()) {
+      inputs[layers.length] = layers(embed(ids), rope, attentionMask, null, inputs);
+      hidden = Scopes.keepOnly(() -> rmsNorm(inputs[layers.length], finalNorm));
+    }
+    return TrainingForward.checkpointed(
+        inputs,
+        hidden,
+        new TrainingForward.Recompute() {
+          @Override
+          public Tensor layer(int l, Tensor x) {
+            return Qwen2Model.this.layer(l, x, rope, attentionMask, null);
+          }
+
+          @Override
+          public Tensor finalNorm(Tensor x) {
+            return rmsNorm(x, finalNorm);
+          }
+
+          @Override
+          public Tensor embed() {
+            return Qwen2Model.this.embed(ids);
+          }
+        });
   }
 
   /**
@@ -397,23 +437,9 @@ public final class Qwen2Model {
         sharedPromptHidden(promptIds, promptValid, promptOfRow, completionIds, rowValid));
   }
 
-  int layerCount() {
-    return layers.length;
-  }
-
   /** The token embeddings [B, T, hidden]. */
-  Tensor embed(Tensor ids) {
+  private Tensor embed(Tensor ids) {
     return torch.embedding(embed, ids);
-  }
-
-  /** cos and sin of the rotary embedding for {@code positions}, in the activations' dtype. */
-  Tensor[] rotary(Tensor positions) {
-    return rotary(positions, embed.scalar_type());
-  }
-
-  /** The last RMSNorm. */
-  Tensor finalNorm(Tensor x) {
-    return rmsNorm(x, finalNorm);
   }
 
   /**
@@ -434,7 +460,7 @@ public final class Qwen2Model {
    * Decoder layer {@code l}: x + attention(rmsnorm(x)), then + mlp(rmsnorm(·)); {@code mask} from
    * {@link #attentionMask}.
    */
-  Tensor layer(int l, Tensor x, Tensor[] cosSin, Tensor mask, AttentionCache cache) {
+  private Tensor layer(int l, Tensor x, Rotary rope, Tensor mask, AttentionCache cache) {
     long b = x.size(0);
     long t = x.size(1);
     int heads = config.numAttentionHeads();
@@ -442,17 +468,20 @@ public final class Qwen2Model {
     int d = config.headDim();
     Layer w = layers[l];
     Tensor h = rmsNorm(x, w.inputNorm());
-    Tensor q = w.q().apply(h).view(b, t, heads, d).transpose(1, 2);
-    Tensor k = w.k().apply(h).view(b, t, kvHeads, d).transpose(1, 2);
-    Tensor v = w.v().apply(h).view(b, t, kvHeads, d).transpose(1, 2);
-    q = applyRotary(q, cosSin);
-    k = applyRotary(k, cosSin);
+    Tensor q = w.q().apply(h).view(b, t, heads, d).transpose(1, 2); // [B, heads, T, d]
+    Tensor k = w.k().apply(h).view(b, t, kvHeads, d).transpose(1, 2); // [B, kvHeads, T, d]
+    Tensor v = w.v().apply(h).view(b, t, kvHeads, d).transpose(1, 2); // [B, kvHeads, T, d]
+    q = rope.apply(q);
+    k = rope.apply(k);
     if (cache != null) {
-      Tensor[] kv = cache.append(l, k, v);
+      Tensor[] kv = cache.append(l, k, v); // [B, kvHeads, S, d] each, S = cached + T
       k = kv[0];
       v = kv[1];
     }
-    Tensor attn = attention(q, k, v, mask).transpose(1, 2).reshape(b, t, (long) heads * d);
+    Tensor attn =
+        attention(q, k, v, mask)
+            .transpose(1, 2)
+            .reshape(b, t, (long) heads * d); // [B, heads, T, d] → [B, T, heads·d]
     x = x.add(w.o().apply(attn));
     h = rmsNorm(x, w.postNorm());
     Tensor gate = torch.silu(w.gate().apply(h));
@@ -481,18 +510,22 @@ public final class Qwen2Model {
     long d = q.size(3);
     int kvHeads = (int) k.size(1);
     long groups = q.size(1) / kvHeads;
-    Tensor grouped = q.mul(new Scalar(1.0 / Math.sqrt(d))).reshape(b, kvHeads, groups * t, d);
+    Tensor grouped =
+        q.mul(new Scalar(1.0 / Math.sqrt(d)))
+            .reshape(b, kvHeads, groups * t, d); // [B, heads, T, d] → [B, kvHeads, groups·T, d]
     // In place: matmul keeps its inputs for the backward pass, not its output.
     Tensor scores =
         torch
-            .matmul(grouped, k.transpose(2, 3))
-            .view(b, kvHeads, groups, t, s)
+            .matmul(grouped, k.transpose(2, 3)) // [B, kvHeads, groups·T, S]
+            .view(b, kvHeads, groups, t, s) // mask [B, 1, T, S] → [B, 1, 1, T, S] broadcasts
             .add_(mask.unsqueeze(2));
     Tensor weights =
         torch
             .softmax(scores, -1, new ScalarTypeOptional(atLeastFloat32(q.scalar_type())))
             .to(q.scalar_type());
-    return torch.matmul(weights.view(b, kvHeads, groups * t, s), v).view(b, kvHeads * groups, t, d);
+    return torch
+        .matmul(weights.view(b, kvHeads, groups * t, s), v) // [B, kvHeads, groups·T, d]
+        .view(b, kvHeads * groups, t, d); // [B, heads, T, d]
   }
 
   /** logits = hidden · Wlmᵀ, [.., vocab]. */
@@ -517,11 +550,12 @@ public final class Qwen2Model {
   /**
    * cos and signed sin [B, 1, T, headDim] of the rotary embedding: θ_i = rope_theta^(−2i/d), angle
    * = position · θ_i, duplicated across the two halves (HF's rotate-half layout), the sin's first
-   * half negated (see {@link #applyRotary}). Computed in float32 (or wider) as HF does, then cast
+   * half negated (see {@link Rotary#apply}). Computed in float32 (or wider) as HF does, then cast
    * to the activations' dtype.
    */
-  private Tensor[] rotary(Tensor positions, torch.ScalarType dtype) {
+  private Rotary rotary(Tensor positions) {
     int d = config.headDim();
+    torch.ScalarType dtype = embed.scalar_type(); // the activations' dtype
     torch.ScalarType wide = atLeastFloat32(dtype);
     Tensor exponents =
         torch
@@ -536,30 +570,33 @@ public final class Qwen2Model {
     Tensor freqs = positions.to(wide).unsqueeze(-1).mul(invFreq); // [B,T,d/2]
     Tensor cos = freqs.cos();
     Tensor sin = freqs.sin();
-    return new Tensor[] {
-      torch.cat(new TensorVector(cos, cos), -1).unsqueeze(1).to(dtype), // [B,1,T,d]
-      torch.cat(new TensorVector(sin.neg(), sin), -1).unsqueeze(1).to(dtype)
-    };
+    return new Rotary(
+        torch.cat(new TensorVector(cos, cos), -1).unsqueeze(1).to(dtype), // [B,1,T,d]
+        torch.cat(new TensorVector(sin.neg(), sin), -1).unsqueeze(1).to(dtype)); // [B,1,T,d]
   }
 
   /**
    * float64 stays float64 (tests check gradients in it); everything narrower computes in float32.
    */
   private static torch.ScalarType atLeastFloat32(torch.ScalarType t) {
-    // JavaCPP may hand out a non-canonical enum instance: compare by value, never by ==.
-    return t.value == torch.ScalarType.Double.value
-        ? torch.ScalarType.Double
-        : torch.ScalarType.Float;
+    return DType.computeFloat(t);
   }
 
   /**
-   * x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁]. Written as x·cos + [x₂, x₁]·[−sin, sin]
-   * (a roll by half the head and the signed sin of {@link #rotary}): three ops and two new tensors
-   * instead of six and five, which matters for the activations a training step keeps.
+   * The rotary embedding of some positions: cos and signed sin [B, 1, T, headDim] (see {@link
+   * #rotary}).
    */
-  private static Tensor applyRotary(Tensor x, Tensor[] cosSin) {
-    long half = x.size(-1) / 2;
-    // In place: mul keeps its inputs for the backward pass, not its output.
-    return x.mul(cosSin[0]).addcmul_(x.roll(new long[] {half}, -1), cosSin[1]);
+  private record Rotary(Tensor cos, Tensor sin) {
+    /**
+     * x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁], for x [B, heads, T, headDim]. Written
+     * as x·cos + [x₂, x₁]·[−sin, sin] (a roll by half the head and the signed sin): three ops and
+     * two new tensors instead of six and five, which matters for the activations a training step
+     * keeps.
+     */
+    Tensor apply(Tensor x) {
+      long half = x.size(-1) / 2;
+      // In place: mul keeps its inputs for the backward pass, not its output.
+      return x.mul(cos).addcmul_(x.roll(new long[] {half}, -1), sin);
+    }
   }
 }

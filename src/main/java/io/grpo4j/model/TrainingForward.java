@@ -1,10 +1,8 @@
 package io.grpo4j.model;
 
+import io.grpo4j.torch.Ops;
 import io.grpo4j.torch.Scopes;
-import org.bytedeco.pytorch.BoolOptional;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorArrayRefOptional;
 
 /**
  * A training forward pass of {@link Qwen2Model} split at the final hidden states, so that the loss
@@ -17,19 +15,25 @@ import org.bytedeco.pytorch.TensorArrayRefOptional;
  *   <li>{@link #backward()} carries that gradient on into the parameters.
  * </ol>
  *
- * <p>With {@code checkpointLayers} the decoder layers run without autograd and only each layer's
- * input [B, T, hidden] is kept; {@link #backward()} walks the layers from the last to the first,
- * recomputes each one with autograd from its saved input and back-propagates the incoming gradient
- * through it. Activation memory is then one layer's worth plus L inputs, for about one more forward
- * pass of compute. The gradients are those of the plain pass (same operations, same order), which
- * the tests check.
+ * <p>With checkpointing ({@link Qwen2Model#trainingForward}) the decoder layers ran without
+ * autograd and only each layer's input [B, T, hidden] was kept; {@link #backward()} walks the
+ * layers from the last to the first, recomputes each one with autograd from its saved input ({@link
+ * Recompute}) and back-propagates the incoming gradient through it. Activation memory is then one
+ * layer's worth plus L inputs, for about one more forward pass of compute. The gradients are those
+ * of the plain pass (same operations, same order), which the tests check.
  */
 public final class TrainingForward {
-  private final Qwen2Model model;
-  private final Tensor ids;
-  private final Tensor mask;
-  private final Tensor[] cosSin;
-  private final boolean checkpointed;
+  /** What the checkpointed backward pass recomputes with autograd, given by the model. */
+  interface Recompute {
+    /** Decoder layer {@code l} on its input x [B, T, hidden]. */
+    Tensor layer(int l, Tensor x);
+
+    /** The last RMSNorm of x [B, T, hidden]. */
+    Tensor finalNorm(Tensor x);
+
+    /** The token embeddings [B, T, hidden] of the pass's ids. */
+    Tensor embed();
+  }
 
   /** Without checkpointing: the final hidden states with their autograd graph. */
   private final Tensor graphOutput;
@@ -37,63 +41,32 @@ public final class TrainingForward {
   /** With checkpointing: the input of every layer, then the last layer's output; no graph. */
   private final Tensor[] layerInputs;
 
+  private final Recompute recompute;
   private final Tensor hidden;
   private boolean done;
+
+  private TrainingForward(
+      Tensor graphOutput, Tensor[] layerInputs, Recompute recompute, Tensor hidden) {
+    this.graphOutput = graphOutput;
+    this.layerInputs = layerInputs;
+    this.recompute = recompute;
+    this.hidden = hidden.requires_grad_(true);
+  }
 
   /**
    * A pass already computed with autograd: {@link #backward()} carries the gradient of {@code
    * output} through its graph.
    */
   static TrainingForward of(Tensor output) {
-    return new TrainingForward(output);
+    return new TrainingForward(output, null, null, output.detach());
   }
 
-  private TrainingForward(Tensor output) {
-    this.model = null;
-    this.ids = null;
-    this.mask = null;
-    this.cosSin = null;
-    this.checkpointed = false;
-    this.graphOutput = output;
-    this.layerInputs = null;
-    this.hidden = output.detach().requires_grad_(true);
-  }
-
-  TrainingForward(
-      Qwen2Model model, Tensor ids, Tensor positions, Tensor mask, boolean checkpointLayers) {
-    this.model = model;
-    this.ids = ids;
-    this.mask = model.attentionMask(mask);
-    this.checkpointed = checkpointLayers;
-    this.cosSin = model.rotary(positions);
-    if (!checkpointLayers) {
-      Tensor x = model.embed(ids);
-      for (int l = 0; l < model.layerCount(); l++) {
-        int layer = l;
-        Tensor in = x;
-        x =
-            Scopes.keepOnly(
-                () -> model.layer(layer, in, cosSin, this.mask, null)); // see Qwen2Model.hidden
-      }
-      graphOutput = model.finalNorm(x);
-      layerInputs = null;
-      hidden = graphOutput.detach().requires_grad_(true);
-    } else {
-      graphOutput = null;
-      layerInputs = new Tensor[model.layerCount() + 1];
-      try (NoGradGuard ng = new NoGradGuard()) {
-        layerInputs[0] = Scopes.keepOnly(() -> model.embed(ids));
-        for (int l = 0; l < model.layerCount(); l++) {
-          int layer = l;
-          layerInputs[l + 1] =
-              Scopes.keepOnly(
-                  () -> model.layer(layer, layerInputs[layer], cosSin, this.mask, null));
-        }
-        hidden =
-            Scopes.keepOnly(() -> model.finalNorm(layerInputs[model.layerCount()]))
-                .requires_grad_(true);
-      }
-    }
+  /**
+   * A checkpointed pass: {@code layerInputs} holds the L layer inputs and the last layer's output,
+   * {@code hidden} the final hidden states, all computed without autograd.
+   */
+  static TrainingForward checkpointed(Tensor[] layerInputs, Tensor hidden, Recompute recompute) {
+    return new TrainingForward(null, layerInputs, recompute, hidden);
   }
 
   /** The final hidden states (after the last RMSNorm), a leaf that collects the loss's gradient. */
@@ -112,16 +85,16 @@ public final class TrainingForward {
     if (!grad.defined())
       throw new IllegalStateException(
           "the hidden states received no gradient: call backward on the loss first");
-    if (!checkpointed) {
-      backward(graphOutput, grad);
+    if (layerInputs == null) {
+      Ops.backward(graphOutput, grad);
       return;
     }
-    int n = model.layerCount();
+    int n = layerInputs.length - 1;
     Tensor g =
         Scopes.keepOnly(
             () -> {
               Tensor x = layerInputs[n].detach().requires_grad_(true);
-              backward(model.finalNorm(x), grad);
+              Ops.backward(recompute.finalNorm(x), grad);
               return new Tensor(x.grad());
             });
     for (int l = n - 1; l >= 0; l--) {
@@ -131,19 +104,15 @@ public final class TrainingForward {
           Scopes.keepOnly(
               () -> {
                 Tensor x = layerInputs[layer].detach().requires_grad_(true);
-                backward(model.layer(layer, x, cosSin, mask, null), upstream);
+                Ops.backward(recompute.layer(layer, x), upstream);
                 return new Tensor(x.grad());
               });
     }
     Tensor upstream = g;
     Scopes.keepOnly(
         () -> {
-          backward(model.embed(ids), upstream);
+          Ops.backward(recompute.embed(), upstream);
           return upstream;
         });
-  }
-
-  private static void backward(Tensor output, Tensor grad) {
-    output.backward(grad, new BoolOptional(false), false, new TensorArrayRefOptional());
   }
 }

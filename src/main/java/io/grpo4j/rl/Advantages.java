@@ -1,8 +1,14 @@
 package io.grpo4j.rl;
 
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarOptional;
-import org.bytedeco.pytorch.ScalarTypeOptional;
+import static io.grpo4j.torch.Ops.add;
+import static io.grpo4j.torch.Ops.clamp;
+import static io.grpo4j.torch.Ops.clampMin;
+import static io.grpo4j.torch.Ops.lt;
+import static io.grpo4j.torch.Ops.mean;
+import static io.grpo4j.torch.Ops.mul;
+import static io.grpo4j.torch.Ops.sub;
+import static io.grpo4j.torch.Ops.sum;
+
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -196,20 +202,21 @@ public record Advantages(
           case HYBRID ->
               sequence(r3, m3)
                   .add(
-                      TokenCredit.normalisedProcessReward(r, mask, groupSize, clip, epsilon)
-                          .reshape(p, groupSize, t)
-                          .mul(new Scalar(processWeight)));
+                      mul(
+                          TokenCredit.normalisedProcessReward(r, mask, groupSize, clip, epsilon)
+                              .reshape(p, groupSize, t),
+                          processWeight));
         };
     Tensor a = a3.reshape(b, t);
     if (entropyWeight > 0) {
       if (entropy == null) {
         throw new IllegalArgumentException("rl.advantage.entropy_weight > 0 needs the entropies");
       }
-      a = a.mul(TokenCredit.entropyWeights(entropy, mask, entropyWeight).to(Shapes.dtype(a)));
+      a = a.mul(Shapes.maskLike(TokenCredit.entropyWeights(entropy, mask, entropyWeight), a));
     }
     double tokenMean = Masked.mean(a, m).item_double();
     double tokenAbsMean = Masked.mean(a.abs(), m).item_double();
-    double fracZeroStd = fracZeroStdGroups(sum(r3, 2, false).reshape(b), groupSize);
+    double fracZeroStd = fracZeroStdGroups(sum(r3, false, 2).reshape(b), groupSize);
     return new Result(a, tokenMean, tokenAbsMean, fracZeroStd);
   }
 
@@ -229,21 +236,21 @@ public record Advantages(
     }
     Tensor byGroup = sequenceRewards.detach().reshape(b / groupSize, groupSize);
     Tensor std = byGroup.std(new long[] {1}, false, false);
-    return std.lt(new Scalar(ZERO_STD_TOLERANCE)).to(ScalarType.Double).mean().item_double();
+    return lt(std, ZERO_STD_TOLERANCE).to(ScalarType.Double).mean().item_double();
   }
 
   /** δ = clip(r − r̄_g, −c, c) on valid tokens; r̄_g over all valid tokens of the group. */
   private Tensor tokenRelative(Tensor r3, Tensor m3) {
-    Tensor n = sum(m3, new long[] {1, 2}).clamp_min(new Scalar(1.0));
-    Tensor rBar = sum(r3, new long[] {1, 2}).div(n); // [P, 1, 1]
+    Tensor n = clampMin(sum(m3, true, 1, 2), 1.0);
+    Tensor rBar = sum(r3, true, 1, 2).div(n); // [P, 1, 1]
     Tensor delta = r3.sub(rBar).mul(m3);
     return clipped(delta);
   }
 
   /** A_i = (R_i − mean R) / (std R + ε) broadcast to the tokens of row i; never clipped. */
   private Tensor sequence(Tensor r3, Tensor m3) {
-    Tensor R = sum(r3, 2, false); // [P, G]
-    Tensor meanR = R.mean(new long[] {1}, true, new ScalarTypeOptional());
+    Tensor R = sum(r3, false, 2); // [P, G]
+    Tensor meanR = mean(R, true, 1);
     Tensor A = R.sub(meanR);
     if (scaleRewards) A = A.div(scale(R));
     return A.unsqueeze(2).mul(m3);
@@ -252,20 +259,20 @@ public record Advantages(
   /** max(σ_g, f) + ε per group, [P, 1]; σ_g the sample std (G − 1) of the G rewards. */
   private Tensor scale(Tensor R) {
     Tensor stdR = R.std(new long[] {1}, true, true);
-    if (stdFloor > 0) stdR = stdR.clamp_min(new Scalar(stdFloor));
-    return stdR.add(new Scalar(epsilon));
+    if (stdFloor > 0) stdR = clampMin(stdR, stdFloor);
+    return add(stdR, epsilon);
   }
 
   /** δ_{i,t} / (σ_g + ε) + μ·A_i; never clipped. */
   private Tensor prefix(Tensor r3, Tensor m3, Tensor ids, Tensor mask, int groupSize) {
     if (ids == null) throw new IllegalArgumentException("rl.advantage.mode=prefix needs token ids");
     long p = r3.size(0), t = r3.size(2);
-    Tensor R = sum(r3, 2, false); // [P, G]
+    Tensor R = sum(r3, false, 2); // [P, G]
     Tensor delta =
         TokenCredit.prefixDeltas(ids, mask, R.reshape(p * groupSize), groupSize)
             .reshape(p, groupSize, t);
     if (scaleRewards) delta = delta.div(scale(R).unsqueeze(2));
-    if (sequenceWeight > 0) delta = delta.add(sequence(r3, m3).mul(new Scalar(sequenceWeight)));
+    if (sequenceWeight > 0) delta = delta.add(mul(sequence(r3, m3), sequenceWeight));
     return delta.mul(m3);
   }
 
@@ -275,27 +282,18 @@ public record Advantages(
    */
   private Tensor returnToGo(Tensor r3, Tensor m3) {
     Tensor G = r3.flip(2).cumsum(2).flip(2).mul(m3); // G_t = Σ_{t'≥t} r_t', 0 on padding
-    Tensor N = sum(m3, 1, true); // rows of the group with a token at t, [P, 1, T]
-    Tensor b = sum(G, 1, true).div(N.clamp_min(new Scalar(1.0)));
+    Tensor N = sum(m3, true, 1); // rows of the group with a token at t, [P, 1, T]
+    Tensor b = sum(G, true, 1).div(clampMin(N, 1.0));
     Tensor A = G.sub(b).mul(m3);
     if (scaleRewards) {
-      Tensor s =
-          sum(A.mul(A), 1, true).div(N.sub(new Scalar(1.0)).clamp_min(new Scalar(1.0))).sqrt();
-      A = A.div(s.add(new Scalar(epsilon)));
+      Tensor s = sum(A.mul(A), true, 1).div(clampMin(sub(N, 1.0), 1.0)).sqrt();
+      A = A.div(add(s, epsilon));
     }
     return clipped(A);
   }
 
   private Tensor clipped(Tensor x) {
     if (Double.isInfinite(clip)) return x;
-    return x.clamp(new ScalarOptional(new Scalar(-clip)), new ScalarOptional(new Scalar(clip)));
-  }
-
-  private static Tensor sum(Tensor x, long[] dims) {
-    return x.sum(dims, true, new ScalarTypeOptional());
-  }
-
-  private static Tensor sum(Tensor x, long dim, boolean keepDim) {
-    return x.sum(new long[] {dim}, keepDim, new ScalarTypeOptional());
+    return clamp(x, -clip, clip);
   }
 }

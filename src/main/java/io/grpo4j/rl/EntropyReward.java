@@ -1,6 +1,7 @@
 package io.grpo4j.rl;
 
-import org.bytedeco.pytorch.Scalar;
+import static io.grpo4j.torch.Ops.mul;
+
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -40,7 +41,7 @@ public record EntropyReward(double alpha, double beta) {
     Shapes.requireSameShape("entropy", entropy, "pref", pref);
     Shapes.requireSameShape("mask", mask, "pref", pref);
     Tensor h = entropy.detach().to(pref.scalar_type());
-    Tensor r = pref.detach().mul(new Scalar(alpha)).add(h.mul(new Scalar(beta)));
+    Tensor r = mul(pref.detach(), alpha).add(mul(h, beta));
     return r.mul(Shapes.maskLike(mask, r));
   }
 }

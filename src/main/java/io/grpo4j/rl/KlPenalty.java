@@ -1,6 +1,9 @@
 package io.grpo4j.rl;
 
-import org.bytedeco.pytorch.Scalar;
+import static io.grpo4j.torch.Ops.add;
+import static io.grpo4j.torch.Ops.mul;
+import static io.grpo4j.torch.Ops.sub;
+
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -65,10 +68,7 @@ public record KlPenalty(double lambdaForward, double lambdaReverse, KlEstimator 
    * aggregation.
    */
   public Tensor perToken(Terms terms) {
-    return terms
-        .forward()
-        .mul(new Scalar(lambdaForward))
-        .add(terms.reverse().mul(new Scalar(lambdaReverse)));
+    return mul(terms.forward(), lambdaForward).add(mul(terms.reverse(), lambdaReverse));
   }
 
   /** Exact forward and reverse KL sharing one log_softmax of each side. */
@@ -101,9 +101,8 @@ public record KlPenalty(double lambdaForward, double lambdaReverse, KlEstimator 
     Shapes.requireSameShape("refLogProbs", refLogProbs, "logProbs", logProbs);
     Tensor logR = refLogProbs.detach().to(logProbs.scalar_type()).sub(logProbs);
     Tensor r = logR.exp();
-    Scalar one = new Scalar(1.0);
-    Tensor forward = r.sub(logR).sub(one);
-    Tensor reverse = r.mul(logR).sub(r).add(one);
+    Tensor forward = sub(r.sub(logR), 1.0);
+    Tensor reverse = add(r.mul(logR).sub(r), 1.0);
     return new Terms(forward, reverse);
   }
 

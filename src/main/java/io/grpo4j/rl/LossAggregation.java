@@ -1,13 +1,17 @@
 package io.grpo4j.rl;
 
+import static io.grpo4j.torch.Ops.clampMin;
+import static io.grpo4j.torch.Ops.div;
+import static io.grpo4j.torch.Ops.gt;
+
+import io.grpo4j.torch.Tensors;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
-import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * How per-token losses {@code L [B, T]} become one scalar ({@code rl.loss.aggregation}). The choice
+ * How per-token losses {@code L [B, T]} become one scalar ({@code rl.aggregation}). The choice
  * decides how much each token weighs: with SEQUENCE a token of a short completion weighs more than
  * one of a long completion (GRPO's length bias); TOKEN and CONSTANT weigh all tokens equally. The
  * KL terms are aggregated the same way as the policy term.
@@ -39,10 +43,42 @@ public enum LossAggregation {
       }
     }
     throw new IllegalArgumentException(
-        "rl.loss.aggregation: unknown value '"
+        "rl.aggregation: unknown value '"
             + name
             + "', expected one of "
             + Arrays.stream(values()).map(a -> a.configName).collect(Collectors.joining(", ")));
+  }
+
+  /**
+   * The share w of the whole batch's loss that one micro-batch's {@link #reduce} carries, so that
+   * Σ_micro w·reduce(micro) = reduce(batch) and the accumulated gradient is the whole batch's:
+   *
+   * <ul>
+   *   <li>TOKEN: w = Σ m_micro / Σ m_batch (valid tokens);
+   *   <li>SEQUENCE: w = B'_micro / B'_batch (rows with at least one valid token);
+   *   <li>CONSTANT: w = B_micro / B_batch (rows; the divisor C is the same for both).
+   * </ul>
+   *
+   * @param microMask the micro-batch's completion mask {@code [b, T']}
+   * @param batchMask the whole batch's completion mask {@code [B, T]}
+   */
+  public double microBatchWeight(Tensor microMask, Tensor batchMask) {
+    Shapes.requireDim("microMask", microMask, 2);
+    Shapes.requireDim("batchMask", batchMask, 2);
+    return switch (this) {
+      case TOKEN -> Masked.count(microMask).item_double() / Masked.count(batchMask).item_double();
+      case SEQUENCE -> nonEmptyRows(microMask) / nonEmptyRows(batchMask);
+      case CONSTANT -> (double) microMask.size(0) / batchMask.size(0);
+    };
+  }
+
+  /** Rows of {@code mask} [B, T] with at least one valid token. */
+  private static double nonEmptyRows(Tensor mask) {
+    double rows = 0;
+    for (double tokens : Tensors.toDoubles(Masked.rowSum(mask, mask))) {
+      if (tokens > 0) rows++;
+    }
+    return rows;
   }
 
   /**
@@ -60,9 +96,8 @@ public enum LossAggregation {
       case SEQUENCE -> {
         Tensor m = Shapes.maskLike(mask, perToken);
         Tensor rowMeans = Masked.rowMean(perToken, m);
-        Tensor nonEmptyRows =
-            Masked.count(m, 1).gt(new Scalar(0.0)).to(perToken.scalar_type()).sum();
-        yield rowMeans.sum().div(nonEmptyRows.clamp_min(new Scalar(1.0)));
+        Tensor nonEmptyRows = gt(Masked.count(m, 1), 0.0).to(perToken.scalar_type()).sum();
+        yield rowMeans.sum().div(clampMin(nonEmptyRows, 1.0));
       }
       case CONSTANT -> {
         if (maxCompletionLength < 1) {
@@ -70,8 +105,7 @@ public enum LossAggregation {
               "constant loss aggregation needs the maximum completion length >= 1, got "
                   + maxCompletionLength);
         }
-        yield Masked.sum(perToken, mask)
-            .div(new Scalar((double) perToken.size(0) * maxCompletionLength));
+        yield div(Masked.sum(perToken, mask), (double) perToken.size(0) * maxCompletionLength);
       }
     };
   }

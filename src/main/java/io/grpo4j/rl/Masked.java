@@ -1,7 +1,8 @@
 package io.grpo4j.rl;
 
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarTypeOptional;
+import static io.grpo4j.torch.Ops.clampMin;
+
+import io.grpo4j.torch.Ops;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -22,19 +23,19 @@ public final class Masked {
   public static Tensor mean(Tensor x, Tensor mask) {
     Shapes.requireSameShape("mask", mask, "x", x);
     Tensor m = Shapes.maskLike(mask, x);
-    return x.mul(m).sum().div(m.sum().clamp_min(new Scalar(1.0)));
+    return x.mul(m).sum().div(clampMin(m.sum(), 1.0));
   }
 
   /** Per-row sum Σ_t m_{i,t}·x_{i,t}, shape {@code [B]}. */
   public static Tensor rowSum(Tensor x, Tensor mask) {
     Shapes.requireSameShape("mask", mask, "x", x);
-    return x.mul(Shapes.maskLike(mask, x)).sum(new long[] {1}, false, new ScalarTypeOptional());
+    return Ops.sum(x.mul(Shapes.maskLike(mask, x)), false, 1);
   }
 
   /** Per-row mean Σ_t m·x / max(Σ_t m, 1), shape {@code [B]}; 0 for rows without tokens. */
   public static Tensor rowMean(Tensor x, Tensor mask) {
     Tensor m = Shapes.maskLike(mask, x);
-    return rowSum(x, mask).div(count(m, 1).clamp_min(new Scalar(1.0)));
+    return rowSum(x, mask).div(clampMin(count(m, 1), 1.0));
   }
 
   /** Number of valid tokens Σ m, a 0-d tensor in the mask's dtype. */
@@ -43,6 +44,6 @@ public final class Masked {
   }
 
   static Tensor count(Tensor mask, long dim) {
-    return mask.sum(new long[] {dim}, false, new ScalarTypeOptional());
+    return Ops.sum(mask, false, dim);
   }
 }

@@ -1,7 +1,9 @@
 package io.grpo4j.rl;
 
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarOptional;
+import static io.grpo4j.torch.Ops.clamp;
+import static io.grpo4j.torch.Ops.gt;
+import static io.grpo4j.torch.Ops.lt;
+
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -30,7 +32,7 @@ public record PolicyLoss(double epsilonLow, double epsilonHigh, LossAggregation 
       throw new IllegalArgumentException(
           "rl.clip.high must be finite and >= 0, got " + epsilonHigh);
     }
-    if (aggregation == null) throw new IllegalArgumentException("rl.loss.aggregation must be set");
+    if (aggregation == null) throw new IllegalArgumentException("rl.aggregation must be set");
   }
 
   /**
@@ -61,15 +63,12 @@ public record PolicyLoss(double epsilonLow, double epsilonHigh, LossAggregation 
     Shapes.requireSameShape("mask", mask, "logProbs", logProbs);
     Tensor A = advantages.detach().to(logProbs.scalar_type());
     Tensor rho = logProbs.sub(oldLogProbs.detach().to(logProbs.scalar_type())).exp();
-    Tensor rhoClipped =
-        rho.clamp(
-            new ScalarOptional(new Scalar(1.0 - epsilonLow)),
-            new ScalarOptional(new Scalar(1.0 + epsilonHigh)));
+    Tensor rhoClipped = clamp(rho, 1.0 - epsilonLow, 1.0 + epsilonHigh);
     Tensor L = torch.minimum(rho.mul(A), rhoClipped.mul(A)).neg();
     Tensor loss = aggregation.reduce(L, mask, maxCompletionLength);
 
-    Tensor clippedHigh = A.gt(new Scalar(0.0)).logical_and(rho.gt(new Scalar(1.0 + epsilonHigh)));
-    Tensor clippedLow = A.lt(new Scalar(0.0)).logical_and(rho.lt(new Scalar(1.0 - epsilonLow)));
+    Tensor clippedHigh = gt(A, 0.0).logical_and(gt(rho, 1.0 + epsilonHigh));
+    Tensor clippedLow = lt(A, 0.0).logical_and(lt(rho, 1.0 - epsilonLow));
     Tensor active = clippedHigh.logical_or(clippedLow).to(logProbs.scalar_type()).detach();
     double clipRatio = Masked.mean(active, mask).item_double();
     return new Result(loss, L, clipRatio);

@@ -1,5 +1,6 @@
 package io.grpo4j.rl;
 
+import io.grpo4j.torch.DType;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -54,28 +55,15 @@ final class Shapes {
     }
   }
 
-  /**
-   * The floating type to compute softmax statistics in: float64 stays float64, everything else
-   * (bf16/f16/f32) is computed in float32 — log-probabilities in bf16 are only good to ~0.05 nats.
-   */
+  /** The logits in {@link DType#computeFloat}: float64 stays float64, the rest computes in f32. */
   static Tensor asComputeFloat(Tensor logits) {
-    ScalarType t = dtype(logits);
-    if (t == ScalarType.Double || t == ScalarType.Float) return logits;
-    return logits.to(ScalarType.Float);
+    ScalarType want = DType.computeFloat(logits.scalar_type());
+    return DType.same(logits.scalar_type(), want) ? logits : logits.to(want);
   }
 
   /** The mask as 0/1 values in the dtype of {@code like} (accepts bool, integer or float masks). */
   static Tensor maskLike(Tensor mask, Tensor like) {
-    ScalarType want = dtype(like);
-    return dtype(mask) == want ? mask : mask.to(want);
-  }
-
-  /**
-   * The tensor's dtype as the canonical enum constant: JavaCPP's {@code scalar_type()} returns a
-   * fresh enum object each call, so {@code ==} against {@code ScalarType.Float} only works after
-   * {@code intern()}.
-   */
-  static ScalarType dtype(Tensor t) {
-    return t.scalar_type().intern();
+    ScalarType want = like.scalar_type();
+    return DType.same(mask.scalar_type(), want) ? mask : mask.to(want);
   }
 }

@@ -1,8 +1,13 @@
 package io.grpo4j.rl;
 
-import org.bytedeco.pytorch.Scalar;
-import org.bytedeco.pytorch.ScalarOptional;
-import org.bytedeco.pytorch.ScalarTypeOptional;
+import static io.grpo4j.torch.Ops.add;
+import static io.grpo4j.torch.Ops.clamp;
+import static io.grpo4j.torch.Ops.clampMin;
+import static io.grpo4j.torch.Ops.gt;
+import static io.grpo4j.torch.Ops.mul;
+import static io.grpo4j.torch.Ops.sub;
+import static io.grpo4j.torch.Ops.sum;
+
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -53,14 +58,14 @@ public final class TokenCredit {
     long p = b / groupSize;
     Tensor R0 = sequenceRewards.detach();
     Tensor m = Shapes.maskLike(mask, R0);
-    Tensor valid = m.gt(new Scalar(0.5)).reshape(p, groupSize, 1, t);
+    Tensor valid = gt(m, 0.5).reshape(p, groupSize, 1, t);
     Tensor y = ids.reshape(p, groupSize, 1, t);
     // same[g, i, j, t]: rows i and j both have a token at t and it is the same token
     Tensor same =
         y.eq(y.transpose(1, 2))
             .logical_and(valid)
             .logical_and(valid.transpose(1, 2))
-            .to(Shapes.dtype(R0));
+            .to(R0.scalar_type());
     Tensor through = same.cumprod(3); // S_ij(t+1): the first t+1 tokens are equal
     Tensor before = torch.ones_like(through.narrow(3, 0, 1)); // S_ij(0) = 1
     Tensor upTo = torch.cat(new TensorVector(before, through.narrow(3, 0, t - 1)), 3); // S_ij(t)
@@ -72,9 +77,9 @@ public final class TokenCredit {
 
   /** Σ_j S_ij·R_j / Σ_j S_ij over j (dim 2); rows whose S is all zero (padding) get 0. */
   private static Tensor value(Tensor shared, Tensor R) {
-    Tensor n = shared.sum(new long[] {2}, false, new ScalarTypeOptional());
-    Tensor s = shared.mul(R).sum(new long[] {2}, false, new ScalarTypeOptional());
-    return s.div(n.clamp_min(new Scalar(1.0)));
+    Tensor n = sum(shared, false, 2);
+    Tensor s = sum(shared.mul(R), false, 2);
+    return s.div(clampMin(n, 1.0));
   }
 
   /**
@@ -93,17 +98,12 @@ public final class TokenCredit {
     Tensor m = Shapes.maskLike(mask, r);
     Tensor r3 = r.mul(m).reshape(p, groupSize * t);
     Tensor m3 = m.reshape(p, groupSize * t);
-    Tensor n = m3.sum(new long[] {1}, true, new ScalarTypeOptional());
-    Tensor mean = r3.sum(new long[] {1}, true, new ScalarTypeOptional()).div(n.clamp_min(one()));
+    Tensor n = sum(m3, true, 1);
+    Tensor mean = sum(r3, true, 1).div(clampMin(n, 1.0));
     Tensor dev = r3.sub(mean).mul(m3);
-    Tensor std =
-        dev.mul(dev)
-            .sum(new long[] {1}, true, new ScalarTypeOptional())
-            .div(n.sub(one()).clamp_min(one()))
-            .sqrt();
-    Tensor z = dev.div(std.add(new Scalar(epsilon)));
-    if (!Double.isInfinite(clip))
-      z = z.clamp(new ScalarOptional(new Scalar(-clip)), new ScalarOptional(new Scalar(clip)));
+    Tensor std = sum(dev.mul(dev), true, 1).div(clampMin(sub(n, 1.0), 1.0)).sqrt();
+    Tensor z = dev.div(add(std, epsilon));
+    if (!Double.isInfinite(clip)) z = clamp(z, -clip, clip);
     return z.reshape(b, t).mul(m);
   }
 
@@ -125,7 +125,7 @@ public final class TokenCredit {
     Tensor m = Shapes.maskLike(mask, h);
     double mean = Masked.mean(h, m).item_double();
     if (!(mean > 0)) return m.clone(); // no entropy anywhere: nothing to weight by
-    return h.mul(new Scalar(kappa / mean)).add(new Scalar(1 - kappa)).mul(m);
+    return add(mul(h, kappa / mean), 1 - kappa).mul(m);
   }
 
   /**
@@ -140,7 +140,7 @@ public final class TokenCredit {
     Tensor m = Shapes.maskLike(mask, a);
     double all = Masked.sum(a, m).item_double();
     if (!(all > 0)) return 0;
-    Tensor high = entropy.detach().gt(new Scalar(threshold)).to(a.scalar_type()).mul(m);
+    Tensor high = Shapes.maskLike(gt(entropy.detach(), threshold), a).mul(m);
     return Masked.sum(a, high).item_double() / all;
   }
 
@@ -167,9 +167,5 @@ public final class TokenCredit {
       throw new IllegalArgumentException(
           "batch of " + b + " rows is not a whole number of groups of rl.group_size=" + groupSize);
     }
-  }
-
-  private static Scalar one() {
-    return new Scalar(1.0);
   }
 }

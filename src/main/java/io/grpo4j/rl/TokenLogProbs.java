@@ -1,5 +1,6 @@
 package io.grpo4j.rl;
 
+import io.grpo4j.torch.DType;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -26,7 +27,9 @@ public final class TokenLogProbs {
     Shapes.requireLogitsFor("logits", logits, "tokenIds", tokenIds);
     Tensor z = Shapes.asComputeFloat(logits);
     Tensor ids =
-        Shapes.dtype(tokenIds) == ScalarType.Long ? tokenIds : tokenIds.to(ScalarType.Long);
+        DType.same(tokenIds.scalar_type(), ScalarType.Long)
+            ? tokenIds
+            : tokenIds.to(ScalarType.Long);
     Tensor chosen = z.gather(-1, ids.unsqueeze(-1)).squeeze(-1);
     return chosen.sub(z.logsumexp(new long[] {-1}, false));
   }

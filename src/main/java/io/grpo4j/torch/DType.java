@@ -47,10 +47,28 @@ public enum DType {
    */
   public static DType of(ScalarType t) {
     for (DType d : values()) {
-      if (d.scalarType.value == t.value) return d;
+      if (same(d.scalarType, t)) return d;
     }
     throw new IllegalArgumentException(
         "unsupported tensor dtype " + t + ": grpo4j handles F32, BF16, F16, I64");
+  }
+
+  /**
+   * Whether two libtorch scalar types are the same type. JavaCPP hands back a fresh enum instance
+   * from native calls such as {@code Tensor.scalar_type()}, so {@code ==} against {@code
+   * ScalarType.Float} is false even for a float tensor: compare dtypes only through this.
+   */
+  public static boolean same(ScalarType a, ScalarType b) {
+    return a.value == b.value;
+  }
+
+  /**
+   * The floating type to compute softmax statistics, norms and loss terms in: float64 stays float64
+   * (tests check gradients in it), everything else (bf16/f16/f32) computes in float32 —
+   * log-probabilities in bf16 are only good to ~0.05 nats.
+   */
+  public static ScalarType computeFloat(ScalarType t) {
+    return same(t, ScalarType.Double) ? ScalarType.Double : ScalarType.Float;
   }
 
   /** The name used by HF's config.json {@code torch_dtype}. */

@@ -40,11 +40,6 @@ public final class Int8Weights {
     return new Quantized(q, scale.squeeze(1).contiguous());
   }
 
-  /** The float weight the quantized one stands for, diag(s)·q, in {@code dtype}. */
-  public static Tensor dequantize(Quantized w, DType dtype) {
-    return w.values().to(torch.ScalarType.Float).mul(w.scales().unsqueeze(1)).to(dtype.scalarType);
-  }
-
   /**
    * {@code x·Wᵀ} for x [..., in] with the quantized W; result [..., out] in x's dtype.
    *

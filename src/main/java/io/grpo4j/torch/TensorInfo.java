@@ -20,11 +20,6 @@ public record TensorInfo(String name, DType dtype, long[] shape, long begin, lon
     return shape.clone();
   }
 
-  /** Number of dimensions; 0 for a scalar. */
-  public int rank() {
-    return shape.length;
-  }
-
   /** Number of elements: the product of the shape, 1 for a scalar, 0 if any dimension is 0. */
   public long numel() {
     long n = 1;

@@ -168,7 +168,7 @@ public final class Checkpoints {
     }
   }
 
-  static long stepOf(Path p) {
+  public static long stepOf(Path p) {
     String n = p.getFileName().toString();
     try {
       return Long.parseLong(n.substring(PREFIX.length()));

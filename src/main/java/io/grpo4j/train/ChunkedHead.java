@@ -4,15 +4,15 @@ import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.Entropy;
 import io.grpo4j.rl.KlPenalty;
 import io.grpo4j.rl.TokenLogProbs;
+import io.grpo4j.torch.DType;
+import io.grpo4j.torch.Ops;
 import io.grpo4j.torch.Scopes;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.BoolOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorArrayRefOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
@@ -87,10 +87,7 @@ final class ChunkedHead {
     long b = tokenIds.size(0);
     long t = tokenIds.size(1);
     long h = hidden.size(2);
-    this.termType =
-        hidden.scalar_type().value == torch.ScalarType.Double.value
-            ? torch.ScalarType.Double
-            : torch.ScalarType.Float;
+    this.termType = DType.computeFloat(hidden.scalar_type());
     Tensor index = torch.nonzero(mask.reshape(-1).gt(new Scalar(0))).reshape(-1);
     this.count = index.size(0);
     this.hidden = hidden.reshape(b * t, h).index_select(0, index);
@@ -166,8 +163,7 @@ final class ChunkedHead {
                   Tensor s = values[i].mul(grads[i].narrow(0, start, n)).sum();
                   surrogate = surrogate == null ? s : surrogate.add(s);
                 }
-                surrogate.backward(
-                    new Tensor(), new BoolOptional(false), false, new TensorArrayRefOptional());
+                Ops.backward(surrogate, new Tensor());
                 return new Tensor(x.grad());
               }));
     }
@@ -175,7 +171,7 @@ final class ChunkedHead {
         hiddenGrads.size() == 1
             ? hiddenGrads.get(0)
             : torch.cat(new TensorVector(hiddenGrads.toArray(new Tensor[0])), 0);
-    hidden.backward(g, new BoolOptional(false), false, new TensorArrayRefOptional());
+    Ops.backward(hidden, g);
   }
 
   private org.bytedeco.pytorch.TensorOptions termOptions(Tensor like) {

@@ -1,14 +1,24 @@
 package io.grpo4j.train;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.grpo4j.rl.AdvantageMode;
+import io.grpo4j.rl.KlEstimator;
+import io.grpo4j.rl.LossAggregation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,6 +27,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * Loads a tree of config records: the record's own defaults, overlaid with a YAML file, overlaid
@@ -34,7 +45,15 @@ public final class ConfigLoader {
           .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+          .registerModule(
+              new SimpleModule("grpo4j-modes")
+                  .addSerializer(configName(AdvantageMode.class, m -> m.configName))
+                  .addDeserializer(AdvantageMode.class, parser(AdvantageMode::parse))
+                  .addSerializer(configName(LossAggregation.class, a -> a.configName))
+                  .addDeserializer(LossAggregation.class, parser(LossAggregation::parse))
+                  .addSerializer(configName(KlEstimator.class, e -> e.configName))
+                  .addDeserializer(KlEstimator.class, parser(KlEstimator::parse)));
 
   private ConfigLoader() {}
 
@@ -94,6 +113,31 @@ public final class ConfigLoader {
       throw new IllegalArgumentException(
           source + ": " + (cause != null ? cause.getMessage() : e.getMessage()), e);
     }
+  }
+
+  /** Writes a mode enum as its config spelling ({@code token_relative}, not TOKEN_RELATIVE). */
+  private static <E extends Enum<E>> StdSerializer<E> configName(
+      Class<E> type, Function<E, String> name) {
+    return new StdSerializer<>(type) {
+      @Override
+      public void serialize(E value, JsonGenerator gen, SerializerProvider provider)
+          throws IOException {
+        gen.writeString(name.apply(value));
+      }
+    };
+  }
+
+  /**
+   * Reads a mode enum through its own {@code parse}, whose message names the key and lists the
+   * allowed values; it reaches the user through {@link #bind}.
+   */
+  private static <E> JsonDeserializer<E> parser(Function<String, E> parse) {
+    return new JsonDeserializer<>() {
+      @Override
+      public E deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+        return parse.apply(p.getText());
+      }
+    };
   }
 
   /** The YAML text of a resolved config, as written into a run folder. */

@@ -63,17 +63,11 @@ public record Evaluation(
       Qwen2Model model = folder.loadModel(dtype, device);
       Prompts<D> prompts = new Prompts<>(task, PromptStyle.parse(cfg.task().promptStyle()), folder);
       Evaluator<D> evaluator = new Evaluator<>(task, prompts, folder);
+      CountProgress progress =
+          out == null ? null : CountProgress.on(out, "evaluated", "problems", problems.size());
       EvalReport report =
-          evaluator.run(
-              model,
-              problems,
-              k,
-              cfg.sampling().maxNewTokens(),
-              cfg.seed(),
-              done -> {
-                if (out != null) out.printf("\r  evaluated %d/%d problems", done, problems.size());
-              });
-      if (out != null) out.println();
+          evaluator.run(model, problems, k, cfg.sampling().maxNewTokens(), cfg.seed(), progress);
+      if (progress != null) progress.finish();
       double kf = Double.NaN;
       double kr = Double.NaN;
       if (refDir != null) {

@@ -11,7 +11,6 @@ import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlController;
-import io.grpo4j.rl.KlEstimator;
 import io.grpo4j.rl.KlPenalty;
 import io.grpo4j.rl.LossAggregation;
 import io.grpo4j.rl.Masked;
@@ -81,10 +80,8 @@ public final class GrpoTrainer<D> {
     RunConfig.Rl rl = cfg.rl();
     this.advantages = rl.advantage().toAdvantages();
     this.entropyReward = rl.entropy().toReward();
-    this.policyLoss =
-        new PolicyLoss(rl.clip().low(), rl.clip().high(), LossAggregation.parse(rl.aggregation()));
-    this.kl =
-        new KlPenalty(rl.kl().forward(), rl.kl().reverse(), KlEstimator.parse(rl.kl().estimator()));
+    this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), rl.aggregation());
+    this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), rl.kl().estimator());
     this.klScale =
         rl.kl().target() > 0
             ? new KlController(
@@ -215,10 +212,12 @@ public final class GrpoTrainer<D> {
     for (int i = 0; i < rollout.samples().size(); i++) {
       scored.add(setup.score(problems.get(i / g), rollout.samples().get(i)));
     }
-    double[] drawnRewards = scored.stream().mapToDouble(x -> x.outcome().reward()).toArray();
-    double fracZeroStdDrawn =
-        Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(drawnRewards), g);
-    if (drawn > wanted) scored = DynamicSampling.keep(scored, g, wanted);
+    double fracZeroStdDrawn = Double.NaN;
+    if (drawn > wanted) { // DAPO dynamic sampling: train on groups whose rewards differ
+      double[] all = scored.stream().mapToDouble(x -> x.outcome().reward()).toArray();
+      fracZeroStdDrawn = Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(all), g);
+      scored = DynamicSampling.keep(scored, g, wanted);
+    }
     long t1 = System.nanoTime();
     RolloutBatch batch = RolloutBatch.of(scored, policy.device());
     List<int[]> plan =
@@ -255,9 +254,16 @@ public final class GrpoTrainer<D> {
       weights.gradientsToMaster();
       double gradNorm = Optimizers.clipGradNorm(params, cfg.train().gradClip());
       totals.gradNorm += gradNorm;
-      if (!guard.stepIfFinite(step, totals.totalLoss - lossBefore, gradNorm, optimizer)) skipped++;
+      if (guard.isFinite(step, totals.totalLoss - lossBefore, gradNorm)) {
+        optimizer.step();
+      } else {
+        optimizer.zero_grad(); // the update is skipped: neither weights nor moments see it
+        skipped++;
+      }
       weights.refresh();
     }
+    // The controller sees this step's KL (measured before the update) and sets next step's weights.
+    if (klScale != null) klScale.update(totals.klForward, 1);
     long t2 = System.nanoTime();
     if (cfg.train().samplesPerStep() > 0) logSamples(samplesLog, step, scored, adv.advantages(), r);
     // 5. metrics
@@ -278,8 +284,6 @@ public final class GrpoTrainer<D> {
     row.put("kl/reverse", totals.klReverse);
     row.put("kl/lambda_forward", klStep.lambdaForward());
     row.put("kl/lambda_reverse", klStep.lambdaReverse());
-    // The controller sees this step's KL (measured before the update) and sets next step's weights.
-    if (klScale != null) klScale.update(totals.klForward, 1);
     row.put("entropy", Masked.mean(batch.entropy(), batch.mask()).item_double());
     row.put("adv/token_mean", adv.tokenMean());
     row.put("adv/token_abs_mean", adv.tokenAbsMean());
@@ -330,8 +334,9 @@ public final class GrpoTrainer<D> {
   }
 
   /**
-   * Forward + backward over all rows in micro-batches. Each micro-batch's loss is scaled so the
-   * accumulated gradient equals that of the whole-batch loss under the chosen aggregation.
+   * Forward + backward over all rows in micro-batches. Each micro-batch's loss is scaled by its
+   * share of the batch ({@link LossAggregation#microBatchWeight}), so the accumulated gradient
+   * equals that of the whole-batch loss under the chosen aggregation.
    */
   private void runEpoch(
       RolloutBatch b,
@@ -342,67 +347,32 @@ public final class GrpoTrainer<D> {
       EpochTotals totals,
       boolean firstEpoch) {
     LossAggregation agg = policyLoss.aggregation();
+    long c = cfg.sampling().maxNewTokens(); // Dr.GRPO's fixed C (rl.aggregation = constant)
     double totalTokens = Masked.count(b.mask()).item_double();
-    double totalRows = rowsWithTokens(b.mask());
-    Qwen2Model model = weights.compute();
     for (int i = 0; i < micro.size(); i++) {
       RolloutBatch m = micro.get(i);
-      int n = m.rows();
       try (PointerScope scope = new PointerScope()) {
         Tensor mask = m.mask();
-        RolloutBatch.Pass pass = m.trainingPass(model, passes);
-        Tensor refHidden = null;
-        if (reference != null) {
-          try (NoGradGuard ng = new NoGradGuard()) {
-            refHidden = m.completionHidden(reference, passes.sharePrompt());
-          }
-        }
-        ChunkedHead head =
-            new ChunkedHead(
-                model,
-                pass.completionHidden(),
-                reference,
-                refHidden,
-                klStep,
-                m.completion(),
-                mask,
-                false,
-                passes.logitsChunk());
-        Tensor logp = head.terms().logProbs();
+        TrainingPass pass = m.trainingPass(weights.compute(), passes, reference, klStep);
         PolicyLoss.Result pl =
-            policyLoss.compute(logp, oldLogProbs.get(i), advantages.get(i), mask, b.width());
-        Tensor loss = pl.loss();
+            policyLoss.compute(pass.logProbs(), oldLogProbs.get(i), advantages.get(i), mask, c);
+        KlPenalty.Terms kl = pass.kl();
+        double w = agg.microBatchWeight(mask, b.mask());
+        // L = policyLoss + λ_F·KL_fwd + λ_R·KL_rev (aggregated), times the micro-batch's share w
+        Tensor loss = pl.loss().add(agg.reduce(klStep.perToken(kl), mask, c)).mul(new Scalar(w));
+        pass.backward(loss);
+
         double mbTokens = Masked.count(mask).item_double();
-        if (reference != null) {
-          KlPenalty.Terms terms = head.terms().kl();
-          loss = loss.add(agg.reduce(klStep.perToken(terms), mask, b.width()));
-          if (firstEpoch) {
-            totals.klForward +=
-                Masked.sum(terms.forward().detach(), mask).item_double() / totalTokens;
-            totals.klReverse +=
-                Masked.sum(terms.reverse().detach(), mask).item_double() / totalTokens;
-          }
+        if (firstEpoch && reference != null) {
+          totals.klForward += Masked.sum(kl.forward().detach(), mask).item_double() / totalTokens;
+          totals.klReverse += Masked.sum(kl.reverse().detach(), mask).item_double() / totalTokens;
         }
-        double weight =
-            switch (agg) {
-              case TOKEN -> mbTokens / totalTokens;
-              case SEQUENCE -> rowsWithTokens(mask) / totalRows;
-              case CONSTANT -> (double) n / b.rows();
-            };
-        Tensor scaled = loss.mul(new Scalar(weight));
-        scaled.backward();
-        head.backward();
-        pass.forward().backward();
-        totals.policyLoss += pl.loss().item_double() * weight;
-        totals.totalLoss += scaled.item_double();
+        totals.policyLoss += pl.loss().item_double() * w;
+        totals.totalLoss += loss.item_double();
         totals.clipTokens += pl.clipRatio() * mbTokens;
         totals.tokens += mbTokens;
       }
     }
-  }
-
-  private static double rowsWithTokens(Tensor mask) {
-    return Masked.rowSum(mask, mask).gt(new Scalar(0)).sum().item_double();
   }
 
   /**

@@ -1,15 +1,14 @@
 package io.grpo4j.train;
 
 import java.io.PrintStream;
-import org.bytedeco.pytorch.Optimizer;
 
 /**
  * Keeps NaN and infinity out of the weights. An update whose loss or gradient norm is not finite is
- * skipped (gradients zeroed, no optimizer step, so neither the weights nor AdamW's moments see it)
- * and reported; a single bad batch then costs one step instead of the run. After {@code
- * maxConsecutive} skipped updates in a row the run is considered diverged and stops with {@link
- * DivergedException}: the trainers write no checkpoint for a step whose update was skipped, so the
- * newest checkpoint on disk is the last good one.
+ * reported by {@link #isFinite}, and the trainer skips it (gradients zeroed, no optimizer step, so
+ * neither the weights nor AdamW's moments see it); a single bad batch then costs one step instead
+ * of the run. After {@code maxConsecutive} skipped updates in a row the run is considered diverged
+ * and stops with {@link DivergedException}: the trainers write no checkpoint for a step whose
+ * update was skipped, so the newest checkpoint on disk is the last good one.
  */
 final class NonFiniteGuard {
   private final int maxConsecutive;
@@ -36,18 +35,17 @@ final class NonFiniteGuard {
   }
 
   /**
-   * Steps {@code optimizer} when {@code loss} and {@code gradNorm} are finite; otherwise zeroes the
-   * gradients and skips. Returns whether the update was applied.
+   * True when {@code loss} and {@code gradNorm} are finite (the caller then steps the optimizer);
+   * otherwise reports the skipped update and returns false (the caller zeroes the gradients and
+   * does not step).
    *
-   * @throws DivergedException on the {@code maxConsecutive}-th skipped update in a row
+   * @throws DivergedException on the {@code maxConsecutive}-th non-finite update in a row
    */
-  boolean stepIfFinite(long step, double loss, double gradNorm, Optimizer optimizer) {
+  boolean isFinite(long step, double loss, double gradNorm) {
     if (Double.isFinite(loss) && Double.isFinite(gradNorm)) {
-      optimizer.step();
       consecutive = 0;
       return true;
     }
-    optimizer.zero_grad();
     consecutive++;
     String what =
         String.format(

@@ -5,9 +5,11 @@ import io.grpo4j.generate.Sample;
 import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TrainingForward;
+import io.grpo4j.rl.KlPenalty;
 import io.grpo4j.torch.Tensors;
 import java.util.List;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -37,12 +39,6 @@ record RolloutBatch(
     Tensor entropy,
     Tensor pref,
     int[] promptOf) {
-
-  /**
-   * A forward pass over the rows and its hidden states [B, T, H] that predict the completion
-   * tokens.
-   */
-  record Pass(TrainingForward forward, Tensor completionHidden) {}
 
   static RolloutBatch of(List<ScoredSample> scored, Device device) {
     int b = scored.size();
@@ -112,20 +108,36 @@ record RolloutBatch(
   }
 
   /**
-   * A training forward pass of {@code m} over all rows. Prompts are shared when {@code passes} asks
-   * for it, rows share prompts and layers are not checkpointed (checkpointing recomputes whole
-   * rows; the two do not combine).
+   * A training pass of {@code m} over all rows up to the loss terms of the completion tokens (see
+   * {@link TrainingPass}). Prompts are shared when {@code passes} asks for it, rows share prompts
+   * and layers are not checkpointed (checkpointing recomputes whole rows; the two do not combine).
+   *
+   * @param reference π_ref for the KL terms (its hidden states computed without gradient), or null
+   * @param kl the KL penalty, or null without a reference
    */
-  Pass trainingPass(Qwen2Model m, TrainOptions passes) {
+  TrainingPass trainingPass(Qwen2Model m, TrainOptions passes, Qwen2Model reference, KlPenalty kl) {
+    TrainingForward forward;
+    Tensor hidden;
     if (passes.sharePrompt() && !passes.gradientCheckpointing() && sharesPrompts()) {
       Shared sh = shared();
-      TrainingForward f =
+      forward =
           m.sharedPromptTrainingForward(
               sh.promptIds(), sh.promptValid(), sh.promptOfRow(), completion, valid);
-      return new Pass(f, f.hidden());
+      hidden = forward.hidden();
+    } else {
+      forward = trainingForward(m, passes.gradientCheckpointing());
+      hidden = completionPart(forward.hidden());
     }
-    TrainingForward f = trainingForward(m, passes.gradientCheckpointing());
-    return new Pass(f, completionPart(f.hidden()));
+    Tensor refHidden = null;
+    if (reference != null) {
+      try (NoGradGuard ng = new NoGradGuard()) {
+        refHidden = completionHidden(reference, passes.sharePrompt());
+      }
+    }
+    return new TrainingPass(
+        forward,
+        new ChunkedHead(
+            m, hidden, reference, refHidden, kl, completion, mask, false, passes.logitsChunk()));
   }
 
   /** True when fewer distinct prompts than rows: computing each prompt once saves work. */

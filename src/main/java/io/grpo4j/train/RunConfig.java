@@ -1,12 +1,18 @@
 package io.grpo4j.train;
 
+import io.grpo4j.rl.AdvantageMode;
+import io.grpo4j.rl.Advantages;
+import io.grpo4j.rl.EntropyReward;
+import io.grpo4j.rl.KlEstimator;
+import io.grpo4j.rl.LossAggregation;
 import io.grpo4j.task.countdown.CountdownRewards;
 import io.grpo4j.task.countdown.CountdownSettings;
 
 /**
  * Everything a run needs, as one tree loaded from YAML ({@link ConfigLoader}). Keys are the
  * snake_case forms of the component names ({@code rl.kl.forward}); each default below says why it
- * is what it is. The resolved tree is written to {@code <run>/config.yaml}.
+ * is what it is. The resolved tree is written to {@code <run>/config.yaml}. Modes are enums, parsed
+ * and checked once when the file is loaded ({@link ConfigLoader}).
  *
  * @param seed master seed: data, sampling and initialisation all derive from it (default 0)
  * @param model which weights to start from and how to run them
@@ -211,8 +217,9 @@ public record RunConfig(
    *     = 1 at the start of the step and the rollout log-probs serve as π_old)
    * @param microBatch rows per forward/backward chunk; gradients accumulate (default 32: bounds
    *     activation memory without changing the maths)
-   * @param aggregation loss aggregation: {@code token}, {@code sequence} or {@code constant}
-   *     (Dr.GRPO) (default token)
+   * @param aggregation how per-token losses become one number: {@code token}, {@code sequence} or
+   *     {@code constant} (Dr.GRPO), see {@link LossAggregation} (default token: DAPO's, every token
+   *     weighs the same)
    * @param advantage how advantages are computed
    * @param entropy the token reward r_t = α·pref_t + β·H_t
    * @param kl the KL terms to π_ref
@@ -222,7 +229,7 @@ public record RunConfig(
       int groupSize,
       int epochs,
       int microBatch,
-      String aggregation,
+      LossAggregation aggregation,
       Advantage advantage,
       Entropy entropy,
       Kl kl,
@@ -233,9 +240,7 @@ public record RunConfig(
           "rl.group_size must be >= 2 (advantages are relative within a group), got " + groupSize);
       require(epochs >= 1, "rl.epochs must be >= 1, got " + epochs);
       require(microBatch >= 1, "rl.micro_batch must be >= 1, got " + microBatch);
-      require(
-          java.util.List.of("token", "sequence", "constant").contains(aggregation),
-          "rl.aggregation must be token, sequence or constant, got '" + aggregation + "'");
+      require(aggregation != null, "rl.aggregation must be set");
       require(
           advantage != null && entropy != null && kl != null && clip != null,
           "rl.advantage, rl.entropy, rl.kl and rl.clip must be present");
@@ -246,7 +251,7 @@ public record RunConfig(
           8,
           1,
           32,
-          "token",
+          LossAggregation.TOKEN,
           Advantage.defaults(),
           Entropy.defaults(),
           Kl.defaults(),
@@ -276,7 +281,7 @@ public record RunConfig(
    *     ("forking") tokens get more of the update and near-deterministic ones less (default 0: off)
    */
   public record Advantage(
-      String mode,
+      AdvantageMode mode,
       double clip,
       boolean scaleRewards,
       double epsilon,
@@ -285,24 +290,19 @@ public record RunConfig(
       double stdFloor,
       double entropyWeight) {
     public Advantage {
-      require(
-          java.util.List.of("token_relative", "sequence", "return_to_go", "prefix", "hybrid")
-              .contains(mode),
-          "rl.advantage.mode must be token_relative, sequence, return_to_go, prefix or hybrid, got '"
-              + mode
-              + "'");
+      require(mode != null, "rl.advantage.mode must be set");
       require(clip > 0, "rl.advantage.clip must be > 0, got " + clip);
       require(epsilon > 0, "rl.advantage.epsilon must be > 0, got " + epsilon);
     }
 
     static Advantage defaults() {
-      return new Advantage("sequence", 1.0, true, 1e-4, 0.0, 0.5, 0.0, 0.0);
+      return new Advantage(AdvantageMode.SEQUENCE, 1.0, true, 1e-4, 0.0, 0.5, 0.0, 0.0);
     }
 
     /** The rl-room object these settings describe. */
-    public io.grpo4j.rl.Advantages toAdvantages() {
-      return new io.grpo4j.rl.Advantages(
-          io.grpo4j.rl.AdvantageMode.parse(mode),
+    public Advantages toAdvantages() {
+      return new Advantages(
+          mode,
           clip,
           scaleRewards,
           epsilon,
@@ -324,8 +324,8 @@ public record RunConfig(
     }
 
     /** The rl-room object these settings describe. */
-    public io.grpo4j.rl.EntropyReward toReward() {
-      return new io.grpo4j.rl.EntropyReward(alpha, beta);
+    public EntropyReward toReward() {
+      return new EntropyReward(alpha, beta);
     }
   }
 
@@ -347,7 +347,7 @@ public record RunConfig(
   public record Kl(
       double forward,
       double reverse,
-      String estimator,
+      KlEstimator estimator,
       double target,
       double horizon,
       double minFactor,
@@ -355,9 +355,7 @@ public record RunConfig(
     public Kl {
       require(forward >= 0, "rl.kl.forward must be >= 0, got " + forward);
       require(reverse >= 0, "rl.kl.reverse must be >= 0, got " + reverse);
-      require(
-          "exact".equals(estimator) || "k3".equals(estimator),
-          "rl.kl.estimator must be exact or k3, got '" + estimator + "'");
+      require(estimator != null, "rl.kl.estimator must be set");
       require(
           target >= 0 && Double.isFinite(target),
           "rl.kl.target must be >= 0 (0 = fixed weights), got " + target);
@@ -378,7 +376,7 @@ public record RunConfig(
     }
 
     static Kl defaults() {
-      return new Kl(0.02, 0.01, "exact", 0.0, 10.0, 0.1, 10.0);
+      return new Kl(0.02, 0.01, KlEstimator.EXACT, 0.0, 10.0, 0.1, 10.0);
     }
   }
 

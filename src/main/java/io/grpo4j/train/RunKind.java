@@ -12,7 +12,7 @@ import java.util.Optional;
  * written when the folder is created. Checkpoints record their kind too, but a run killed before
  * its first checkpoint has none, and {@code --resume} must still know what to start again.
  */
-final class RunKind {
+public final class RunKind {
   static final String FILE = "run.json";
 
   private RunKind() {}
@@ -22,7 +22,7 @@ final class RunKind {
   }
 
   /** The kind recorded in the folder, if the file is there and readable. */
-  static Optional<String> read(Path runDir) throws IOException {
+  public static Optional<String> read(Path runDir) throws IOException {
     Path f = runDir.resolve(FILE);
     if (!Files.isRegularFile(f)) return Optional.empty();
     JsonNode n;

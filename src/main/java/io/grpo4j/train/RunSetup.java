@@ -82,7 +82,7 @@ public record RunSetup<D>(
         .run(model, evalSet, 0, config.sampling().maxNewTokens(), 0, progress);
   }
 
-  static String sha256(String text) {
+  public static String sha256(String text) {
     try {
       return HexFormat.of()
           .formatHex(

@@ -31,7 +31,7 @@ public final class Runs {
 
   /** Supervised warm-start into {@code runDir}; returns the final checkpoint folder. */
   public static Path sft(RunConfig cfg, Path runDir, PrintStream out) throws IOException {
-    fresh(runDir, "sft");
+    fresh(runDir, "sft", out);
     init(cfg);
     if (cfg.model().init() == null) {
       Path initDir = runDir.resolve("init-model");
@@ -52,7 +52,7 @@ public final class Runs {
           "model.init is not set: pass --init MODEL_DIR or --set model.init=DIR "
               + "(for the tiny Countdown recipe, models/countdown-tiny-sft, or the output of 'grpo4j sft')");
     }
-    fresh(runDir, "grpo");
+    fresh(runDir, "grpo", out);
     writeConfig(runDir, cfg);
     return runGrpo(cfg, runDir, 1, null, out);
   }
@@ -141,7 +141,7 @@ public final class Runs {
             cfg.train().steps(),
             cfg.data().promptsPerStep(),
             cfg.rl().groupSize(),
-            cfg.rl().advantage().mode(),
+            cfg.rl().advantage().mode().configName,
             cfg.rl().kl().forward(),
             cfg.rl().kl().reverse(),
             runDir);
@@ -187,8 +187,16 @@ public final class Runs {
     return Torch.device(cfg.model().device());
   }
 
-  /** A run must start in an empty or new folder (a folder with checkpoints is resumed instead). */
-  private static void fresh(Path runDir, String kind) throws IOException {
+  /**
+   * A run must start in an empty or new folder; a folder with steps is resumed instead. A folder
+   * left by a start that never finished step 1 (a wrong {@code model.init}, a crash while loading)
+   * holds nothing but what that start wrote: it is cleared, so the same command can be run again.
+   */
+  private static void fresh(Path runDir, String kind, PrintStream out) throws IOException {
+    if (Files.isDirectory(runDir) && neverStarted(runDir)) {
+      out.printf("%s holds a start that never finished step 1: starting afresh%n", runDir);
+      for (String name : START_FILES) Checkpoints.deleteTree(runDir.resolve(name));
+    }
     if (Files.isDirectory(runDir)) {
       try (var s = Files.list(runDir)) {
         if (s.findAny().isPresent()) {
@@ -202,6 +210,29 @@ public final class Runs {
     }
     RunPreflight.requireWritable(runDir);
     RunKind.write(runDir, kind);
+  }
+
+  /** Everything a start writes before step 1 completes. */
+  private static final List<String> START_FILES =
+      List.of(
+          RunKind.FILE, CONFIG_FILE, "metrics.jsonl", "samples.jsonl", "init-model", "checkpoints");
+
+  /**
+   * True for a folder written by a start that never logged a step: it has {@link RunKind#FILE},
+   * only {@link #START_FILES}, an empty (or no) metrics.jsonl and no checkpoint.
+   */
+  static boolean neverStarted(Path runDir) throws IOException {
+    if (!Files.isRegularFile(runDir.resolve(RunKind.FILE))) return false;
+    try (var s = Files.list(runDir)) {
+      if (!s.allMatch(p -> START_FILES.contains(p.getFileName().toString()))) return false;
+    }
+    Path metrics = runDir.resolve("metrics.jsonl");
+    if (Files.exists(metrics) && Files.size(metrics) > 0) return false;
+    Path checkpoints = runDir.resolve("checkpoints");
+    if (!Files.isDirectory(checkpoints)) return !Files.exists(checkpoints);
+    try (var s = Files.list(checkpoints)) {
+      return s.findAny().isEmpty();
+    }
   }
 
   private static void writeConfig(Path runDir, RunConfig cfg) throws IOException {

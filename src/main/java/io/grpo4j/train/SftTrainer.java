@@ -2,9 +2,7 @@ package io.grpo4j.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.eval.EvalReport;
-import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Model;
-import io.grpo4j.model.TrainingForward;
 import io.grpo4j.rl.Masked;
 import io.grpo4j.task.Problem;
 import io.grpo4j.torch.DType;
@@ -182,7 +180,12 @@ public final class SftTrainer<D> {
     }
     weights.gradientsToMaster();
     double gradNorm = Optimizers.clipGradNorm(params, sft.gradClip());
-    boolean applied = guard.stepIfFinite(step, loss, gradNorm, optimizer);
+    boolean applied = guard.isFinite(step, loss, gradNorm);
+    if (applied) {
+      optimizer.step();
+    } else {
+      optimizer.zero_grad(); // the update is skipped: neither weights nor moments see it
+    }
     weights.refresh();
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, Object> row = new LinkedHashMap<>();
@@ -201,29 +204,11 @@ public final class SftTrainer<D> {
   /** Forward + backward of rows' share of the batch loss; returns that share. */
   private double microBatchLoss(
       Tensor ids, Tensor valid, Tensor targets, Tensor mask, double answerTokens) {
-    long width = ids.size(1);
-    Qwen2Model compute = weights.compute();
-    TrainingForward forward =
-        compute.trainingForward(
-            ids,
-            AttentionMask.positions(valid),
-            AttentionMask.of(valid, width),
-            passes.gradientCheckpointing());
-    ChunkedHead head =
-        new ChunkedHead(
-            compute,
-            forward.hidden().narrow(1, 0, width - 1),
-            null,
-            null,
-            null,
-            targets,
-            mask,
-            false,
-            passes.logitsChunk());
-    Tensor loss = Masked.sum(head.terms().logProbs(), mask).mul(new Scalar(-1.0 / answerTokens));
-    loss.backward();
-    head.backward();
-    forward.backward();
+    TrainingPass pass =
+        TrainingPass.nextToken(weights.compute(), ids, valid, targets, mask, passes);
+    // L = −Σ m·log π_θ(answer token) / (answer tokens of the whole batch)
+    Tensor loss = Masked.sum(pass.logProbs(), mask).mul(new Scalar(-1.0 / answerTokens));
+    pass.backward(loss);
     return loss.item_double();
   }
 }

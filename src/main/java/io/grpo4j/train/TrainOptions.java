@@ -24,7 +24,7 @@ public record TrainOptions(boolean gradientCheckpointing, int logitsChunk, boole
     return new TrainOptions(false, 1024, true);
   }
 
-  Map<String, Object> describe() {
+  public Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("gradient_checkpointing", gradientCheckpointing);
     m.put("logits_chunk", logitsChunk);

@@ -15,7 +15,7 @@ import org.bytedeco.pytorch.global.torch;
  * added, in f32, to the master's; after each optimizer step the working copy is refreshed from the
  * master. With f32 compute the working copy is the master itself and both calls do nothing.
  */
-final class WorkingWeights {
+public final class WorkingWeights {
   private final Qwen2Model master;
   private final Qwen2Model working;
   private final List<Tensor> masterParams;
@@ -29,7 +29,7 @@ final class WorkingWeights {
   }
 
   /** Working weights in {@code compute} for f32 {@code master} weights. */
-  static WorkingWeights of(Qwen2Model master, DType compute) {
+  public static WorkingWeights of(Qwen2Model master, DType compute) {
     if (master.dtype() != DType.F32)
       throw new IllegalArgumentException("master weights must be f32, got " + master.dtype());
     if (compute == DType.F32) return new WorkingWeights(master, master);
@@ -39,7 +39,7 @@ final class WorkingWeights {
   }
 
   /** The model to run forward and backward passes (and rollouts) with. */
-  Qwen2Model compute() {
+  public Qwen2Model compute() {
     return working;
   }
 
@@ -48,7 +48,7 @@ final class WorkingWeights {
   }
 
   /** Adds the working copy's gradients (cast to f32) to the master's and clears them. */
-  void gradientsToMaster() {
+  public void gradientsToMaster() {
     if (!mixed()) return;
     for (int i = 0; i < masterParams.size(); i++) {
       Tensor wg = workingParams.get(i).grad();
@@ -65,7 +65,7 @@ final class WorkingWeights {
   }
 
   /** Copies the master weights into the working copy (after an optimizer step). */
-  void refresh() {
+  public void refresh() {
     if (!mixed()) return;
     try (NoGradGuard ng = new NoGradGuard()) {
       for (int i = 0; i < masterParams.size(); i++) workingParams.get(i).copy_(masterParams.get(i));

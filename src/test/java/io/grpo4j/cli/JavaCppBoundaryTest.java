@@ -12,15 +12,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The house rule of docs/DESIGN: JavaCPP types (org.bytedeco.*) stay inside torch, model, generate,
- * rl and train, so native memory and scopes are handled in a few places and the cli, serve, eval
- * and task code stays plain Java. Scans the sources (Maven runs tests from the project root).
+ * rl and train, so native memory and scopes are handled in a few places and the cli, serve, eval,
+ * fuzz and task code stays plain Java. Scans the sources (Maven runs tests from the project root).
  */
 class JavaCppBoundaryTest {
   private static final Path SOURCES = Path.of("src/main/java/io/grpo4j");
 
   @Test
   void cliServeEvalAndTaskNeverMentionJavaCpp() {
-    for (String pkg : List.of("cli", "serve", "eval", "task")) {
+    for (String pkg : List.of("cli", "serve", "eval", "task", "fuzz")) {
       List<Path> files = javaFiles(SOURCES.resolve(pkg));
       assertThat(files).as("java sources of package %s", pkg).isNotEmpty();
       assertThat(filesMentioningJavaCpp(files))

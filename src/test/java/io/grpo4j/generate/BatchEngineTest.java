@@ -98,6 +98,26 @@ class BatchEngineTest {
   }
 
   @Test
+  void seededSamplingGivesTheSameTokensAsTheRolloutSampler() throws Exception {
+    // Both paths share Vocabulary, LogitsWarper and CategoricalSampler: same seed, same tokens.
+    int[] prompt = {3, 1, 4, 1, 5};
+    SamplingParams p = new SamplingParams(0.8, 10, 0.9, false, 16, Set.of(), 5);
+    try (BatchEngine engine = new BatchEngine(MODEL, 40, 4, 64, 4)) {
+      Collector c = new Collector(1);
+      engine.submit(new GenerationRequest(prompt, 1, p, 0), c);
+      int[] served = c.await().tokens(0);
+      assertThat(served)
+          .containsExactly(
+              new Sampler(MODEL, 40)
+                  .generate(List.of(prompt), 1, p)
+                  .samples()
+                  .get(0)
+                  .completionIds());
+      assertThat(java.util.Arrays.stream(served).max().orElse(0)).isLessThan(40);
+    }
+  }
+
+  @Test
   void seededSamplingDoesNotDependOnWhatElseIsInTheBatch() throws Exception {
     int[] prompt = {3, 1, 4, 1, 5};
     SamplingParams p = new SamplingParams(0.8, 0, 0.9, false, 16, Set.of(), 77);

@@ -149,7 +149,7 @@ class PolicyLossTest {
   void parsesAggregationAndRejectsBadSettings() {
     assertThat(LossAggregation.parse("Constant")).isEqualTo(LossAggregation.CONSTANT);
     assertThatThrownBy(() -> LossAggregation.parse("mean"))
-        .hasMessageContaining("rl.loss.aggregation")
+        .hasMessageContaining("rl.aggregation")
         .hasMessageContaining("token, sequence, constant");
     assertThatThrownBy(() -> new PolicyLoss(1.2, 0.2, LossAggregation.TOKEN))
         .hasMessageContaining("rl.clip.low");

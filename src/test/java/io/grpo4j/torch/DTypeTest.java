@@ -20,6 +20,23 @@ class DTypeTest {
   }
 
   @Test
+  void comparesNativeScalarTypesByValueAndComputesInFloat32OrFloat64() {
+    Tensor f = TensorBytes.empty(DType.F32, new long[] {1});
+    assertThat(DType.same(f.scalar_type(), ScalarType.Float)).isTrue();
+    assertThat(DType.same(f.scalar_type(), ScalarType.Double)).isFalse();
+    assertThat(
+            DType.same(
+                TensorBytes.empty(DType.BF16, new long[] {1}).scalar_type(), ScalarType.Half))
+        .isFalse();
+    Tensor d = f.to(ScalarType.Double);
+    assertThat(DType.same(DType.computeFloat(d.scalar_type()), ScalarType.Double)).isTrue();
+    for (DType narrow : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+      ScalarType t = TensorBytes.empty(narrow, new long[] {1}).scalar_type();
+      assertThat(DType.same(DType.computeFloat(t), ScalarType.Float)).isTrue();
+    }
+  }
+
+  @Test
   void rejectsOtherScalarTypesByName() {
     assertThatThrownBy(() -> DType.of(ScalarType.Double)).hasMessageContaining("Double");
   }

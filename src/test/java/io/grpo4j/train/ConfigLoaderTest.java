@@ -58,7 +58,7 @@ class ConfigLoaderTest {
     RunConfig c = Runs.config(null, keys);
     assertThat(c.rl().clip().high()).isEqualTo(0.28);
     assertThat(c.sampling().maxNewTokens()).isEqualTo(11);
-    assertThat(c.rl().advantage().mode()).isEqualTo("sequence");
+    assertThat(c.rl().advantage().mode()).isEqualTo(io.grpo4j.rl.AdvantageMode.SEQUENCE);
   }
 
   @Test
@@ -79,6 +79,30 @@ class ConfigLoaderTest {
         .hasMessageContaining("'rl' is a section");
     assertThatThrownBy(() -> Runs.config(yaml("seed: [\n"), List.of()))
         .hasMessageContaining("invalid YAML");
+  }
+
+  @Test
+  void modesAreEnumsParsedOnceAtLoadAndWrittenInTheirConfigSpelling() throws Exception {
+    RunConfig c =
+        Runs.config(
+            null,
+            List.of(
+                "rl.aggregation=Constant", "rl.advantage.mode=return-to-go", "rl.kl.estimator=k3"));
+    assertThat(c.rl().aggregation()).isEqualTo(io.grpo4j.rl.LossAggregation.CONSTANT);
+    assertThat(c.rl().advantage().mode()).isEqualTo(io.grpo4j.rl.AdvantageMode.RETURN_TO_GO);
+    assertThat(c.rl().kl().estimator()).isEqualTo(io.grpo4j.rl.KlEstimator.K3);
+    assertThat(ConfigLoader.toYaml(c))
+        .contains("aggregation: constant")
+        .contains("mode: return_to_go")
+        .contains("estimator: k3");
+    assertThatThrownBy(() -> Runs.config(yaml("rl:\n  aggregation: mean\n"), List.of()))
+        .hasMessageContaining("rl.aggregation: unknown value 'mean'")
+        .hasMessageContaining("token, sequence, constant");
+    assertThatThrownBy(() -> Runs.config(null, List.of("rl.kl.estimator=k2")))
+        .hasMessageContaining("rl.kl.estimator")
+        .hasMessageContaining("exact, k3");
+    assertThatThrownBy(() -> Runs.config(null, List.of("rl.advantage.mode=null")))
+        .hasMessageContaining("rl.advantage.mode");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.grpo4j.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpo4j.audit.RunCheck;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.CheckpointManifest;
@@ -150,6 +151,33 @@ class CrashSafetyTest {
         .hasMessageContaining(RunPreflight.human(need));
     RunPreflight.check(run, params, DType.F32, dir -> need);
     assertThat(RunPreflight.checkpointBytes(params, DType.BF16)).isEqualTo(params * 10);
+  }
+
+  @Test
+  void aStartThatNeverReachedStepOneCanBeRunAgainWithTheSameCommand() throws Exception {
+    Path run = tmp.resolve("run");
+    Path missing = tmp.resolve("nonexistent");
+    RunConfig bad = config("model.init=" + missing, "train.steps=1");
+    for (int attempt = 0; attempt < 2; attempt++) { // the retry fails the same way, not "not empty"
+      assertThatThrownBy(() -> Runs.grpo(bad, run, out))
+          .hasMessageContaining(missing.toString())
+          .hasMessageNotContaining("not empty");
+    }
+    assertThat(Runs.neverStarted(run)).isTrue();
+    Runs.grpo(config("train.steps=1"), run, out);
+    assertThat(log.toString()).contains("never finished step 1: starting afresh");
+    assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L);
+    assertThat(RunCheck.audit(run, true).problems()).isEmpty();
+
+    // A run with a logged step is never cleared: it is resumed, or another --out is chosen.
+    assertThat(Runs.neverStarted(run)).isFalse();
+    assertThatThrownBy(() -> Runs.grpo(config("train.steps=1"), run, out))
+        .hasMessageContaining("is not empty");
+    // Nor is a folder holding files a start does not write.
+    Path other = Files.createDirectories(tmp.resolve("other"));
+    Files.writeString(other.resolve(RunKind.FILE), "{\"kind\": \"grpo\"}\n");
+    Files.writeString(other.resolve("notes.txt"), "mine");
+    assertThat(Runs.neverStarted(other)).isFalse();
   }
 
   @Test

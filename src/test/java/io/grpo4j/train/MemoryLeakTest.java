@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.audit.MemoryTrend;
 import io.grpo4j.model.HfCheckpoint;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.Qwen2Model;

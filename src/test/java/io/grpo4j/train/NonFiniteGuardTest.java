@@ -26,31 +26,40 @@ class NonFiniteGuardTest {
     return loss.item_double();
   }
 
+  /** The trainers' use of the guard: step when finite, otherwise zero the gradients and skip. */
+  private boolean update(long step, double loss, double gradNorm, AdamW opt) {
+    if (guard.isFinite(step, loss, gradNorm)) {
+      opt.step();
+      return true;
+    }
+    opt.zero_grad();
+    return false;
+  }
+
   @Test
   void finiteUpdatesStepNonFiniteOnesAreSkippedAndLeaveWeightsAndMomentsAlone() {
     try (PointerScope s = new PointerScope()) {
       Tensor x = Tensors.doubles(1.0);
       x.set_requires_grad(true);
       AdamW opt = Optimizers.adamW(List.of(x), 0.1, 0.9, 0.99, 0.0);
-      assertThat(guard.stepIfFinite(1, backward(x, opt, 1.0), 1.0, opt)).isTrue();
+      assertThat(update(1, backward(x, opt, 1.0), 1.0, opt)).isTrue();
       double afterFirst = x.item_double();
       assertThat(afterFirst)
           .isCloseTo(
               0.9, org.assertj.core.data.Offset.offset(1e-6)); // Adam's first step is lr·sign(g)
 
       double nanLoss = backward(x, opt, Double.NaN);
-      assertThat(guard.stepIfFinite(2, nanLoss, Optimizers.clipGradNorm(List.of(x), 1.0), opt))
-          .isFalse();
+      assertThat(update(2, nanLoss, Optimizers.clipGradNorm(List.of(x), 1.0), opt)).isFalse();
       assertThat(x.item_double()).isEqualTo(afterFirst);
       assertThat(log.toString()).contains("non-finite loss at step 2").contains("1 in a row");
 
       double infLoss = backward(x, opt, Double.POSITIVE_INFINITY);
-      assertThat(guard.stepIfFinite(3, infLoss, Double.POSITIVE_INFINITY, opt)).isFalse();
+      assertThat(update(3, infLoss, Double.POSITIVE_INFINITY, opt)).isFalse();
       assertThat(x.item_double()).isEqualTo(afterFirst);
       assertThat(guard.consecutive()).isEqualTo(2);
 
       // A finite update after skipped ones continues exactly as if the bad ones never happened.
-      assertThat(guard.stepIfFinite(4, backward(x, opt, 1.0), 1.0, opt)).isTrue();
+      assertThat(update(4, backward(x, opt, 1.0), 1.0, opt)).isTrue();
       assertThat(guard.consecutive()).isZero();
       Tensor y = Tensors.doubles(1.0);
       y.set_requires_grad(true);
@@ -69,7 +78,7 @@ class NonFiniteGuardTest {
       Tensor x = Tensors.doubles(2.0);
       x.set_requires_grad(true);
       AdamW opt = Optimizers.adamW(List.of(x), 0.1, 0.9, 0.99, 0.0);
-      assertThat(guard.stepIfFinite(7, backward(x, opt, 1.0), Double.NaN, opt)).isFalse();
+      assertThat(update(7, backward(x, opt, 1.0), Double.NaN, opt)).isFalse();
       assertThat(x.item_double()).isEqualTo(2.0);
       assertThat(log.toString()).contains("non-finite gradient norm at step 7");
     }
@@ -81,9 +90,9 @@ class NonFiniteGuardTest {
       Tensor x = Tensors.doubles(1.0);
       x.set_requires_grad(true);
       AdamW opt = Optimizers.adamW(List.of(x), 0.1, 0.9, 0.99, 0.0);
-      guard.stepIfFinite(1, Double.NaN, 1, opt);
-      guard.stepIfFinite(2, Double.NaN, 1, opt);
-      assertThatThrownBy(() -> guard.stepIfFinite(3, Double.NaN, 1, opt))
+      update(1, Double.NaN, 1, opt);
+      update(2, Double.NaN, 1, opt);
+      assertThatThrownBy(() -> update(3, Double.NaN, 1, opt))
           .isInstanceOf(NonFiniteGuard.DivergedException.class)
           .hasMessageContaining("3 updates in a row")
           .hasMessageContaining("train.max_skipped_steps=3")

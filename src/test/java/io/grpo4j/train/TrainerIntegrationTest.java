@@ -78,6 +78,59 @@ class TrainerIntegrationTest {
         .isEqualTo(plain.get("batch/forward_positions_unshared").asLong());
   }
 
+  /**
+   * Dr.GRPO's constant aggregation divides by the fixed sampling.max_new_tokens C, not by the
+   * longest completion of the batch: on the same rollouts (same seed and weights), L_constant = Σ
+   * m·L / (B·C) and L_token = Σ m·L / Σ m, so L_constant · C = L_token · (mean completion length).
+   * Completions that stop well before C make the two normalisers differ.
+   */
+  @Test
+  void constantAggregationDividesByMaxNewTokens() throws Exception {
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    int c = 64;
+    int rows = 8;
+    JsonNode[] metrics = new JsonNode[2];
+    List<JsonNode> samples = null;
+    String[] modes = {"token", "constant"};
+    for (int i = 0; i < 2; i++) {
+      RunConfig cfg =
+          Runs.config(
+              Path.of("configs/countdown-tiny.yaml"),
+              List.of(
+                  "data.eval_size=4",
+                  "data.prompts_per_step=2",
+                  "rl.group_size=4",
+                  "sampling.max_new_tokens=" + c,
+                  "rl.kl.forward=0",
+                  "rl.kl.reverse=0",
+                  "rl.kl.target=0",
+                  "train.steps=1",
+                  "train.eval_every=0",
+                  "train.samples_per_step=" + rows,
+                  "rl.aggregation=" + modes[i]));
+      Path run = tmp.resolve("agg-" + modes[i]);
+      Runs.grpo(cfg, run, quiet);
+      metrics[i] = MetricsLog.read(run.resolve("metrics.jsonl")).get(0);
+      samples = MetricsLog.read(run.resolve("samples.jsonl"));
+    }
+    assertThat(samples).hasSize(rows);
+    int longest = 0;
+    double meanLength = 0;
+    for (JsonNode sample : samples) {
+      int len = sample.get("token_ids").size();
+      longest = Math.max(longest, len);
+      meanLength += len / (double) rows;
+    }
+    assertThat(longest).as("the longest completion stops before C").isLessThan(c);
+    double token = metrics[0].get("loss/policy").asDouble();
+    double constant = metrics[1].get("loss/policy").asDouble();
+    assertThat(token).as("a loss the check can see").isNotZero();
+    assertThat(constant * c)
+        .isCloseTo(
+            token * meanLength,
+            org.assertj.core.api.Assertions.within(1e-5 * Math.abs(token * meanLength)));
+  }
+
   @Test
   void sftMicroBatchesGiveTheWholeBatchUpdate() throws Exception {
     Path init = tmp.resolve("init-sft");

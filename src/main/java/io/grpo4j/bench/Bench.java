@@ -1,4 +1,4 @@
-package io.grpo4j.train;
+package io.grpo4j.bench;
 
 import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
@@ -11,6 +11,10 @@ import io.grpo4j.torch.DType;
 import io.grpo4j.torch.NativeMemory;
 import io.grpo4j.torch.Tensors;
 import io.grpo4j.torch.Torch;
+import io.grpo4j.train.Optimizers;
+import io.grpo4j.train.TrainOptions;
+import io.grpo4j.train.TrainingPass;
+import io.grpo4j.train.WorkingWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -44,8 +48,6 @@ public final class Bench {
    * @param prompts rollout prompts, {@code groupSize} samples each, {@code newTokens} new tokens,
    *     prompts {@code promptLength} tokens long
    * @param decodeBatch rows of the decode-overhead measurement
-   * @param plainTrain time the training step as it was computed before checkpointing/chunking
-   *     existed (one autograd graph over full logits), for before/after comparisons
    * @param skip phases not measured: gemm, train, ref, rollout, decode
    * @param gemmMax largest square GEMM size tried (2048 in the issue); a size whose one product
    *     takes over 2 s ends the climb (bf16 without hardware support is ~100x slower)
@@ -67,7 +69,6 @@ public final class Bench {
       int warmup,
       int repeats,
       TrainOptions train,
-      boolean plainTrain,
       Set<String> skip,
       int gemmMax,
       int microBatch) {
@@ -193,7 +194,6 @@ public final class Bench {
     config.put("repeats", s.repeats());
     config.put("parameters", c.parameterCount());
     config.putAll(s.train().describe());
-    config.put("plain_train", s.plainTrain());
     config.put("model", c.toJson(null, s.dtype().torchName()));
     out.put("config", config);
     return out;
@@ -241,14 +241,11 @@ public final class Bench {
   private static double trainStepSeconds(Settings s) {
     try (PointerScope scope = new PointerScope()) {
       Qwen2Model master = Qwen2Model.initialize(s.config(), 0, DType.F32, device(s));
-      TrainStep step = new TrainStep(master, s.dtype(), s.train(), s.plainTrain());
+      TrainStep step = new TrainStep(master, s.dtype(), s.train());
       Tensor ids = randomIds(s.config(), s.batch(), s.seq(), 1, device(s));
       Tensor valid =
           torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
-      return median(
-          s.warmup(),
-          s.repeats(),
-          () -> seconds(device(s), () -> step.run(ids, valid, s.microBatch())));
+      return timed(s, s.warmup(), s.repeats(), () -> step.run(ids, valid, s.microBatch()));
     }
   }
 
@@ -259,22 +256,17 @@ public final class Bench {
       Tensor ids = randomIds(s.config(), s.batch(), s.seq(), 2, device(s));
       Tensor valid =
           torch.ones(new long[] {s.batch(), s.seq()}).to(device(s), torch.ScalarType.Bool);
-      return median(
+      return timed(
+          s,
           s.warmup(),
           s.repeats(),
-          () ->
-              seconds(
-                  device(s),
-                  () -> {
-                    Tensor h =
-                        ref.hidden(
-                            ids,
-                            AttentionMask.positions(valid),
-                            AttentionMask.of(valid, s.seq()),
-                            null);
-                    TokenLogProbs.of(
-                        ref.logits(h.narrow(1, 0, s.seq() - 1)), ids.narrow(1, 1, s.seq() - 1));
-                  }));
+          () -> {
+            Tensor h =
+                ref.hidden(
+                    ids, AttentionMask.positions(valid), AttentionMask.of(valid, s.seq()), null);
+            TokenLogProbs.of(
+                ref.logits(h.narrow(1, 0, s.seq() - 1)), ids.narrow(1, 1, s.seq() - 1));
+          });
     }
   }
 
@@ -317,18 +309,16 @@ public final class Bench {
       Tensor v = cacheV.narrow(2, 0, keys);
       Tensor q = torch.randn(new long[] {rows, kvHeads, c.groups(), c.headDim()}, options);
       Tensor w = torch.randn(new long[] {rows, kvHeads, c.groups(), keys}, options);
-      return median(
+      return timed(
+          s,
           Math.max(3, s.warmup()),
           Math.max(20, s.repeats()),
-          () ->
-              seconds(
-                  device(s),
-                  () -> {
-                    for (int l = 0; l < c.numHiddenLayers(); l++) {
-                      torch.matmul(q, k.transpose(2, 3));
-                      torch.matmul(w, v);
-                    }
-                  }));
+          () -> {
+            for (int l = 0; l < c.numHiddenLayers(); l++) {
+              torch.matmul(q, k.transpose(2, 3));
+              torch.matmul(w, v);
+            }
+          });
     }
   }
 
@@ -350,25 +340,23 @@ public final class Bench {
       Tensor g = torch.randn(rows, 1, c.intermediateSize()).to(device(s), s.dtype().scalarType);
       Tensor head =
           c.tieWordEmbeddings() ? p.get("model.embed_tokens.weight") : p.get("lm_head.weight");
-      return median(
+      return timed(
+          s,
           Math.max(3, s.warmup()),
           Math.max(20, s.repeats()),
-          () ->
-              seconds(
-                  device(s),
-                  () -> {
-                    for (int l = 0; l < c.numHiddenLayers(); l++) {
-                      String pre = "model.layers." + l + ".";
-                      torch.linear(h, p.get(pre + "self_attn.q_proj.weight"));
-                      torch.linear(h, p.get(pre + "self_attn.k_proj.weight"));
-                      torch.linear(h, p.get(pre + "self_attn.v_proj.weight"));
-                      torch.linear(a, p.get(pre + "self_attn.o_proj.weight"));
-                      torch.linear(h, p.get(pre + "mlp.gate_proj.weight"));
-                      torch.linear(h, p.get(pre + "mlp.up_proj.weight"));
-                      torch.linear(g, p.get(pre + "mlp.down_proj.weight"));
-                    }
-                    torch.linear(h, head);
-                  }));
+          () -> {
+            for (int l = 0; l < c.numHiddenLayers(); l++) {
+              String pre = "model.layers." + l + ".";
+              torch.linear(h, p.get(pre + "self_attn.q_proj.weight"));
+              torch.linear(h, p.get(pre + "self_attn.k_proj.weight"));
+              torch.linear(h, p.get(pre + "self_attn.v_proj.weight"));
+              torch.linear(a, p.get(pre + "self_attn.o_proj.weight"));
+              torch.linear(h, p.get(pre + "mlp.gate_proj.weight"));
+              torch.linear(h, p.get(pre + "mlp.up_proj.weight"));
+              torch.linear(g, p.get(pre + "mlp.down_proj.weight"));
+            }
+            torch.linear(h, head);
+          });
     }
   }
 
@@ -393,6 +381,11 @@ public final class Bench {
 
   private static Device device(Settings s) {
     return Torch.device(s.device());
+  }
+
+  /** The median of {@code repeats} {@link #seconds} of {@code body}, after {@code warmup} runs. */
+  private static double timed(Settings s, int warmup, int repeats, Runnable body) {
+    return median(warmup, repeats, () -> seconds(device(s), body));
   }
 
   /** Seconds {@code body} takes, run in a scope of its own and waited for on {@code device}. */
@@ -428,24 +421,20 @@ public final class Bench {
 
   /**
    * One optimizer step on next-token cross-entropy, through the same passes as the trainers ({@link
-   * WorkingWeights}, {@link io.grpo4j.model.TrainingForward}, {@link ChunkedHead}); with {@code
-   * plain} the way the trainers computed it before those existed (full logits, one autograd graph),
-   * for before/after comparisons.
+   * WorkingWeights}, {@link TrainingPass}: chunked head, optional gradient checkpointing).
    */
   private static final class TrainStep {
     private final WorkingWeights weights;
     private final List<Tensor> params;
     private final AdamW optimizer;
     private final TrainOptions options;
-    private final boolean plain;
 
-    TrainStep(Qwen2Model master, DType dtype, TrainOptions options, boolean plain) {
+    TrainStep(Qwen2Model master, DType dtype, TrainOptions options) {
       master.setRequiresGrad(true);
       this.weights = WorkingWeights.of(master, dtype);
       this.params = new ArrayList<>(master.parameters().values());
       this.optimizer = Optimizers.adamW(params, 1e-4, 0.9, 0.99, 0.0);
       this.options = options;
-      this.plain = plain;
     }
 
     /**
@@ -470,38 +459,15 @@ public final class Bench {
       weights.refresh();
     }
 
-    /** Back-propagates −Σ log p(next token) / {@code tokens} of these rows. */
+    /** Back-propagates L = −Σ log p(next token) / {@code tokens} of these rows. */
     private void forwardBackward(Tensor ids, Tensor valid, double tokens) {
       long t = ids.size(1);
-      Qwen2Model model = weights.compute();
-      Tensor positions = AttentionMask.positions(valid);
-      Tensor mask = AttentionMask.of(valid, t);
-      Tensor targets = ids.narrow(1, 1, t - 1);
-      Scalar scale = new Scalar(-1.0 / tokens);
-      if (plain) {
-        Tensor h = model.hidden(ids, positions, mask, null);
-        Tensor logits = model.logits(h.narrow(1, 0, t - 1));
-        TokenLogProbs.of(logits, targets).sum().mul(scale).backward();
-      } else {
-        io.grpo4j.model.TrainingForward forward =
-            model.trainingForward(ids, positions, mask, options.gradientCheckpointing());
-        Tensor ones =
-            torch.ones(new long[] {ids.size(0), t - 1}).to(ids.device(), torch.ScalarType.Float);
-        ChunkedHead head =
-            new ChunkedHead(
-                model,
-                forward.hidden().narrow(1, 0, t - 1),
-                null,
-                null,
-                null,
-                targets,
-                ones,
-                false,
-                options.logitsChunk());
-        head.terms().logProbs().sum().mul(scale).backward();
-        head.backward();
-        forward.backward();
-      }
+      Tensor ones =
+          torch.ones(new long[] {ids.size(0), t - 1}).to(ids.device(), torch.ScalarType.Float);
+      TrainingPass pass =
+          TrainingPass.nextToken(
+              weights.compute(), ids, valid, ids.narrow(1, 1, t - 1), ones, options);
+      pass.backward(pass.logProbs().sum().mul(new Scalar(-1.0 / tokens)));
     }
   }
 }

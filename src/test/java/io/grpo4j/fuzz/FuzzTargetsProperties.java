@@ -1,4 +1,4 @@
-package io.grpo4j.cli;
+package io.grpo4j.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -209,8 +209,8 @@ class FuzzTargetsProperties {
     Random b = new Random(5);
     int changed = 0;
     for (int i = 0; i < 200; i++) {
-      byte[] x = FuzzCommand.input(t, a);
-      assertThat(FuzzCommand.input(t, b)).isEqualTo(x);
+      byte[] x = Fuzzer.input(t, a);
+      assertThat(Fuzzer.input(t, b)).isEqualTo(x);
       if (t.seeds().stream().noneMatch(s -> java.util.Arrays.equals(s, x))) changed++;
     }
     assertThat(changed).isGreaterThan(150);

@@ -1,4 +1,4 @@
-package io.grpo4j.cli;
+package io.grpo4j.fuzz;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

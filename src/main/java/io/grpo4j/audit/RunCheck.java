@@ -1,11 +1,19 @@
-package io.grpo4j.train;
+package io.grpo4j.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpo4j.model.HfCheckpoint;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.CheckpointManifest;
 import io.grpo4j.torch.DType;
+import io.grpo4j.train.Checkpoints;
+import io.grpo4j.train.ConfigLoader;
+import io.grpo4j.train.Optimizers;
+import io.grpo4j.train.RunConfig;
+import io.grpo4j.train.RunKind;
+import io.grpo4j.train.RunSetup;
+import io.grpo4j.train.Runs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +34,7 @@ import org.bytedeco.pytorch.Device;
  * samples of every step. {@code scripts/crash-test.sh} runs this after every kill.
  */
 public final class RunCheck {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final Path runDir;
   private final List<String> problems = new ArrayList<>();
   private final List<String> passed = new ArrayList<>();
@@ -192,7 +201,7 @@ public final class RunCheck {
     for (int i = 0; i < lines.size(); i++) {
       if (lines.get(i).isBlank()) continue;
       try {
-        out.add(MetricsLog.JSON.readTree(lines.get(i)));
+        out.add(JSON.readTree(lines.get(i)));
       } catch (IOException e) {
         if (i == lines.size() - 1 && !finished) {
           passed.add(file.getFileName() + ": torn last line (dropped on resume)");

@@ -1,4 +1,4 @@
-package io.grpo4j.cli;
+package io.grpo4j.fuzz;
 
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.task.Outcome;
