@@ -44,18 +44,7 @@ final class QuickstartCommand implements Callable<Integer> {
           "Run SFT from a fresh tiny model first instead of starting from the shipped SFT checkpoint.")
   boolean fromScratch;
 
-  @Option(
-      names = "--pass-k",
-      defaultValue = "8",
-      description =
-          "Also sample K answers per problem from the SFT and GRPO models for the unbiased pass@1 and pass@K; 0 skips it (default: ${DEFAULT-VALUE}).")
-  int passK;
-
-  @Option(
-      names = "--pass-problems",
-      defaultValue = "200",
-      description = "Held-out problems the pass@K sampling uses (default: ${DEFAULT-VALUE}).")
-  int passProblems;
+  @Mixin PassAtKOptions pass;
 
   @Mixin ConfigOptions config;
 
@@ -124,12 +113,12 @@ final class QuickstartCommand implements Callable<Integer> {
       System.out.printf(
           "sampled (%d problems x %d): pass@1 %.1f%% -> %.1f%%, pass@%d %.1f%% -> %.1f%%%n",
           beforeSampled.prompts(),
-          passK,
+          pass.k,
           100 * beforeSampled.passAtK().get(1),
           100 * afterSampled.passAtK().get(1),
-          passK,
-          100 * beforeSampled.passAtK().get(passK),
-          100 * afterSampled.passAtK().get(passK));
+          pass.k,
+          100 * beforeSampled.passAtK().get(pass.k),
+          100 * afterSampled.passAtK().get(pass.k));
     }
 
     ObjectNode summary = EvalCommand.JSON.createObjectNode();
@@ -156,11 +145,9 @@ final class QuickstartCommand implements Callable<Integer> {
   /** pass@k of {@code model} from passK samples per problem, or null when --pass-k is 0. */
   private <D> Evaluation sampled(RunConfig cfg, Task<D> task, List<Problem<D>> heldOut, Path model)
       throws java.io.IOException {
+    int passK = pass.k();
     if (passK == 0) return null;
-    if (passK < 2) throw new IllegalArgumentException("--pass-k must be 0 or >= 2, got " + passK);
-    if (passProblems < 1)
-      throw new IllegalArgumentException("--pass-problems must be >= 1, got " + passProblems);
-    List<Problem<D>> some = heldOut.subList(0, Math.min(passProblems, heldOut.size()));
+    List<Problem<D>> some = heldOut.subList(0, Math.min(pass.problems, heldOut.size()));
     System.out.printf(
         "   sampling %d answers for each of %d problems for pass@k%n", passK, some.size());
     return Evaluation.run(cfg, task, some, model, null, passK, System.out);

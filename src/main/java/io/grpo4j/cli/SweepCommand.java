@@ -38,19 +38,7 @@ final class SweepCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, description = "The sweep folder.")
   Path out;
 
-  @Option(
-      names = "--pass-k",
-      defaultValue = "8",
-      description =
-          "Samples per held-out problem for pass@1 and pass@k (unbiased estimator); 0 skips the sampled evaluation (default: ${DEFAULT-VALUE}).")
-  int passK;
-
-  @Option(
-      names = "--pass-problems",
-      defaultValue = "200",
-      description =
-          "Held-out problems the sampled pass@k evaluation uses (default: ${DEFAULT-VALUE}).")
-  int passProblems;
+  @Mixin PassAtKOptions pass;
 
   @Option(
       names = "--baseline",
@@ -66,7 +54,7 @@ final class SweepCommand implements Callable<Integer> {
     if (file == null && Files.isRegularFile(ConfigOptions.DEFAULT_CONFIG))
       file = ConfigOptions.DEFAULT_CONFIG;
     List<Sweep.Axis> axes = grid.stream().map(Sweep.Axis::parse).toList();
-    new Sweep(file, config.overrides, axes, seeds, out, passK, passProblems, baseline)
+    new Sweep(file, config.overrides, axes, seeds, out, pass.k(), pass.problems, baseline)
         .run(System.out);
     System.out.println("sweep: " + out.resolve("sweep.md") + ", " + out.resolve("sweep.json"));
     return 0;

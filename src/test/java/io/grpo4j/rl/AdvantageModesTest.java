@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
 /** The PREFIX and HYBRID modes, the std floor and entropy weighting, on hand-computed groups. */
@@ -24,28 +23,19 @@ class AdvantageModesTest {
     return new Advantages(mode, 1.0, true, EPS, mu, w, floor, kappa);
   }
 
-  private static void assertRows(Tensor actual, double[][] expected) {
-    double[][] a = T.rows(actual);
-    for (int i = 0; i < expected.length; i++) {
-      for (int t = 0; t < expected[i].length; t++) {
-        assertThat(a[i][t]).as("row %d, t %d", i, t).isCloseTo(expected[i][t], within(1e-9));
-      }
-    }
-  }
-
   @Test
   void prefixPutsTheScaledCreditWhereTheGroupParted() {
     try (var scope = new PointerScope()) {
       // δ from TokenCreditTest: values through "5" 1/3, "5 1" 1/2, "6" 1; divided by σ
       double s = 1.0 / 6 / SIGMA, h = 0.5 / SIGMA, third = 1.0 / 3 / SIGMA;
       var r = adv(AdvantageMode.PREFIX, 0, 0, 0, 0).compute(T.of(R), T.of(M), T.ids(IDS), null, 4);
-      assertRows(
+      T.assertRows(
           r.advantages(), new double[][] {{-s, s, h}, {-s, s, -h}, {-s, -third, 0}, {h, 0, 0}});
       // with μ = 0.5 every valid token also gets half the z-score ±0.5/σ
       var mixed =
           adv(AdvantageMode.PREFIX, 0.5, 0, 0, 0).compute(T.of(R), T.of(M), T.ids(IDS), null, 4);
       double z = 0.5 * h;
-      assertRows(
+      T.assertRows(
           mixed.advantages(),
           new double[][] {
             {-s + z, s + z, h + z}, {-s - z, s - z, -h - z}, {-s - z, -third - z, -z}, {h + z, z, 0}
@@ -63,7 +53,7 @@ class AdvantageModesTest {
       // mean 2/11, sample std sqrt((2·(9/11)² + 9·(2/11)²) / 10) = sqrt(198/1210)
       double sd = Math.sqrt(198.0 / 1210), hi = Math.min(1, (9.0 / 11) / sd), lo = -(2.0 / 11) / sd;
       double a = 0.5 / SIGMA; // sequence z-scores ±a
-      assertRows(
+      T.assertRows(
           h.advantages(),
           new double[][] {
             {a + 0.5 * lo, a + 0.5 * lo, a + 0.5 * hi},
@@ -97,7 +87,7 @@ class AdvantageModesTest {
       double[][] h = {{1, 1, 4}, {1, 1, 1}, {1, 1, 1}, {2, 2, P}}; // mean over 11 valid: 16/11
       var w = adv(AdvantageMode.SEQUENCE, 0, 0, 0, 1).compute(T.of(R), T.of(M), null, T.of(h), 4);
       double a = 0.5 / SIGMA, k = 11.0 / 16;
-      assertRows(
+      T.assertRows(
           w.advantages(),
           new double[][] {
             {a * k, a * k, a * 4 * k},

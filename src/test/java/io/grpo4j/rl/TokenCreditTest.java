@@ -13,15 +13,6 @@ import org.junit.jupiter.api.Test;
 class TokenCreditTest {
   static final double P = 99; // padding garbage
 
-  private static void assertRows(Tensor actual, double[][] expected) {
-    double[][] a = T.rows(actual);
-    for (int i = 0; i < expected.length; i++) {
-      for (int t = 0; t < expected[i].length; t++) {
-        assertThat(a[i][t]).as("row %d, t %d", i, t).isCloseTo(expected[i][t], within(1e-9));
-      }
-    }
-  }
-
   @Test
   void prefixDeltasMoveTheGroupValueWhereCompletionsPart() {
     try (var scope = new PointerScope()) {
@@ -43,7 +34,7 @@ class TokenCreditTest {
       // group 0: V(0) = 1/2; rows through "5": 0,1,2 -> 1/3; "5 1": 0,1 -> 1/2; "6": 3 -> 1
       // group 1: V = 0.3 until the last token; "7 7 7" -> 0.2, "7 7 8" -> 0.6
       double s = 1.0 / 6;
-      assertRows(
+      T.assertRows(
           d,
           new double[][] {
             {-s, s, 0.5},
@@ -145,9 +136,9 @@ class TokenCreditTest {
       Tensor z =
           TokenCredit.normalisedProcessReward(T.of(r), T.of(m), 2, Double.POSITIVE_INFINITY, 1e-12);
       // group 1: all equal -> 0
-      assertRows(z, new double[][] {{hi, lo}, {lo, 0}, {0, 0}, {0, 0}});
+      T.assertRows(z, new double[][] {{hi, lo}, {lo, 0}, {0, 0}, {0, 0}});
       Tensor clipped = TokenCredit.normalisedProcessReward(T.of(r), T.of(m), 2, 1.0, 1e-12);
-      assertRows(clipped, new double[][] {{1.0, lo}, {lo, 0}, {0, 0}, {0, 0}});
+      T.assertRows(clipped, new double[][] {{1.0, lo}, {lo, 0}, {0, 0}, {0, 0}});
     }
   }
 
@@ -157,11 +148,11 @@ class TokenCreditTest {
       double[][] h = {{1, 3}, {2, P}};
       double[][] m = {{1, 1}, {1, 0}};
       // mean entropy 2
-      assertRows(
+      T.assertRows(
           TokenCredit.entropyWeights(T.of(h), T.of(m), 1.0), new double[][] {{0.5, 1.5}, {1, 0}});
-      assertRows(
+      T.assertRows(
           TokenCredit.entropyWeights(T.of(h), T.of(m), 0.5), new double[][] {{0.75, 1.25}, {1, 0}});
-      assertRows(
+      T.assertRows(
           TokenCredit.entropyWeights(T.of(h), T.of(m), 0.0), new double[][] {{1, 1}, {1, 0}});
       assertThatThrownBy(() -> TokenCredit.entropyWeights(T.of(h), T.of(m), 1.5))
           .hasMessageContaining("rl.advantage.entropy_weight");
