@@ -73,8 +73,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * replaced by max(σ_g, f), f = {@code stdFloor}. In a group whose G answers all fail, rewards such
  * as −0.1 and −0.2 differ by noise-level amounts, and dividing by their small std turns them into
  * ±2.5 z-scores that reinforce one failure over another; with f = 0.25 (a quarter of a success)
- * such groups keep advantages of ±0.2 while any group with a success (std ≥ 0.35 for G = 8) is
- * unchanged.
+ * such groups keep advantages within ±0.4, while a group with even one success among failures that
+ * score at most 0 spreads at least 0.35 (G = 8) and is unchanged.
  *
  * <p><b>Entropy weighting</b> (all modes, κ = {@code entropyWeight} &gt; 0): A_{i,t} ← A_{i,t} · (1
  * − κ + κ·H_{i,t}/H̄) ({@link TokenCredit#entropyWeights}), so near-deterministic tokens stop
@@ -135,11 +135,6 @@ public record Advantages(
     if (!(v >= 0) || Double.isInfinite(v)) {
       throw new IllegalArgumentException(key + " must be finite and >= 0, got " + v);
     }
-  }
-
-  /** Whether {@link #compute(Tensor, Tensor, Tensor, Tensor, int)} needs the token ids. */
-  public boolean needsIds() {
-    return mode == AdvantageMode.PREFIX;
   }
 
   /** The recipe's settings: c = 1, std scaling on, ε = 1e-4. */
