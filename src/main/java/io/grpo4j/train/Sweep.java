@@ -162,7 +162,11 @@ public record Sweep(
   /** Runs every cell and seed not yet done, then writes the tables; returns sweep.json's tree. */
   public ObjectNode run(PrintStream log) throws IOException {
     List<Cell> cells = cells();
-    for (Cell c : cells) configOf(c, 0); // fail on a bad key before hours of training
+    for (Cell c : cells) { // fail on a bad key or a missing start model before hours of training
+      if (configOf(c, 0).model().init() == null)
+        throw new IllegalArgumentException(
+            "model.init is not set: a sweep trains GRPO from a model folder (--set model.init=DIR)");
+    }
     Files.createDirectories(out);
     if (baseline) {
       Path eval = out.resolve("start").resolve("eval.json");

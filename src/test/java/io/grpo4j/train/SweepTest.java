@@ -57,6 +57,8 @@ class SweepTest {
         .hasMessageContaining("twice");
     assertThatThrownBy(() -> sweep(List.of("train.lrr=1,2"), 1, List.of()).run(quiet()))
         .hasMessageContaining("train.lrr");
+    assertThatThrownBy(() -> sweep(List.of("rl.clip.low=0.1"), 1, List.of()).run(quiet()))
+        .hasMessageContaining("model.init is not set");
   }
 
   @Test
