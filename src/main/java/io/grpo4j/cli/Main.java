@@ -31,6 +31,7 @@ import picocli.CommandLine.Command;
       DashboardCommand.class,
       ReportCommand.class,
       LaunchCommand.class,
+      SweepCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -45,6 +45,8 @@ final class QuickstartCommand implements Callable<Integer> {
           "Run SFT from a fresh tiny model first instead of starting from the shipped SFT checkpoint.")
   boolean fromScratch;
 
+  @Mixin PassAtKOptions pass;
+
   @Mixin ConfigOptions config;
 
   @Override
@@ -89,6 +91,7 @@ final class QuickstartCommand implements Callable<Integer> {
     System.out.printf(
         "== 2/4 evaluating the SFT model on %d held-out problems (greedy)%n", heldOut.size());
     Evaluation before = Evaluation.run(cfg, task, heldOut, start, start, 0, System.out);
+    Evaluation beforeSampled = sampled(cfg, task, heldOut, start);
     System.out.printf(
         "== 3/4 GRPO for up to %d steps within %.1f minutes%n",
         cfg.train().steps(), cfg.train().budgetMinutes());
@@ -97,6 +100,7 @@ final class QuickstartCommand implements Callable<Integer> {
     double grpoSeconds = (System.nanoTime() - g0) / 1e9;
     System.out.println("== 4/4 evaluating the GRPO model (KL drift against the SFT model)");
     Evaluation after = Evaluation.run(cfg, task, heldOut, grpo, start, 0, System.out);
+    Evaluation afterSampled = sampled(cfg, task, heldOut, grpo);
 
     System.out.println();
     System.out.print(Evaluation.table(List.of("sft", "grpo"), List.of(before, after)));
@@ -106,10 +110,21 @@ final class QuickstartCommand implements Callable<Integer> {
         100 * before.successRate(),
         100 * after.successRate(),
         after.klForward());
+    if (beforeSampled != null) {
+      System.out.printf(
+          "sampled (%d problems x %d): pass@1 %.1f%% -> %.1f%%, pass@%d %.1f%% -> %.1f%%%n",
+          beforeSampled.prompts(),
+          pass.k,
+          100 * beforeSampled.passAtK().get(1),
+          100 * afterSampled.passAtK().get(1),
+          pass.k,
+          100 * beforeSampled.passAtK().get(pass.k),
+          100 * afterSampled.passAtK().get(pass.k));
+    }
 
     ObjectNode summary = EvalCommand.JSON.createObjectNode();
-    summary.set("sft", block(before));
-    summary.set("grpo", block(after));
+    summary.set("sft", block(before, beforeSampled));
+    summary.set("grpo", block(after, afterSampled));
     summary.put("sft_model", start.toString());
     summary.put("grpo_model", grpo.toString());
     summary.set("task", EvalCommand.JSON.valueToTree(cfg.task()));
@@ -129,8 +144,20 @@ final class QuickstartCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static ObjectNode block(Evaluation e) {
+  /** pass@k of {@code model} from passK samples per problem, or null when --pass-k is 0. */
+  private <D> Evaluation sampled(RunConfig cfg, Task<D> task, List<Problem<D>> heldOut, Path model)
+      throws java.io.IOException {
+    int passK = pass.k();
+    if (passK == 0) return null;
+    List<Problem<D>> some = heldOut.subList(0, Math.min(pass.problems, heldOut.size()));
+    System.out.printf(
+        "   sampling %d answers for each of %d problems for pass@k%n", passK, some.size());
+    return Evaluation.run(cfg, task, some, model, null, passK, System.out);
+  }
+
+  private static ObjectNode block(Evaluation e, Evaluation sampled) {
     ObjectNode o = EvalCommand.JSON.createObjectNode();
+    if (sampled != null) sampled.passAtK().forEach((k, v) -> o.put("pass@" + k, v));
     o.put("success_rate", e.successRate());
     o.put("reward_per_prompt", e.rewardPerPrompt());
     o.put("reward_per_token", e.rewardPerToken());

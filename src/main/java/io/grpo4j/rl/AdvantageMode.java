@@ -14,7 +14,14 @@ public enum AdvantageMode {
   /** Standard GRPO: one advantage per completion from its total reward, broadcast to its tokens. */
   SEQUENCE("sequence"),
   /** Per-token return-to-go with a per-position group baseline, clipped to [−c, c]. */
-  RETURN_TO_GO("return_to_go");
+  RETURN_TO_GO("return_to_go"),
+  /**
+   * Per-prefix baseline: δ_t = V̂(s_t + a_t) − V̂(s_t) from the group's outcomes through each
+   * prefix, optionally plus a share of the sequence term.
+   */
+  PREFIX("prefix"),
+  /** The sequence advantage plus w × the group-normalised token process reward. */
+  HYBRID("hybrid");
 
   /** The spelling in config files and metrics. */
   public final String configName;

@@ -5,6 +5,7 @@ import static io.grpo4j.torch.Ops.clamp;
 import static io.grpo4j.torch.Ops.clampMin;
 import static io.grpo4j.torch.Ops.lt;
 import static io.grpo4j.torch.Ops.mean;
+import static io.grpo4j.torch.Ops.mul;
 import static io.grpo4j.torch.Ops.sub;
 import static io.grpo4j.torch.Ops.sum;
 
@@ -46,6 +47,39 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * with s_{g,t} the sample standard deviation of those N_{g,t} returns when {@code scaleRewards} (0
  * when N_{g,t} = 1). A position that only one row of its group reaches gets advantage 0.
  *
+ * <p><b>{@link AdvantageMode#PREFIX}</b> (per-prefix baselines, "a local baseline constructed from
+ * tokens that share a similar prefix"). V̂_i(t) is the mean outcome R of the group's completions
+ * whose first t tokens equal row i's, δ_{i,t} = V̂_i(t+1) − V̂_i(t) ({@link
+ * TokenCredit#prefixDeltas}); with σ_g the group's sample std of R (1 when not {@code
+ * scaleRewards}) and μ = {@code sequenceWeight}:
+ *
+ * <pre>A_{i,t} = δ_{i,t} / (σ_g + ε) + μ·A_i</pre>
+ *
+ * with A_i the SEQUENCE advantage. Σ_t δ_{i,t} = R_i − mean_g R, so with μ = 0 a completion gets
+ * the same total credit as in SEQUENCE, but on the tokens where the group's samples parted ways
+ * (tokens all samples agree on get 0). Not clipped, like SEQUENCE.
+ *
+ * <p><b>{@link AdvantageMode#HYBRID}</b>. The sequence advantage plus w = {@code processWeight}
+ * times the token reward standardised within the group ({@link
+ * TokenCredit#normalisedProcessReward}: mean r̄_g and sample std s_g over the group's valid
+ * tokens):
+ *
+ * <pre>A_{i,t} = A_i + w·clip((r_{i,t} − r̄_g) / (s_g + ε), −c, c)</pre>
+ *
+ * so the outcome still reaches every token while the verifier's dense verdicts (a dead end at the
+ * token that made it one, a wrong digit) add local credit.
+ *
+ * <p><b>Standard-deviation floor</b> (SEQUENCE, PREFIX, HYBRID with {@code scaleRewards}): σ_g is
+ * replaced by max(σ_g, f), f = {@code stdFloor}. In a group whose G answers all fail, rewards such
+ * as −0.1 and −0.2 differ by noise-level amounts, and dividing by their small std turns them into
+ * ±2.5 z-scores that reinforce one failure over another; with f = 0.25 (a quarter of a success)
+ * such groups keep advantages within ±0.4, while a group with even one success among failures that
+ * score at most 0 spreads at least 0.35 (G = 8) and is unchanged.
+ *
+ * <p><b>Entropy weighting</b> (all modes, κ = {@code entropyWeight} &gt; 0): A_{i,t} ← A_{i,t} · (1
+ * − κ + κ·H_{i,t}/H̄) ({@link TokenCredit#entropyWeights}), so near-deterministic tokens stop
+ * spending the update and the KL budget, and the uncertain "forking" tokens get more.
+ *
  * <p>All modes: advantages are 0 on padding and carry no gradient.
  *
  * @param mode which formula
@@ -54,8 +88,26 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * @param scaleRewards divide by the group standard deviation in SEQUENCE and RETURN_TO_GO modes
  *     ({@code rl.advantage.scale_rewards}; Dr.GRPO turns it off)
  * @param epsilon ε added to the standard deviation (1e-4, as TRL), so equal-reward groups give 0
+ * @param sequenceWeight μ of PREFIX mode ({@code rl.advantage.sequence_weight}), ≥ 0
+ * @param processWeight w of HYBRID mode ({@code rl.advantage.process_weight}), ≥ 0
+ * @param stdFloor f: the group std is at least this when scaling ({@code rl.advantage.std_floor}),
+ *     ≥ 0, 0 = off
+ * @param entropyWeight κ in [0, 1] ({@code rl.advantage.entropy_weight}), 0 = off
  */
-public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, double epsilon) {
+public record Advantages(
+    AdvantageMode mode,
+    double clip,
+    boolean scaleRewards,
+    double epsilon,
+    double sequenceWeight,
+    double processWeight,
+    double stdFloor,
+    double entropyWeight) {
+
+  /** The first four settings; no sequence share, process weight, std floor or entropy weight. */
+  public Advantages(AdvantageMode mode, double clip, boolean scaleRewards, double epsilon) {
+    this(mode, clip, scaleRewards, epsilon, 0, 0, 0, 0);
+  }
 
   /** Groups whose sequence rewards spread less than this standard deviation count as "zero std". */
   public static final double ZERO_STD_TOLERANCE = 1e-6;
@@ -69,6 +121,19 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
     if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
       throw new IllegalArgumentException(
           "rl.advantage.epsilon must be finite and > 0, got " + epsilon);
+    }
+    requireWeight("rl.advantage.sequence_weight", sequenceWeight);
+    requireWeight("rl.advantage.process_weight", processWeight);
+    requireWeight("rl.advantage.std_floor", stdFloor);
+    if (!(entropyWeight >= 0 && entropyWeight <= 1)) {
+      throw new IllegalArgumentException(
+          "rl.advantage.entropy_weight must be in [0, 1], got " + entropyWeight);
+    }
+  }
+
+  private static void requireWeight(String key, double v) {
+    if (!(v >= 0) || Double.isInfinite(v)) {
+      throw new IllegalArgumentException(key + " must be finite and >= 0, got " + v);
     }
   }
 
@@ -97,6 +162,15 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
    * @param groupSize G ≥ 2; B must be a multiple of G
    */
   public Result compute(Tensor rewards, Tensor mask, int groupSize) {
+    return compute(rewards, mask, null, null, groupSize);
+  }
+
+  /**
+   * @param ids completion token ids {@code [B, T]}; needed by PREFIX mode, else may be null
+   * @param entropy sampling entropy {@code [B, T]}; needed when entropyWeight &gt; 0, else may be
+   *     null
+   */
+  public Result compute(Tensor rewards, Tensor mask, Tensor ids, Tensor entropy, int groupSize) {
     Shapes.requireDim("rewards", rewards, 2);
     Shapes.requireSameShape("mask", mask, "rewards", rewards);
     long b = rewards.size(0), t = rewards.size(1);
@@ -119,8 +193,22 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
           case TOKEN_RELATIVE -> tokenRelative(r3, m3);
           case SEQUENCE -> sequence(r3, m3);
           case RETURN_TO_GO -> returnToGo(r3, m3);
+          case PREFIX -> prefix(r3, m3, ids, mask, groupSize);
+          case HYBRID ->
+              sequence(r3, m3)
+                  .add(
+                      mul(
+                          TokenCredit.normalisedProcessReward(r, mask, groupSize, clip, epsilon)
+                              .reshape(p, groupSize, t),
+                          processWeight));
         };
     Tensor a = a3.reshape(b, t);
+    if (entropyWeight > 0) {
+      if (entropy == null) {
+        throw new IllegalArgumentException("rl.advantage.entropy_weight > 0 needs the entropies");
+      }
+      a = a.mul(Shapes.maskLike(TokenCredit.entropyWeights(entropy, mask, entropyWeight), a));
+    }
     double tokenMean = Masked.mean(a, m).item_double();
     double tokenAbsMean = Masked.mean(a.abs(), m).item_double();
     double fracZeroStd = fracZeroStdGroups(sum(r3, false, 2).reshape(b), groupSize);
@@ -159,11 +247,28 @@ public record Advantages(AdvantageMode mode, double clip, boolean scaleRewards, 
     Tensor R = sum(r3, false, 2); // [P, G]
     Tensor meanR = mean(R, true, 1);
     Tensor A = R.sub(meanR);
-    if (scaleRewards) {
-      Tensor stdR = R.std(new long[] {1}, true, true); // sample std (G − 1)
-      A = A.div(add(stdR, epsilon));
-    }
+    if (scaleRewards) A = A.div(scale(R));
     return A.unsqueeze(2).mul(m3);
+  }
+
+  /** max(σ_g, f) + ε per group, [P, 1]; σ_g the sample std (G − 1) of the G rewards. */
+  private Tensor scale(Tensor R) {
+    Tensor stdR = R.std(new long[] {1}, true, true);
+    if (stdFloor > 0) stdR = clampMin(stdR, stdFloor);
+    return add(stdR, epsilon);
+  }
+
+  /** δ_{i,t} / (σ_g + ε) + μ·A_i; never clipped. */
+  private Tensor prefix(Tensor r3, Tensor m3, Tensor ids, Tensor mask, int groupSize) {
+    if (ids == null) throw new IllegalArgumentException("rl.advantage.mode=prefix needs token ids");
+    long p = r3.size(0), t = r3.size(2);
+    Tensor R = sum(r3, false, 2); // [P, G]
+    Tensor delta =
+        TokenCredit.prefixDeltas(ids, mask, R.reshape(p * groupSize), groupSize)
+            .reshape(p, groupSize, t);
+    if (scaleRewards) delta = delta.div(scale(R).unsqueeze(2));
+    if (sequenceWeight > 0) delta = delta.add(mul(sequence(r3, m3), sequenceWeight));
+    return delta.mul(m3);
   }
 
   /**

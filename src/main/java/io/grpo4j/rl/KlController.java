@@ -8,10 +8,12 @@ package io.grpo4j.rl;
  * <pre>e = clip(KL / KL_target − 1, −0.2, 0.2)
  * λ ← λ · (1 + e · n_steps / horizon)</pre>
  *
- * KL above target raises λ, below lowers it, by at most 20 % per {@code horizon} steps (λ never
- * goes below 0). {@code n_steps} is how much experience the measurement covers (TRL passes the
- * batch size). Mutable on purpose: one instance lives for the run; {@link #value()} goes into
- * checkpoints and {@link #KlController(double, double, double)} restores it.
+ * KL above target raises λ, below lowers it, by at most 20 % per {@code horizon} steps, and λ stays
+ * within [λ_min, λ_max] (a floor, so that a stretch of low KL cannot switch the penalty off and let
+ * noise drift the policy, and a ceiling, so that the penalty cannot swamp the policy-gradient
+ * term). {@code n_steps} is how much experience the measurement covers (TRL passes the batch size).
+ * Mutable on purpose: one instance lives for the run; {@link #value()} goes into checkpoints and
+ * {@link #KlController(double, double, double)} restores it.
  */
 public final class KlController {
   /** Largest relative correction per horizon: the proportional error is clipped to ±this. */
@@ -19,15 +21,30 @@ public final class KlController {
 
   private final double target;
   private final double horizon;
+  private final double min;
+  private final double max;
   private double lambda;
+
+  /** An unbounded controller (λ in [0, ∞)). */
+  public KlController(double initialLambda, double target, double horizon) {
+    this(initialLambda, target, horizon, 0, Double.POSITIVE_INFINITY);
+  }
 
   /**
    * @param initialLambda λ at the start (or the checkpointed value), ≥ 0
    * @param target KL_target &gt; 0, per-token KL the run should sit at (e.g. 0.05)
    * @param horizon &gt; 0, steps over which a full ±20 % correction is applied
+   * @param min λ_min ≥ 0, the floor
+   * @param max λ_max ≥ λ_min (may be infinite), the ceiling
    */
-  public KlController(double initialLambda, double target, double horizon) {
+  public KlController(double initialLambda, double target, double horizon, double min, double max) {
     requireLambda(initialLambda);
+    if (!(min >= 0) || Double.isInfinite(min) || !(max >= min)) {
+      throw new IllegalArgumentException(
+          "KL coefficient bounds must satisfy 0 <= min <= max, got [" + min + ", " + max + "]");
+    }
+    this.min = min;
+    this.max = max;
     if (!(target > 0) || Double.isInfinite(target)) {
       throw new IllegalArgumentException("rl.kl.target must be finite and > 0, got " + target);
     }
@@ -70,7 +87,7 @@ public final class KlController {
     if (!(nSteps >= 0)) throw new IllegalArgumentException("nSteps must be >= 0, got " + nSteps);
     if (!Double.isFinite(observedKl)) return lambda;
     double e = Math.max(-MAX_ERROR, Math.min(MAX_ERROR, observedKl / target - 1.0));
-    lambda = Math.max(0.0, lambda * (1.0 + e * nSteps / horizon));
+    lambda = Math.min(max, Math.max(min, lambda * (1.0 + e * nSteps / horizon)));
     return lambda;
   }
 }

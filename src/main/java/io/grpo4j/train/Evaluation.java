@@ -2,6 +2,7 @@ package io.grpo4j.train;
 
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.eval.Evaluator;
+import io.grpo4j.eval.PassAtK;
 import io.grpo4j.eval.Prompts;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
@@ -14,6 +15,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 
@@ -25,6 +28,8 @@ import org.bytedeco.pytorch.Device;
  * @param klForward mean per-token KL(π‖π_ref) on the answers, NaN without a reference
  * @param klReverse mean per-token KL(π_ref‖π), NaN without a reference
  * @param advTokenMean mean token advantage over the k samples of each prompt, NaN when greedy
+ * @param passAtK with k ≥ 2 samples per prompt: the unbiased pass@j ({@link PassAtK}) for j = 1, 8
+ *     (when k ≥ 8) and k; empty when greedy
  */
 public record Evaluation(
     int prompts,
@@ -36,7 +41,8 @@ public record Evaluation(
     double klForward,
     double klReverse,
     double advTokenMean,
-    double seconds) {
+    double seconds,
+    Map<Integer, Double> passAtK) {
 
   /** Evaluates {@code modelDir} on {@code problems}; {@code refDir} may be null. */
   public static <D> Evaluation run(
@@ -76,7 +82,18 @@ public record Evaluation(
       if (k >= 2) {
         RolloutBatch b = RolloutBatch.of(report.samples(), device);
         var r = cfg.rl().entropy().toReward().tokenRewards(b.pref(), b.entropy(), b.mask());
-        adv = cfg.rl().advantage().toAdvantages().compute(r, b.mask(), k).tokenMean();
+        adv =
+            cfg.rl()
+                .advantage()
+                .toAdvantages()
+                .compute(r, b.mask(), b.completion(), b.entropy(), k)
+                .tokenMean();
+      }
+      Map<Integer, Double> pass = new TreeMap<>();
+      if (k >= 2) {
+        for (int j : new int[] {1, 8, k}) {
+          if (j <= k) pass.put(j, PassAtK.of(report.samples(), k, j));
+        }
       }
       return new Evaluation(
           report.prompts(),
@@ -88,7 +105,8 @@ public record Evaluation(
           kf,
           kr,
           adv,
-          (System.nanoTime() - t0) / 1e9);
+          (System.nanoTime() - t0) / 1e9,
+          pass);
     }
   }
 

@@ -107,7 +107,10 @@ public final class GrpoTrainer<D> {
     this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), rl.aggregation());
     this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), rl.kl().estimator());
     this.klScale =
-        rl.kl().target() > 0 ? new KlController(1.0, rl.kl().target(), rl.kl().horizon()) : null;
+        rl.kl().target() > 0
+            ? new KlController(
+                1.0, rl.kl().target(), rl.kl().horizon(), rl.kl().minFactor(), rl.kl().maxFactor())
+            : null;
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
     DType compute = DType.parse(cfg.model().dtype());
     this.weights =
@@ -248,6 +251,8 @@ public final class GrpoTrainer<D> {
    * @param failures reward requests that failed (their groups are not in {@code scored})
    * @param droppedGroups groups left out of the step because of a failed request
    * @param firstFailure the first failure's reason, or null
+   * @param fracZeroStdDrawn with dynamic sampling, the share of drawn groups whose rewards were all
+   *     equal (before dropping them); NaN without
    */
   record Rollouts(
       List<ScoredSample> scored,
@@ -256,7 +261,8 @@ public final class GrpoTrainer<D> {
       double seconds,
       int failures,
       int droppedGroups,
-      String firstFailure) {
+      String firstFailure,
+      double fracZeroStdDrawn) {
     /**
      * This rank's rollouts followed by {@code next}'s, as one process would hold them ({@code
      * next}'s prompt indices are shifted past this one's prompts).
@@ -283,7 +289,8 @@ public final class GrpoTrainer<D> {
           seconds + next.seconds,
           failures + next.failures,
           droppedGroups + next.droppedGroups,
-          firstFailure != null ? firstFailure : next.firstFailure);
+          firstFailure != null ? firstFailure : next.firstFailure,
+          fracZeroStdDrawn);
     }
   }
 
@@ -297,8 +304,9 @@ public final class GrpoTrainer<D> {
     int g = rl.groupSize();
     long t0 = System.nanoTime();
     // 1. rollouts from π_old
-    List<Problem<D>> all =
-        setup.trainProblems(Seeds.TRAIN_PROBLEMS, step, cfg.data().promptsPerStep());
+    int wanted = cfg.data().promptsPerStep();
+    int drawn = (int) Math.ceil(cfg.data().oversample() * wanted);
+    List<Problem<D>> all = setup.trainProblems(Seeds.TRAIN_PROBLEMS, step, drawn);
     int per = all.size() / worldSize;
     List<Problem<D>> problems = all.subList(rank * per, (rank + 1) * per);
     List<int[]> promptIds = new ArrayList<>();
@@ -319,14 +327,22 @@ public final class GrpoTrainer<D> {
     // 2. scores: the whole step in one judge call; a group with a failed reward request leaves
     // the step (a failure is not a reward), counted in reward/failures
     RewardFailures judged = RewardFailures.of(setup.scoreAll(problems, rollout.samples()), g);
+    List<ScoredSample> scored = judged.kept();
+    double fracZeroStdDrawn = Double.NaN;
+    if (drawn > wanted) { // DAPO dynamic sampling: train on groups whose rewards differ
+      double[] rewards = scored.stream().mapToDouble(x -> x.outcome().reward()).toArray();
+      fracZeroStdDrawn = Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g);
+      scored = DynamicSampling.keep(scored, g, Math.max(1, wanted / worldSize));
+    }
     return new Rollouts(
-        judged.kept(),
+        scored,
         rollout.promptTokens(),
         rollout.completionTokens(),
         (System.nanoTime() - t0) / 1e9,
         judged.failures(),
         judged.droppedGroups(),
-        judged.firstFailure());
+        judged.firstFailure(),
+        fracZeroStdDrawn);
   }
 
   /**
@@ -361,7 +377,8 @@ public final class GrpoTrainer<D> {
     List<RolloutBatch> micro = plan.stream().map(batch::select).toList();
     // 3. rewards and advantages
     Tensor r = entropyReward.tokenRewards(batch.pref(), batch.entropy(), batch.mask());
-    Advantages.Result adv = advantages.compute(r, batch.mask(), g);
+    Advantages.Result adv =
+        advantages.compute(r, batch.mask(), batch.completion(), batch.entropy(), g);
     // 4. μ epochs of the clipped surrogate + KL
     boolean rolloutIsPiOld = rl.epochs() == 1 && cfg.sampling().samplesFromPolicy();
     List<Tensor> oldLogProbs =
@@ -456,6 +473,12 @@ public final class GrpoTrainer<D> {
     row.put("entropy", m[4] / validTokens);
     row.put("adv/token_mean", m[5] / validTokens);
     row.put("adv/token_abs_mean", m[6] / validTokens);
+    // where credit goes, on this rank's batch (rank 0's in a data-parallel run)
+    boolean countdownSteps =
+        "countdown".equals(cfg.task().name()) && "steps".equals(cfg.task().format());
+    row.putAll(
+        CreditMetrics.of(
+            adv.advantages(), batch.entropy(), batch.mask(), scored, g, countdownSteps));
     row.put("loss/policy", t[0] / rl.epochs());
     row.put("loss/total", t[1] / rl.epochs());
     row.put("clip_ratio", t[4] / Math.max(1.0, t[5]));
@@ -463,6 +486,10 @@ public final class GrpoTrainer<D> {
     row.put("lr", lr);
     row.put("completion_len/mean", m[8] / n);
     row.put("frac_zero_std_groups", m[9] / m[10]);
+    if (!Double.isNaN(ro.fracZeroStdDrawn())) {
+      row.put("dynamic_sampling/frac_zero_std_drawn", ro.fracZeroStdDrawn());
+      row.put("dynamic_sampling/groups_kept", (int) (m[10]));
+    }
     row.put("time/rollout_s", slowest[0]);
     row.put("time/train_s", slowest[1]);
     row.put("tokens_per_s", (m[7] + m[8]) / (slowest[0] + slowest[1]));

@@ -224,16 +224,28 @@ public record RunConfig(
    *     with the run seed (default null: the task generates its problems)
    * @param evalFile JSONL held-out rows; evaluation uses its first {@code eval_size} (default null:
    *     the task draws its held-out set with {@code eval_seed})
+   * @param oversample DAPO's dynamic sampling: draw ⌈oversample × P⌉ prompts, drop the groups whose
+   *     G rewards are all equal (they teach the outcome-based modes nothing) and train on the first
+   *     P of the rest (fewer when not enough remain); 1 = off (default 1.0: the extra rollouts cost
+   *     time a 2-core budget may not have)
    */
   public record Data(
-      int promptsPerStep, int evalSize, long evalSeed, String trainFile, String evalFile) {
+      int promptsPerStep,
+      int evalSize,
+      long evalSeed,
+      String trainFile,
+      String evalFile,
+      double oversample) {
     public Data {
       require(promptsPerStep > 0, "data.prompts_per_step must be > 0, got " + promptsPerStep);
       require(evalSize > 0, "data.eval_size must be > 0, got " + evalSize);
+      require(
+          oversample >= 1 && oversample <= 8,
+          "data.oversample must be in [1, 8] (1 = off), got " + oversample);
     }
 
     static Data defaults() {
-      return new Data(16, 200, 1_000_003L, null, null);
+      return new Data(16, 200, 1_000_003L, null, null, 1.0);
     }
   }
 
@@ -323,14 +335,34 @@ public record RunConfig(
 
   /**
    * @param mode {@code token_relative} (δ_t = r_t − group mean token reward), {@code sequence}
-   *     (standard GRPO z-score of the summed reward) or {@code return_to_go} (group baseline on the
-   *     per-token return) (default sequence: the best of the three on the tiny recipe, same seed
-   *     and budget — README "Status")
+   *     (standard GRPO z-score of the summed reward), {@code return_to_go} (group baseline on the
+   *     per-token return), {@code prefix} (δ_t = V̂(s_t + a_t) − V̂(s_t), the mean outcome of the
+   *     group's completions through each prefix) or {@code hybrid} (sequence + process_weight × the
+   *     group-normalised token reward); formulas in {@link io.grpo4j.rl.Advantages} (default
+   *     sequence: the best of the first three on the tiny recipe, same seed and budget — README
+   *     "Status")
    * @param clip c: token advantages are clipped to [−c, c] (default 1.0, the seed's δ clip)
    * @param scaleRewards divide by the group's reward std (default true; Dr.GRPO sets false)
    * @param epsilon added to the std (default 1e-4, as TRL)
+   * @param sequenceWeight prefix mode: μ, the share of the sequence advantage added to the
+   *     per-prefix credit (default 0: prefix credit only)
+   * @param processWeight hybrid mode: w, the weight of the normalised token reward (default 0.5: a
+   *     dead-end token's process term, about −1, then weighs half of a typical sequence z-score)
+   * @param stdFloor the group reward std used for scaling is at least this (default 0: off; 0.25
+   *     keeps the tiny differences between failures in an all-fail group from becoming ±2.5
+   *     z-scores)
+   * @param entropyWeight κ in [0, 1]: advantages are scaled by 1 − κ + κ·H_t / H̄, so high-entropy
+   *     ("forking") tokens get more of the update and near-deterministic ones less (default 0: off)
    */
-  public record Advantage(AdvantageMode mode, double clip, boolean scaleRewards, double epsilon) {
+  public record Advantage(
+      AdvantageMode mode,
+      double clip,
+      boolean scaleRewards,
+      double epsilon,
+      double sequenceWeight,
+      double processWeight,
+      double stdFloor,
+      double entropyWeight) {
     public Advantage {
       require(mode != null, "rl.advantage.mode must be set");
       require(clip > 0, "rl.advantage.clip must be > 0, got " + clip);
@@ -338,12 +370,20 @@ public record RunConfig(
     }
 
     static Advantage defaults() {
-      return new Advantage(AdvantageMode.SEQUENCE, 1.0, true, 1e-4);
+      return new Advantage(AdvantageMode.SEQUENCE, 1.0, true, 1e-4, 0.0, 0.5, 0.0, 0.0);
     }
 
     /** The rl-room object these settings describe. */
     public Advantages toAdvantages() {
-      return new Advantages(mode, clip, scaleRewards, epsilon);
+      return new Advantages(
+          mode,
+          clip,
+          scaleRewards,
+          epsilon,
+          sequenceWeight,
+          processWeight,
+          stdFloor,
+          entropyWeight);
     }
   }
 
@@ -374,9 +414,18 @@ public record RunConfig(
    *     fixed weights)
    * @param horizon steps over which the controller applies a full ±20 % correction (default 10:
    *     fast enough to react within a 150-step run, slow enough not to chase one noisy batch)
+   * @param minFactor floor of the controller's factor on λ_F and λ_R (default 0.1: with a low KL
+   *     for a while the unbounded controller let λ fall to 0.2× and the KL then overshot)
+   * @param maxFactor ceiling of the factor (default 10: the sequence recipe reached 7×)
    */
   public record Kl(
-      double forward, double reverse, KlEstimator estimator, double target, double horizon) {
+      double forward,
+      double reverse,
+      KlEstimator estimator,
+      double target,
+      double horizon,
+      double minFactor,
+      double maxFactor) {
     public Kl {
       require(forward >= 0, "rl.kl.forward must be >= 0, got " + forward);
       require(reverse >= 0, "rl.kl.reverse must be >= 0, got " + reverse);
@@ -386,12 +435,22 @@ public record RunConfig(
           "rl.kl.target must be >= 0 (0 = fixed weights), got " + target);
       require(horizon > 0 && Double.isFinite(horizon), "rl.kl.horizon must be > 0, got " + horizon);
       require(
+          minFactor >= 0
+              && Double.isFinite(minFactor)
+              && maxFactor >= minFactor
+              && maxFactor >= 1
+              && minFactor <= 1,
+          "rl.kl.min_factor <= 1 <= rl.kl.max_factor must hold (both >= 0), got "
+              + minFactor
+              + ", "
+              + maxFactor);
+      require(
           target == 0 || forward + reverse > 0,
           "rl.kl.target > 0 needs rl.kl.forward or rl.kl.reverse > 0 to scale");
     }
 
     static Kl defaults() {
-      return new Kl(0.02, 0.01, KlEstimator.EXACT, 0.0, 10.0);
+      return new Kl(0.02, 0.01, KlEstimator.EXACT, 0.0, 10.0, 0.1, 10.0);
     }
   }
 

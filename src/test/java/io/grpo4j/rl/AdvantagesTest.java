@@ -38,22 +38,13 @@ class AdvantagesTest {
     return adv.compute(T.of(REWARDS), T.of(MASK), 3);
   }
 
-  private static void assertRows(Tensor actual, double[][] expected) {
-    double[][] a = T.rows(actual);
-    for (int i = 0; i < expected.length; i++) {
-      for (int t = 0; t < expected[i].length; t++) {
-        assertThat(a[i][t]).as("row %d, t %d", i, t).isCloseTo(expected[i][t], within(1e-9));
-      }
-    }
-  }
-
   @Test
   void tokenRelativeSubtractsTheGroupTokenMeanAndClips() {
     try (var scope = new PointerScope()) {
       var result = run(Advantages.defaults(AdvantageMode.TOKEN_RELATIVE));
       // group 0: 9 tokens summing to 8 -> r̄ = 8/9; group 1: 7 tokens summing to 3 -> r̄ = 3/7
       double a = 1.0 / 9, b = -8.0 / 9;
-      assertRows(
+      T.assertRows(
           result.advantages(),
           new double[][] {
             {a, b, 1.0 /* 10/9 clipped */, 0},
@@ -91,7 +82,7 @@ class AdvantagesTest {
       // group 0: R = 3, 1, 4, mean 8/3, deviations 1/3, -5/3, 4/3, sample var (1+25+16)/9/2 = 7/3
       double s = Math.sqrt(7.0 / 3) + EPS;
       double a0 = (1.0 / 3) / s, a1 = (-5.0 / 3) / s, a2 = (4.0 / 3) / s;
-      assertRows(
+      T.assertRows(
           result.advantages(),
           new double[][] {
             {a0, a0, a0, 0},
@@ -129,7 +120,7 @@ class AdvantagesTest {
       // 0
       // group 1 returns: [1] [1,.5] [1,.75,.5,.25]
       //   t0: all 1 -> 0;  t1: rows 4,5: .5,.75 -> b .625;  t2, t3: row 5 alone -> 0
-      assertRows(
+      T.assertRows(
           result.advantages(),
           new double[][] {
             {1.0 / 3, 2.0 / 3, 0.5, 0},
@@ -151,7 +142,7 @@ class AdvantagesTest {
       double s1 = Math.sqrt(1.0 / 3) + EPS; // t1 of group 0: 2,1,1 -> var (4+1+1)/9/2
       double s2 = Math.sqrt(0.5) + EPS; // t2 of group 0: 2,1 -> var 0.5
       double s1g1 = Math.sqrt(0.03125) + EPS; // t1 of group 1: .5,.75 -> var 2·.125²
-      assertRows(
+      T.assertRows(
           result.advantages(),
           new double[][] {
             {(1.0 / 3) / s0, (2.0 / 3) / s1, 0.5 / s2, 0},

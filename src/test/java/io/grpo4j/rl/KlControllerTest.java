@@ -43,4 +43,16 @@ class KlControllerTest {
     assertThatThrownBy(() -> new KlController(0.1, 0.05, 0)).hasMessageContaining("rl.kl.horizon");
     assertThatThrownBy(() -> new KlController(-1, 0.05, 10)).hasMessageContaining(">= 0");
   }
+
+  @Test
+  void boundsHoldTheCoefficientBetweenFloorAndCeiling() {
+    KlController c = new KlController(1.0, 0.05, 1.0, 0.5, 2.0);
+    for (int i = 0; i < 20; i++) c.update(0.0, 1); // KL far below target: −20 % a step
+    assertThat(c.value()).isEqualTo(0.5);
+    for (int i = 0; i < 20; i++) c.update(1.0, 1); // far above: +20 % a step
+    assertThat(c.value()).isEqualTo(2.0);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> new KlController(1.0, 0.05, 1.0, 2.0, 1.0))
+        .hasMessageContaining("bounds");
+  }
 }

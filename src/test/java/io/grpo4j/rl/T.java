@@ -49,4 +49,16 @@ final class T {
   static double scalar(Tensor x) {
     return x.to(ScalarType.Double).item_double();
   }
+
+  /** Asserts every element of the 2-D {@code actual} within 1e-9 of {@code expected}. */
+  static void assertRows(Tensor actual, double[][] expected) {
+    double[][] a = rows(actual);
+    for (int i = 0; i < expected.length; i++) {
+      for (int t = 0; t < expected[i].length; t++) {
+        org.assertj.core.api.Assertions.assertThat(a[i][t])
+            .as("row %d, t %d", i, t)
+            .isCloseTo(expected[i][t], org.assertj.core.api.Assertions.within(1e-9));
+      }
+    }
+  }
 }

@@ -27,6 +27,11 @@ import java.util.Set;
  * @param expressionWrong expression format: well-formed answer that is wrong (default 0.1,
  *     TinyZero's format score)
  * @param expressionMissing expression format: no complete answer tag (default 0.0, TinyZero)
+ * @param deadEnds steps format: a move that leaves the target unreachable (by brute force, from the
+ *     remaining numbers within the remaining steps) is scored like an invalid step, at the token
+ *     that made it so — also while its line is still open, once none of the line's possible
+ *     completions keeps the target reachable (default true: the answer is decided in line 1, and
+ *     without this a valid but hopeless first line earned +0.1; false restores plain step checking)
  */
 public record CountdownRewards(
     double stepValid,
@@ -34,11 +39,12 @@ public record CountdownRewards(
     double stepInvalid,
     double success,
     double expressionWrong,
-    double expressionMissing) {
+    double expressionMissing,
+    boolean deadEnds) {
 
   /** The documented defaults. */
   public static final CountdownRewards DEFAULTS =
-      new CountdownRewards(0.1, 0.5, -0.2, 1.0, 0.1, 0.0);
+      new CountdownRewards(0.1, 0.5, -0.2, 1.0, 0.1, 0.0, true);
 
   private static final Set<String> KEYS =
       Set.of(
@@ -47,7 +53,8 @@ public record CountdownRewards(
           "step_invalid",
           "success",
           "expression_wrong",
-          "expression_missing");
+          "expression_missing",
+          "dead_ends");
 
   public CountdownRewards {
     for (double v :
@@ -89,7 +96,8 @@ public record CountdownRewards(
   /**
    * Builds rewards from config values keyed by snake_case names ({@code step_valid}, {@code
    * step_credit_max}, {@code step_invalid}, {@code success}, {@code expression_wrong}, {@code
-   * expression_missing}); missing keys keep their defaults, unknown keys are an error.
+   * expression_missing}, {@code dead_ends}); missing keys keep their defaults, unknown keys are an
+   * error.
    */
   public static CountdownRewards fromMap(Map<String, ?> values) {
     ConfigValues c = new ConfigValues("countdown.reward.", values, KEYS);
@@ -100,7 +108,14 @@ public record CountdownRewards(
         c.number("step_invalid", d.stepInvalid),
         c.number("success", d.success),
         c.number("expression_wrong", d.expressionWrong),
-        c.number("expression_missing", d.expressionMissing));
+        c.number("expression_missing", d.expressionMissing),
+        c.bool("dead_ends", d.deadEnds));
+  }
+
+  /** The same values with dead-end scoring switched on or off. */
+  public CountdownRewards withDeadEnds(boolean on) {
+    return new CountdownRewards(
+        stepValid, stepCreditMax, stepInvalid, success, expressionWrong, expressionMissing, on);
   }
 
   /** The step credit of a prefix with {@code validSteps} valid steps. */

@@ -24,6 +24,20 @@ import java.util.Objects;
  * mistake, not on the newline after it. An open line that may still become valid is not judged yet.
  * At end of text ({@link #outcome}) the open line is judged as it stands. With these rules the
  * prefix scores of a correct solution never decrease and reach the maximum, {@code success}.
+ *
+ * <p><b>Dead ends</b> ({@link CountdownRewards#deadEnds()}, on by default). A legal move can still
+ * lose the game: for target 44 from {@code 10 17 17}, {@code 17-10=7} leaves {@code 7 17}, from
+ * which 44 cannot be made. Such a move is scored like an invalid step (credit of the earlier steps
+ * plus {@code step_invalid}, frozen) at the token that made it so: the open line is a dead end as
+ * soon as <em>none</em> of its possible completions — every pair of pool numbers and operation
+ * consistent with what is typed so far — either produces the target or leaves a pool from which the
+ * target is reachable within the remaining steps ({@link Reachability}, a memoised brute-force
+ * search). In the example that is the {@code -} of {@code 17-}: {@code 17-10} and {@code 17-17}
+ * both lose, while {@code 17} alone could still become {@code 17+10=27}. Only a move that
+ * <em>makes</em> the target unreachable is blamed: when the starting numbers cannot reach it at all
+ * (a user's instance) no dead end is ever declared. Typed text only narrows the possible moves, so
+ * a prefix that is a dead end stays one whatever follows, and the score of a completed dead-end
+ * line equals the score its prefix already had: the token rewards still sum to the outcome.
  */
 public final class StepsVerifier implements Verifier<CountdownInstance> {
   private static final int MAX_DIGITS = 18; // fits a long
@@ -31,10 +45,17 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
 
   private final CountdownRewards rewards;
   private final Rules rules;
+  private final Reachability reach;
 
   public StepsVerifier(CountdownRewards rewards, Rules rules) {
     this.rewards = Objects.requireNonNull(rewards, "rewards");
     this.rules = Objects.requireNonNull(rules, "rules");
+    this.reach = new Reachability(rules);
+  }
+
+  /** The memoised solver behind dead-end scoring (its counters measure the cost). */
+  public Reachability reachability() {
+    return reach;
   }
 
   @Override
@@ -69,6 +90,8 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
     private long c;
     private Op op;
     private int cursor;
+    // dead-end scoring applies: on, and the starting pool can reach the target
+    private final boolean checkReach;
     // the judgement
     double value;
     boolean success;
@@ -84,6 +107,10 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
         pool[i] = numbers.get(i);
       }
       this.poolSize = pool.length;
+      this.checkReach =
+          rewards.deadEnds()
+              && text.length() > 0
+              && reach.reachable(pool, poolSize, inst.target(), inst.maxSteps());
       run(text, endOfText);
     }
 
@@ -115,11 +142,16 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
             return;
           }
           String dead = deadEnd(text, pos, end);
+          if (dead == null && checkReach) dead = noWinningMove(text, pos, end);
           if (dead != null) {
             fail(line, dead);
             return;
           }
           break; // an open line that may still become a valid step is not judged yet
+        }
+        if (checkReach && c != inst.target() && !reachableAfter(a, b, c)) {
+          fail(line, "dead end: after " + a + op.symbol() + b + "=" + c + deadEndTail());
+          return;
         }
         apply();
         if (c == inst.target()) {
@@ -247,6 +279,76 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
         return "wrong arithmetic: " + left + o.symbol() + right + " is " + r + ", not " + typed;
       skipSpaces(text, to);
       return cursor == to ? null : "not a step 'a op b = c': text after the result";
+    }
+
+    private String deadEndTail() {
+      return ", " + inst.target() + " cannot be reached any more";
+    }
+
+    /** Whether the pool after the move a, b → c can still reach the target. */
+    private boolean reachableAfter(long a, long b, long c) {
+      long[] next = new long[poolSize];
+      int n = 0;
+      boolean tookA = false;
+      boolean tookB = false;
+      for (int i = 0; i < poolSize; i++) {
+        if (!tookA && pool[i] == a) tookA = true;
+        else if (!tookB && pool[i] == b) tookB = true;
+        else next[n++] = pool[i];
+      }
+      next[n++] = c;
+      return reach.reachable(next, n, inst.target(), inst.maxSteps() - validSteps - 1);
+    }
+
+    /**
+     * Why no completion of the open line text[from, to) wins or keeps the target reachable, or null
+     * while one does. Called only after {@link #deadEnd} found the line still possibly valid, so
+     * the text is a well-formed beginning of {@code a op b = c}: every pool pair and operation
+     * consistent with the typed operands and operator, whose result is legal and begins with the
+     * typed result digits, is tried.
+     */
+    private String noWinningMove(CharSequence text, int from, int to) {
+      cursor = from;
+      skipSpaces(text, to);
+      if (cursor == to) return null; // nothing decided yet
+      String first = signedDigits(text, to);
+      boolean firstDone = cursor < to;
+      skipSpaces(text, to);
+      Op o = cursor < to ? Op.ofSymbol(text.charAt(cursor++)) : null;
+      skipSpaces(text, to);
+      String second = cursor < to ? signedDigits(text, to) : "";
+      boolean secondDone = cursor < to;
+      skipSpaces(text, to);
+      String result = "";
+      if (cursor < to) {
+        cursor++; // '='
+        skipSpaces(text, to);
+        result = signedDigits(text, to);
+      }
+      for (int i = 0; i < poolSize; i++) {
+        if (!matches(pool[i], first, firstDone)) continue;
+        for (int j = 0; j < poolSize; j++) {
+          if (j == i || !matches(pool[j], second, secondDone)) continue;
+          for (Op candidate : Op.values()) {
+            if (o != null && candidate != o) continue;
+            long r = candidate.apply(pool[i], pool[j], rules.maxMagnitude());
+            if (r == Long.MIN_VALUE || !rules.allows(r)) continue;
+            if (!Long.toString(r).startsWith(result)) continue;
+            if (r == inst.target() || reachableAfter(pool[i], pool[j], r)) return null;
+          }
+        }
+      }
+      return "dead end: no move beginning '"
+          + excerpt(text, from, to)
+          + "' wins or keeps "
+          + inst.target()
+          + " reachable";
+    }
+
+    /** Whether pool number v is written as {@code typed} (done) or starts with it (still open). */
+    private static boolean matches(long v, String typed, boolean done) {
+      String s = Long.toString(v);
+      return done ? s.equals(typed) : s.startsWith(typed);
     }
 
     /**

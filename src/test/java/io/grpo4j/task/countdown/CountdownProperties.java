@@ -83,7 +83,8 @@ class CountdownProperties {
             Arbitraries.doubles().between(1, 5))
         .as(
             (stepValid, capFraction, invalid, success) ->
-                new CountdownRewards(stepValid, capFraction * success, invalid, success, 0.1, 0.0));
+                new CountdownRewards(
+                    stepValid, capFraction * success, invalid, success, 0.1, 0.0, true));
   }
 
   /** Instances of these settings also have an expression-format reference. */
