@@ -1,5 +1,6 @@
 package io.grpo4j.cli;
 
+import io.grpo4j.report.ReportWriter;
 import io.grpo4j.train.Sweep;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,6 +58,7 @@ final class SweepCommand implements Callable<Integer> {
     new Sweep(file, config.overrides, axes, seeds, out, pass.k(), pass.problems, baseline)
         .run(System.out);
     System.out.println("sweep: " + out.resolve("sweep.md") + ", " + out.resolve("sweep.json"));
+    ReportWriter.afterRun(out, System.out); // report.html + plots with every cell's runs overlaid
     return 0;
   }
 }
