@@ -36,10 +36,9 @@ final class DoctorCommand implements Callable<Integer> {
 
   @Option(
       names = "--device",
-      defaultValue = "cuda",
       description =
           "The device whose readiness sets the exit code: cuda (or cuda:N) or cpu (default: ${DEFAULT-VALUE}).")
-  String device;
+  String device = "cuda";
 
   @Option(names = "--json", description = "Also write the findings to this JSON file.")
   Path json;
