@@ -235,19 +235,16 @@ record SafetensorsHeader(
         nonNegativeLongs(file, name, required(file, name, node, "data_offsets"), "data_offsets", 2);
     long begin = offsets[0];
     long end = offsets[1];
+    String range = "data_offsets [" + begin + ", " + end + "]";
     if (begin > end) {
-      throw new CheckpointFormatException(
-          file, name, "data_offsets [" + begin + ", " + end + "] begin after they end");
+      throw new CheckpointFormatException(file, name, range + " begin after they end");
     }
     if (end > dataLength) {
       throw new CheckpointFormatException(
           file,
           name,
-          "data_offsets ["
-              + begin
-              + ", "
-              + end
-              + "] go beyond the data section, which has "
+          range
+              + " go beyond the data section, which has "
               + dataLength
               + " bytes (file truncated?)");
     }
@@ -266,11 +263,8 @@ record SafetensorsHeader(
       throw new CheckpointFormatException(
           file,
           name,
-          "data_offsets ["
-              + begin
-              + ", "
-              + end
-              + "] hold "
+          range
+              + " hold "
               + (end - begin)
               + " bytes, but shape "
               + java.util.Arrays.toString(shape)
