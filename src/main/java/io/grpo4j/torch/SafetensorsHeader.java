@@ -235,7 +235,7 @@ record SafetensorsHeader(
         nonNegativeLongs(file, name, required(file, name, node, "data_offsets"), "data_offsets", 2);
     long begin = offsets[0];
     long end = offsets[1];
-    String range = "data_offsets [" + begin + ", " + end + "]";
+    String range = "data_offsets " + span(begin, end);
     if (begin > end) {
       throw new CheckpointFormatException(file, name, range + " begin after they end");
     }
@@ -337,6 +337,11 @@ record SafetensorsHeader(
    * Sorted by offsets, the tensors must cover [0, dataLength) exactly once, as the reference
    * requires.
    */
+  /** {@code [begin, end]}, as data_offsets are written in the header. */
+  private static String span(long begin, long end) {
+    return "[" + begin + ", " + end + "]";
+  }
+
   private static void checkTiling(
       Path file, java.util.Collection<TensorInfo> tensors, long dataLength)
       throws CheckpointFormatException {
@@ -349,17 +354,12 @@ record SafetensorsHeader(
         throw new CheckpointFormatException(
             file,
             t.name(),
-            "data_offsets ["
-                + t.begin()
-                + ", "
-                + t.end()
-                + "] overlap tensor '"
+            "data_offsets "
+                + span(t.begin(), t.end())
+                + " overlap tensor '"
                 + previous.name()
-                + "' ["
-                + previous.begin()
-                + ", "
-                + previous.end()
-                + "]");
+                + "' "
+                + span(previous.begin(), previous.end()));
       }
       if (t.begin() > covered) {
         String after =
@@ -367,11 +367,9 @@ record SafetensorsHeader(
         throw new CheckpointFormatException(
             file,
             t.name(),
-            "data_offsets ["
-                + t.begin()
-                + ", "
-                + t.end()
-                + "] leave a hole of "
+            "data_offsets "
+                + span(t.begin(), t.end())
+                + " leave a hole of "
                 + (t.begin() - covered)
                 + " bytes after "
                 + after
