@@ -1,12 +1,9 @@
 package io.grpo4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.grpo4j.bench.Bench;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.TinyPreset;
-import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
 import io.grpo4j.train.TrainOptions;
@@ -15,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -28,8 +26,6 @@ import picocli.CommandLine.Option;
       "rollout and prefill tokens/s, decode overhead, peak memory. Medians after warm-up. See docs/performance.md."
     })
 final class BenchCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @Option(
       names = "--preset",
@@ -46,8 +42,7 @@ final class BenchCommand implements Callable<Integer> {
           "Compute dtype: f32 or bf16 (training keeps f32 master weights) (default: ${DEFAULT-VALUE}).")
   String dtype = "f32";
 
-  @Option(names = "--json", description = "Also write the results to this JSON file.")
-  Path json;
+  @Mixin JsonOutput json;
 
   @Option(
       names = "--threads",
@@ -170,9 +165,8 @@ final class BenchCommand implements Callable<Integer> {
             Sampler.Decode.parse(decode));
     Map<String, Object> r = Bench.run(s, line -> System.err.println("bench: " + line));
     print(r);
-    if (json != null) {
-      AtomicFiles.writeString(json, JSON.writeValueAsString(r) + "\n");
-      System.out.println("wrote " + json);
+    if (json.write(r)) {
+      System.out.println("wrote " + json.file);
     }
     return 0;
   }
