@@ -253,13 +253,7 @@ public final class Runs {
     Device device = init(cfg, group);
     // offload_optimizer: the f32 master (and so AdamW's state) in host memory
     Device master = cfg.model().offloadOptimizer() ? new Device("cpu") : device;
-    return train(
-        cfg,
-        runDir,
-        checkpoint,
-        master,
-        given,
-        group,
+    RunBody body =
         (folder, setup, policy) -> {
           boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
           Qwen2Model reference =
@@ -283,7 +277,8 @@ public final class Runs {
                 runDir);
           }
           trainer.train(firstStep);
-        });
+        };
+    return train(cfg, runDir, checkpoint, master, given, group, body);
   }
 
   /** SFT from step {@code step + 1}, from {@code checkpoint} or (null) from {@code model.init}. */
@@ -297,13 +292,7 @@ public final class Runs {
       DistGroup group)
       throws IOException {
     Device device = init(cfg, group);
-    return train(
-        cfg,
-        runDir,
-        checkpoint,
-        device,
-        given,
-        group,
+    RunBody body =
         (folder, setup, model) -> {
           SftTrainer<?> trainer = new SftTrainer<>(setup, model, out, group);
           if (checkpoint != null) {
@@ -318,7 +307,8 @@ public final class Runs {
                 runDir);
           }
           trainer.train(step + 1);
-        });
+        };
+    return train(cfg, runDir, checkpoint, device, given, group, body);
   }
 
   /**
