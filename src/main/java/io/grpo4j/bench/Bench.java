@@ -3,7 +3,6 @@ package io.grpo4j.bench;
 import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
-import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.TokenLogProbs;
@@ -281,9 +280,7 @@ public final class Bench {
           s.warmup(),
           s.repeats(),
           () -> {
-            Tensor h =
-                ref.hidden(
-                    ids, AttentionMask.positions(valid), AttentionMask.of(valid, s.seq()), null);
+            Tensor h = ref.hiddenPadded(ids, valid, null);
             TokenLogProbs.of(
                 ref.logits(h.narrow(1, 0, s.seq() - 1)), ids.narrow(1, 1, s.seq() - 1));
           });

@@ -1,12 +1,9 @@
 package io.grpo4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.grpo4j.bench.Bench;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.TinyPreset;
-import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
 import io.grpo4j.train.TrainOptions;
@@ -15,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -28,104 +26,78 @@ import picocli.CommandLine.Option;
       "rollout and prefill tokens/s, decode overhead, peak memory. Medians after warm-up. See docs/performance.md."
     })
 final class BenchCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @Option(
       names = "--preset",
-      defaultValue = "bench25m",
       description =
           "tiny, bench25m, or a config.json file / model folder (default: ${DEFAULT-VALUE}).")
-  String preset;
+  String preset = "bench25m";
 
-  @Option(
-      names = "--device",
-      defaultValue = "cpu",
-      description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
-  String device;
+  @Option(names = "--device", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+  String device = "cpu";
 
   @Option(
       names = "--dtype",
-      defaultValue = "f32",
       description =
           "Compute dtype: f32 or bf16 (training keeps f32 master weights) (default: ${DEFAULT-VALUE}).")
-  String dtype;
+  String dtype = "f32";
 
-  @Option(names = "--json", description = "Also write the results to this JSON file.")
-  Path json;
+  @Mixin JsonOutput json;
 
   @Option(
       names = "--threads",
-      defaultValue = "0",
       description = "libtorch intra-op threads; 0 = one per core (default).")
-  int threads;
+  int threads = 0;
 
   @Option(
       names = "--blas-threads",
-      defaultValue = "0",
       description = "OpenBLAS threads; 0 = leave OpenBLAS's default (one per core).")
-  int blasThreads;
+  int blasThreads = 0;
 
-  @Option(
-      names = "--batch",
-      defaultValue = "64",
-      description = "Training rows (default: ${DEFAULT-VALUE}).")
-  int batch;
+  @Option(names = "--batch", description = "Training rows (default: ${DEFAULT-VALUE}).")
+  int batch = 64;
 
-  @Option(
-      names = "--seq",
-      defaultValue = "128",
-      description = "Tokens per training row (default: ${DEFAULT-VALUE}).")
-  int seq;
+  @Option(names = "--seq", description = "Tokens per training row (default: ${DEFAULT-VALUE}).")
+  int seq = 128;
 
-  @Option(
-      names = "--prompts",
-      defaultValue = "16",
-      description = "Rollout prompts (default: ${DEFAULT-VALUE}).")
-  int prompts;
+  @Option(names = "--prompts", description = "Rollout prompts (default: ${DEFAULT-VALUE}).")
+  int prompts = 16;
 
   @Option(
       names = "--group-size",
-      defaultValue = "8",
       description = "Samples per rollout prompt, G (default: ${DEFAULT-VALUE}).")
-  int group;
+  int group = 8;
 
   @Option(
       names = "--new-tokens",
-      defaultValue = "64",
       description = "Tokens generated per sample (default: ${DEFAULT-VALUE}).")
-  int newTokens;
+  int newTokens = 64;
 
   @Option(
       names = "--prompt-length",
-      defaultValue = "64",
       description = "Tokens per rollout prompt (default: ${DEFAULT-VALUE}).")
-  int promptLength;
+  int promptLength = 64;
 
   @Option(
       names = "--decode-batch",
-      defaultValue = "64",
       description = "Rows of the decode-overhead measurement (default: ${DEFAULT-VALUE}).")
-  int decodeBatch;
+  int decodeBatch = 64;
 
   @Option(
       names = "--warmup",
-      defaultValue = "1",
       description = "Untimed runs before each measurement (default: ${DEFAULT-VALUE}).")
-  int warmup;
+  int warmup = 1;
 
   @Option(
       names = "--repeats",
-      defaultValue = "3",
       description = "Timed runs; the median is reported (default: ${DEFAULT-VALUE}).")
-  int repeats;
+  int repeats = 3;
 
   @Option(
       names = "--micro-batch",
-      defaultValue = "16",
       description =
           "Rows per forward/backward of the train step, gradients accumulated over the batch; 0 = the whole batch at once (default: ${DEFAULT-VALUE}).")
-  int microBatch;
+  int microBatch = 16;
 
   @Option(
       names = "--gradient-checkpointing",
@@ -134,9 +106,8 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--logits-chunk",
-      defaultValue = "1024",
       description = "Tokens per lm_head chunk in the loss (default: ${DEFAULT-VALUE}).")
-  int logitsChunk;
+  int logitsChunk = 1024;
 
   @Option(
       names = "--skip",
@@ -147,18 +118,16 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--gemm-max",
-      defaultValue = "0",
       description =
           "Largest square GEMM tried for the peak; 0 = 2048 on a CPU, 8192 on a GPU (default).")
-  int gemmMax;
+  int gemmMax = 0;
 
   @Option(
       names = "--decode",
-      defaultValue = "dynamic",
       description =
           "Rollout decode steps: dynamic, static (positions and picks on the device) or cuda_graph"
               + " (CUDA only) (default: ${DEFAULT-VALUE}).")
-  String decode;
+  String decode = "dynamic";
 
   @Override
   public Integer call() throws Exception {
@@ -196,9 +165,8 @@ final class BenchCommand implements Callable<Integer> {
             Sampler.Decode.parse(decode));
     Map<String, Object> r = Bench.run(s, line -> System.err.println("bench: " + line));
     print(r);
-    if (json != null) {
-      AtomicFiles.writeString(json, JSON.writeValueAsString(r) + "\n");
-      System.out.println("wrote " + json);
+    if (json.write(r)) {
+      System.out.println("wrote " + json.file);
     }
     return 0;
   }

@@ -22,23 +22,14 @@ import picocli.CommandLine.Option;
 final class BenchServeCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(
-      names = "--url",
-      defaultValue = "http://127.0.0.1:8000",
-      description = "Server base URL (default: ${DEFAULT-VALUE}).")
-  String url;
+  @Option(names = "--url", description = "Server base URL (default: ${DEFAULT-VALUE}).")
+  String url = "http://127.0.0.1:8000";
 
-  @Option(
-      names = "--concurrency",
-      defaultValue = "1",
-      description = "Requests in flight (default: ${DEFAULT-VALUE}).")
-  int concurrency;
+  @Option(names = "--concurrency", description = "Requests in flight (default: ${DEFAULT-VALUE}).")
+  int concurrency = 1;
 
-  @Option(
-      names = "--requests",
-      defaultValue = "32",
-      description = "Requests in all (default: ${DEFAULT-VALUE}).")
-  int requests;
+  @Option(names = "--requests", description = "Requests in all (default: ${DEFAULT-VALUE}).")
+  int requests = 32;
 
   @Option(
       names = "--prompt-file",
@@ -48,9 +39,8 @@ final class BenchServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-tokens",
-      defaultValue = "64",
       description = "max_tokens per request (default: ${DEFAULT-VALUE}).")
-  int maxTokens;
+  int maxTokens = 64;
 
   @Option(
       names = "--temperature",
@@ -71,11 +61,8 @@ final class BenchServeCommand implements Callable<Integer> {
       description = "Generate exactly --max-tokens tokens per request (vLLM's ignore_eos).")
   boolean ignoreEos;
 
-  @Option(
-      names = "--warmup",
-      defaultValue = "2",
-      description = "Untimed requests first (default: ${DEFAULT-VALUE}).")
-  int warmup;
+  @Option(names = "--warmup", description = "Untimed requests first (default: ${DEFAULT-VALUE}).")
+  int warmup = 2;
 
   @Override
   public Integer call() throws Exception {

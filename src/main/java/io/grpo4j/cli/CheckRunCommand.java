@@ -38,17 +38,15 @@ final class CheckRunCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-memory-growth",
-      defaultValue = "0.05",
       description =
           "Largest allowed growth of RSS and native bytes after warm-up (default ${DEFAULT-VALUE}).")
-  double maxGrowth;
+  double maxGrowth = 0.05;
 
   @Option(
       names = "--memory-table",
       paramLabel = "EVERY",
-      defaultValue = "0",
       description = "Print the mem/* metrics of every EVERY-th step.")
-  int tableEvery;
+  int tableEvery = 0;
 
   @Override
   public Integer call() throws Exception {

@@ -40,4 +40,10 @@ final class ConfigOptions {
     if (config == null && Files.isRegularFile(DEFAULT_CONFIG)) config = DEFAULT_CONFIG;
     return Runs.config(config, all);
   }
+
+  /** Continues the run in {@code runDir} from its own config.yaml and last checkpoint. */
+  Path resume(Path runDir) throws IOException {
+    plugins.install(); // a plug-in task must be found again
+    return Runs.resume(runDir, System.out);
+  }
 }

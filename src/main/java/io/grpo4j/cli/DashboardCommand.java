@@ -22,18 +22,14 @@ final class DashboardCommand implements Callable<Integer> {
       description = "Run, quickstart or sweep folders (default: runs/quickstart).")
   List<Path> dirs;
 
-  @Option(
-      names = "--port",
-      defaultValue = "8080",
-      description = "Port (default: ${DEFAULT-VALUE}; 0 = any free one).")
-  int port;
+  @Option(names = "--port", description = "Port (default: ${DEFAULT-VALUE}; 0 = any free one).")
+  int port = 8080;
 
   @Option(
       names = "--host",
-      defaultValue = "127.0.0.1",
       description =
           "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 exposes the runs to the network).")
-  String host;
+  String host = "127.0.0.1";
 
   @Override
   public Integer call() throws Exception {

@@ -60,34 +60,27 @@ final class DataCommand implements Runnable {
 
     @Option(
         names = "--numbers",
-        defaultValue = "3..4",
         description = "Count of numbers per instance, 2..8 (default: ${DEFAULT-VALUE}).")
-    String numbers;
+    String numbers = "3..4";
 
     @Option(
         names = "--values",
-        defaultValue = "1..25",
         description = "Range of the starting numbers (default: ${DEFAULT-VALUE}).")
-    String values;
+    String values = "1..25";
 
-    @Option(
-        names = "--targets",
-        defaultValue = "10..100",
-        description = "Range of the targets (default: ${DEFAULT-VALUE}).")
-    String targets;
+    @Option(names = "--targets", description = "Range of the targets (default: ${DEFAULT-VALUE}).")
+    String targets = "10..100";
 
     @Option(
         names = "--min-steps",
-        defaultValue = "1",
         description = "Fewest steps of the reference solution (default: ${DEFAULT-VALUE}).")
-    int minSteps;
+    int minSteps = 1;
 
     @Option(
         names = "--max-steps",
-        defaultValue = "6",
         description =
             "Step budget stated in the prompt; also the longest reference solution (default: ${DEFAULT-VALUE}).")
-    int maxSteps;
+    int maxSteps = 6;
 
     @Option(
         names = "--use-all",
@@ -100,11 +93,8 @@ final class DataCommand implements Runnable {
 
     @Mixin RulesOptions rules;
 
-    @Option(
-        names = "--seed",
-        defaultValue = "0",
-        description = "Random seed (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
 
     @Option(names = "--out", required = true, description = "Output JSONL file (the train split).")
     Path out;

@@ -1,8 +1,5 @@
 package io.grpo4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.Cuda;
 import io.grpo4j.torch.CudaLibraries;
 import io.grpo4j.torch.Natives;
@@ -15,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -31,18 +29,14 @@ import picocli.CommandLine.Option;
       "Exit 1 when --device cuda would fail (or, with --device cpu, when libtorch does not load)."
     })
 final class DoctorCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @Option(
       names = "--device",
-      defaultValue = "cuda",
       description =
           "The device whose readiness sets the exit code: cuda (or cuda:N) or cpu (default: ${DEFAULT-VALUE}).")
-  String device;
+  String device = "cuda";
 
-  @Option(names = "--json", description = "Also write the findings to this JSON file.")
-  Path json;
+  @Mixin JsonOutput json;
 
   @Override
   public Integer call() throws Exception {
@@ -216,7 +210,7 @@ final class DoctorCommand implements Callable<Integer> {
     out.put("device", device);
     out.put("ok", ok);
     out.put("reason", why);
-    if (json != null) AtomicFiles.writeString(json, JSON.writeValueAsString(out) + "\n");
+    json.write(out);
     System.out.println(
         ok
             ? "verdict    --device " + device + ": OK"

@@ -35,9 +35,8 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(
       names = "--samples",
-      defaultValue = "0",
       description = "0 = greedy; K = K sampled answers per problem (default: ${DEFAULT-VALUE}).")
-  int samples;
+  int samples = 0;
 
   @Option(names = "--json", description = "Also write the result as JSON to this file.")
   Path json;

@@ -22,9 +22,8 @@ final class ExportCommand implements Callable<Integer> {
 
   @Option(
       names = "--dtype",
-      defaultValue = "bf16",
       description = "Storage dtype: f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
-  String dtype;
+  String dtype = "bf16";
 
   @Override
   public Integer call() throws Exception {

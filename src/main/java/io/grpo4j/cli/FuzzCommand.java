@@ -19,28 +19,22 @@ import picocli.CommandLine.Option;
 final class FuzzCommand implements Callable<Integer> {
   @Option(
       names = "--target",
-      defaultValue = "all",
       description =
           "safetensors, config-json, yaml-config, countdown-jsonl, answers-steps, answers-expression or all (default).")
-  String target;
+  String target = "all";
 
   @Option(
       names = "--count",
-      defaultValue = "100000",
       description = "Inputs in total, split evenly over the targets (default ${DEFAULT-VALUE}).")
-  long count;
+  long count = 100000;
 
-  @Option(
-      names = "--seed",
-      defaultValue = "1",
-      description = "Random seed (default ${DEFAULT-VALUE}).")
-  long seed;
+  @Option(names = "--seed", description = "Random seed (default ${DEFAULT-VALUE}).")
+  long seed = 1;
 
   @Option(
       names = "--failures",
-      defaultValue = "fuzz-failures",
       description = "Folder for inputs that break a contract (default ${DEFAULT-VALUE}).")
-  Path failures;
+  Path failures = Path.of("fuzz-failures");
 
   @Override
   public Integer call() throws Exception {

@@ -50,42 +50,34 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Option(
       names = "--n",
-      defaultValue = "1",
       description = "Samples per prompt; they share one prefill (default: ${DEFAULT-VALUE}).")
-  int n;
+  int n = 1;
 
   @Option(
       names = "--temperature",
-      defaultValue = "1.0",
       description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
-  double temperature;
+  double temperature = 1.0;
 
   @Option(
       names = "--top-p",
-      defaultValue = "1.0",
       description = "Nucleus sampling mass; 1 = off (default: ${DEFAULT-VALUE}).")
-  double topP;
+  double topP = 1.0;
 
   @Option(
       names = "--top-k",
-      defaultValue = "0",
       description = "Keep the k most likely tokens; 0 = off (default: ${DEFAULT-VALUE}).")
-  int topK;
+  int topK = 0;
 
   @Option(names = "--greedy", description = "Arg-max decoding.")
   boolean greedy;
 
   @Option(
       names = "--max-new-tokens",
-      defaultValue = "64",
       description = "Completion length limit (default: ${DEFAULT-VALUE}).")
-  int maxNewTokens;
+  int maxNewTokens = 64;
 
-  @Option(
-      names = "--seed",
-      defaultValue = "0",
-      description = "Sampling seed (default: ${DEFAULT-VALUE}).")
-  long seed;
+  @Option(names = "--seed", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+  long seed = 0;
 
   @Option(
       names = "--json",

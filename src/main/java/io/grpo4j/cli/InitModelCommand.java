@@ -52,15 +52,13 @@ final class InitModelCommand implements Callable<Integer> {
 
   @Option(
       names = "--seed",
-      defaultValue = "0",
       description = "Initialisation seed; same seed, same bytes (default: ${DEFAULT-VALUE}).")
-  long seed;
+  long seed = 0;
 
   @Option(
       names = "--storage-dtype",
-      defaultValue = "f32",
       description = "Dtype of the safetensors file: f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
-  String storage;
+  String storage = "f32";
 
   @Override
   public Integer call() throws Exception {

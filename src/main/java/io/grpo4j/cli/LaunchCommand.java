@@ -23,17 +23,13 @@ final class LaunchCommand implements Callable<Integer> {
   @Option(names = "--nproc", required = true, description = "Ranks to start on this node.")
   int nproc;
 
-  @Option(
-      names = "--nnodes",
-      defaultValue = "1",
-      description = "Nodes in the job (default ${DEFAULT-VALUE}).")
-  int nnodes;
+  @Option(names = "--nnodes", description = "Nodes in the job (default ${DEFAULT-VALUE}).")
+  int nnodes = 1;
 
   @Option(
       names = "--node-rank",
-      defaultValue = "0",
       description = "This node's index, 0..nnodes-1 (default ${DEFAULT-VALUE}).")
-  int nodeRank;
+  int nodeRank = 0;
 
   @Option(
       names = "--master",
@@ -44,10 +40,9 @@ final class LaunchCommand implements Callable<Integer> {
 
   @Option(
       names = "--grace-s",
-      defaultValue = "10",
       description =
           "Seconds ranks get to exit after SIGTERM before they are killed (default ${DEFAULT-VALUE}).")
-  long graceS;
+  long graceS = 10;
 
   @Parameters(
       arity = "1..*",

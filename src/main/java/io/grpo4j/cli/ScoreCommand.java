@@ -66,17 +66,13 @@ final class ScoreCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(
-      names = "--task",
-      defaultValue = "countdown",
-      description = "Task (default: ${DEFAULT-VALUE}; known: countdown).")
-  String task;
+  @Option(names = "--task", description = "Task (default: ${DEFAULT-VALUE}; known: countdown).")
+  String task = "countdown";
 
   @Option(
       names = "--format",
-      defaultValue = "steps",
       description = "Answer format: steps or expression (default: ${DEFAULT-VALUE}).")
-  String format;
+  String format = "steps";
 
   @Option(names = "--input", required = true, description = "JSONL file of completions to score.")
   Path input;
@@ -99,10 +95,9 @@ final class ScoreCommand implements Callable<Integer> {
 
   @Option(
       names = "--completion-field",
-      defaultValue = "completion",
       description =
           "With --config: the input field holding the text to score (default: ${DEFAULT-VALUE}).")
-  String completionField;
+  String completionField = "completion";
 
   @Override
   public Integer call() throws IOException {

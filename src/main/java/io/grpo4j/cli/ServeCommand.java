@@ -23,15 +23,11 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--host",
-      defaultValue = "127.0.0.1",
       description = "Interface to bind (default: ${DEFAULT-VALUE}, loopback only).")
-  String host;
+  String host = "127.0.0.1";
 
-  @Option(
-      names = "--port",
-      defaultValue = "8000",
-      description = "Port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
-  int port;
+  @Option(names = "--port", description = "Port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int port = 8000;
 
   @Option(
       names = "--quantize",
@@ -43,9 +39,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-batch",
-      defaultValue = "32",
       description = "Completions decoded together at most (default: ${DEFAULT-VALUE}).")
-  int maxBatch;
+  int maxBatch = 32;
 
   @Option(
       names = "--max-model-len",
@@ -55,16 +50,14 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-queue",
-      defaultValue = "256",
       description =
           "Requests that may wait for a slot; more are answered 429 (default: ${DEFAULT-VALUE}).")
-  int maxQueue;
+  int maxQueue = 256;
 
   @Option(
       names = "--max-body-bytes",
-      defaultValue = "1048576",
       description = "Largest request body accepted (default: ${DEFAULT-VALUE}).")
-  long maxBodyBytes;
+  long maxBodyBytes = 1048576;
 
   @Option(
       names = "--served-model-name",
@@ -73,11 +66,10 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--blas-threads",
-      defaultValue = "1",
       description =
           "OpenBLAS threads; decode steps are small GEMMs that gain little from more, "
               + "and lose much when cores are shared (default: ${DEFAULT-VALUE}).")
-  int blasThreads;
+  int blasThreads = 1;
 
   @Mixin TorchOptions torchOptions;
 

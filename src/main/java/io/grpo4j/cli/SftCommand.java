@@ -1,7 +1,6 @@
 package io.grpo4j.cli;
 
 import io.grpo4j.train.Runs;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -25,14 +24,9 @@ final class SftCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint.")
   boolean resume;
 
-  private Path resumeRun(Path runDir) throws IOException {
-    config.plugins.install(); // a plug-in task must be found again
-    return Runs.resume(runDir, System.out);
-  }
-
   @Override
   public Integer call() throws Exception {
-    Path last = resume ? resumeRun(out) : Runs.sft(config.load(List.of()), out, System.out);
+    Path last = resume ? config.resume(out) : Runs.sft(config.load(List.of()), out, System.out);
     System.out.println("final checkpoint: " + last);
     return 0;
   }

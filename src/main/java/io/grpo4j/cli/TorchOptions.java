@@ -6,23 +6,18 @@ import picocli.CommandLine.Option;
 
 /** Options shared by every command that runs a model: device, dtype, threads. */
 final class TorchOptions {
-  @Option(
-      names = "--device",
-      defaultValue = "cpu",
-      description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
-  String device;
+  @Option(names = "--device", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
+  String device = "cpu";
 
   @Option(
       names = "--dtype",
-      defaultValue = "f32",
       description = "Compute dtype: f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
-  String dtype;
+  String dtype = "f32";
 
   @Option(
       names = "--threads",
-      defaultValue = "0",
       description = "libtorch intra-op threads; 0 = one per core (default).")
-  int threads;
+  int threads = 0;
 
   DType dtype() {
     DType d = DType.parse(dtype);

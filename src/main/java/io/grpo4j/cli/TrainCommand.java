@@ -2,7 +2,6 @@ package io.grpo4j.cli;
 
 import io.grpo4j.report.ReportWriter;
 import io.grpo4j.train.Runs;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,11 +35,6 @@ final class TrainCommand implements Callable<Integer> {
       description = "Continue a run from its newest complete checkpoint.")
   Path resume;
 
-  private Path resumeRun(Path runDir) throws IOException {
-    config.plugins.install(); // a plug-in task must be found again
-    return Runs.resume(runDir, System.out);
-  }
-
   @Override
   public Integer call() throws Exception {
     Path last;
@@ -49,7 +43,7 @@ final class TrainCommand implements Callable<Integer> {
         throw new IllegalArgumentException(
             "--resume takes the run's own config.yaml; drop --out/--init/--config/--set");
       }
-      last = resumeRun(resume);
+      last = config.resume(resume);
     } else {
       if (out == null)
         throw new IllegalArgumentException("give --out RUN_DIR (or --resume RUN_DIR)");

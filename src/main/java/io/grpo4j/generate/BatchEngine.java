@@ -1,6 +1,5 @@
 package io.grpo4j.generate;
 
-import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.KvCache;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.SlotKvCache;
@@ -279,12 +278,7 @@ public final class BatchEngine implements AutoCloseable {
       KvCache prefix =
           KvCache.allocate(
               model.config(), count, longest, Tensors.options(model.dtype(), model.device()));
-      Tensor h =
-          model.hidden(
-              input,
-              AttentionMask.positions(keyValid),
-              AttentionMask.of(keyValid, longest),
-              prefix);
+      Tensor h = model.hiddenPadded(input, keyValid, prefix);
       Tensor lastIndex =
           Tensors.longs(last)
               .to(model.device(), torch.ScalarType.Long)

@@ -155,12 +155,7 @@ public final class Sampler {
         KvCache promptCache =
             KvCache.allocate(
                 model.config(), promptCount, capacity, Tensors.options(model.dtype(), device));
-        Tensor h =
-            model.hidden(
-                promptIds,
-                AttentionMask.positions(promptValid),
-                AttentionMask.of(promptValid, promptLen),
-                promptCache);
+        Tensor h = model.hiddenPadded(promptIds, promptValid, promptCache);
         Tensor last =
             model.logits(h.narrow(1, promptLen - 1, 1)).squeeze(1).to(torch.ScalarType.Float);
         Tensor expand =

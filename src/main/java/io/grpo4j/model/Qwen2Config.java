@@ -74,35 +74,29 @@ public record Qwen2Config(
 
   /** The tiny preset: about 3.2 M parameters over the 259-id byte-level tokenizer. */
   public static Qwen2Config tiny() {
-    return new Qwen2Config(
-        259,
-        256,
-        768,
-        4,
-        4,
-        2,
-        64,
-        512,
-        10000.0,
-        1e-6,
-        true,
-        0.02,
-        256,
-        List.of(256, 258),
-        "float32");
+    return byteLevel(256, 768, 4, 4, 2, 64, 512);
   }
 
   /** A Qwen2-shaped model of about 25 M parameters (hidden 512, 8 layers, 8 heads, 4 KV heads). */
   public static Qwen2Config bench25m() {
+    return byteLevel(512, 1536, 8, 8, 4, 64, 2048);
+  }
+
+  /**
+   * A preset over the 259-id byte-level tokenizer (bos 256, eos 256 and 258): rope_theta 1e4,
+   * rms_norm_eps 1e-6, tied embeddings, initializer_range 0.02, float32.
+   */
+  private static Qwen2Config byteLevel(
+      int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim, int maxPos) {
     return new Qwen2Config(
         259,
-        512,
-        1536,
-        8,
-        8,
-        4,
-        64,
-        2048,
+        hidden,
+        intermediate,
+        layers,
+        heads,
+        kvHeads,
+        headDim,
+        maxPos,
         10000.0,
         1e-6,
         true,

@@ -312,6 +312,20 @@ public final class Qwen2Model {
    * @param cache KV cache to read and extend ({@link KvCache} or {@link SlotKvCache}), or null for
    *     a cache-free pass
    */
+  /**
+   * {@link #hidden} of padded rows whose keys are all in this pass (no earlier cache entries):
+   * positions {@link AttentionMask#positions}({@code keyValid}) and mask {@link
+   * AttentionMask#of}({@code keyValid}, T).
+   *
+   * @param ids [B, T] int64 token ids
+   * @param keyValid [B, T] bool, true where a real token stands (false on padding)
+   * @param cache a fresh KV cache to fill, or null for a cache-free pass
+   */
+  public Tensor hiddenPadded(Tensor ids, Tensor keyValid, AttentionCache cache) {
+    return hidden(
+        ids, AttentionMask.positions(keyValid), AttentionMask.of(keyValid, ids.size(1)), cache);
+  }
+
   public Tensor hidden(Tensor ids, Tensor positions, Tensor mask, AttentionCache cache) {
     Tensor x = embed(ids); // [B, T, hidden]
     Tensor out = layers(x, rotary(positions), attentionMask(mask), cache, null);

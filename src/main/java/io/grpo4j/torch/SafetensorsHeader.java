@@ -235,19 +235,16 @@ record SafetensorsHeader(
         nonNegativeLongs(file, name, required(file, name, node, "data_offsets"), "data_offsets", 2);
     long begin = offsets[0];
     long end = offsets[1];
+    String range = "data_offsets " + span(begin, end);
     if (begin > end) {
-      throw new CheckpointFormatException(
-          file, name, "data_offsets [" + begin + ", " + end + "] begin after they end");
+      throw new CheckpointFormatException(file, name, range + " begin after they end");
     }
     if (end > dataLength) {
       throw new CheckpointFormatException(
           file,
           name,
-          "data_offsets ["
-              + begin
-              + ", "
-              + end
-              + "] go beyond the data section, which has "
+          range
+              + " go beyond the data section, which has "
               + dataLength
               + " bytes (file truncated?)");
     }
@@ -266,11 +263,8 @@ record SafetensorsHeader(
       throw new CheckpointFormatException(
           file,
           name,
-          "data_offsets ["
-              + begin
-              + ", "
-              + end
-              + "] hold "
+          range
+              + " hold "
               + (end - begin)
               + " bytes, but shape "
               + java.util.Arrays.toString(shape)
@@ -343,6 +337,11 @@ record SafetensorsHeader(
    * Sorted by offsets, the tensors must cover [0, dataLength) exactly once, as the reference
    * requires.
    */
+  /** {@code [begin, end]}, as data_offsets are written in the header. */
+  private static String span(long begin, long end) {
+    return "[" + begin + ", " + end + "]";
+  }
+
   private static void checkTiling(
       Path file, java.util.Collection<TensorInfo> tensors, long dataLength)
       throws CheckpointFormatException {
@@ -355,17 +354,12 @@ record SafetensorsHeader(
         throw new CheckpointFormatException(
             file,
             t.name(),
-            "data_offsets ["
-                + t.begin()
-                + ", "
-                + t.end()
-                + "] overlap tensor '"
+            "data_offsets "
+                + span(t.begin(), t.end())
+                + " overlap tensor '"
                 + previous.name()
-                + "' ["
-                + previous.begin()
-                + ", "
-                + previous.end()
-                + "]");
+                + "' "
+                + span(previous.begin(), previous.end()));
       }
       if (t.begin() > covered) {
         String after =
@@ -373,11 +367,9 @@ record SafetensorsHeader(
         throw new CheckpointFormatException(
             file,
             t.name(),
-            "data_offsets ["
-                + t.begin()
-                + ", "
-                + t.end()
-                + "] leave a hole of "
+            "data_offsets "
+                + span(t.begin(), t.end())
+                + " leave a hole of "
                 + (t.begin() - covered)
                 + " bytes after "
                 + after

@@ -190,12 +190,7 @@ record RolloutBatch(
    * rows {@code ids}.
    */
   Tensor completionHidden(Qwen2Model m, Tensor rowsIds, Tensor rowsValid) {
-    Tensor hidden =
-        m.hidden(
-            rowsIds,
-            AttentionMask.positions(rowsValid),
-            AttentionMask.of(rowsValid, rowsIds.size(1)),
-            null);
+    Tensor hidden = m.hiddenPadded(rowsIds, rowsValid, null);
     return hidden.narrow(1, promptWidth - 1, width);
   }
 

@@ -202,6 +202,45 @@ public final class Runs {
     MetricsLog.truncateAfter(runDir.resolve("samples.jsonl"), step);
   }
 
+  /** What a run kind does with the opened {@code model.init} folder and its trainable weights. */
+  private interface RunBody {
+    void run(ModelFolder folder, RunSetup<?> setup, Qwen2Model trainable) throws IOException;
+  }
+
+  /**
+   * The preamble both run kinds share: opens {@code model.init}, checks the disk (main rank),
+   * builds the {@link RunSetup}, loads the f32 trainable weights onto {@code on} (from {@code
+   * checkpoint}, or from {@code model.init} when it is null), runs {@code body}, closes a task it
+   * created, and returns the run's latest checkpoint.
+   */
+  private static Path train(
+      RunConfig cfg,
+      Path runDir,
+      Path checkpoint,
+      Device on,
+      Task<?> given,
+      DistGroup group,
+      RunBody body)
+      throws IOException {
+    Task<?> task = given != null ? given : Tasks.create(cfg);
+    try (ModelFolder folder = ModelFolder.open(Path.of(cfg.model().init()))) {
+      if (group.isMain()) {
+        RunPreflight.check(
+            runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
+      }
+      RunSetup<?> setup = RunSetup.of(cfg, runDir, task, folder);
+      Qwen2Model trainable =
+          checkpoint == null
+              ? folder.loadModel(DType.F32, on)
+              : io.grpo4j.model.HfCheckpoint.loadWeights(
+                  checkpoint, folder.config(), DType.F32, on);
+      body.run(folder, setup, trainable);
+    } finally {
+      if (given == null) Tasks.close(task);
+    }
+    return Checkpoints.latest(runDir).orElseThrow();
+  }
+
   private static Path runGrpo(
       RunConfig cfg,
       Path runDir,
@@ -214,45 +253,32 @@ public final class Runs {
     Device device = init(cfg, group);
     // offload_optimizer: the f32 master (and so AdamW's state) in host memory
     Device master = cfg.model().offloadOptimizer() ? new Device("cpu") : device;
-    Path initDir = Path.of(cfg.model().init());
-    Task<?> task = given != null ? given : Tasks.create(cfg);
-    try (ModelFolder folder = ModelFolder.open(initDir)) {
-      if (group.isMain()) {
-        RunPreflight.check(
-            runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
-      }
-      RunSetup<?> setup = RunSetup.of(cfg, runDir, task, folder);
-      Qwen2Model policy =
-          checkpoint == null
-              ? folder.loadModel(DType.F32, master)
-              : io.grpo4j.model.HfCheckpoint.loadWeights(
-                  checkpoint, folder.config(), DType.F32, master);
-      boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
-      Qwen2Model reference =
-          needRef ? folder.loadModel(DType.parse(cfg.model().dtype()), device) : null;
-      GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out, group);
-      if (checkpoint != null) {
-        Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
-        trainer.restore(Checkpoints.readState(checkpoint));
-      }
-      if (firstStep == 1) {
-        out.printf(
-            "GRPO: %s (%,d parameters), %d steps of %d prompts x %d samples, advantage %s, lambda_F %.3g, lambda_R %.3g; run folder %s%n",
-            initDir,
-            policy.config().parameterCount(),
-            cfg.train().steps(),
-            cfg.data().promptsPerStep(),
-            cfg.rl().groupSize(),
-            cfg.rl().advantage().mode().configName,
-            cfg.rl().kl().forward(),
-            cfg.rl().kl().reverse(),
-            runDir);
-      }
-      trainer.train(firstStep);
-    } finally {
-      if (given == null) Tasks.close(task);
-    }
-    return Checkpoints.latest(runDir).orElseThrow();
+    RunBody body =
+        (folder, setup, policy) -> {
+          boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
+          Qwen2Model reference =
+              needRef ? folder.loadModel(DType.parse(cfg.model().dtype()), device) : null;
+          GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out, group);
+          if (checkpoint != null) {
+            Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+            trainer.restore(Checkpoints.readState(checkpoint));
+          }
+          if (firstStep == 1) {
+            out.printf(
+                "GRPO: %s (%,d parameters), %d steps of %d prompts x %d samples, advantage %s, lambda_F %.3g, lambda_R %.3g; run folder %s%n",
+                folder.dir(),
+                policy.config().parameterCount(),
+                cfg.train().steps(),
+                cfg.data().promptsPerStep(),
+                cfg.rl().groupSize(),
+                cfg.rl().advantage().mode().configName,
+                cfg.rl().kl().forward(),
+                cfg.rl().kl().reverse(),
+                runDir);
+          }
+          trainer.train(firstStep);
+        };
+    return train(cfg, runDir, checkpoint, master, given, group, body);
   }
 
   /** SFT from step {@code step + 1}, from {@code checkpoint} or (null) from {@code model.init}. */
@@ -266,36 +292,23 @@ public final class Runs {
       DistGroup group)
       throws IOException {
     Device device = init(cfg, group);
-    Path initDir = Path.of(cfg.model().init());
-    Task<?> task = given != null ? given : Tasks.create(cfg);
-    try (ModelFolder folder = ModelFolder.open(initDir)) {
-      if (group.isMain()) {
-        RunPreflight.check(
-            runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
-      }
-      RunSetup<?> setup = RunSetup.of(cfg, runDir, task, folder);
-      Qwen2Model model =
-          checkpoint == null
-              ? folder.loadModel(DType.F32, device)
-              : io.grpo4j.model.HfCheckpoint.loadWeights(
-                  checkpoint, folder.config(), DType.F32, device);
-      SftTrainer<?> trainer = new SftTrainer<>(setup, model, out, group);
-      if (checkpoint != null) {
-        Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
-      } else {
-        out.printf(
-            "SFT: %s (%,d parameters) for %d steps of %d examples; run folder %s%n",
-            initDir,
-            model.config().parameterCount(),
-            cfg.sft().steps(),
-            cfg.sft().batchSize(),
-            runDir);
-      }
-      trainer.train(step + 1);
-    } finally {
-      if (given == null) Tasks.close(task);
-    }
-    return Checkpoints.latest(runDir).orElseThrow();
+    RunBody body =
+        (folder, setup, model) -> {
+          SftTrainer<?> trainer = new SftTrainer<>(setup, model, out, group);
+          if (checkpoint != null) {
+            Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+          } else {
+            out.printf(
+                "SFT: %s (%,d parameters) for %d steps of %d examples; run folder %s%n",
+                folder.dir(),
+                model.config().parameterCount(),
+                cfg.sft().steps(),
+                cfg.sft().batchSize(),
+                runDir);
+          }
+          trainer.train(step + 1);
+        };
+    return train(cfg, runDir, checkpoint, device, given, group, body);
   }
 
   /**

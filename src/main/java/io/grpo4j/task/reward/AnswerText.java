@@ -18,10 +18,7 @@ final class AnswerText {
 
   /** The content of the last {@code <answer>…</answer>} block, or null when there is none. */
   static String answerTag(String text) {
-    Matcher m = ANSWER_TAG.matcher(text);
-    String last = null;
-    while (m.find()) last = m.group(1);
-    return last;
+    return lastGroup(ANSWER_TAG, text);
   }
 
   /** The content of the last {@code \boxed{…}} (braces balanced), or null. */
@@ -40,7 +37,12 @@ final class AnswerText {
 
   /** The text after the last {@code ####} up to the end of its line, or null. */
   static String hashes(String text) {
-    Matcher m = HASHES.matcher(text);
+    return lastGroup(HASHES, text);
+  }
+
+  /** Group 1 of the last match of {@code p} in {@code text}, or null when it does not match. */
+  private static String lastGroup(Pattern p, String text) {
+    Matcher m = p.matcher(text);
     String last = null;
     while (m.find()) last = m.group(1);
     return last;
