@@ -4,6 +4,9 @@
 # `addition` task, found by name through --plugin.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/find-jdk.sh        # the plug-in compiles for Java 21: use the JDK the launcher uses
+grpo4j_find_jdk || exit 1
+export JAVA_HOME="$GRPO4J_JAVA_HOME"
 ./grpo4j --version >/dev/null   # builds target/grpo4j.jar, which the plug-in compiles against
 (cd examples/java-task && mvn -q -B package)
 jar=examples/java-task/target/addition-task.jar
