@@ -304,8 +304,10 @@ public final class GrpoTrainer<D> {
     int g = rl.groupSize();
     long t0 = System.nanoTime();
     // 1. rollouts from π_old
-    int wanted = cfg.data().promptsPerStep();
-    int drawn = (int) Math.ceil(cfg.data().oversample() * wanted);
+    int wanted = cfg.data().promptsPerStep(); // a multiple of worldSize (checked at start)
+    // ⌈oversample·P⌉ rounded up to whole shares, so that every drawn prompt lands on a rank
+    int drawn =
+        (int) Math.ceil(Math.ceil(cfg.data().oversample() * wanted) / worldSize) * worldSize;
     List<Problem<D>> all = setup.trainProblems(Seeds.TRAIN_PROBLEMS, step, drawn);
     int per = all.size() / worldSize;
     List<Problem<D>> problems = all.subList(rank * per, (rank + 1) * per);
@@ -332,7 +334,7 @@ public final class GrpoTrainer<D> {
     if (drawn > wanted) { // DAPO dynamic sampling: train on groups whose rewards differ
       double[] rewards = scored.stream().mapToDouble(x -> x.outcome().reward()).toArray();
       fracZeroStdDrawn = Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g);
-      scored = DynamicSampling.keep(scored, g, Math.max(1, wanted / worldSize));
+      scored = DynamicSampling.keep(scored, g, wanted / worldSize);
     }
     return new Rollouts(
         scored,
