@@ -48,6 +48,7 @@ final class ChunkedHead {
   private final KlPenalty kl;
   private final boolean withEntropy;
   private final int chunk;
+  private final double temperature;
   private final Tensor hidden;
   private final Tensor refHidden;
   private final Tensor ids;
@@ -64,6 +65,8 @@ final class ChunkedHead {
    * @param reference π_ref, or null for no KL terms
    * @param refHidden π_ref's hidden states [B, T, H] (no gradient), or null
    * @param mask [B, T], positions with mask > 0 are computed
+   * @param temperature τ: log π_θ(a_t) is taken of softmax(z/τ), the distribution rollouts sample
+   *     at temperature τ (1 = the model's own); the KL terms and the entropy always use z itself
    */
   ChunkedHead(
       Qwen2Model policy,
@@ -74,8 +77,12 @@ final class ChunkedHead {
       Tensor tokenIds,
       Tensor mask,
       boolean withEntropy,
-      int chunk) {
+      int chunk,
+      double temperature) {
     if (chunk < 1) throw new IllegalArgumentException("logits chunk must be >= 1, got " + chunk);
+    if (!(temperature > 0) || Double.isInfinite(temperature)) {
+      throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
+    }
     if ((reference == null) != (refHidden == null) || (reference != null && kl == null)) {
       throw new IllegalArgumentException("reference, refHidden and kl must be given together");
     }
@@ -84,6 +91,7 @@ final class ChunkedHead {
     this.kl = kl;
     this.withEntropy = withEntropy;
     this.chunk = chunk;
+    this.temperature = temperature;
     long b = tokenIds.size(0);
     long t = tokenIds.size(1);
     long h = hidden.size(2);
@@ -192,7 +200,8 @@ final class ChunkedHead {
     Tensor z = policy.logits(x).unsqueeze(0); // [1, n, V]
     Tensor tok = ids.narrow(0, from, n).unsqueeze(0);
     Tensor[] out = new Tensor[termCount()];
-    out[0] = TokenLogProbs.of(z, tok).reshape(-1);
+    Tensor zTau = temperature == 1.0 ? z : z.div(new Scalar(temperature)); // [1, n, V]
+    out[0] = TokenLogProbs.of(zTau, tok).reshape(-1);
     int k = 1;
     if (reference != null) {
       Tensor zRef;

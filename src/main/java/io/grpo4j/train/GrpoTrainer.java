@@ -537,7 +537,9 @@ public final class GrpoTrainer<D> {
       RolloutBatch m = micro.get(i);
       try (PointerScope scope = new PointerScope()) {
         Tensor mask = m.mask();
-        TrainingPass pass = m.trainingPass(weights.compute(), passes, reference, klStep);
+        TrainingPass pass =
+            m.trainingPass(
+                weights.compute(), passes, reference, klStep, cfg.sampling().temperature());
         PolicyLoss.Result pl =
             policyLoss.compute(pass.logProbs(), oldLogProbs.get(i), advantages.get(i), mask, c);
         KlPenalty.Terms kl = pass.kl();
@@ -578,7 +580,8 @@ public final class GrpoTrainer<D> {
                     m.completion(),
                     m.mask(),
                     false,
-                    passes.logitsChunk())
+                    passes.logitsChunk(),
+                    cfg.sampling().temperature())
                 .terms()
                 .logProbs()
                 .detach());

@@ -115,7 +115,8 @@ record RolloutBatch(
    * @param reference π_ref for the KL terms (its hidden states computed without gradient), or null
    * @param kl the KL penalty, or null without a reference
    */
-  TrainingPass trainingPass(Qwen2Model m, TrainOptions passes, Qwen2Model reference, KlPenalty kl) {
+  TrainingPass trainingPass(
+      Qwen2Model m, TrainOptions passes, Qwen2Model reference, KlPenalty kl, double temperature) {
     TrainingForward forward;
     Tensor hidden;
     if (passes.sharePrompt() && !passes.gradientCheckpointing() && sharesPrompts()) {
@@ -137,7 +138,16 @@ record RolloutBatch(
     return new TrainingPass(
         forward,
         new ChunkedHead(
-            m, hidden, reference, refHidden, kl, completion, mask, false, passes.logitsChunk()));
+            m,
+            hidden,
+            reference,
+            refHidden,
+            kl,
+            completion,
+            mask,
+            false,
+            passes.logitsChunk(),
+            temperature));
   }
 
   /** True when fewer distinct prompts than rows: computing each prompt once saves work. */

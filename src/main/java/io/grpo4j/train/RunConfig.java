@@ -250,8 +250,12 @@ public record RunConfig(
   }
 
   /**
-   * @param temperature rollout temperature (default 1.0: the sampling distribution is then π_old
-   *     itself, so the stored rollout log-probs are exact π_old values)
+   * @param temperature τ, the rollout temperature; GRPO's policy is then π_θ at temperature τ,
+   *     softmax(z/τ): the clipped surrogate's log-probs are taken of z/τ (as TRL does), so the
+   *     rollouts are on-policy and their stored log-probs are exact π_old values at any τ, while
+   *     the KL terms to π_ref and the reported KL stay those of the model's own distribution
+   *     softmax(z). A τ below 1 trains the ranking that greedy decoding uses at a smaller KL cost
+   *     (docs/experiments.md) (default 1.0)
    * @param topP nucleus mass, 1.0 = off (default 1.0, for the same reason)
    * @param topK 0 = off (default 0)
    * @param maxNewTokens completion length limit (default 48: a 3-number Countdown answer in the
@@ -279,9 +283,12 @@ public record RunConfig(
       return Sampler.Decode.parse(decode);
     }
 
-    /** True when sampling draws from π itself, so rollout log-probs equal π_old's. */
+    /**
+     * True when sampling draws from the policy the loss uses (π_θ at temperature τ: no top-k or
+     * top-p), so rollout log-probs equal π_old's.
+     */
     public boolean samplesFromPolicy() {
-      return temperature == 1.0 && topP == 1.0 && topK == 0;
+      return topP == 1.0 && topK == 0;
     }
   }
 

@@ -30,7 +30,7 @@ class ChunkedHeadTest {
    * + w4·H).
    */
   private static List<double[]> run(
-      Qwen2Model policy, Qwen2Model ref, KlPenalty kl, Integer chunk) {
+      Qwen2Model policy, Qwen2Model ref, KlPenalty kl, Integer chunk, double temperature) {
     for (Tensor p : policy.parameters().values()) {
       if (p.grad().defined()) p.mutable_grad().zero_();
     }
@@ -64,13 +64,14 @@ class ChunkedHeadTest {
     if (chunk == null) {
       Tensor z = policy.logits(hidden);
       Tensor zr = ref.logits(refHidden);
-      logp = TokenLogProbs.of(z, ids);
+      logp = TokenLogProbs.of(z.div(new Scalar(temperature)), ids); // log softmax(z/τ)
       KlPenalty.Terms t = kl.terms(z, zr, ids);
       klf = t.forward();
       klr = t.reverse();
       ent = Entropy.ofLogits(z);
     } else {
-      head = new ChunkedHead(policy, hidden, ref, refHidden, kl, ids, mask, true, chunk);
+      head =
+          new ChunkedHead(policy, hidden, ref, refHidden, kl, ids, mask, true, chunk, temperature);
       logp = head.terms().logProbs();
       klf = head.terms().kl().forward();
       klr = head.terms().kl().reverse();
@@ -95,15 +96,23 @@ class ChunkedHeadTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"1, EXACT", "4, EXACT", "1000, EXACT", "3, K3"})
-  void chunkedValuesAndGradientsEqualTheFullLogitsComputation(int chunk, KlEstimator estimator) {
+  @CsvSource({
+    "1, EXACT, 1",
+    "4, EXACT, 1",
+    "1000, EXACT, 1",
+    "3, K3, 1",
+    "4, EXACT, 0.6",
+    "2, K3, 1.7"
+  })
+  void chunkedValuesAndGradientsEqualTheFullLogitsComputation(
+      int chunk, KlEstimator estimator, double temperature) {
     try (PointerScope s = new PointerScope()) {
       Qwen2Model policy = MicroModels.toDouble(MicroModels.random(MicroModels.config(2), 11));
       Qwen2Model ref = MicroModels.toDouble(MicroModels.random(MicroModels.config(2), 12));
       policy.setRequiresGrad(true);
       KlPenalty kl = new KlPenalty(0.02, 0.01, estimator);
-      List<double[]> full = run(policy, ref, kl, null);
-      List<double[]> chunked = run(policy, ref, kl, chunk);
+      List<double[]> full = run(policy, ref, kl, null, temperature);
+      List<double[]> chunked = run(policy, ref, kl, chunk, temperature);
       assertThat(Math.abs(full.get(0)[0])).isGreaterThan(1.0);
       double largestGrad = 0;
       for (int i = 0; i < full.size(); i++) {
@@ -115,6 +124,21 @@ class ChunkedHeadTest {
         }
       }
       assertThat(largestGrad).isGreaterThan(1e-2);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void temperatureChangesTheLogProbsButNotTheKlOrEntropy() {
+    try (PointerScope s = new PointerScope()) {
+      Qwen2Model policy = MicroModels.toDouble(MicroModels.random(MicroModels.config(2), 11));
+      Qwen2Model ref = MicroModels.toDouble(MicroModels.random(MicroModels.config(2), 12));
+      policy.setRequiresGrad(true);
+      KlPenalty kl = new KlPenalty(0.02, 0.01, KlEstimator.EXACT);
+      List<double[]> plain = run(policy, ref, kl, 4, 1.0);
+      List<double[]> cold = run(policy, ref, kl, 4, 0.5);
+      assertThat(cold.get(1)).isNotEqualTo(plain.get(1)); // log π at τ = 0.5 ≠ at τ = 1
+      assertThat(cold.get(2)).containsExactly(plain.get(2), within(1e-12)); // KL_fwd of z itself
+      assertThat(cold.get(3)).containsExactly(plain.get(3), within(1e-12)); // entropy of z itself
     }
   }
 }
