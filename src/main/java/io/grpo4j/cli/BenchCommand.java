@@ -20,7 +20,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "bench",
-    mixinStandardHelpOptions = true,
     description = {
       "Measure this machine and the model code: GEMM peak, train tokens/s and MFU, reference forward,",
       "rollout and prefill tokens/s, decode overhead, peak memory. Medians after warm-up. See docs/performance.md."

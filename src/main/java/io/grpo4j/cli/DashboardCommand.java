@@ -12,7 +12,6 @@ import picocli.CommandLine.Parameters;
 
 @Command(
     name = "dashboard",
-    mixinStandardHelpOptions = true,
     description =
         "Serves a live dashboard of run folders (quickstart and sweep folders too): curves that update while a run trains, runs overlaid, the eval table, and rollouts with every token coloured by its advantage, reward, entropy or log-prob. Stop it with Ctrl-C.")
 final class DashboardCommand implements Callable<Integer> {

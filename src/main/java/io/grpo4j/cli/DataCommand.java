@@ -27,7 +27,6 @@ import picocli.CommandLine.Parameters;
 /** {@code grpo4j data ...}: make datasets and describe them. */
 @Command(
     name = "data",
-    mixinStandardHelpOptions = true,
     description = "Make and inspect datasets.",
     subcommands = {DataCommand.Countdown.class, DataCommand.Stats.class})
 final class DataCommand implements Runnable {
@@ -44,7 +43,6 @@ final class DataCommand implements Runnable {
    */
   @Command(
       name = "countdown",
-      mixinStandardHelpOptions = true,
       description = {
         "Generate solvable Countdown instances (JSONL: id, numbers, target, max_steps, solution).",
         "The same options and seed always give the same file; no instance is in both splits."
@@ -161,7 +159,6 @@ final class DataCommand implements Runnable {
   /** {@code grpo4j data stats FILE}: difficulty statistics, checked by the brute-force solver. */
   @Command(
       name = "stats",
-      mixinStandardHelpOptions = true,
       description = {
         "Describe a Countdown JSONL file: sizes, targets, reference lengths, and the shortest",
         "solution the brute-force solver finds for each instance (within its max_steps)."

@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "eval",
-    mixinStandardHelpOptions = true,
     description = {
       "Evaluate a model on held-out problems: success rate, reward per prompt and per token, length,",
       "KL drift to --ref, and the mean token advantage with --samples K >= 2."

@@ -10,7 +10,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "export",
-    mixinStandardHelpOptions = true,
     description =
         "Copy a model folder (e.g. a checkpoint) as a clean HF folder, optionally in another storage dtype.")
 final class ExportCommand implements Callable<Integer> {

@@ -21,7 +21,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "generate",
-    mixinStandardHelpOptions = true,
     description = "Sample completions from a local model folder (KV cache, batched, seeded).")
 final class GenerateCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -22,7 +22,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "eval-int8",
-    mixinStandardHelpOptions = true,
     description =
         "Compare a model with its int8 weight-only copy on held-out problems: weight memory, greedy decode time, "
             + "greedy agreement, success rate.")

@@ -21,7 +21,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "quickstart",
-    mixinStandardHelpOptions = true,
     description = {
       "The whole loop on the embedded default: Countdown data -> tiny model -> (SFT) -> eval -> GRPO -> eval,",
       "with a before/after table and summary.json in the run folder."

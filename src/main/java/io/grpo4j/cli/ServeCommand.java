@@ -14,7 +14,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "serve",
-    mixinStandardHelpOptions = true,
     description =
         "Serve a model folder behind an OpenAI-compatible HTTP API (continuous batching, streaming, optional int8 weights).")
 final class ServeCommand implements Callable<Integer> {
