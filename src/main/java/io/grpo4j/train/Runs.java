@@ -271,7 +271,7 @@ public final class Runs {
                 cfg.train().steps(),
                 cfg.data().promptsPerStep(),
                 cfg.rl().groupSize(),
-                cfg.rl().advantage().mode().configName,
+                cfg.rl().advantage().mode().configName(),
                 cfg.rl().kl().forward(),
                 cfg.rl().kl().reverse(),
                 runDir);
