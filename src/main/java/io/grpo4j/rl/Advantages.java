@@ -80,14 +80,16 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * − κ + κ·H_{i,t}/H̄) ({@link TokenCredit#entropyWeights}), so near-deterministic tokens stop
  * spending the update and the KL budget, and the uncertain "forking" tokens get more.
  *
- * <p>All modes: advantages are 0 on padding and carry no gradient.
+ * <p>All modes: advantages are 0 on padding and carry no gradient. The config keys are named with
+ * each setting; their defaults, and why, are the constants of {@code RunConfig.Advantage}.
  *
- * @param mode which formula
- * @param clip c of the token modes ({@code rl.advantage.clip}, default 1: the seed clips δ to [−1,
- *     1]); {@code Double.POSITIVE_INFINITY} disables clipping
+ * @param mode which formula ({@code rl.advantage.mode})
+ * @param clip c of the token modes ({@code rl.advantage.clip}); {@code Double.POSITIVE_INFINITY}
+ *     disables clipping
  * @param scaleRewards divide by the group standard deviation in SEQUENCE and RETURN_TO_GO modes
  *     ({@code rl.advantage.scale_rewards}; Dr.GRPO turns it off)
- * @param epsilon ε added to the standard deviation (1e-4, as TRL), so equal-reward groups give 0
+ * @param epsilon ε added to the standard deviation ({@code rl.advantage.epsilon}), so equal-reward
+ *     groups give 0
  * @param sequenceWeight μ of PREFIX mode ({@code rl.advantage.sequence_weight}), ≥ 0
  * @param processWeight w of HYBRID mode ({@code rl.advantage.process_weight}), ≥ 0
  * @param stdFloor f: the group std is at least this when scaling ({@code rl.advantage.std_floor}),

@@ -98,7 +98,7 @@ public record RewardConfig(
    *
    * @param type {@code exact}, {@code math}, {@code regex}, {@code format}, {@code command} or
    *     {@code http}
-   * @param weight its weight in the sum (default 1.0)
+   * @param weight its weight in the sum ({@link #WEIGHT})
    * @param command the program's shell command line ({@code command} only)
    * @param url the service endpoint ({@code http} only)
    * @param pattern the regular expression ({@code regex}; optional for {@code format})
@@ -106,8 +106,11 @@ public record RewardConfig(
    */
   public record Source(
       String type, Double weight, String command, String url, String pattern, Integer group) {
+    /** Default {@code weight} of a source: the reward as it is. */
+    public static final double WEIGHT = 1.0;
+
     public Source {
-      weight = weight == null ? 1.0 : weight;
+      weight = weight == null ? WEIGHT : weight;
       if (!Double.isFinite(weight)) {
         throw new IllegalArgumentException("reward source weight must be finite, got " + weight);
       }
