@@ -2,7 +2,6 @@ package io.grpo4j.train;
 
 import io.grpo4j.dist.BackendKind;
 import io.grpo4j.generate.Sampler;
-import io.grpo4j.rl.AdvantageMode;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlEstimator;
@@ -421,8 +420,10 @@ public record RunConfig(
    * @param microBatch rows per forward/backward chunk; gradients accumulate ({@link #MICRO_BATCH})
    * @param aggregation how per-token losses become one number: {@code token}, {@code sequence} or
    *     {@code constant} (Dr.GRPO), see {@link LossAggregation} ({@link #AGGREGATION})
-   * @param advantage how advantages are computed
-   * @param entropy the token reward r_t = α·pref_t + β·H_t
+   * @param advantage how advantages are computed ({@code rl.advantage.*}: the keys, their defaults
+   *     and the formulas are in {@link Advantages})
+   * @param entropy the token reward r_t = α·pref_t + β·H_t ({@code rl.entropy.*}, see {@link
+   *     EntropyReward})
    * @param kl the KL terms to π_ref
    * @param clip the PPO ratio clip range
    */
@@ -431,8 +432,8 @@ public record RunConfig(
       int epochs,
       int microBatch,
       LossAggregation aggregation,
-      Advantage advantage,
-      Entropy entropy,
+      Advantages advantage,
+      EntropyReward entropy,
       Kl kl,
       Clip clip) {
     public Rl {
@@ -468,131 +469,10 @@ public record RunConfig(
           EPOCHS,
           MICRO_BATCH,
           AGGREGATION,
-          Advantage.defaults(),
-          Entropy.defaults(),
+          Advantages.DEFAULTS,
+          EntropyReward.DEFAULTS,
           Kl.defaults(),
           Clip.defaults());
-    }
-  }
-
-  /**
-   * How advantages are computed ({@code rl.advantage.*}); the formulas are in {@link Advantages}.
-   *
-   * @param mode {@code token_relative} (δ_t = r_t − group mean token reward), {@code sequence}
-   *     (standard GRPO z-score of the summed reward), {@code return_to_go} (group baseline on the
-   *     per-token return), {@code prefix} (δ_t = V̂(s_t + a_t) − V̂(s_t), the mean outcome of the
-   *     group's completions through each prefix) or {@code hybrid} (sequence + process_weight × the
-   *     group-normalised token reward) ({@link #MODE})
-   * @param clip c: token advantages are clipped to [−c, c] ({@link #CLIP})
-   * @param scaleRewards divide by the group's reward std ({@link #SCALE_REWARDS})
-   * @param epsilon added to the std ({@link #EPSILON})
-   * @param sequenceWeight prefix mode: μ, the share of the sequence advantage added to the
-   *     per-prefix credit ({@link #SEQUENCE_WEIGHT})
-   * @param processWeight hybrid mode: w, the weight of the normalised token reward ({@link
-   *     #PROCESS_WEIGHT})
-   * @param stdFloor the group reward std used for scaling is at least this, 0 = off ({@link
-   *     #STD_FLOOR})
-   * @param entropyWeight κ in [0, 1]: advantages are scaled by 1 − κ + κ·H_t / H̄, so high-entropy
-   *     ("forking") tokens get more of the update and near-deterministic ones less; 0 = off ({@link
-   *     #ENTROPY_WEIGHT})
-   */
-  public record Advantage(
-      AdvantageMode mode,
-      double clip,
-      boolean scaleRewards,
-      double epsilon,
-      double sequenceWeight,
-      double processWeight,
-      double stdFloor,
-      double entropyWeight) {
-    public Advantage {
-      require(mode != null, "rl.advantage.mode must be set");
-      require(clip > 0, "rl.advantage.clip must be > 0, got " + clip);
-      require(epsilon > 0, "rl.advantage.epsilon must be > 0, got " + epsilon);
-    }
-
-    /**
-     * Default {@code rl.advantage.mode}: the best of the first three on the tiny recipe, same seed
-     * and budget (README "Status").
-     */
-    public static final AdvantageMode MODE = AdvantageMode.SEQUENCE;
-
-    /** Default {@code rl.advantage.clip}: the seed's δ clip. */
-    public static final double CLIP = 1.0;
-
-    /** Default {@code rl.advantage.scale_rewards}: standard GRPO's z-score (Dr.GRPO sets false). */
-    public static final boolean SCALE_REWARDS = true;
-
-    /** Default {@code rl.advantage.epsilon}: as TRL. */
-    public static final double EPSILON = 1e-4;
-
-    /** Default {@code rl.advantage.sequence_weight}: prefix credit only. */
-    public static final double SEQUENCE_WEIGHT = 0.0;
-
-    /**
-     * Default {@code rl.advantage.process_weight}: a dead-end token's process term, about −1, then
-     * weighs half of a typical sequence z-score.
-     */
-    public static final double PROCESS_WEIGHT = 0.5;
-
-    /**
-     * Default {@code rl.advantage.std_floor}: off; 0.25 keeps the tiny differences between failures
-     * in an all-fail group from becoming ±2.5 z-scores.
-     */
-    public static final double STD_FLOOR = 0.0;
-
-    /** Default {@code rl.advantage.entropy_weight}: off. */
-    public static final double ENTROPY_WEIGHT = 0.0;
-
-    static Advantage defaults() {
-      return new Advantage(
-          MODE,
-          CLIP,
-          SCALE_REWARDS,
-          EPSILON,
-          SEQUENCE_WEIGHT,
-          PROCESS_WEIGHT,
-          STD_FLOOR,
-          ENTROPY_WEIGHT);
-    }
-
-    /** The rl-room object these settings describe. */
-    public Advantages toAdvantages() {
-      return new Advantages(
-          mode,
-          clip,
-          scaleRewards,
-          epsilon,
-          sequenceWeight,
-          processWeight,
-          stdFloor,
-          entropyWeight);
-    }
-  }
-
-  /**
-   * The token reward r_t = α·pref_t + β·H_t ({@code rl.entropy.*}; see {@link EntropyReward}).
-   *
-   * @param alpha α, weight of the verifier's prefix-score difference pref_t ({@link #ALPHA})
-   * @param beta β, weight of the sampling entropy H_t ({@link #BETA})
-   */
-  public record Entropy(double alpha, double beta) {
-    /** Default {@code rl.entropy.alpha}: the verifier's signal as it is. */
-    public static final double ALPHA = 1.0;
-
-    /**
-     * Default {@code rl.entropy.beta}: off, GTPO's entropy bonus is a research knob; on the tiny
-     * model it rewarded rambling.
-     */
-    public static final double BETA = 0.0;
-
-    static Entropy defaults() {
-      return new Entropy(ALPHA, BETA);
-    }
-
-    /** The rl-room object these settings describe. */
-    public EntropyReward toReward() {
-      return new EntropyReward(alpha, beta);
     }
   }
 
