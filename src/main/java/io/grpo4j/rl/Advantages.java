@@ -187,9 +187,9 @@ public record Advantages(
     }
   }
 
-  /** The recipe's settings: c = 1, std scaling on, ε = 1e-4. */
+  /** {@code mode} with the default clip, std scaling and ε, and no weights. */
   public static Advantages defaults(AdvantageMode mode) {
-    return new Advantages(mode, 1.0, true, 1e-4);
+    return new Advantages(mode, CLIP, SCALE_REWARDS, EPSILON);
   }
 
   /**
