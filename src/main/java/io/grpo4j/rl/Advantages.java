@@ -136,7 +136,10 @@ public record Advantages(
    */
   public static final double PROCESS_WEIGHT = 0.5;
 
-  /** Default {@code rl.advantage.std_floor}: off (0.25 is the floor discussed above). */
+  /**
+   * Default {@code rl.advantage.std_floor}: off; 0.25 keeps the tiny differences between failures
+   * in an all-fail group from becoming ±2.5 z-scores (the class doc's standard-deviation floor).
+   */
   public static final double STD_FLOOR = 0.0;
 
   /** Default {@code rl.advantage.entropy_weight}: off. */
