@@ -20,7 +20,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "bench",
-    mixinStandardHelpOptions = true,
     description = {
       "Measure this machine and the model code: GEMM peak, train tokens/s and MFU, reference forward,",
       "rollout and prefill tokens/s, decode overhead, peak memory. Medians after warm-up. See docs/performance.md."
@@ -197,16 +196,13 @@ final class BenchCommand implements Callable<Integer> {
         c.get("blas_threads"),
         c.get("omp_wait_policy"));
     if (r.containsKey("gemm_gflops_f32")) {
-      row(
-          "GEMM peak f32",
-          "%.1f GFLOP/s (at %d^3)",
-          r.get("gemm_gflops_f32"),
-          r.get("gemm_size_f32"));
-      row(
-          "GEMM peak bf16",
-          "%.1f GFLOP/s (at %d^3)",
-          r.get("gemm_gflops_bf16"),
-          r.get("gemm_size_bf16"));
+      for (String d : java.util.List.of("f32", "bf16")) {
+        row(
+            "GEMM peak " + d,
+            "%.1f GFLOP/s (at %d^3)",
+            r.get("gemm_gflops_" + d),
+            r.get("gemm_size_" + d));
+      }
     }
     if (r.containsKey("train_tokens_per_s")) {
       row(

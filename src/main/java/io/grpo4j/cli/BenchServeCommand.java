@@ -16,7 +16,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "bench-serve",
-    mixinStandardHelpOptions = true,
     description =
         "Load-test an OpenAI-compatible server: p50/p90/p99 latency, time to first token, tokens/s.")
 final class BenchServeCommand implements Callable<Integer> {

@@ -15,7 +15,6 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "check-run",
     hidden = true,
-    mixinStandardHelpOptions = true,
     description =
         "Audit a run folder: checkpoints verify and load, metrics hold every step once, samples and config intact.")
 final class CheckRunCommand implements Callable<Integer> {

@@ -7,12 +7,11 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 @Command(
     name = "dashboard",
-    mixinStandardHelpOptions = true,
     description =
         "Serves a live dashboard of run folders (quickstart and sweep folders too): curves that update while a run trains, runs overlaid, the eval table, and rollouts with every token coloured by its advantage, reward, entropy or log-prob. Stop it with Ctrl-C.")
 final class DashboardCommand implements Callable<Integer> {
@@ -22,14 +21,7 @@ final class DashboardCommand implements Callable<Integer> {
       description = "Run, quickstart or sweep folders (default: runs/quickstart).")
   List<Path> dirs;
 
-  @Option(names = "--port", description = "Port (default: ${DEFAULT-VALUE}; 0 = any free one).")
-  int port = 8080;
-
-  @Option(
-      names = "--host",
-      description =
-          "Address to listen on (default: ${DEFAULT-VALUE}, this machine only; 0.0.0.0 exposes the runs to the network).")
-  String host = "127.0.0.1";
+  @Mixin ListenOptions listen = new ListenOptions(8080);
 
   @Override
   public Integer call() throws Exception {
@@ -38,14 +30,11 @@ final class DashboardCommand implements Callable<Integer> {
     RunSet set = RunSet.of(folders);
     String title = String.join(" vs ", set.runs().stream().map(r -> r.name()).toList());
     CountDownLatch stop = new CountDownLatch(1);
-    try (DashboardServer server = DashboardServer.start(set, host, port, title)) {
+    try (DashboardServer server = DashboardServer.start(set, listen.host, listen.port, title)) {
       Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
       System.out.printf(
           "dashboard: http://%s:%d/ (%d run%s; Ctrl-C stops)%n",
-          host.contains(":") ? "[" + host + "]" : host,
-          server.port(),
-          set.size(),
-          set.size() == 1 ? "" : "s");
+          listen.urlHost(), server.port(), set.size(), set.size() == 1 ? "" : "s");
       stop.await();
     }
     return 0;

@@ -27,7 +27,6 @@ import picocli.CommandLine.Parameters;
 /** {@code grpo4j data ...}: make datasets and describe them. */
 @Command(
     name = "data",
-    mixinStandardHelpOptions = true,
     description = "Make and inspect datasets.",
     subcommands = {DataCommand.Countdown.class, DataCommand.Stats.class})
 final class DataCommand implements Runnable {
@@ -40,11 +39,10 @@ final class DataCommand implements Runnable {
 
   /**
    * {@code grpo4j data countdown}: a seeded, deduplicated Countdown dataset with a train/test
-   * split.
+   * split. Its generator options default to the config's ({@link CountdownSettings}).
    */
   @Command(
       name = "countdown",
-      mixinStandardHelpOptions = true,
       description = {
         "Generate solvable Countdown instances (JSONL: id, numbers, target, max_steps, solution).",
         "The same options and seed always give the same file; no instance is in both splits."
@@ -61,31 +59,31 @@ final class DataCommand implements Runnable {
     @Option(
         names = "--numbers",
         description = "Count of numbers per instance, 2..8 (default: ${DEFAULT-VALUE}).")
-    String numbers = "3..4";
+    String numbers = CountdownSettings.MIN_NUMBERS + ".." + CountdownSettings.MAX_NUMBERS;
 
     @Option(
         names = "--values",
         description = "Range of the starting numbers (default: ${DEFAULT-VALUE}).")
-    String values = "1..25";
+    String values = CountdownSettings.MIN_VALUE + ".." + CountdownSettings.MAX_VALUE;
 
     @Option(names = "--targets", description = "Range of the targets (default: ${DEFAULT-VALUE}).")
-    String targets = "10..100";
+    String targets = CountdownSettings.MIN_TARGET + ".." + CountdownSettings.MAX_TARGET;
 
     @Option(
         names = "--min-steps",
         description = "Fewest steps of the reference solution (default: ${DEFAULT-VALUE}).")
-    int minSteps = 1;
+    int minSteps = CountdownSettings.MIN_STEPS;
 
     @Option(
         names = "--max-steps",
         description =
             "Step budget stated in the prompt; also the longest reference solution (default: ${DEFAULT-VALUE}).")
-    int maxSteps = 6;
+    int maxSteps = CountdownSettings.MAX_STEPS;
 
     @Option(
         names = "--use-all",
         negatable = true,
-        defaultValue = "true",
+        defaultValue = "" + CountdownSettings.USE_ALL_NUMBERS,
         fallbackValue = "true",
         description =
             "Reference solutions use every number (default: ${DEFAULT-VALUE}; needed for the expression format).")
@@ -161,7 +159,6 @@ final class DataCommand implements Runnable {
   /** {@code grpo4j data stats FILE}: difficulty statistics, checked by the brute-force solver. */
   @Command(
       name = "stats",
-      mixinStandardHelpOptions = true,
       description = {
         "Describe a Countdown JSONL file: sizes, targets, reference lengths, and the shortest",
         "solution the brute-force solver finds for each instance (within its max_steps)."

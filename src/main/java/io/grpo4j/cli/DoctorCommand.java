@@ -22,7 +22,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "doctor",
-    mixinStandardHelpOptions = true,
     description = {
       "Check this machine: JDK, libtorch natives (cpu/gpu) and version, OpenMP/BLAS threads, each CUDA",
       "library by soname (found where / missing), GPUs (name, memory, compute capability, bf16).",

@@ -1,10 +1,7 @@
 package io.grpo4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
-import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.train.Evaluation;
 import io.grpo4j.train.RunConfig;
 import io.grpo4j.train.Tasks;
@@ -17,16 +14,12 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "eval",
-    mixinStandardHelpOptions = true,
     description = {
       "Evaluate a model on held-out problems: success rate, reward per prompt and per token, length,",
       "KL drift to --ref, and the mean token advantage with --samples K >= 2."
     })
 final class EvalCommand implements Callable<Integer> {
-  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
-  @Option(names = "--model", required = true, description = "Model folder to evaluate.")
-  Path model;
+  @Mixin ModelOption model;
 
   @Option(
       names = "--ref",
@@ -38,8 +31,7 @@ final class EvalCommand implements Callable<Integer> {
       description = "0 = greedy; K = K sampled answers per problem (default: ${DEFAULT-VALUE}).")
   int samples = 0;
 
-  @Option(names = "--json", description = "Also write the result as JSON to this file.")
-  Path json;
+  @Mixin JsonOutput json;
 
   @Mixin HeldOutOptions heldOut;
 
@@ -56,11 +48,11 @@ final class EvalCommand implements Callable<Integer> {
 
   private <D> int run(RunConfig cfg, Task<D> task) throws Exception {
     List<Problem<D>> problems = heldOut.problems(cfg, task);
-    Evaluation e = Evaluation.run(cfg, task, problems, model, ref, samples, System.out);
-    System.out.print(Evaluation.table(List.of(model.getFileName().toString()), List.of(e)));
+    Evaluation e = Evaluation.run(cfg, task, problems, model.dir, ref, samples, System.out);
+    System.out.print(Evaluation.table(List.of(model.dir.getFileName().toString()), List.of(e)));
     System.out.printf(
         "(%d problems x %d, %.1fs)%n", e.prompts(), e.samplesPerPrompt(), e.seconds());
-    if (json != null) AtomicFiles.writeString(json, JSON.writeValueAsString(e) + "\n");
+    json.write(e);
     return 0;
   }
 }

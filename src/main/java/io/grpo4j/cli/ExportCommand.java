@@ -6,16 +6,15 @@ import io.grpo4j.torch.Torch;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
     name = "export",
-    mixinStandardHelpOptions = true,
     description =
         "Copy a model folder (e.g. a checkpoint) as a clean HF folder, optionally in another storage dtype.")
 final class ExportCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Model folder or checkpoint to export.")
-  Path model;
+  @Mixin ModelOption model;
 
   @Option(names = "--out", required = true, description = "Destination folder.")
   Path out;
@@ -29,7 +28,7 @@ final class ExportCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Torch.init(0, 0);
     DType storage = DType.parse(dtype);
-    try (ModelFolder folder = ModelFolder.open(model)) {
+    try (ModelFolder folder = model.open()) {
       folder.exportTo(out, storage);
     }
     System.out.println("exported " + model + " to " + out + " (" + storage + ")");

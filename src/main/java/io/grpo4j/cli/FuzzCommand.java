@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 @Command(
     name = "fuzz",
     hidden = true,
-    mixinStandardHelpOptions = true,
     description =
         "Fuzz the file parsers: random and mutated inputs must be accepted or rejected with the documented exception.")
 final class FuzzCommand implements Callable<Integer> {

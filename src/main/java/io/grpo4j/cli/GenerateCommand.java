@@ -9,7 +9,6 @@ import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.model.ChatTemplate;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,13 +20,11 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "generate",
-    mixinStandardHelpOptions = true,
     description = "Sample completions from a local model folder (KV cache, batched, seeded).")
 final class GenerateCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @Option(names = "--model", required = true, description = "Hugging Face model folder.")
-  Path model;
+  @Mixin ModelOption model;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   PromptInput input;
@@ -90,7 +87,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     String device = torchOptions.init(seed);
-    try (ModelFolder folder = ModelFolder.open(model)) {
+    try (ModelFolder folder = model.open()) {
       int[] promptIds;
       if (input.ids != null) {
         promptIds = input.ids;

@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "init-model",
-    mixinStandardHelpOptions = true,
     description = {
       "Write a randomly initialised model folder (HF layout): a built-in preset, or any Qwen2 shape",
       "from a config.json (--config) or a model folder (--like), e.g. to smoke-test the 1.5B recipe",

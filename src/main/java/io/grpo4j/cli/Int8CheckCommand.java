@@ -13,22 +13,18 @@ import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
 import io.grpo4j.train.RunConfig;
 import io.grpo4j.train.Tasks;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 @Command(
     name = "eval-int8",
-    mixinStandardHelpOptions = true,
     description =
         "Compare a model with its int8 weight-only copy on held-out problems: weight memory, greedy decode time, "
             + "greedy agreement, success rate.")
 final class Int8CheckCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Model folder.")
-  Path model;
+  @Mixin ModelOption model;
 
   @Mixin HeldOutOptions heldOut;
 
@@ -42,7 +38,7 @@ final class Int8CheckCommand implements Callable<Integer> {
     List<Problem<D>> problems = heldOut.problems(cfg, task);
     Torch.init(cfg.model().threads(), cfg.seed());
     String device = Torch.deviceName(cfg.model().device());
-    try (ModelFolder folder = ModelFolder.open(model)) {
+    try (ModelFolder folder = model.open()) {
       Qwen2Model dense = folder.loadModel(DType.parse(cfg.model().dtype()), device);
       Qwen2Model int8 = dense.quantizedInt8();
       Evaluator<D> evaluator =

@@ -7,10 +7,12 @@ import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** {@code --json FILE}, shared by bench and doctor: also write the results as indented JSON. */
+/**
+ * {@code --json FILE}, shared by bench, doctor and eval: also write the results as indented JSON.
+ */
 final class JsonOutput {
-  private static final ObjectMapper JSON =
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** Indented JSON, as the commands write their result files (summary.json too). */
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   @Option(names = "--json", description = "Also write the results to this JSON file.")
   Path file;

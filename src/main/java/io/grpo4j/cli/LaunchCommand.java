@@ -12,7 +12,6 @@ import picocli.CommandLine.Parameters;
 /** {@code grpo4j launch}: starts the data-parallel ranks of this node (see {@link Launcher}). */
 @Command(
     name = "launch",
-    mixinStandardHelpOptions = true,
     description = {
       "Start N ranks of a grpo4j command on this node, torchrun-style: each gets RANK, WORLD_SIZE,"
           + " LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT; output is prefixed with"

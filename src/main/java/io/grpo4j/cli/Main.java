@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
     name = "grpo4j",
     mixinStandardHelpOptions = true,
     version = "grpo4j 0.1.0",
+    scope = CommandLine.ScopeType.INHERIT, // every sub-command gets -h/--help and -V/--version
     description =
         "Critic-free RL post-training (GRPO with token-level relative advantages) for language models.",
     subcommands = {

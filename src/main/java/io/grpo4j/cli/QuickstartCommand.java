@@ -21,7 +21,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "quickstart",
-    mixinStandardHelpOptions = true,
     description = {
       "The whole loop on the embedded default: Countdown data -> tiny model -> (SFT) -> eval -> GRPO -> eval,",
       "with a before/after table and summary.json in the run folder."
@@ -122,15 +121,14 @@ final class QuickstartCommand implements Callable<Integer> {
           100 * afterSampled.passAtK().get(pass.k));
     }
 
-    ObjectNode summary = EvalCommand.JSON.createObjectNode();
+    ObjectNode summary = JsonOutput.JSON.createObjectNode();
     summary.set("sft", block(before, beforeSampled));
     summary.set("grpo", block(after, afterSampled));
     summary.put("sft_model", start.toString());
     summary.put("grpo_model", grpo.toString());
-    summary.set("task", EvalCommand.JSON.valueToTree(cfg.task()));
+    summary.set("task", JsonOutput.JSON.valueToTree(cfg.task()));
     summary.set(
-        "countdown",
-        EvalCommand.JSON.readTree(EvalCommand.JSON.writeValueAsString(cfg.countdown())));
+        "countdown", JsonOutput.JSON.readTree(JsonOutput.JSON.writeValueAsString(cfg.countdown())));
     summary.put("eval_size", heldOut.size());
     ObjectNode wall = summary.putObject("wall_seconds");
     wall.put("sft", sftSeconds);
@@ -138,7 +136,7 @@ final class QuickstartCommand implements Callable<Integer> {
     wall.put("total", (System.nanoTime() - t0) / 1e9);
     summary.put("config", ConfigLoader.toYaml(cfg));
     AtomicFiles.writeString(
-        out.resolve("summary.json"), EvalCommand.JSON.writeValueAsString(summary) + "\n");
+        out.resolve("summary.json"), JsonOutput.JSON.writeValueAsString(summary) + "\n");
     System.out.println("summary: " + out.resolve("summary.json"));
     ReportWriter.afterRun(out, System.out);
     return 0;
@@ -156,7 +154,7 @@ final class QuickstartCommand implements Callable<Integer> {
   }
 
   private static ObjectNode block(Evaluation e, Evaluation sampled) {
-    ObjectNode o = EvalCommand.JSON.createObjectNode();
+    ObjectNode o = JsonOutput.JSON.createObjectNode();
     if (sampled != null) sampled.passAtK().forEach((k, v) -> o.put("pass@" + k, v));
     o.put("success_rate", e.successRate());
     o.put("reward_per_prompt", e.rewardPerPrompt());

@@ -13,7 +13,6 @@ import picocli.CommandLine.Parameters;
 
 @Command(
     name = "report",
-    mixinStandardHelpOptions = true,
     description =
         "Writes a self-contained report.html (curves, eval table, coloured rollouts; opens from disk) and plots/*.png for run folders, quickstart folders or sweep folders. Several folders are overlaid in one report for comparison.")
 final class ReportCommand implements Callable<Integer> {

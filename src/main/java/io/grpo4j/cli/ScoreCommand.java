@@ -44,7 +44,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "score",
-    mixinStandardHelpOptions = true,
     description = {
       "Score completions with a task's verifier. Input JSONL lines: {numbers, target, max_steps, completion};",
       "output: each line with reward, success, reason and trace (the prefix score wherever it changes:",

@@ -5,7 +5,6 @@ import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.serve.OpenAiServer;
 import io.grpo4j.torch.Torch;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -14,20 +13,12 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "serve",
-    mixinStandardHelpOptions = true,
     description =
         "Serve a model folder behind an OpenAI-compatible HTTP API (continuous batching, streaming, optional int8 weights).")
 final class ServeCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "Hugging Face model folder.")
-  Path model;
+  @Mixin ModelOption model;
 
-  @Option(
-      names = "--host",
-      description = "Interface to bind (default: ${DEFAULT-VALUE}, loopback only).")
-  String host = "127.0.0.1";
-
-  @Option(names = "--port", description = "Port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
-  int port = 8000;
+  @Mixin ListenOptions listen = new ListenOptions(8000);
 
   @Option(
       names = "--quantize",
@@ -79,7 +70,7 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--quantize must be int8, got " + quantize);
     String device = torchOptions.init(0);
     Torch.setBlasThreads(blasThreads);
-    ModelFolder folder = ModelFolder.open(model);
+    ModelFolder folder = model.open();
     Qwen2Model m = folder.loadModel(torchOptions.dtype(), device);
     long denseBytes = m.weightBytes();
     if (quantize != null) m = m.quantizedInt8();
@@ -89,10 +80,12 @@ final class ServeCommand implements Callable<Integer> {
     String name =
         servedName != null
             ? servedName
-            : model.toAbsolutePath().normalize().getFileName().toString();
+            : model.dir.toAbsolutePath().normalize().getFileName().toString();
     OpenAiServer server =
         OpenAiServer.start(
-            new OpenAiServer.Settings(host, port, name, apiKey, maxBodyBytes), folder, engine);
+            new OpenAiServer.Settings(listen.host, listen.port, name, apiKey, maxBodyBytes),
+            folder,
+            engine);
     System.out.printf(
         "grpo4j serve: model '%s' (%s%s, weights %.1f MB%s), max batch %d, max model len %d%n",
         name,
@@ -104,7 +97,7 @@ final class ServeCommand implements Callable<Integer> {
         len);
     System.out.printf(
         "listening on http://%s:%d/v1  (GET /health, GET /metrics)%s%n",
-        host, server.port(), apiKey != null ? ", API key required" : "");
+        listen.urlHost(), server.port(), apiKey != null ? ", API key required" : "");
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -10,7 +10,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "sft",
-    mixinStandardHelpOptions = true,
     description = {
       "Supervised warm-start on freshly generated prompt -> reference-solution pairs.",
       "Starts from model.init, or from a newly initialised tiny preset when it is not set."

@@ -13,7 +13,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "sweep",
-    mixinStandardHelpOptions = true,
     description = {
       "A grid of GRPO runs, N seeds per cell, each evaluated on the held-out problems; one table",
       "(mean ± sd over seeds: held-out success, pass@k, KL to the start model, time) as OUT/sweep.md",

@@ -12,7 +12,6 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "train",
-    mixinStandardHelpOptions = true,
     description = {
       "GRPO: rollouts -> token rewards -> group-relative advantages -> clipped surrogate + forward/reverse KL.",
       "  grpo4j train --config FILE --out RUN_DIR [--init MODEL_DIR] [--set k=v ...]",

@@ -27,15 +27,20 @@ public final class KvCache extends AttentionCache {
   /** An empty cache for {@code batch} rows and up to {@code capacity} positions. */
   public static KvCache allocate(
       Qwen2Config cfg, int batch, int capacity, org.bytedeco.pytorch.TensorOptions options) {
-    int n = cfg.numHiddenLayers();
-    Tensor[] k = new Tensor[n];
-    Tensor[] v = new Tensor[n];
-    long[] shape = {batch, cfg.numKeyValueHeads(), capacity, cfg.headDim()};
-    for (int l = 0; l < n; l++) {
-      k[l] = torch.zeros(shape, options);
-      v[l] = torch.zeros(shape, options);
-    }
-    return new KvCache(k, v, capacity, 0);
+    return new KvCache(
+        zeros(cfg, batch, capacity, options), zeros(cfg, batch, capacity, options), capacity, 0);
+  }
+
+  /**
+   * One zero tensor {@code [rows, kvHeads, capacity, headDim]} per layer: the keys or the values of
+   * a cache (also {@link SlotKvCache}'s).
+   */
+  static Tensor[] zeros(
+      Qwen2Config cfg, int rows, int capacity, org.bytedeco.pytorch.TensorOptions options) {
+    Tensor[] t = new Tensor[cfg.numHiddenLayers()];
+    long[] shape = {rows, cfg.numKeyValueHeads(), capacity, cfg.headDim()};
+    for (int l = 0; l < t.length; l++) t[l] = torch.zeros(shape, options);
+    return t;
   }
 
   public int length() {

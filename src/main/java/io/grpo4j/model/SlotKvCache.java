@@ -47,15 +47,11 @@ public final class SlotKvCache extends AttentionCache {
     if (slots <= 0 || capacity <= 0)
       throw new IllegalArgumentException(
           "slots and capacity must be > 0, got " + slots + ", " + capacity);
-    int n = cfg.numHiddenLayers();
-    Tensor[] k = new Tensor[n];
-    Tensor[] v = new Tensor[n];
-    long[] shape = {slots, cfg.numKeyValueHeads(), capacity, cfg.headDim()};
-    for (int l = 0; l < n; l++) {
-      k[l] = torch.zeros(shape, options);
-      v[l] = torch.zeros(shape, options);
-    }
-    return new SlotKvCache(k, v, slots, capacity);
+    return new SlotKvCache(
+        KvCache.zeros(cfg, slots, capacity, options),
+        KvCache.zeros(cfg, slots, capacity, options),
+        slots,
+        capacity);
   }
 
   public int slots() {

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The tiny preset's tokenizer, written locally because nothing can be downloaded: a byte-level BPE
@@ -111,17 +112,7 @@ public final class TinyTokenizer {
     root.put("truncation", null);
     root.put("padding", null);
     List<Object> added = new ArrayList<>();
-    for (int i = 0; i < SPECIALS.length; i++) {
-      Map<String, Object> token = new LinkedHashMap<>();
-      token.put("id", 256 + i);
-      token.put("content", SPECIALS[i]);
-      token.put("single_word", false);
-      token.put("lstrip", false);
-      token.put("rstrip", false);
-      token.put("normalized", false);
-      token.put("special", true);
-      added.add(token);
-    }
+    for (int i = 0; i < SPECIALS.length; i++) added.add(addedToken(i));
     root.put("added_tokens", added);
     root.put("normalizer", null);
     root.put("pre_tokenizer", byteLevel);
@@ -131,6 +122,19 @@ public final class TinyTokenizer {
     return root;
   }
 
+  /** Special token {@code i} as tokenizer.json's added_tokens list holds it, in its key order. */
+  private static Map<String, Object> addedToken(int i) {
+    Map<String, Object> token = new LinkedHashMap<>();
+    token.put("id", 256 + i);
+    token.put("content", SPECIALS[i]);
+    token.put("single_word", false);
+    token.put("lstrip", false);
+    token.put("rstrip", false);
+    token.put("normalized", false);
+    token.put("special", true);
+    return token;
+  }
+
   /**
    * The fields of Qwen2.5's tokenizer_config.json, in transformers' (sorted) order (see class doc
    * for tokenizer_class).
@@ -138,13 +142,8 @@ public final class TinyTokenizer {
   static Map<String, Object> tokenizerConfig(int modelMaxLength) {
     Map<String, Object> addedDecoder = new LinkedHashMap<>();
     for (int i = 0; i < SPECIALS.length; i++) {
-      Map<String, Object> token = new LinkedHashMap<>();
-      token.put("content", SPECIALS[i]);
-      token.put("lstrip", false);
-      token.put("normalized", false);
-      token.put("rstrip", false);
-      token.put("single_word", false);
-      token.put("special", true);
+      Map<String, Object> token = new TreeMap<>(addedToken(i)); // sorted, as transformers writes
+      token.remove("id"); // the key of added_tokens_decoder
       addedDecoder.put(String.valueOf(256 + i), token);
     }
     Map<String, Object> config = new LinkedHashMap<>();

@@ -82,17 +82,25 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *
  * <p>All modes: advantages are 0 on padding and carry no gradient.
  *
- * @param mode which formula
- * @param clip c of the token modes ({@code rl.advantage.clip}, default 1: the seed clips δ to [−1,
- *     1]); {@code Double.POSITIVE_INFINITY} disables clipping
+ * <p>This record is also the run config's {@code rl.advantage} section: each setting is the key
+ * named with it, bound from YAML by {@code ConfigLoader} and checked once, here; its default, and
+ * why, is the constant named after it.
+ *
+ * @param mode which formula ({@code rl.advantage.mode}, {@link #MODE})
+ * @param clip c of the token modes ({@code rl.advantage.clip}, {@link #CLIP}); {@code
+ *     Double.POSITIVE_INFINITY} disables clipping
  * @param scaleRewards divide by the group standard deviation in SEQUENCE and RETURN_TO_GO modes
- *     ({@code rl.advantage.scale_rewards}; Dr.GRPO turns it off)
- * @param epsilon ε added to the standard deviation (1e-4, as TRL), so equal-reward groups give 0
- * @param sequenceWeight μ of PREFIX mode ({@code rl.advantage.sequence_weight}), ≥ 0
- * @param processWeight w of HYBRID mode ({@code rl.advantage.process_weight}), ≥ 0
- * @param stdFloor f: the group std is at least this when scaling ({@code rl.advantage.std_floor}),
- *     ≥ 0, 0 = off
- * @param entropyWeight κ in [0, 1] ({@code rl.advantage.entropy_weight}), 0 = off
+ *     ({@code rl.advantage.scale_rewards}, {@link #SCALE_REWARDS})
+ * @param epsilon ε added to the standard deviation, so equal-reward groups give 0 ({@code
+ *     rl.advantage.epsilon}, {@link #EPSILON})
+ * @param sequenceWeight μ of PREFIX mode, ≥ 0 ({@code rl.advantage.sequence_weight}, {@link
+ *     #SEQUENCE_WEIGHT})
+ * @param processWeight w of HYBRID mode, ≥ 0 ({@code rl.advantage.process_weight}, {@link
+ *     #PROCESS_WEIGHT})
+ * @param stdFloor f: the group std is at least this when scaling, ≥ 0, 0 = off ({@code
+ *     rl.advantage.std_floor}, {@link #STD_FLOOR})
+ * @param entropyWeight κ in [0, 1], 0 = off ({@code rl.advantage.entropy_weight}, {@link
+ *     #ENTROPY_WEIGHT})
  */
 public record Advantages(
     AdvantageMode mode,
@@ -104,6 +112,51 @@ public record Advantages(
     double stdFloor,
     double entropyWeight) {
 
+  /**
+   * Default {@code rl.advantage.mode}: the best of the first three modes on the tiny recipe, same
+   * seed and budget (README "Status").
+   */
+  public static final AdvantageMode MODE = AdvantageMode.SEQUENCE;
+
+  /** Default {@code rl.advantage.clip}: the seed's δ clip. */
+  public static final double CLIP = 1.0;
+
+  /** Default {@code rl.advantage.scale_rewards}: standard GRPO's z-score (Dr.GRPO turns it off). */
+  public static final boolean SCALE_REWARDS = true;
+
+  /** Default {@code rl.advantage.epsilon}: as TRL. */
+  public static final double EPSILON = 1e-4;
+
+  /** Default {@code rl.advantage.sequence_weight}: prefix credit only. */
+  public static final double SEQUENCE_WEIGHT = 0.0;
+
+  /**
+   * Default {@code rl.advantage.process_weight}: a dead-end token's process term, about −1, then
+   * weighs half of a typical sequence z-score.
+   */
+  public static final double PROCESS_WEIGHT = 0.5;
+
+  /**
+   * Default {@code rl.advantage.std_floor}: off; 0.25 keeps the tiny differences between failures
+   * in an all-fail group from becoming ±2.5 z-scores (the class doc's standard-deviation floor).
+   */
+  public static final double STD_FLOOR = 0.0;
+
+  /** Default {@code rl.advantage.entropy_weight}: off. */
+  public static final double ENTROPY_WEIGHT = 0.0;
+
+  /** The defaults above, the run config's {@code rl.advantage} section unless it is set. */
+  public static final Advantages DEFAULTS =
+      new Advantages(
+          MODE,
+          CLIP,
+          SCALE_REWARDS,
+          EPSILON,
+          SEQUENCE_WEIGHT,
+          PROCESS_WEIGHT,
+          STD_FLOOR,
+          ENTROPY_WEIGHT);
+
   /** The first four settings; no sequence share, process weight, std floor or entropy weight. */
   public Advantages(AdvantageMode mode, double clip, boolean scaleRewards, double epsilon) {
     this(mode, clip, scaleRewards, epsilon, 0, 0, 0, 0);
@@ -114,13 +167,13 @@ public record Advantages(
 
   public Advantages {
     if (mode == null) throw new IllegalArgumentException("rl.advantage.mode must be set");
-    if (!(clip > 0)) {
-      throw new IllegalArgumentException(
-          "rl.advantage.clip must be > 0 (Infinity disables it), got " + clip);
+    if (!(clip > 0))
+      throw new IllegalArgumentException("rl.advantage.clip must be > 0, got " + clip);
+    if (!(epsilon > 0)) {
+      throw new IllegalArgumentException("rl.advantage.epsilon must be > 0, got " + epsilon);
     }
-    if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
-      throw new IllegalArgumentException(
-          "rl.advantage.epsilon must be finite and > 0, got " + epsilon);
+    if (Double.isInfinite(epsilon)) {
+      throw new IllegalArgumentException("rl.advantage.epsilon must be finite, got " + epsilon);
     }
     requireWeight("rl.advantage.sequence_weight", sequenceWeight);
     requireWeight("rl.advantage.process_weight", processWeight);
@@ -137,9 +190,9 @@ public record Advantages(
     }
   }
 
-  /** The recipe's settings: c = 1, std scaling on, ε = 1e-4. */
+  /** {@code mode} with the default clip, std scaling and ε, and no weights. */
   public static Advantages defaults(AdvantageMode mode) {
-    return new Advantages(mode, 1.0, true, 1e-4);
+    return new Advantages(mode, CLIP, SCALE_REWARDS, EPSILON);
   }
 
   /**

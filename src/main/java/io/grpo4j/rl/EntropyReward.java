@@ -15,10 +15,25 @@ import org.bytedeco.pytorch.Tensor;
  * detached: the entropy shapes the reward, it is not a differentiable regulariser). Padding
  * positions get r = 0.
  *
- * @param alpha α, weight of the preference reward ({@code rl.entropy.alpha})
- * @param beta β, weight of the entropy reward ({@code rl.entropy.beta}); 0 disables it
+ * <p>This record is also the run config's {@code rl.entropy} section, checked once, here; each
+ * key's default, and why, is the constant named after it.
+ *
+ * @param alpha α, weight of the preference reward ({@code rl.entropy.alpha}, {@link #ALPHA})
+ * @param beta β, weight of the entropy reward; 0 disables it ({@code rl.entropy.beta}, {@link
+ *     #BETA})
  */
 public record EntropyReward(double alpha, double beta) {
+  /** Default {@code rl.entropy.alpha}: the verifier's signal as it is. */
+  public static final double ALPHA = 1.0;
+
+  /**
+   * Default {@code rl.entropy.beta}: off, GTPO's entropy bonus is a research knob; on the tiny
+   * model it rewarded rambling.
+   */
+  public static final double BETA = 0.0;
+
+  /** The defaults above, the run config's {@code rl.entropy} section unless it is set. */
+  public static final EntropyReward DEFAULTS = new EntropyReward(ALPHA, BETA);
 
   public EntropyReward {
     if (!Double.isFinite(alpha) || !Double.isFinite(beta)) {

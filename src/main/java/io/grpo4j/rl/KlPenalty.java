@@ -25,8 +25,8 @@ import org.bytedeco.pytorch.Tensor;
  * of k3); prefer EXACT unless the vocabulary makes it too expensive. π_ref is always detached.
  * Logits must be finite (no −∞ masking), and are computed in float32 when bf16/f16.
  *
- * @param lambdaForward λ_F ({@code rl.kl.forward}, default 0.02)
- * @param lambdaReverse λ_R ({@code rl.kl.reverse}, default 0.01)
+ * @param lambdaForward λ_F ({@code rl.kl.forward})
+ * @param lambdaReverse λ_R ({@code rl.kl.reverse})
  * @param estimator exact or k3 ({@code rl.kl.estimator})
  */
 public record KlPenalty(double lambdaForward, double lambdaReverse, KlEstimator estimator) {

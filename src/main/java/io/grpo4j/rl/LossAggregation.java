@@ -5,9 +5,6 @@ import static io.grpo4j.torch.Ops.div;
 import static io.grpo4j.torch.Ops.gt;
 
 import io.grpo4j.torch.Tensors;
-import java.util.Arrays;
-import java.util.Locale;
-import java.util.stream.Collectors;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -16,37 +13,20 @@ import org.bytedeco.pytorch.Tensor;
  * one of a long completion (GRPO's length bias); TOKEN and CONSTANT weigh all tokens equally. The
  * KL terms are aggregated the same way as the policy term.
  */
-public enum LossAggregation {
+public enum LossAggregation implements ConfigName {
   /** Σ_{i,t} m·L / Σ_{i,t} m: mean over all valid tokens of the batch (DAPO). */
-  TOKEN("token"),
+  TOKEN,
   /**
    * (1/B') Σ_i [Σ_t m_{i,t}·L_{i,t} / Σ_t m_{i,t}]: mean per completion, then mean over the B'
    * completions that have at least one token (original GRPO).
    */
-  SEQUENCE("sequence"),
+  SEQUENCE,
   /** Σ_{i,t} m·L / (B·C), C a fixed constant = the maximum completion length (Dr.GRPO). */
-  CONSTANT("constant");
-
-  /** The spelling in config files. */
-  public final String configName;
-
-  LossAggregation(String configName) {
-    this.configName = configName;
-  }
+  CONSTANT;
 
   /** Parses the config spelling (case-insensitive). */
   public static LossAggregation parse(String name) {
-    if (name != null) {
-      String n = name.trim().toLowerCase(Locale.ROOT);
-      for (LossAggregation a : values()) {
-        if (a.configName.equals(n)) return a;
-      }
-    }
-    throw new IllegalArgumentException(
-        "rl.aggregation: unknown value '"
-            + name
-            + "', expected one of "
-            + Arrays.stream(values()).map(a -> a.configName).collect(Collectors.joining(", ")));
+    return ConfigName.parse(LossAggregation.class, "rl.aggregation", name);
   }
 
   /**

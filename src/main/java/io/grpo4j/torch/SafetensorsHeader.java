@@ -350,12 +350,12 @@ record SafetensorsHeader(
     TensorInfo previous = null;
     long covered = 0;
     for (TensorInfo t : sorted) {
+      String range = "data_offsets " + span(t.begin(), t.end());
       if (t.begin() < covered) {
         throw new CheckpointFormatException(
             file,
             t.name(),
-            "data_offsets "
-                + span(t.begin(), t.end())
+            range
                 + " overlap tensor '"
                 + previous.name()
                 + "' "
@@ -367,8 +367,7 @@ record SafetensorsHeader(
         throw new CheckpointFormatException(
             file,
             t.name(),
-            "data_offsets "
-                + span(t.begin(), t.end())
+            range
                 + " leave a hole of "
                 + (t.begin() - covered)
                 + " bytes after "

@@ -49,13 +49,13 @@ public final class ConfigLoader {
           .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
           .registerModule(
               new SimpleModule("grpo4j-modes")
-                  .addSerializer(configName(AdvantageMode.class, m -> m.configName))
+                  .addSerializer(configName(AdvantageMode.class, AdvantageMode::configName))
                   .addDeserializer(AdvantageMode.class, parser(AdvantageMode::parse))
-                  .addSerializer(configName(LossAggregation.class, a -> a.configName))
+                  .addSerializer(configName(LossAggregation.class, LossAggregation::configName))
                   .addDeserializer(LossAggregation.class, parser(LossAggregation::parse))
-                  .addSerializer(configName(KlEstimator.class, e -> e.configName))
+                  .addSerializer(configName(KlEstimator.class, KlEstimator::configName))
                   .addDeserializer(KlEstimator.class, parser(KlEstimator::parse))
-                  .addSerializer(configName(BackendKind.class, b -> b.configName()))
+                  .addSerializer(configName(BackendKind.class, BackendKind::configName))
                   .addDeserializer(BackendKind.class, parser(BackendKind::parse)));
 
   /** Sections whose keys are not known here (a plug-in task's own settings). */

@@ -102,8 +102,8 @@ public final class GrpoTrainer<D> {
     RunConfig.Train t = cfg.train();
     this.optimizer = Optimizers.adamW(params, t.lr(), t.beta1(), t.beta2(), t.weightDecay());
     RunConfig.Rl rl = cfg.rl();
-    this.advantages = rl.advantage().toAdvantages();
-    this.entropyReward = rl.entropy().toReward();
+    this.advantages = rl.advantage();
+    this.entropyReward = rl.entropy();
     this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), rl.aggregation());
     this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), rl.kl().estimator());
     this.klScale =

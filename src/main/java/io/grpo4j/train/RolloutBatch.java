@@ -226,15 +226,19 @@ record RolloutBatch(
    * length.
    */
   int[] rowLengths() {
-    long[] v =
-        Tensors.toLongs(
-            valid.sum(
-                new long[] {1},
-                false,
-                new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
+    long[] v = countAlong(valid, 1);
     int[] out = new int[v.length];
     for (int i = 0; i < v.length; i++) out[i] = (int) v[i];
     return out;
+  }
+
+  /** The true entries of the bool {@code mask} along {@code dim}, counted as int64. */
+  private static long[] countAlong(Tensor mask, long dim) {
+    return Tensors.toLongs(
+        mask.sum(
+            new long[] {dim},
+            false,
+            new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
   }
 
   /**
@@ -247,12 +251,7 @@ record RolloutBatch(
         Tensors.longs(java.util.Arrays.stream(index).asLongStream().toArray())
             .to(ids.device(), torch.ScalarType.Long);
     Tensor v = valid.index_select(0, idx);
-    long[] perColumn =
-        Tensors.toLongs(
-            v.sum(
-                new long[] {0},
-                false,
-                new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long)));
+    long[] perColumn = countAlong(v, 0);
     int firstPrompt = 0;
     while (firstPrompt < promptWidth - 1 && perColumn[firstPrompt] == 0) firstPrompt++;
     int t = width;

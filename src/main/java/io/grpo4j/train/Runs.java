@@ -61,7 +61,7 @@ public final class Runs {
       }
       if (group.isMain()) writeConfig(runDir, cfg);
       group.barrier(); // the run folder is set up before any rank reads it
-      return runSft(cfg, runDir, 0, null, task, out, group);
+      return runSft(new Job(cfg, runDir, task, out, group), 0, null);
     }
   }
 
@@ -88,7 +88,7 @@ public final class Runs {
         writeConfig(runDir, cfg);
       }
       group.barrier(); // the run folder is set up before any rank goes on
-      return runGrpo(cfg, runDir, 1, null, task, out, group);
+      return runGrpo(new Job(cfg, runDir, task, out, group), 1, null);
     }
   }
 
@@ -138,6 +138,7 @@ public final class Runs {
     RunConfig cfg = config(cfgFile, List.of());
     try (DistGroup group = join(cfg)) {
       out = quietUnlessMain(group, out);
+      Job job = new Job(cfg, runDir, task, out, group);
       // rank 0 picks the checkpoint (setting damaged ones aside); the others take the same step
       Optional<Path> latest =
           group.isMain() ? Checkpoints.latestVerified(runDir, out) : Optional.empty();
@@ -157,8 +158,8 @@ public final class Runs {
             "no complete checkpoint in %s yet: starting the %s run again from step 1%n",
             runDir, kind);
         group.barrier();
-        if (kind.equals("grpo")) return runGrpo(cfg, runDir, 1, null, task, out, group);
-        if (kind.equals("sft")) return runSft(cfg, runDir, 0, null, task, out, group);
+        if (kind.equals("grpo")) return runGrpo(job, 1, null);
+        if (kind.equals("sft")) return runSft(job, 0, null);
         throw new IllegalArgumentException(
             runDir.resolve(RunKind.FILE) + ": unknown run kind '" + kind + "'");
       }
@@ -188,9 +189,8 @@ public final class Runs {
       if (group.isMain()) truncateLogs(runDir, step);
       out.printf("resuming %s run %s from %s (step %d)%n", kind, runDir, latest.get(), step);
       group.barrier(); // the logs are truncated before any rank goes on
-      if (kind.equals("grpo"))
-        return runGrpo(cfg, runDir, step + 1, latest.get(), task, out, group);
-      if (kind.equals("sft")) return runSft(cfg, runDir, step, latest.get(), task, out, group);
+      if (kind.equals("grpo")) return runGrpo(job, step + 1, latest.get());
+      if (kind.equals("sft")) return runSft(job, step, latest.get());
       throw new IllegalArgumentException(
           latest.get().resolve(Checkpoints.STATE_FILE) + ": unknown run kind '" + kind + "'");
     }
@@ -201,6 +201,12 @@ public final class Runs {
     MetricsLog.truncateAfter(runDir.resolve("metrics.jsonl"), step);
     MetricsLog.truncateAfter(runDir.resolve("samples.jsonl"), step);
   }
+
+  /**
+   * One run as this process takes part in it: its config and folder, the task given by the caller
+   * (null: the one {@code task.name} names), where progress goes, and the rank group.
+   */
+  private record Job(RunConfig cfg, Path runDir, Task<?> given, PrintStream out, DistGroup group) {}
 
   /** What a run kind does with the opened {@code model.init} folder and its trainable weights. */
   private interface RunBody {
@@ -213,18 +219,13 @@ public final class Runs {
    * checkpoint}, or from {@code model.init} when it is null), runs {@code body}, closes a task it
    * created, and returns the run's latest checkpoint.
    */
-  private static Path train(
-      RunConfig cfg,
-      Path runDir,
-      Path checkpoint,
-      Device on,
-      Task<?> given,
-      DistGroup group,
-      RunBody body)
-      throws IOException {
+  private static Path train(Job job, Path checkpoint, Device on, RunBody body) throws IOException {
+    RunConfig cfg = job.cfg();
+    Path runDir = job.runDir();
+    Task<?> given = job.given();
     Task<?> task = given != null ? given : Tasks.create(cfg);
     try (ModelFolder folder = ModelFolder.open(Path.of(cfg.model().init()))) {
-      if (group.isMain()) {
+      if (job.group().isMain()) {
         RunPreflight.check(
             runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
       }
@@ -241,16 +242,10 @@ public final class Runs {
     return Checkpoints.latest(runDir).orElseThrow();
   }
 
-  private static Path runGrpo(
-      RunConfig cfg,
-      Path runDir,
-      long firstStep,
-      Path checkpoint,
-      Task<?> given,
-      PrintStream out,
-      DistGroup group)
-      throws IOException {
-    Device device = init(cfg, group);
+  private static Path runGrpo(Job job, long firstStep, Path checkpoint) throws IOException {
+    RunConfig cfg = job.cfg();
+    PrintStream out = job.out();
+    Device device = init(cfg, job.group());
     // offload_optimizer: the f32 master (and so AdamW's state) in host memory
     Device master = cfg.model().offloadOptimizer() ? new Device("cpu") : device;
     RunBody body =
@@ -258,7 +253,7 @@ public final class Runs {
           boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
           Qwen2Model reference =
               needRef ? folder.loadModel(DType.parse(cfg.model().dtype()), device) : null;
-          GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out, group);
+          GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out, job.group());
           if (checkpoint != null) {
             Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
             trainer.restore(Checkpoints.readState(checkpoint));
@@ -271,30 +266,24 @@ public final class Runs {
                 cfg.train().steps(),
                 cfg.data().promptsPerStep(),
                 cfg.rl().groupSize(),
-                cfg.rl().advantage().mode().configName,
+                cfg.rl().advantage().mode().configName(),
                 cfg.rl().kl().forward(),
                 cfg.rl().kl().reverse(),
-                runDir);
+                job.runDir());
           }
           trainer.train(firstStep);
         };
-    return train(cfg, runDir, checkpoint, master, given, group, body);
+    return train(job, checkpoint, master, body);
   }
 
   /** SFT from step {@code step + 1}, from {@code checkpoint} or (null) from {@code model.init}. */
-  private static Path runSft(
-      RunConfig cfg,
-      Path runDir,
-      long step,
-      Path checkpoint,
-      Task<?> given,
-      PrintStream out,
-      DistGroup group)
-      throws IOException {
-    Device device = init(cfg, group);
+  private static Path runSft(Job job, long step, Path checkpoint) throws IOException {
+    RunConfig cfg = job.cfg();
+    PrintStream out = job.out();
+    Device device = init(cfg, job.group());
     RunBody body =
         (folder, setup, model) -> {
-          SftTrainer<?> trainer = new SftTrainer<>(setup, model, out, group);
+          SftTrainer<?> trainer = new SftTrainer<>(setup, model, out, job.group());
           if (checkpoint != null) {
             Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
           } else {
@@ -304,11 +293,11 @@ public final class Runs {
                 model.config().parameterCount(),
                 cfg.sft().steps(),
                 cfg.sft().batchSize(),
-                runDir);
+                job.runDir());
           }
           trainer.train(step + 1);
         };
-    return train(cfg, runDir, checkpoint, device, given, group, body);
+    return train(job, checkpoint, device, body);
   }
 
   /**

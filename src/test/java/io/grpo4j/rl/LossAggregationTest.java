@@ -49,8 +49,8 @@ class LossAggregationTest {
             a.microBatchWeight(T.of(m1), batchMask) * T.scalar(a.reduce(T.of(l1), T.of(m1), 5))
                 + a.microBatchWeight(T.of(m2), batchMask)
                     * T.scalar(a.reduce(T.of(l2), T.of(m2), 5));
-        assertThat(whole).as(a.configName).isCloseTo(expected[i], within(1e-12));
-        assertThat(sum).as(a.configName).isCloseTo(expected[i], within(1e-12));
+        assertThat(whole).as(a.configName()).isCloseTo(expected[i], within(1e-12));
+        assertThat(sum).as(a.configName()).isCloseTo(expected[i], within(1e-12));
       }
     }
   }

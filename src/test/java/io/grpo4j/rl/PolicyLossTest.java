@@ -118,7 +118,7 @@ class PolicyLossTest {
               case SEQUENCE -> new double[] {1.0 / 6, 1.0 / 6, 1.0 / 6, 0.5, 0, 0};
               case CONSTANT -> new double[] {0.125, 0.125, 0.125, 0.125, 0, 0};
             };
-        assertThat(g).as(mode.configName).containsExactly(expected, within(1e-12));
+        assertThat(g).as(mode.configName()).containsExactly(expected, within(1e-12));
       }
     }
   }

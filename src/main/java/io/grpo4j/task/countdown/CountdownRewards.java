@@ -17,21 +17,20 @@ import java.util.Set;
  * <answer>...</answer>}, {@code expressionWrong} for an answer that is there but wrong, {@code
  * success} for a correct one.
  *
- * @param stepValid credit per valid step (default 0.1: a dense hint that legal moves are good, ten
- *     valid steps are worth one success)
- * @param stepCreditMax cap on the summed step credit (default 0.5: half a success, so wandering
- *     through many legal moves never pays as much as solving)
- * @param stepInvalid added once at the first invalid step (default -0.2: a mistake costs more than
- *     the credit of one valid step, so guessing a line is worse than stopping)
- * @param success reward for reaching the target (default 1.0, as TinyZero)
- * @param expressionWrong expression format: well-formed answer that is wrong (default 0.1,
- *     TinyZero's format score)
- * @param expressionMissing expression format: no complete answer tag (default 0.0, TinyZero)
+ * <p>Each key's default is the constant named after it.
+ *
+ * @param stepValid credit per valid step ({@link #STEP_VALID})
+ * @param stepCreditMax cap on the summed step credit ({@link #STEP_CREDIT_MAX})
+ * @param stepInvalid added once at the first invalid step ({@link #STEP_INVALID})
+ * @param success reward for reaching the target ({@link #SUCCESS})
+ * @param expressionWrong expression format: well-formed answer that is wrong ({@link
+ *     #EXPRESSION_WRONG})
+ * @param expressionMissing expression format: no complete answer tag ({@link #EXPRESSION_MISSING})
  * @param deadEnds steps format: a move that leaves the target unreachable (by brute force, from the
  *     remaining numbers within the remaining steps) is scored like an invalid step, at the token
  *     that made it so — also while its line is still open, once none of the line's possible
- *     completions keeps the target reachable (default true: the answer is decided in line 1, and
- *     without this a valid but hopeless first line earned +0.1; false restores plain step checking)
+ *     completions keeps the target reachable; false restores plain step checking ({@link
+ *     #DEAD_ENDS})
  */
 public record CountdownRewards(
     double stepValid,
@@ -42,9 +41,49 @@ public record CountdownRewards(
     double expressionMissing,
     boolean deadEnds) {
 
-  /** The documented defaults. */
+  /**
+   * Default {@code countdown.reward.step_valid}: a dense hint that legal moves are good; ten valid
+   * steps are worth one success.
+   */
+  public static final double STEP_VALID = 0.1;
+
+  /**
+   * Default {@code countdown.reward.step_credit_max}: half a success, so wandering through many
+   * legal moves never pays as much as solving.
+   */
+  public static final double STEP_CREDIT_MAX = 0.5;
+
+  /**
+   * Default {@code countdown.reward.step_invalid}: a mistake costs more than the credit of one
+   * valid step, so guessing a line is worse than stopping.
+   */
+  public static final double STEP_INVALID = -0.2;
+
+  /** Default {@code countdown.reward.success}: as TinyZero. */
+  public static final double SUCCESS = 1.0;
+
+  /** Default {@code countdown.reward.expression_wrong}: TinyZero's format score. */
+  public static final double EXPRESSION_WRONG = 0.1;
+
+  /** Default {@code countdown.reward.expression_missing}: as TinyZero. */
+  public static final double EXPRESSION_MISSING = 0.0;
+
+  /**
+   * Default {@code countdown.reward.dead_ends}: on, the answer is decided in line 1, and without
+   * this a valid but hopeless first line earned +0.1.
+   */
+  public static final boolean DEAD_ENDS = true;
+
+  /** The defaults above. */
   public static final CountdownRewards DEFAULTS =
-      new CountdownRewards(0.1, 0.5, -0.2, 1.0, 0.1, 0.0, true);
+      new CountdownRewards(
+          STEP_VALID,
+          STEP_CREDIT_MAX,
+          STEP_INVALID,
+          SUCCESS,
+          EXPRESSION_WRONG,
+          EXPRESSION_MISSING,
+          DEAD_ENDS);
 
   private static final Set<String> KEYS =
       Set.of(

@@ -4,25 +4,25 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Knobs of the instance generator and the game rules, the config keys {@code countdown.*}
+ * Knobs of the instance generator and the game rules, the config keys {@code countdown.generator.*}
  * (snake_case of the field names, see {@link #fromMap}). Difficulty grows with the count of numbers
- * and the count of steps; the defaults suit the tiny model's first curriculum.
+ * and the count of steps; the defaults, one constant per key named after it, suit the tiny model's
+ * first curriculum.
  *
- * @param minNumbers fewest numbers per instance (default 3)
- * @param maxNumbers most numbers per instance (default 4; at most 8)
- * @param minValue smallest starting number (default 1)
- * @param maxValue largest starting number (default 25: one- and two-digit numbers keep prompts
- *     short for a byte-level model)
- * @param minTarget smallest target (default 10: excludes trivial single-digit targets)
- * @param maxTarget largest target (default 100, as TinyZero's Countdown set)
- * @param minSteps fewest steps of the reference solution (default 1)
- * @param maxSteps the step budget stated in the prompt, also the longest reference solution
- *     (default 6, the seed recipe's "within 6 steps")
- * @param useAllNumbers whether the reference solution uses every number (default true: then each
- *     instance is also a valid expression-format instance, "each number exactly once")
- * @param allowNegative whether steps may produce negative numbers (default false, as the game)
- * @param allowZero whether steps may produce zero (default false, as the game)
- * @param maxMagnitude bound on any number or result (default 1e12); above it a step is invalid
+ * @param minNumbers fewest numbers per instance ({@link #MIN_NUMBERS})
+ * @param maxNumbers most numbers per instance, at most 8 ({@link #MAX_NUMBERS})
+ * @param minValue smallest starting number ({@link #MIN_VALUE})
+ * @param maxValue largest starting number ({@link #MAX_VALUE})
+ * @param minTarget smallest target ({@link #MIN_TARGET})
+ * @param maxTarget largest target ({@link #MAX_TARGET})
+ * @param minSteps fewest steps of the reference solution ({@link #MIN_STEPS})
+ * @param maxSteps the step budget stated in the prompt, also the longest reference solution ({@link
+ *     #MAX_STEPS})
+ * @param useAllNumbers whether the reference solution uses every number ({@link #USE_ALL_NUMBERS})
+ * @param allowNegative whether steps may produce negative numbers ({@link #ALLOW_NEGATIVE})
+ * @param allowZero whether steps may produce zero ({@link #ALLOW_ZERO})
+ * @param maxMagnitude bound on any number or result; above it a step is invalid ({@link
+ *     #MAX_MAGNITUDE})
  */
 public record CountdownSettings(
     int minNumbers,
@@ -38,9 +38,63 @@ public record CountdownSettings(
     boolean allowZero,
     long maxMagnitude) {
 
-  /** The documented defaults. */
+  /** Default {@code countdown.generator.min_numbers}: the tiny model's first curriculum. */
+  public static final int MIN_NUMBERS = 3;
+
+  /** Default {@code countdown.generator.max_numbers}: the tiny model's first curriculum. */
+  public static final int MAX_NUMBERS = 4;
+
+  /** Default {@code countdown.generator.min_value}: the smallest number the default rules allow. */
+  public static final long MIN_VALUE = 1;
+
+  /**
+   * Default {@code countdown.generator.max_value}: one- and two-digit numbers keep prompts short
+   * for a byte-level model.
+   */
+  public static final long MAX_VALUE = 25;
+
+  /** Default {@code countdown.generator.min_target}: excludes trivial single-digit targets. */
+  public static final long MIN_TARGET = 10;
+
+  /** Default {@code countdown.generator.max_target}: as TinyZero's Countdown set. */
+  public static final long MAX_TARGET = 100;
+
+  /** Default {@code countdown.generator.min_steps}: one-step problems included. */
+  public static final int MIN_STEPS = 1;
+
+  /** Default {@code countdown.generator.max_steps}: the seed recipe's "within 6 steps". */
+  public static final int MAX_STEPS = 6;
+
+  /**
+   * Default {@code countdown.generator.use_all_numbers}: then each instance is also a valid
+   * expression-format instance, "each number exactly once".
+   */
+  public static final boolean USE_ALL_NUMBERS = true;
+
+  /** Default {@code countdown.generator.allow_negative}: not allowed, as in the game. */
+  public static final boolean ALLOW_NEGATIVE = false;
+
+  /** Default {@code countdown.generator.allow_zero}: not allowed, as in the game. */
+  public static final boolean ALLOW_ZERO = false;
+
+  /** Default {@code countdown.generator.max_magnitude}: {@link Rules#DEFAULT_BOUND}. */
+  public static final long MAX_MAGNITUDE = Rules.DEFAULT_BOUND;
+
+  /** The defaults above. */
   public static final CountdownSettings DEFAULTS =
-      new CountdownSettings(3, 4, 1, 25, 10, 100, 1, 6, true, false, false, Rules.DEFAULT_BOUND);
+      new CountdownSettings(
+          MIN_NUMBERS,
+          MAX_NUMBERS,
+          MIN_VALUE,
+          MAX_VALUE,
+          MIN_TARGET,
+          MAX_TARGET,
+          MIN_STEPS,
+          MAX_STEPS,
+          USE_ALL_NUMBERS,
+          ALLOW_NEGATIVE,
+          ALLOW_ZERO,
+          MAX_MAGNITUDE);
 
   private static final Set<String> KEYS =
       Set.of(

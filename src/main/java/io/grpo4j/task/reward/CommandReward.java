@@ -2,6 +2,7 @@ package io.grpo4j.task.reward;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
@@ -21,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -228,34 +230,31 @@ public final class CommandReward implements RewardSource {
       starts++;
       Process p = pb.start();
       BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-      Thread.ofVirtual()
-          .name("reward-stdout-" + copy)
-          .start(
-              () -> {
-                try (BufferedReader r =
-                    new BufferedReader(
-                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                  for (String line; (line = r.readLine()) != null; ) lines.add(line);
-                } catch (IOException e) {
-                  // stream closed by kill()
-                }
-                lines.add(EOF);
-              });
-      Thread.ofVirtual()
-          .name("reward-stderr-" + copy)
-          .start(
-              () -> {
-                try (BufferedReader r =
-                    new BufferedReader(
-                        new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
-                  for (String line; (line = r.readLine()) != null; ) stderrLine(copy, line);
-                } catch (IOException e) {
-                  // stream closed by kill()
-                }
-              });
+      readLines("reward-stdout-" + copy, p.getInputStream(), lines::add, () -> lines.add(EOF));
+      readLines("reward-stderr-" + copy, p.getErrorStream(), l -> stderrLine(copy, l), () -> {});
       process = p;
       stdin = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
       stdout = lines;
+    }
+
+    /**
+     * Hands each line of {@code in} to {@code line} on a virtual thread named {@code name}, then
+     * runs {@code atEnd} (at the end of the stream, or when kill() closed it).
+     */
+    private static void readLines(
+        String name, InputStream in, Consumer<String> line, Runnable atEnd) {
+      Thread.ofVirtual()
+          .name(name)
+          .start(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                  for (String l; (l = r.readLine()) != null; ) line.accept(l);
+                } catch (IOException e) {
+                  // stream closed by kill()
+                }
+                atEnd.run();
+              });
     }
 
     private String exitCode() {

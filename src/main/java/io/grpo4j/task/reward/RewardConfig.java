@@ -14,17 +14,19 @@ import java.util.List;
  *   timeout_s: 30
  * }</pre>
  *
- * @param sources reward sources, combined as Σ weight·reward (default: none; the task's own
- *     verifier is used, and a {@code jsonl} task needs at least one)
+ * Each key's default is the constant named after it.
+ *
+ * @param sources reward sources, combined as Σ weight·reward ({@link #SOURCES})
  * @param concurrency copies of each {@code command} program, and parallel POSTs of each {@code
- *     http} source (default 2: one per core of the small machines this project is measured on)
+ *     http} source ({@link #CONCURRENCY})
  * @param timeoutS seconds a program may stay silent while it has requests outstanding, and the
- *     limit of one POST (default 30)
- * @param retries extra tries of a POST after a connection error, timeout, 429 or 5xx (default 3)
- * @param retryBackoffS wait before the first retry, doubled for each further one (default 0.5)
+ *     limit of one POST ({@link #TIMEOUT_S})
+ * @param retries extra tries of a POST after a connection error, timeout, 429 or 5xx ({@link
+ *     #RETRIES})
+ * @param retryBackoffS wait before the first retry, doubled for each further one ({@link
+ *     #RETRY_BACKOFF_S})
  * @param maxFailedBatches batches in a row in which every request failed before the run stops with
- *     the program's last stderr lines (default 3: one restart is tolerated, a broken program is
- *     not)
+ *     the program's last stderr lines ({@link #MAX_FAILED_BATCHES})
  */
 public record RewardConfig(
     List<Source> sources,
@@ -34,8 +36,36 @@ public record RewardConfig(
     double retryBackoffS,
     int maxFailedBatches) {
 
-  /** The documented defaults. */
-  public static final RewardConfig DEFAULTS = new RewardConfig(List.of(), 2, 30, 3, 0.5, 3);
+  /**
+   * Default {@code reward.sources}: none; the task's own verifier is used, and a {@code jsonl} task
+   * needs at least one.
+   */
+  public static final List<Source> SOURCES = List.of();
+
+  /**
+   * Default {@code reward.concurrency}: one per core of the small machines this project is measured
+   * on.
+   */
+  public static final int CONCURRENCY = 2;
+
+  /** Default {@code reward.timeout_s}. */
+  public static final double TIMEOUT_S = 30;
+
+  /** Default {@code reward.retries}. */
+  public static final int RETRIES = 3;
+
+  /** Default {@code reward.retry_backoff_s}. */
+  public static final double RETRY_BACKOFF_S = 0.5;
+
+  /**
+   * Default {@code reward.max_failed_batches}: one restart is tolerated, a broken program is not.
+   */
+  public static final int MAX_FAILED_BATCHES = 3;
+
+  /** The defaults above. */
+  public static final RewardConfig DEFAULTS =
+      new RewardConfig(
+          SOURCES, CONCURRENCY, TIMEOUT_S, RETRIES, RETRY_BACKOFF_S, MAX_FAILED_BATCHES);
 
   public RewardConfig {
     sources = sources == null ? List.of() : List.copyOf(sources);
@@ -68,7 +98,7 @@ public record RewardConfig(
    *
    * @param type {@code exact}, {@code math}, {@code regex}, {@code format}, {@code command} or
    *     {@code http}
-   * @param weight its weight in the sum (default 1.0)
+   * @param weight its weight in the sum ({@link #WEIGHT})
    * @param command the program's shell command line ({@code command} only)
    * @param url the service endpoint ({@code http} only)
    * @param pattern the regular expression ({@code regex}; optional for {@code format})
@@ -76,8 +106,11 @@ public record RewardConfig(
    */
   public record Source(
       String type, Double weight, String command, String url, String pattern, Integer group) {
+    /** Default {@code weight} of a source: the reward as it is. */
+    public static final double WEIGHT = 1.0;
+
     public Source {
-      weight = weight == null ? 1.0 : weight;
+      weight = weight == null ? WEIGHT : weight;
       if (!Double.isFinite(weight)) {
         throw new IllegalArgumentException("reward source weight must be finite, got " + weight);
       }
