@@ -1,5 +1,7 @@
 package io.grpo4j.torch;
 
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.bytedeco.cuda.cudart.CUgraphExec_st;
 import org.bytedeco.cuda.cudart.CUgraph_st;
 import org.bytedeco.cuda.global.cudart;
@@ -24,8 +26,16 @@ import org.bytedeco.pytorch.global.torch_cuda;
  *
  * <p>The work must be replayable: fixed shapes, inputs and outputs in tensors allocated before the
  * capture and updated in place (e.g. {@code io.grpo4j.model.StaticKvCache}), no host reads. Off by
- * default everywhere ({@code --cuda-graph}); <b>unmeasured and untested on a GPU</b> — it was
- * written without one. On a CPU it refuses with a clear message.
+ * default everywhere ({@code --cuda-graph}); <b>not yet seen working on a GPU</b>: its first run
+ * there (H200, 2026-11-27) crashed the JVM in the pool id's JavaCPP deallocator, fixed by {@link
+ * #pinForever} but not rerun since. On a CPU it refuses with a clear message.
+ *
+ * <p>The pool id is a {@code c10::MempoolId_t} (a pair of two {@code uint64}, 16 bytes), which the
+ * presets map under the Java type of {@code std::pair<std::vector<DeviceAssertionsData>,
+ * std::vector<CUDAKernelLaunchInfo>>} (48 bytes). Passing it to the allocator works (the casts read
+ * the 16 bytes), but JavaCPP frees it with that type's deallocator, which runs the two vectors'
+ * destructors over memory that is not theirs: SIGSEGV in {@code libjnitorch_cuda.so}. So the id is
+ * never freed (16 bytes per capture).
  */
 public final class CudaGraph implements AutoCloseable {
   private final byte device;
@@ -33,6 +43,20 @@ public final class CudaGraph implements AutoCloseable {
   private final CUgraphExec_st exec;
   private final DeviceAssertionsDataVectorCUDAKernelLaunchInfoVectorPair pool;
   private boolean closed;
+
+  /** Pool ids kept reachable for the life of the process: see {@link #pinForever}. */
+  private static final Queue<Pointer> PINNED = new ConcurrentLinkedQueue<>();
+
+  /**
+   * Makes sure JavaCPP never deallocates {@code p}: one reference more than any {@code
+   * PointerScope} gives back, and kept reachable so that the garbage collector's deallocator thread
+   * never sees it. For native values whose Java type has the wrong deallocator (the pool id).
+   */
+  static <P extends Pointer> P pinForever(P p) {
+    p.retainReference();
+    PINNED.add(p);
+    return p;
+  }
 
   private CudaGraph(
       byte device,
@@ -64,7 +88,8 @@ public final class CudaGraph implements AutoCloseable {
     CUDAStream side = torch_cuda.getStreamFromPool(false, dev);
     previous.synchronize();
     torch_cuda.setCurrentCUDAStream(side);
-    var pool = MemPool.graph_pool_handle();
+    // pinned at once: an exception below would otherwise free it, mis-typed, with the step's scope
+    var pool = pinForever(MemPool.graph_pool_handle());
     StreamFilter all =
         new StreamFilter() {
           @Override
@@ -97,7 +122,6 @@ public final class CudaGraph implements AutoCloseable {
     // the handles outlive the caller's PointerScope (a decode step's): released by close()
     graph.retainReference();
     exec.retainReference();
-    pool.retainReference();
     return new CudaGraph(dev, graph, exec, pool);
   }
 
@@ -121,7 +145,7 @@ public final class CudaGraph implements AutoCloseable {
     torch_cuda.getAllocator().releasePool(device, pool);
     graph.releaseReference();
     exec.releaseReference();
-    pool.releaseReference();
+    // pool: pinned, never freed (its Java type's deallocator would crash; see the class comment)
   }
 
   private static void check(int err, String what) {
