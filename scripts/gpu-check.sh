@@ -66,7 +66,9 @@ smi_start() {
 }
 smi_stop() {
   if [ -n "${SMI:-}" ]; then kill "$SMI" 2>/dev/null; wait "$SMI" 2>/dev/null; fi
-  sort -n "$OUT/smi.txt" 2>/dev/null | tail -1 | tr -dc 0-9 | sed 's/^$/null/'
+  local peak
+  peak=$(sort -n "$OUT/smi.txt" 2>/dev/null | tail -1 | tr -dc 0-9)
+  echo "${peak:-null}"   # null, not an empty JSON value, without nvidia-smi
 }
 
 # last metrics row's value of KEY in a run folder, or null

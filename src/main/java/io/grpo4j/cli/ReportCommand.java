@@ -45,12 +45,11 @@ final class ReportCommand implements Callable<Integer> {
         title != null ? title : String.join(" vs ", dirs.stream().map(RunSource::label).toList());
     ReportWriter.Written w = ReportWriter.write(set, target, t);
     System.out.printf(
-        "report: %s (%d run%s), %d plots in %s%n",
+        "report: %s (%d run%s), %s%n",
         w.report(),
         set.size(),
         set.size() == 1 ? "" : "s",
-        w.plots().size(),
-        target.resolve(ReportWriter.PLOTS));
+        w.plotsNote(target.resolve(ReportWriter.PLOTS)));
     if (tensorboard) {
       for (RunSource r : set.runs())
         System.out.println("tensorboard: " + TensorBoardExport.write(r));

@@ -25,8 +25,19 @@ public final class ReportWriter {
 
   private ReportWriter() {}
 
-  /** What was written. */
-  public record Written(Path report, List<Path> plots) {}
+  /**
+   * What was written.
+   *
+   * @param plotsSkipped why no PNG plots were drawn (e.g. a Java runtime without fonts), or null
+   */
+  public record Written(Path report, List<Path> plots, String plotsSkipped) {
+    /** "plots in DIR", or why there are none. */
+    public String plotsNote(Path dir) {
+      return plotsSkipped == null
+          ? plots.size() + " plots in " + dir
+          : "no plots: " + plotsSkipped + "; report.html draws its own";
+    }
+  }
 
   public static Written write(RunSet set, Path outDir, String title) throws IOException {
     Files.createDirectories(outDir);
@@ -68,8 +79,13 @@ public final class ReportWriter {
     }
     Path report = outDir.resolve(REPORT);
     AtomicFiles.writeString(report, Page.selfContained(title, data));
-    List<Path> plots = Plots.write(names, series, outDir.resolve(PLOTS));
-    return new Written(report, plots);
+    try {
+      return new Written(report, Plots.write(names, series, outDir.resolve(PLOTS)), null);
+    } catch (RuntimeException | LinkageError | InternalError e) {
+      // Java2D needs fonts (fontconfig); a headless runtime without them, e.g. the GPU bundle's
+      // jlinked JRE on a bare machine, fails here ("Fontconfig head is null"): plots are optional
+      return new Written(report, List.of(), "Java2D failed (" + e + ")");
+    }
   }
 
   /**
@@ -80,7 +96,7 @@ public final class ReportWriter {
   public static void afterRun(Path dir, PrintStream out) {
     try {
       Written w = write(RunSet.of(List.of(dir)), dir, RunSource.label(dir));
-      out.printf("report: %s (plots in %s)%n", w.report(), dir.resolve(PLOTS));
+      out.printf("report: %s (%s)%n", w.report(), w.plotsNote(dir.resolve(PLOTS)));
     } catch (IOException | RuntimeException e) {
       out.printf("warning: no report for %s: %s%n", dir, e.getMessage());
     }
