@@ -1,5 +1,6 @@
 package io.grpo4j.dist;
 
+import io.grpo4j.torch.Pinned;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.function.Supplier;
@@ -95,13 +96,18 @@ public final class C10dGroup implements DistGroup {
         timeout.toSeconds());
     backend.setTimeout(millis(timeout));
     store.setTimeout(millis(timeout));
-    return new C10dGroup(env, kind, timeout, store, backend);
+    // Never deallocated from Java: libtorch owns both through intrusive pointers, and letting
+    // JavaCPP's deallocator delete them after shutdown() corrupted the heap at the end of
+    // DataParallelTest ("corrupted double-linked list", 2026-11-27). One group per process.
+    return new C10dGroup(env, kind, timeout, Pinned.forever(store), Pinned.forever(backend));
   }
 
   private static Backend gloo(DistEnv env, TCPStore store, Duration timeout) {
-    Device device = glooDevice(env);
-    ProcessGroupGloo.Options options = new ProcessGroupGloo.Options(millis(timeout));
-    options.devices(new GlooDeviceVector(device));
+    // the options and the device are shared with the backend for its lifetime: pinned with it
+    Device device = Pinned.forever(glooDevice(env));
+    ProcessGroupGloo.Options options =
+        Pinned.forever(new ProcessGroupGloo.Options(millis(timeout)));
+    options.devices(Pinned.forever(new GlooDeviceVector(device)));
     return call(
         env,
         "creating the Gloo process group (waiting for all " + env.worldSize() + " ranks)",
@@ -137,7 +143,7 @@ public final class C10dGroup implements DistGroup {
         "creating the NCCL process group",
         timeout,
         () -> {
-          var options = new org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options();
+          var options = Pinned.forever(new org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options());
           options.timeout(millis(timeout));
           return new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(
               store, env.rank(), env.worldSize(), options);
@@ -240,8 +246,8 @@ public final class C10dGroup implements DistGroup {
   }
 
   /**
-   * Leaves the group: shuts the backend down (peers still waiting get an error, not a hang) and
-   * releases the store.
+   * Leaves the group: shuts the backend down (peers still waiting get an error, not a hang). The
+   * native store and backend stay allocated (see {@link #join}).
    */
   @Override
   public void close() {

@@ -1,7 +1,5 @@
 package io.grpo4j.torch;
 
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.bytedeco.cuda.cudart.CUgraphExec_st;
 import org.bytedeco.cuda.cudart.CUgraph_st;
 import org.bytedeco.cuda.global.cudart;
@@ -28,7 +26,7 @@ import org.bytedeco.pytorch.global.torch_cuda;
  * capture and updated in place (e.g. {@code io.grpo4j.model.StaticKvCache}), no host reads. Off by
  * default everywhere ({@code --cuda-graph}); <b>not yet seen working on a GPU</b>: its first run
  * there (H200, 2026-11-27) crashed the JVM in the pool id's JavaCPP deallocator, fixed by {@link
- * #pinForever} but not rerun since. On a CPU it refuses with a clear message.
+ * Pinned#forever} but not rerun since. On a CPU it refuses with a clear message.
  *
  * <p>The pool id is a {@code c10::MempoolId_t} (a pair of two {@code uint64}, 16 bytes), which the
  * presets map under the Java type of {@code std::pair<std::vector<DeviceAssertionsData>,
@@ -43,20 +41,6 @@ public final class CudaGraph implements AutoCloseable {
   private final CUgraphExec_st exec;
   private final DeviceAssertionsDataVectorCUDAKernelLaunchInfoVectorPair pool;
   private boolean closed;
-
-  /** Pool ids kept reachable for the life of the process: see {@link #pinForever}. */
-  private static final Queue<Pointer> PINNED = new ConcurrentLinkedQueue<>();
-
-  /**
-   * Makes sure JavaCPP never deallocates {@code p}: one reference more than any {@code
-   * PointerScope} gives back, and kept reachable so that the garbage collector's deallocator thread
-   * never sees it. For native values whose Java type has the wrong deallocator (the pool id).
-   */
-  static <P extends Pointer> P pinForever(P p) {
-    p.retainReference();
-    PINNED.add(p);
-    return p;
-  }
 
   private CudaGraph(
       byte device,
@@ -89,7 +73,7 @@ public final class CudaGraph implements AutoCloseable {
     previous.synchronize();
     torch_cuda.setCurrentCUDAStream(side);
     // pinned at once: an exception below would otherwise free it, mis-typed, with the step's scope
-    var pool = pinForever(MemPool.graph_pool_handle());
+    var pool = Pinned.forever(MemPool.graph_pool_handle());
     StreamFilter all =
         new StreamFilter() {
           @Override
