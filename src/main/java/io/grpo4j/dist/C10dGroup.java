@@ -36,16 +36,13 @@ public final class C10dGroup implements DistGroup {
   private final DistEnv env;
   private final BackendKind kind;
   private final Duration timeout;
-  private final TCPStore store;
   private final Backend backend;
   private boolean closed;
 
-  private C10dGroup(
-      DistEnv env, BackendKind kind, Duration timeout, TCPStore store, Backend backend) {
+  private C10dGroup(DistEnv env, BackendKind kind, Duration timeout, Backend backend) {
     this.env = env;
     this.kind = kind;
     this.timeout = timeout;
-    this.store = store;
     this.backend = backend;
   }
 
@@ -96,10 +93,12 @@ public final class C10dGroup implements DistGroup {
         timeout.toSeconds());
     backend.setTimeout(millis(timeout));
     store.setTimeout(millis(timeout));
-    // Never deallocated from Java: libtorch owns both through intrusive pointers, and letting
-    // JavaCPP's deallocator delete them after shutdown() corrupted the heap at the end of
-    // DataParallelTest ("corrupted double-linked list", 2026-11-27). One group per process.
-    return new C10dGroup(env, kind, timeout, Pinned.forever(store), Pinned.forever(backend));
+    // Never deallocated from Java (so no field needs to keep the store reachable): libtorch owns
+    // both through intrusive pointers, and letting JavaCPP's deallocator delete them after
+    // shutdown() corrupted the heap at the end of DataParallelTest ("corrupted double-linked
+    // list", 2026-11-27). One group per process.
+    Pinned.forever(store);
+    return new C10dGroup(env, kind, timeout, Pinned.forever(backend));
   }
 
   private static Backend gloo(DistEnv env, TCPStore store, Duration timeout) {
