@@ -51,7 +51,8 @@ final class EvalCommand implements Callable<Integer> {
     Evaluation e = Evaluation.run(cfg, task, problems, model.dir, ref, samples, System.out);
     System.out.print(Evaluation.table(List.of(model.dir.getFileName().toString()), List.of(e)));
     System.out.printf(
-        "(%d problems x %d, %.1fs)%n", e.prompts(), e.samplesPerPrompt(), e.seconds());
+        "(%d problems x %d, %.1fs)%n",
+        e.scores().prompts(), e.scores().samplesPerPrompt(), e.seconds());
     json.write(e);
     return 0;
   }

@@ -66,11 +66,15 @@ final class Int8CheckCommand implements Callable<Integer> {
           cfg.model().dtype(),
           dense.weightBytes() / 1e6,
           (t1 - t0) / 1e9,
-          100 * a.successRate(),
-          a.meanLength());
+          100 * a.scores().successRate(),
+          a.scores().meanLength());
       System.out.printf(
           "%-6s %12.2f %14.2f %8.1f%% %10.1f%n",
-          "int8", int8.weightBytes() / 1e6, (t2 - t1) / 1e9, 100 * b.successRate(), b.meanLength());
+          "int8",
+          int8.weightBytes() / 1e6,
+          (t2 - t1) / 1e9,
+          100 * b.scores().successRate(),
+          b.scores().meanLength());
       System.out.printf(
           "greedy agreement: %.1f%% of completions identical, %.1f%% of tokens agree before the first divergence%n",
           100 * g.identical(), 100 * g.tokenAgreement());

@@ -105,14 +105,14 @@ final class QuickstartCommand implements Callable<Integer> {
     System.out.print(Evaluation.table(List.of("sft", "grpo"), List.of(before, after)));
     System.out.printf(
         "GRPO changed held-out greedy success by %+.1f points (%.1f%% -> %.1f%%), mean forward KL to the SFT model %.4f%n",
-        100 * (after.successRate() - before.successRate()),
-        100 * before.successRate(),
-        100 * after.successRate(),
+        100 * (after.scores().successRate() - before.scores().successRate()),
+        100 * before.scores().successRate(),
+        100 * after.scores().successRate(),
         after.klForward());
     if (beforeSampled != null) {
       System.out.printf(
           "sampled (%d problems x %d): pass@1 %.1f%% -> %.1f%%, pass@%d %.1f%% -> %.1f%%%n",
-          beforeSampled.prompts(),
+          beforeSampled.scores().prompts(),
           pass.k,
           100 * beforeSampled.passAtK().get(1),
           100 * afterSampled.passAtK().get(1),
@@ -156,12 +156,12 @@ final class QuickstartCommand implements Callable<Integer> {
   private static ObjectNode block(Evaluation e, Evaluation sampled) {
     ObjectNode o = JsonOutput.JSON.createObjectNode();
     if (sampled != null) sampled.passAtK().forEach((k, v) -> o.put("pass@" + k, v));
-    o.put("success_rate", e.successRate());
-    o.put("reward_per_prompt", e.rewardPerPrompt());
-    o.put("reward_per_token", e.rewardPerToken());
+    o.put("success_rate", e.scores().successRate());
+    o.put("reward_per_prompt", e.scores().rewardPerPrompt());
+    o.put("reward_per_token", e.scores().rewardPerToken());
     o.put("kl_forward", e.klForward());
     o.put("kl_reverse", e.klReverse());
-    o.put("mean_len", e.meanLength());
+    o.put("mean_len", e.scores().meanLength());
     return o;
   }
 }

@@ -5,46 +5,16 @@ import java.util.List;
 /**
  * Held-out evaluation of one model.
  *
- * @param prompts problems evaluated
- * @param samplesPerPrompt 1 for greedy, k when sampled
- * @param successRate fraction of samples that solved their problem
- * @param rewardPerPrompt mean verifier outcome reward per sample
- * @param rewardPerToken total token reward over total completion tokens
- * @param meanLength mean completion length in tokens
+ * @param scores success rate, rewards and length over {@code samples}
  * @param samples every scored sample, in prompt order
  */
-public record EvalReport(
-    int prompts,
-    int samplesPerPrompt,
-    double successRate,
-    double rewardPerPrompt,
-    double rewardPerToken,
-    double meanLength,
-    List<ScoredSample> samples) {
+public record EvalReport(EvalScores scores, List<ScoredSample> samples) {
 
   public EvalReport {
     samples = List.copyOf(samples);
   }
 
   static EvalReport of(int prompts, int k, List<ScoredSample> samples) {
-    double success = 0;
-    double reward = 0;
-    double tokenReward = 0;
-    long tokens = 0;
-    for (ScoredSample s : samples) {
-      if (s.outcome().success()) success++;
-      reward += s.outcome().reward();
-      tokenReward += s.totalTokenReward();
-      tokens += s.sample().length();
-    }
-    int n = Math.max(1, samples.size());
-    return new EvalReport(
-        prompts,
-        k,
-        success / n,
-        reward / n,
-        tokens == 0 ? 0 : tokenReward / tokens,
-        (double) tokens / n,
-        samples);
+    return new EvalReport(EvalScores.of(prompts, k, samples), samples);
   }
 }

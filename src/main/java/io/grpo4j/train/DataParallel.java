@@ -3,6 +3,7 @@ package io.grpo4j.train;
 import io.grpo4j.dist.DistGroup;
 import io.grpo4j.dist.GradientBuckets;
 import io.grpo4j.eval.EvalReport;
+import io.grpo4j.eval.EvalScores;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
@@ -105,24 +106,26 @@ final class DataParallel {
    */
   EvalReport combine(EvalReport local) {
     if (worldSize() == 1) return local;
+    EvalScores mine = local.scores();
     int n = local.samples().size();
-    double tokens = local.meanLength() * n;
+    double tokens = mine.meanLength() * n;
     double[] s =
         global(
             n,
-            local.successRate() * n,
-            local.rewardPerPrompt() * n,
-            local.rewardPerToken() * tokens,
+            mine.successRate() * n,
+            mine.rewardPerPrompt() * n,
+            mine.rewardPerToken() * tokens,
             tokens,
-            local.prompts());
+            mine.prompts());
     double all = Math.max(1, s[0]);
-    return new EvalReport(
-        (int) s[5],
-        local.samplesPerPrompt(),
-        s[1] / all,
-        s[2] / all,
-        s[4] == 0 ? 0 : s[3] / s[4],
-        s[4] / all,
-        local.samples());
+    EvalScores scores =
+        new EvalScores(
+            (int) s[5],
+            mine.samplesPerPrompt(),
+            s[1] / all,
+            s[2] / all,
+            s[4] == 0 ? 0 : s[3] / s[4],
+            s[4] / all);
+    return new EvalReport(scores, local.samples());
   }
 }

@@ -1,6 +1,8 @@
 package io.grpo4j.train;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import io.grpo4j.eval.EvalReport;
+import io.grpo4j.eval.EvalScores;
 import io.grpo4j.eval.Evaluator;
 import io.grpo4j.eval.PassAtK;
 import io.grpo4j.eval.Prompts;
@@ -25,6 +27,7 @@ import org.bytedeco.pytorch.Device;
  * validator reward per prompt and per token, completion length, KL drift to a reference, and (with
  * k ≥ 2 samples per prompt) the mean token advantage under the run's advantage mode.
  *
+ * @param scores success rate, rewards and length (flat in JSON, as before)
  * @param klForward mean per-token KL(π‖π_ref) on the answers, NaN without a reference
  * @param klReverse mean per-token KL(π_ref‖π), NaN without a reference
  * @param advTokenMean mean token advantage over the k samples of each prompt, NaN when greedy
@@ -32,12 +35,7 @@ import org.bytedeco.pytorch.Device;
  *     (when k ≥ 8) and k; empty when greedy
  */
 public record Evaluation(
-    int prompts,
-    int samplesPerPrompt,
-    double successRate,
-    double rewardPerPrompt,
-    double rewardPerToken,
-    double meanLength,
+    @JsonUnwrapped EvalScores scores,
     double klForward,
     double klReverse,
     double advTokenMean,
@@ -90,18 +88,7 @@ public record Evaluation(
           if (j <= k) pass.put(j, PassAtK.of(report.samples(), k, j));
         }
       }
-      return new Evaluation(
-          report.prompts(),
-          report.samplesPerPrompt(),
-          report.successRate(),
-          report.rewardPerPrompt(),
-          report.rewardPerToken(),
-          report.meanLength(),
-          kf,
-          kr,
-          adv,
-          (System.nanoTime() - t0) / 1e9,
-          pass);
+      return new Evaluation(report.scores(), kf, kr, adv, (System.nanoTime() - t0) / 1e9, pass);
     }
   }
 
@@ -121,14 +108,15 @@ public record Evaluation(
             "adv_tok"));
     for (int i = 0; i < rows.size(); i++) {
       Evaluation e = rows.get(i);
+      EvalScores s = e.scores();
       sb.append(
           String.format(
               "%-14s %7.1f%% %9.3f %11.4f %10.1f %9s %9s %8s%n",
               names.get(i),
-              100 * e.successRate(),
-              e.rewardPerPrompt(),
-              e.rewardPerToken(),
-              e.meanLength(),
+              100 * s.successRate(),
+              s.rewardPerPrompt(),
+              s.rewardPerToken(),
+              s.meanLength(),
               fmt(e.klForward()),
               fmt(e.klReverse()),
               fmt(e.advTokenMean())));

@@ -221,7 +221,7 @@ public record Sweep(
     boolean isStart = model.toAbsolutePath().normalize().equals(start.toAbsolutePath().normalize());
     Evaluation greedy = Evaluation.run(cfg, task, heldOut, model, isStart ? null : start, 0, log);
     ObjectNode m = JSON.createObjectNode();
-    m.put("success_rate", greedy.successRate());
+    m.put("success_rate", greedy.scores().successRate());
     if (passK >= 2) {
       List<Problem<D>> some = heldOut.subList(0, Math.min(passProblems, heldOut.size()));
       Evaluation sampled = Evaluation.run(cfg, task, some, model, null, passK, log);
@@ -229,7 +229,7 @@ public record Sweep(
     }
     m.put("kl_forward", isStart ? 0.0 : greedy.klForward());
     m.put("kl_reverse", isStart ? 0.0 : greedy.klReverse());
-    m.put("reward_per_prompt", greedy.rewardPerPrompt());
+    m.put("reward_per_prompt", greedy.scores().rewardPerPrompt());
     if (!Double.isNaN(seconds)) m.put("grpo_seconds", seconds);
     m.put("eval_problems", heldOut.size());
     return m;

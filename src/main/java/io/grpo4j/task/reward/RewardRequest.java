@@ -1,6 +1,7 @@
 package io.grpo4j.task.reward;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Objects;
@@ -26,15 +27,11 @@ public record RewardRequest(
     metadata = metadata == null ? JsonNodeFactory.instance.objectNode() : metadata;
   }
 
-  /** The request as the JSON object of the protocol. */
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The request as the JSON object of the protocol: the components, in their order. */
   public ObjectNode toJson() {
-    ObjectNode o = JsonNodeFactory.instance.objectNode();
-    o.put("id", id);
-    o.set("prompt", prompt);
-    o.put("completion", completion);
-    o.set("answer", answer);
-    o.set("metadata", metadata);
-    return o;
+    return JSON.valueToTree(this);
   }
 
   /** The answer as text: a JSON string's value, otherwise the JSON text ({@code ""} for null). */

@@ -3,6 +3,7 @@ package io.grpo4j.task.reward;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.TokenRewards;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +12,23 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RewardProtocolTest {
+
+  @Test
+  void aRequestIsTheProtocolsObjectWithItsFieldsInOrder() {
+    var chat = JsonNodeFactory.instance.arrayNode();
+    chat.addObject().put("role", "user").put("content", "2+2?");
+    var meta = JsonNodeFactory.instance.objectNode().put("level", 3);
+    assertThat(
+            new RewardRequest("7", chat, "4", JsonNodeFactory.instance.numberNode(4), meta)
+                .toJson()
+                .toString())
+        .isEqualTo(
+            "{\"id\":\"7\",\"prompt\":[{\"role\":\"user\",\"content\":\"2+2?\"}],"
+                + "\"completion\":\"4\",\"answer\":4,\"metadata\":{\"level\":3}}");
+    assertThat(new RewardRequest("a", null, "", null, null).toJson().toString())
+        .isEqualTo(
+            "{\"id\":\"a\",\"prompt\":null,\"completion\":\"\",\"answer\":null,\"metadata\":{}}");
+  }
 
   @Test
   void aFullResponseParses() {
