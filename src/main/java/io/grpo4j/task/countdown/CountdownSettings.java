@@ -210,7 +210,7 @@ public record CountdownSettings(
    * unknown keys are an error.
    */
   public static CountdownSettings fromMap(Map<String, ?> values) {
-    ConfigValues c = new ConfigValues("countdown.", values, KEYS);
+    ConfigValues c = new ConfigValues("countdown.generator.", values, KEYS);
     CountdownSettings d = DEFAULTS;
     return new CountdownSettings(
         c.smallInteger("min_numbers", d.minNumbers),

@@ -48,11 +48,11 @@ public final class CountdownTask implements Task<CountdownInstance> {
     this.format = Objects.requireNonNull(format, "format");
     if (format == AnswerFormat.EXPRESSION && !settings.useAllNumbers()) {
       throw new IllegalArgumentException(
-          "countdown.use_all_numbers must be true for the expression format (each number is used exactly once)");
+          "countdown.generator.use_all_numbers must be true for the expression format (each number is used exactly once)");
     }
     if (format == AnswerFormat.EXPRESSION && settings.minValue() < 0) {
       throw new IllegalArgumentException(
-          "countdown.min_value must be >= 0 for the expression format (answers are checked by their digits, as TinyZero does)");
+          "countdown.generator.min_value must be >= 0 for the expression format (answers are checked by their digits, as TinyZero does)");
     }
     this.generator = new CountdownGenerator(settings);
     this.verifier = verifierFor(format, rewards, settings.rules());

@@ -23,7 +23,7 @@ public record Rules(boolean allowNegative, boolean allowZero, long maxMagnitude)
   public Rules {
     if (maxMagnitude < 1 || maxMagnitude > MAX_BOUND) {
       throw new IllegalArgumentException(
-          "countdown.max_magnitude must be in 1.." + MAX_BOUND + ", got " + maxMagnitude);
+          "countdown.generator.max_magnitude must be in 1.." + MAX_BOUND + ", got " + maxMagnitude);
     }
   }
 

@@ -78,7 +78,9 @@ class CountdownGeneratorTest {
             new CountdownSettings(
                 3, 6, 1, 25, 10, 100, 1, 6, false, false, false, Rules.DEFAULT_BOUND));
     assertThatThrownBy(() -> CountdownSettings.fromMap(java.util.Map.of("max_number", 6)))
-        .hasMessageContaining("unknown config key countdown.max_number");
+        .hasMessageContaining("unknown config key countdown.generator.max_number");
+    assertThatThrownBy(() -> CountdownSettings.fromMap(java.util.Map.of("max_magnitude", 0)))
+        .hasMessageContaining("countdown.generator.max_magnitude must be in 1..");
   }
 
   @Test

@@ -107,7 +107,7 @@ class CountdownTaskTest {
         CountdownSettings.fromMap(java.util.Map.of("use_all_numbers", false));
     assertThatThrownBy(
             () -> new CountdownTask(partial, CountdownRewards.DEFAULTS, AnswerFormat.EXPRESSION))
-        .hasMessageContaining("use_all_numbers");
+        .hasMessageContaining("countdown.generator.use_all_numbers must be true");
   }
 
   @Test
