@@ -14,7 +14,7 @@
 # Environment: GRPO4J (how to start grpo4j; default "./grpo4j --gpu" from the checkout root; in a
 # bundle made by ../shared/gpu/make-bundle.sh: GRPO4J="bash .gpu/run.sh grpo4j"), FIXTURE (the 1.5B
 # config.json; default ../shared/fixtures/qwen2.5-1.5b-instruct/config.json, else
-# fixtures/qwen2.5-1.5b/config.json), PORT (default 8791), SKIP (comma-separated step names to skip:
+# fixtures/qwen2.5-1.5b/config.json, else the unpacked bundle's copy), PORT (default 8791), SKIP (comma-separated step names to skip:
 # doctor,bench,decode,quickstart,seed,12gb,serve).
 set -uo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -24,7 +24,9 @@ read -r -a G <<< "${GRPO4J:-./grpo4j --gpu}"
 PORT=${PORT:-8791}
 SKIP=",${SKIP:-},"
 FIXTURE=${FIXTURE:-}
-for f in "$FIXTURE" ../shared/fixtures/qwen2.5-1.5b-instruct/config.json fixtures/qwen2.5-1.5b/config.json; do
+# the last: inside the unpacked bundle of ../shared/gpu (run.sh's GRPO4J_GPU_DIR), on a remote without ../shared
+for f in "$FIXTURE" ../shared/fixtures/qwen2.5-1.5b-instruct/config.json fixtures/qwen2.5-1.5b/config.json \
+  "${GRPO4J_GPU_DIR:-/tmp/grpo4j-gpu}/fixtures/qwen2.5-1.5b/config.json"; do
   if [ -n "$f" ] && [ -f "$f" ]; then FIXTURE=$(readlink -f "$f"); break; fi
 done
 SUMMARY=$OUT/gpu-check.json

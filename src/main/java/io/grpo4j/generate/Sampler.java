@@ -45,7 +45,8 @@ public final class Sampler {
     STATIC,
     /**
      * STATIC with the model's forward step recorded once as a CUDA graph and replayed ({@link
-     * CudaGraph}): CUDA only, unmeasured, off by default
+     * CudaGraph}): CUDA only, off by default; 5.04 ms per decode step against STATIC's 16.46 ms on
+     * an H200 (docs/gpu.md)
      */
     CUDA_GRAPH;
 
