@@ -2,7 +2,8 @@
 # scripts/gpu-check.sh [OUT_DIR]: the GPU acceptance run of docs/gpu.md, on a machine with an NVIDIA GPU.
 #   1. doctor (stops here when --device cuda would fail, with the reason)
 #   2. bench on the Qwen2.5-1.5B shape (bf16): GEMM peak (to 8192^3), train tok/s + MFU, rollout, prefill,
-#      decode; then rollout/decode again with sampling decode static and cuda_graph
+#      decode; then rollout/decode again with sampling decode static and cuda_graph; then (same-tokens) 3 tiny
+#      GRPO steps each with decode static, cuda_graph and static again: the same tokens and metrics?
 #   3. the quickstart on CUDA (wall time, held-out success before/after)
 #   4. 4 GRPO steps of the seed recipe (configs/qwen2.5-1.5b-countdown.yaml) and of the 12 GB recipe
 #      (configs/qwen2.5-1.5b-countdown-12gb.yaml) on a random-init 1.5B model, each with its peak GPU
@@ -15,7 +16,7 @@
 # bundle made by ../shared/gpu/make-bundle.sh: GRPO4J="bash .gpu/run.sh grpo4j"), FIXTURE (the 1.5B
 # config.json; default ../shared/fixtures/qwen2.5-1.5b-instruct/config.json, else
 # fixtures/qwen2.5-1.5b/config.json, else the unpacked bundle's copy), PORT (default 8791), SKIP (comma-separated step names to skip:
-# doctor,bench,decode,quickstart,seed,12gb,serve).
+# doctor,bench,decode,same-tokens,quickstart,seed,12gb,serve).
 set -uo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
@@ -103,6 +104,52 @@ if ! skip decode; then
       --decode "$mode" --json "$OUT/bench-1.5b-$mode.json"
     add "bench_$mode" "$(cat "$OUT/bench-1.5b-$mode.json" 2>/dev/null || echo "{\"exit\": $RC}")"
   done
+fi
+
+# the same samples with and without CUDA graphs: 3 tiny GRPO steps with sampling.decode static,
+# cuda_graph and static again; the token ids of the logged rollouts and every metric compared
+# (EQ_DEVICE and EQ_MODES change the device and the two modes, e.g. EQ_DEVICE=cpu EQ_MODES=dynamic,static)
+if ! skip same-tokens; then
+  IFS=, read -r -a modes <<< "${EQ_MODES:-static,cuda_graph}"
+  runs=()
+  for mode in "${modes[0]}" "${modes[1]}" "${modes[0]}"; do
+    name="eq-${#runs[@]}-$mode"
+    rm -rf "${OUT:?}/$name"
+    run "$name" train --config configs/countdown-tiny.yaml --set model.device="${EQ_DEVICE:-cuda}" \
+      --set sampling.decode="$mode" --set train.steps=3 --set train.eval_every=0 --set train.save_every=3 \
+      --out "$OUT/$name"
+    rm -rf "$OUT/$name/checkpoints"
+    runs+=("$OUT/$name")
+  done
+  add same_tokens "$(python3 - "${runs[@]}" <<'PY' 2>&1 || echo '{"error": "comparison failed"}'
+import json, sys
+
+def load(d, f):
+    return [json.loads(l) for l in open(f"{d}/{f}") if l.strip()]
+
+def compare(a, b):
+    sa, sb = load(a, "samples.jsonl"), load(b, "samples.jsonl")
+    ma, mb = load(a, "metrics.jsonl"), load(b, "metrics.jsonl")
+    lp = max((abs(p - q) for x, y in zip(sa, sb) for p, q in zip(x["logprobs"], y["logprobs"])), default=0.0)
+    diff = {}
+    for ra, rb in zip(ma, mb):
+        for k, v in ra.items():
+            if k.startswith(("time/", "mem/")) or k == "tokens_per_s":
+                continue
+            if isinstance(v, (int, float)) and isinstance(rb.get(k), (int, float)):
+                diff[k] = max(diff.get(k, 0.0), abs(v - rb[k]))
+    worst = max(diff.items(), key=lambda kv: kv[1], default=("none", 0.0))
+    return {"samples": [len(sa), len(sb)],
+            "token_ids_equal": len(sa) == len(sb) > 0 and all(x["token_ids"] == y["token_ids"] for x, y in zip(sa, sb)),
+            "max_logprob_diff": lp,
+            "metric_rows": [len(ma), len(mb)],
+            "reward_mean_equal": [r.get("reward/mean") for r in ma] == [r.get("reward/mean") for r in mb],
+            "largest_metric_diff": {worst[0]: worst[1]}}
+
+a, b, c = sys.argv[1:4]
+print(json.dumps({"first_vs_second": compare(a, b), "first_vs_third": compare(a, c)}))
+PY
+)"
 fi
 
 # ---------------------------------------------------------------- 3. quickstart on CUDA
