@@ -159,11 +159,6 @@ public final class ChatTemplate {
     return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
   }
 
-  /** The template text (line breaks normalised as jinja2 reads them). */
-  public String text() {
-    return text;
-  }
-
   @Override
   public String toString() {
     return "ChatTemplate[" + name + "]";

@@ -58,10 +58,6 @@ public final class SlotKvCache extends AttentionCache {
     return lengths.length;
   }
 
-  public int capacity() {
-    return capacity;
-  }
-
   public int occupied() {
     return occupied;
   }

@@ -184,11 +184,6 @@ public final class Tokenizer implements AutoCloseable {
     return configured.bos == null ? OptionalInt.empty() : tokenId(configured.bos);
   }
 
-  /** The tokenizer.json this was loaded from. */
-  public Path file() {
-    return file;
-  }
-
   @Override
   public void close() {
     if (!closed) {

@@ -90,11 +90,6 @@ public final class MetricsTable {
     return steps.size();
   }
 
-  /** Bytes of the file read so far (a cheap version stamp for polling clients). */
-  public synchronized long bytesRead() {
-    return offset;
-  }
-
   /**
    * The table cut to at most {@code maxPoints} points: rows are split into consecutive buckets of
    * {@code every = ceil(rows / maxPoints)} rows and each bucket becomes one point whose step is its

@@ -73,10 +73,6 @@ public final class KlController {
     return lambda;
   }
 
-  public double target() {
-    return target;
-  }
-
   /**
    * Applies one correction and returns the new λ.
    *

@@ -11,7 +11,6 @@ import java.util.Optional;
  * that a bad download or a foreign writer can be diagnosed from the message alone.
  */
 public class CheckpointFormatException extends IOException {
-  private final transient Path file;
   private final String tensor;
 
   /**
@@ -25,7 +24,6 @@ public class CheckpointFormatException extends IOException {
 
   public CheckpointFormatException(Path file, String tensor, String problem, Throwable cause) {
     super(message(file, tensor, problem), cause);
-    this.file = file;
     this.tensor = tensor;
   }
 
@@ -34,11 +32,6 @@ public class CheckpointFormatException extends IOException {
     return tensor == null
         ? where + ": " + problem
         : where + ": tensor '" + tensor + "': " + problem;
-  }
-
-  /** The file or folder the problem was found in. */
-  public Path file() {
-    return file;
   }
 
   /** The tensor the problem is about, if it is about one. */

@@ -38,10 +38,6 @@ public final class CountdownGenerator {
             .toArray();
   }
 
-  public CountdownSettings settings() {
-    return settings;
-  }
-
   /**
    * A train/test split of distinct instances; no instance {@link CountdownInstance#key() key} is in
    * both.

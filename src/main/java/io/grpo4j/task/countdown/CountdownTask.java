@@ -89,18 +89,6 @@ public final class CountdownTask implements Task<CountdownInstance> {
     return new Problem<>(instance.id(), instance);
   }
 
-  public CountdownSettings settings() {
-    return settings;
-  }
-
-  public CountdownRewards rewards() {
-    return rewards;
-  }
-
-  public AnswerFormat format() {
-    return format;
-  }
-
   @Override
   public String name() {
     return NAME;

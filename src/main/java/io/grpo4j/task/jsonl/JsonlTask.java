@@ -59,10 +59,6 @@ public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow>, Aut
     return train;
   }
 
-  public JsonlSettings settings() {
-    return settings;
-  }
-
   @Override
   public String name() {
     return NAME;
@@ -184,11 +180,6 @@ public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow>, Aut
         return j.outcome();
       }
     };
-  }
-
-  /** Recent diagnostics of the reward sources (a reward program's last stderr lines). */
-  public List<String> diagnostics() {
-    return rewards.diagnostics();
   }
 
   @Override
