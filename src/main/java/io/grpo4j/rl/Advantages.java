@@ -157,11 +157,6 @@ public record Advantages(
           STD_FLOOR,
           ENTROPY_WEIGHT);
 
-  /** The first four settings; no sequence share, process weight, std floor or entropy weight. */
-  public Advantages(AdvantageMode mode, double clip, boolean scaleRewards, double epsilon) {
-    this(mode, clip, scaleRewards, epsilon, 0, 0, 0, 0);
-  }
-
   /** Groups whose sequence rewards spread less than this standard deviation count as "zero std". */
   public static final double ZERO_STD_TOLERANCE = 1e-6;
 
@@ -190,11 +185,6 @@ public record Advantages(
     }
   }
 
-  /** {@code mode} with the default clip, std scaling and ε, and no weights. */
-  public static Advantages defaults(AdvantageMode mode) {
-    return new Advantages(mode, CLIP, SCALE_REWARDS, EPSILON);
-  }
-
   /**
    * Advantages of one batch and the statistics the metrics report.
    *
@@ -212,16 +202,10 @@ public record Advantages(
    * @param rewards token rewards r {@code [B, T]} (e.g. from {@link EntropyReward}); padding
    *     ignored
    * @param mask completion mask {@code [B, T]}
-   * @param groupSize G ≥ 2; B must be a multiple of G
-   */
-  public Result compute(Tensor rewards, Tensor mask, int groupSize) {
-    return compute(rewards, mask, null, null, groupSize);
-  }
-
-  /**
    * @param ids completion token ids {@code [B, T]}; needed by PREFIX mode, else may be null
    * @param entropy sampling entropy {@code [B, T]}; needed when entropyWeight &gt; 0, else may be
    *     null
+   * @param groupSize G ≥ 2; B must be a multiple of G
    */
   public Result compute(Tensor rewards, Tensor mask, Tensor ids, Tensor entropy, int groupSize) {
     Shapes.requireDim("rewards", rewards, 2);

@@ -54,11 +54,6 @@ public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow>, Aut
     this.rewards = Objects.requireNonNull(rewards, "rewards");
   }
 
-  /** The training rows. */
-  public List<Problem<JsonlRow>> trainRows() {
-    return train;
-  }
-
   @Override
   public String name() {
     return NAME;
