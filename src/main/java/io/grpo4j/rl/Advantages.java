@@ -191,12 +191,8 @@ public record Advantages(
    * @param advantages {@code [B, T]}, zero on padding, no gradient
    * @param tokenMean {@code adv/token_mean}: mean advantage over valid tokens
    * @param tokenAbsMean {@code adv/token_abs_mean}: mean |advantage| over valid tokens
-   * @param fracZeroStdGroups {@code frac_zero_std_groups}: fraction of groups whose G sequence
-   *     rewards R_i = Σ_t r_{i,t} are all equal (std below {@link #ZERO_STD_TOLERANCE}), i.e.
-   *     groups that give standard GRPO nothing to learn from
    */
-  public record Result(
-      Tensor advantages, double tokenMean, double tokenAbsMean, double fracZeroStdGroups) {}
+  public record Result(Tensor advantages, double tokenMean, double tokenAbsMean) {}
 
   /**
    * @param rewards token rewards r {@code [B, T]} (e.g. from {@link EntropyReward}); padding
@@ -248,13 +244,13 @@ public record Advantages(
     }
     double tokenMean = Masked.mean(a, m).item_double();
     double tokenAbsMean = Masked.mean(a.abs(), m).item_double();
-    double fracZeroStd = fracZeroStdGroups(sum(r3, false, 2).reshape(b), groupSize);
-    return new Result(a, tokenMean, tokenAbsMean, fracZeroStd);
+    return new Result(a, tokenMean, tokenAbsMean);
   }
 
   /**
    * Fraction of groups whose G values {@code sequenceRewards [B]} have standard deviation below
-   * {@link #ZERO_STD_TOLERANCE}. Exposed so the trainer can also report it on verifier rewards.
+   * {@link #ZERO_STD_TOLERANCE}, i.e. groups that give standard GRPO nothing to learn from (the
+   * trainer's {@code frac_zero_std_groups}, on the verifier rewards).
    */
   public static double fracZeroStdGroups(Tensor sequenceRewards, int groupSize) {
     Shapes.requireDim("sequenceRewards", sequenceRewards, 1);

@@ -544,7 +544,6 @@ public final class GrpoTrainer<D> {
                     null,
                     m.completion(),
                     m.mask(),
-                    false,
                     passes.logitsChunk(),
                     cfg.sampling().temperature())
                 .terms()

@@ -231,7 +231,7 @@ class CountdownProperties {
 
   @Property(tries = 200)
   void generatorRespectsEveryKnob(@ForAll("settings") CountdownSettings s, @ForAll long seed) {
-    List<CountdownInstance> instances = new CountdownGenerator(s).draw(seed, 5, java.util.Set.of());
+    List<CountdownInstance> instances = new CountdownGenerator(s).draw(seed, 5);
     Rules rules = s.rules();
     for (CountdownInstance inst : instances) {
       assertThat(inst.numbers().size()).isBetween(s.minNumbers(), s.maxNumbers());

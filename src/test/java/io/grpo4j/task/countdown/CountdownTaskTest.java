@@ -99,14 +99,6 @@ class CountdownTaskTest {
   }
 
   @Test
-  void excludingKeepsHeldOutInstancesOutOfDraws() {
-    List<Problem<CountdownInstance>> test = steps.draw(4, 50);
-    CountdownTask train = steps.excluding(test);
-    List<String> heldOut = test.stream().map(p -> p.data().key()).toList();
-    assertThat(train.draw(4, 200)).noneMatch(p -> heldOut.contains(p.data().key()));
-  }
-
-  @Test
   void expressionFormatNeedsEveryNumberUsed() {
     CountdownSettings partial =
         CountdownSettings.fromMap(java.util.Map.of("use_all_numbers", false));
