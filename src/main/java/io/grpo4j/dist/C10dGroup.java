@@ -34,14 +34,12 @@ public final class C10dGroup implements DistGroup {
   private static final Logger log = LoggerFactory.getLogger(C10dGroup.class);
 
   private final DistEnv env;
-  private final BackendKind kind;
   private final Duration timeout;
   private final Backend backend;
   private boolean closed;
 
-  private C10dGroup(DistEnv env, BackendKind kind, Duration timeout, Backend backend) {
+  private C10dGroup(DistEnv env, Duration timeout, Backend backend) {
     this.env = env;
-    this.kind = kind;
     this.timeout = timeout;
     this.backend = backend;
   }
@@ -98,7 +96,7 @@ public final class C10dGroup implements DistGroup {
     // shutdown() corrupted the heap at the end of DataParallelTest ("corrupted double-linked
     // list", 2026-11-27). One group per process.
     Pinned.forever(store);
-    return new C10dGroup(env, kind, timeout, Pinned.forever(backend));
+    return new C10dGroup(env, timeout, Pinned.forever(backend));
   }
 
   private static Backend gloo(DistEnv env, TCPStore store, Duration timeout) {
@@ -152,11 +150,6 @@ public final class C10dGroup implements DistGroup {
   @Override
   public DistEnv env() {
     return env;
-  }
-
-  /** The backend this group runs. */
-  public BackendKind backend() {
-    return kind;
   }
 
   @Override

@@ -24,9 +24,6 @@ import org.bytedeco.pytorch.global.torch;
  * layout on its first call.
  */
 public final class GradientBuckets {
-  /** PyTorch DDP's default {@code bucket_cap_mb = 25}. */
-  public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
-
   private final List<Tensor> params;
   private final List<int[]> buckets; // [from, to) index ranges into params
   private boolean checked;

@@ -10,7 +10,7 @@ import java.util.List;
  * @param tokenAgreement tokens before the first divergence over the tokens of the longer
  *     completion, summed over prompts
  */
-public record GreedyAgreement(int prompts, double identical, double tokenAgreement) {
+public record GreedyAgreement(double identical, double tokenAgreement) {
 
   public static GreedyAgreement of(EvalReport a, EvalReport b) {
     List<ScoredSample> x = a.samples();
@@ -29,7 +29,6 @@ public record GreedyAgreement(int prompts, double identical, double tokenAgreeme
       agree += k;
       total += Math.max(p.length, q.length);
     }
-    return new GreedyAgreement(
-        x.size(), (double) same / x.size(), total == 0 ? 1.0 : (double) agree / total);
+    return new GreedyAgreement((double) same / x.size(), total == 0 ? 1.0 : (double) agree / total);
   }
 }

@@ -21,7 +21,7 @@ import java.util.Random;
 public record Fuzzer(Path failures, PrintStream out) {
 
   /** Outcome counts of one target. */
-  public record Stats(long inputs, long accepted, long rejected, long violations, double seconds) {}
+  public record Stats(long accepted, long rejected, long violations, double seconds) {}
 
   /**
    * Fuzzes the named target ({@code all} for every one of {@link FuzzTargets#all()}) with {@code
@@ -88,7 +88,7 @@ public record Fuzzer(Path failures, PrintStream out) {
         }
       }
     }
-    return new Stats(n, accepted, rejected, violations, (System.nanoTime() - start) / 1e9);
+    return new Stats(accepted, rejected, violations, (System.nanoTime() - start) / 1e9);
   }
 
   /** 90 % mutated seeds, 5 % random bytes, 5 % random strings of the format's tokens. */

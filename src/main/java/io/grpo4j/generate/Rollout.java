@@ -7,11 +7,7 @@ import java.util.List;
  * of prompt p are rows p·n … p·n+n−1, so a GRPO group is a run of consecutive rows).
  */
 public record Rollout(
-    List<Sample> samples,
-    int samplesPerPrompt,
-    long promptTokens,
-    double prefillSeconds,
-    double decodeSeconds) {
+    List<Sample> samples, long promptTokens, double prefillSeconds, double decodeSeconds) {
   public Rollout {
     samples = List.copyOf(samples);
   }
@@ -20,12 +16,5 @@ public record Rollout(
     long n = 0;
     for (Sample s : samples) n += s.length();
     return n;
-  }
-
-  /** Longest completion in tokens. */
-  public int maxCompletionLength() {
-    int m = 0;
-    for (Sample s : samples) m = Math.max(m, s.length());
-    return m;
   }
 }

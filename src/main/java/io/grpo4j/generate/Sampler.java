@@ -227,7 +227,7 @@ public final class Sampler {
               toFloats(ents.get(r)),
               finish[r]));
     }
-    return new Rollout(samples, n, promptTokens, (tPrefill - t0) / 1e9, (t1 - tPrefill) / 1e9);
+    return new Rollout(samples, promptTokens, (tPrefill - t0) / 1e9, (t1 - tPrefill) / 1e9);
   }
 
   /**

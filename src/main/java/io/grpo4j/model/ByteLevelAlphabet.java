@@ -39,15 +39,6 @@ public final class ByteLevelAlphabet {
     return BYTE_TO_CHAR[b];
   }
 
-  /** The token string of raw bytes: each byte replaced by its stand-in character. */
-  public static String encode(byte[] bytes) {
-    StringBuilder sb = new StringBuilder(bytes.length);
-    for (byte b : bytes) {
-      sb.append(BYTE_TO_CHAR[b & 0xFF]);
-    }
-    return sb.toString();
-  }
-
   /**
    * The raw bytes a byte-level token string stands for, or {@code null} when some character of it
    * is not in the alphabet (such a token is not a byte-level token; Hugging Face's ByteLevel

@@ -97,11 +97,10 @@ public final class ChatTemplate {
         tokenizerConfigJson + ": chat_template must be a string or a list of {name, template}");
   }
 
-  /** A template given as text; {@code bosToken}/{@code eosToken} may be null (then undefined). */
-  public static ChatTemplate of(String templateText, String bosToken, String eosToken) {
-    return named("chat template", templateText, bosToken, eosToken);
-  }
-
+  /**
+   * A template given as text, {@code name} naming it in errors; {@code bosToken}/{@code eosToken}
+   * may be null (then undefined).
+   */
   static ChatTemplate named(String name, String templateText, String bosToken, String eosToken) {
     if (templateText == null) {
       throw new IllegalArgumentException(name + ": template text is null");
@@ -114,17 +113,10 @@ public final class ChatTemplate {
     return render(messages, null, addGenerationPrompt, Map.of());
   }
 
-  /** Renders {@code messages} offering {@code tools} (JSON-schema function specs, or null). */
-  public String render(
-      List<Map<String, Object>> messages,
-      List<Map<String, Object>> tools,
-      boolean addGenerationPrompt) {
-    return render(messages, tools, addGenerationPrompt, Map.of());
-  }
-
   /**
-   * Renders with extra template variables, as {@code apply_chat_template(**kwargs)} passes them
-   * (e.g. {@code enable_thinking} for templates that read it).
+   * Renders {@code messages} offering {@code tools} (JSON-schema function specs, or null), with
+   * extra template variables, as {@code apply_chat_template(**kwargs)} passes them (e.g. {@code
+   * enable_thinking} for templates that read it).
    *
    * @throws IllegalArgumentException naming the template and jinjava's error, including the message
    *     of a {@code raise_exception(...)} call in the template
@@ -157,11 +149,6 @@ public final class ChatTemplate {
   static String asJinja2Reads(String source) {
     String s = source.replace("\r\n", "\n").replace('\r', '\n');
     return s.endsWith("\n") ? s.substring(0, s.length() - 1) : s;
-  }
-
-  /** The template text (line breaks normalised as jinja2 reads them). */
-  public String text() {
-    return text;
   }
 
   @Override

@@ -26,9 +26,6 @@ final class PythonJson {
       String keySeparator,
       boolean sortKeys) {
 
-    /** HF's defaults: non-ASCII kept, one line, {@code ", "} and {@code ": "}, keys in order. */
-    static final Options HF_DEFAULT = of(false, null, null, false);
-
     /**
      * Options as json.dumps derives them: {@code indent} an int (spaces) or string or null; {@code
      * separators} null means {@code (", ", ": ")} without indent and {@code (",", ": ")} with one.

@@ -171,11 +171,6 @@ public final class Qwen2Model {
     return ((Projection.Dense) dense).quantized(bias);
   }
 
-  /** True for the int8 serving copy made by {@link #quantizedInt8()}. */
-  public boolean isQuantized() {
-    return quantized;
-  }
-
   /** Bytes held by the weights the forward pass uses (int8 weights count one byte each). */
   public long weightBytes() {
     long n = Projection.nbytes(embed) + Projection.nbytes(finalNorm);
@@ -282,14 +277,9 @@ public final class Qwen2Model {
     for (Tensor t : params.values()) t.set_requires_grad(on);
   }
 
-  /** A deep copy (same dtype/device, no autograd history): e.g. the frozen reference π_ref. */
-  public Qwen2Model copy() {
-    return to(dtype(), device());
-  }
-
-  /** A copy in another dtype and/or on another device. */
+  /** A deep copy in another dtype and/or on another device (no autograd history). */
   public Qwen2Model to(DType dtype, Device device) {
-    requireDense("to()/copy()");
+    requireDense("to()");
     SequencedMap<String, Tensor> p = new LinkedHashMap<>();
     for (var e : params.entrySet()) {
       p.put(e.getKey(), e.getValue().detach().to(device, dtype.scalarType).clone().contiguous());
@@ -545,12 +535,6 @@ public final class Qwen2Model {
   /** logits = hidden · Wlmᵀ, [.., vocab]. */
   public Tensor logits(Tensor hidden) {
     return torch.linear(hidden, lmHead);
-  }
-
-  /** Convenience: logits [B, T, V] of left-padded rows with validity {@code valid} [B, T] bool. */
-  public Tensor forward(Tensor ids, Tensor valid) {
-    return logits(
-        hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, ids.size(1)), null));
   }
 
   /** HF's Qwen2RMSNorm: normalise in float32 (or wider), cast back, then scale. */

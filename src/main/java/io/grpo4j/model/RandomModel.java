@@ -31,9 +31,8 @@ public final class RandomModel {
    *
    * @param config the model's config (bos/eos adjusted for the byte tokenizer)
    * @param json config.json as it will be written, before the storage dtype is filled in
-   * @param tokenizer the folder the tokenizer is copied from, or null for the byte-level one
    */
-  public record Plan(Qwen2Config config, ObjectNode json, Path tokenizer) {
+  public record Plan(Qwen2Config config, ObjectNode json) {
     /** Bytes of the safetensors weights in {@code storage}. */
     public long weightBytes(DType storage) {
       return config.parameterCount() * storage.size;
@@ -84,7 +83,7 @@ public final class RandomModel {
               + tokenizer
               + ": its ids would index past the embedding");
     }
-    return new Plan(c, json, tokenizer);
+    return new Plan(c, json);
   }
 
   /**

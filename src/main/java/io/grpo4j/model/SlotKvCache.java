@@ -12,9 +12,9 @@ import org.bytedeco.pytorch.global.torch;
  * own length, so sequences can join and leave between decode steps.
  *
  * <p>Storage is [slots, kvHeads, capacity, headDim] per layer; column j of a slot holds position j
- * of that slot's sequence. The occupied slots are always 0 … {@link #occupied()}−1: a decode step
- * runs on exactly those rows through a view (no gather), and {@link #release} fills the hole a
- * finished sequence leaves by moving the last occupied slot into it.
+ * of that slot's sequence. The occupied slots are always the first {@link #slots()} − {@link
+ * #free()}: a decode step runs on exactly those rows through a view (no gather), and {@link
+ * #release} fills the hole a finished sequence leaves by moving the last occupied slot into it.
  *
  * <p>A decode step feeds one token per occupied slot: each row writes its new key/value at its own
  * column {@code length(r)}, sees columns 0 … length(r) ({@link #decodeMask}), and takes position id
@@ -58,22 +58,8 @@ public final class SlotKvCache extends AttentionCache {
     return lengths.length;
   }
 
-  public int capacity() {
-    return capacity;
-  }
-
-  public int occupied() {
-    return occupied;
-  }
-
   public int free() {
     return lengths.length - occupied;
-  }
-
-  /** Positions filled in slot {@code slot}. */
-  public int length(int slot) {
-    checkOccupied(slot);
-    return lengths[slot];
   }
 
   /**

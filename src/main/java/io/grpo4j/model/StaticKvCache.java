@@ -51,10 +51,6 @@ public final class StaticKvCache extends AttentionCache {
     return new StaticKvCache(k, v, col, filled.capacity());
   }
 
-  public int capacity() {
-    return capacity;
-  }
-
   /** The column the next position is written to: a [1] int64 tensor on the cache's device. */
   public Tensor column() {
     return column;

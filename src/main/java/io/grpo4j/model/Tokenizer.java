@@ -152,18 +152,6 @@ public final class Tokenizer implements AutoCloseable {
     return id == null ? OptionalInt.empty() : OptionalInt.of(id);
   }
 
-  /** The token string of {@code id} as written in tokenizer.json ({@code "Ġthe"}, not " the"). */
-  public String tokenString(int id) {
-    checkId(id);
-    return tokenStrings[id];
-  }
-
-  /** Whether {@code id} is an added token marked {@code special} (e.g. {@code <|im_end|>}). */
-  public boolean isSpecial(int id) {
-    checkId(id);
-    return special.get(id);
-  }
-
   /** The ids of all special added tokens, ascending. */
   public int[] specialTokenIds() {
     return special.stream().toArray();
@@ -182,11 +170,6 @@ public final class Tokenizer implements AutoCloseable {
   /** The id of tokenizer_config.json's {@code bos_token} (Qwen has none). */
   public OptionalInt bosTokenId() {
     return configured.bos == null ? OptionalInt.empty() : tokenId(configured.bos);
-  }
-
-  /** The tokenizer.json this was loaded from. */
-  public Path file() {
-    return file;
   }
 
   @Override

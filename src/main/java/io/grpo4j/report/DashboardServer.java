@@ -32,11 +32,9 @@ public final class DashboardServer implements AutoCloseable {
           "app.js", new String[] {Page.APP_JS, "text/javascript"},
           "app.css", new String[] {Page.APP_CSS, "text/css"});
 
-  private final RunSet runs;
   private final Javalin app;
 
   private DashboardServer(RunSet runs, String host, int port, String title) {
-    this.runs = runs;
     String page = Page.live(title);
     this.app =
         Javalin.create(
@@ -95,10 +93,6 @@ public final class DashboardServer implements AutoCloseable {
 
   public int port() {
     return app.port();
-  }
-
-  public RunSet runs() {
-    return runs;
   }
 
   @Override

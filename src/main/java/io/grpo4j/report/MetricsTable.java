@@ -86,15 +86,6 @@ public final class MetricsTable {
     for (List<Double> c : cols.values()) while (c.size() < n + 1) c.add(Double.NaN);
   }
 
-  public synchronized int rows() {
-    return steps.size();
-  }
-
-  /** Bytes of the file read so far (a cheap version stamp for polling clients). */
-  public synchronized long bytesRead() {
-    return offset;
-  }
-
   /**
    * The table cut to at most {@code maxPoints} points: rows are split into consecutive buckets of
    * {@code every = ceil(rows / maxPoints)} rows and each bucket becomes one point whose step is its

@@ -93,10 +93,6 @@ public final class SampleIndex {
     return rows == null ? 0 : rows.size();
   }
 
-  public synchronized int totalRows() {
-    return byStep.values().stream().mapToInt(List::size).sum();
-  }
-
   /** Rows {@code from .. from+limit-1} of {@code step}, in file order (empty past the end). */
   public List<JsonNode> rows(long step, int from, int limit) throws IOException {
     List<long[]> at;

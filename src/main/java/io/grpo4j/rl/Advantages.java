@@ -157,11 +157,6 @@ public record Advantages(
           STD_FLOOR,
           ENTROPY_WEIGHT);
 
-  /** The first four settings; no sequence share, process weight, std floor or entropy weight. */
-  public Advantages(AdvantageMode mode, double clip, boolean scaleRewards, double epsilon) {
-    this(mode, clip, scaleRewards, epsilon, 0, 0, 0, 0);
-  }
-
   /** Groups whose sequence rewards spread less than this standard deviation count as "zero std". */
   public static final double ZERO_STD_TOLERANCE = 1e-6;
 
@@ -190,38 +185,23 @@ public record Advantages(
     }
   }
 
-  /** {@code mode} with the default clip, std scaling and ε, and no weights. */
-  public static Advantages defaults(AdvantageMode mode) {
-    return new Advantages(mode, CLIP, SCALE_REWARDS, EPSILON);
-  }
-
   /**
    * Advantages of one batch and the statistics the metrics report.
    *
    * @param advantages {@code [B, T]}, zero on padding, no gradient
    * @param tokenMean {@code adv/token_mean}: mean advantage over valid tokens
    * @param tokenAbsMean {@code adv/token_abs_mean}: mean |advantage| over valid tokens
-   * @param fracZeroStdGroups {@code frac_zero_std_groups}: fraction of groups whose G sequence
-   *     rewards R_i = Σ_t r_{i,t} are all equal (std below {@link #ZERO_STD_TOLERANCE}), i.e.
-   *     groups that give standard GRPO nothing to learn from
    */
-  public record Result(
-      Tensor advantages, double tokenMean, double tokenAbsMean, double fracZeroStdGroups) {}
+  public record Result(Tensor advantages, double tokenMean, double tokenAbsMean) {}
 
   /**
    * @param rewards token rewards r {@code [B, T]} (e.g. from {@link EntropyReward}); padding
    *     ignored
    * @param mask completion mask {@code [B, T]}
-   * @param groupSize G ≥ 2; B must be a multiple of G
-   */
-  public Result compute(Tensor rewards, Tensor mask, int groupSize) {
-    return compute(rewards, mask, null, null, groupSize);
-  }
-
-  /**
    * @param ids completion token ids {@code [B, T]}; needed by PREFIX mode, else may be null
    * @param entropy sampling entropy {@code [B, T]}; needed when entropyWeight &gt; 0, else may be
    *     null
+   * @param groupSize G ≥ 2; B must be a multiple of G
    */
   public Result compute(Tensor rewards, Tensor mask, Tensor ids, Tensor entropy, int groupSize) {
     Shapes.requireDim("rewards", rewards, 2);
@@ -264,13 +244,13 @@ public record Advantages(
     }
     double tokenMean = Masked.mean(a, m).item_double();
     double tokenAbsMean = Masked.mean(a.abs(), m).item_double();
-    double fracZeroStd = fracZeroStdGroups(sum(r3, false, 2).reshape(b), groupSize);
-    return new Result(a, tokenMean, tokenAbsMean, fracZeroStd);
+    return new Result(a, tokenMean, tokenAbsMean);
   }
 
   /**
    * Fraction of groups whose G values {@code sequenceRewards [B]} have standard deviation below
-   * {@link #ZERO_STD_TOLERANCE}. Exposed so the trainer can also report it on verifier rewards.
+   * {@link #ZERO_STD_TOLERANCE}, i.e. groups that give standard GRPO nothing to learn from (the
+   * trainer's {@code frac_zero_std_groups}, on the verifier rewards).
    */
   public static double fracZeroStdGroups(Tensor sequenceRewards, int groupSize) {
     Shapes.requireDim("sequenceRewards", sequenceRewards, 1);

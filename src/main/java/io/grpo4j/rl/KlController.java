@@ -13,7 +13,7 @@ package io.grpo4j.rl;
  * noise drift the policy, and a ceiling, so that the penalty cannot swamp the policy-gradient
  * term). {@code n_steps} is how much experience the measurement covers (TRL passes the batch size).
  * Mutable on purpose: one instance lives for the run; {@link #value()} goes into checkpoints and
- * {@link #KlController(double, double, double)} restores it.
+ * {@link #KlController(double, double, double, double, double)} restores it.
  */
 public final class KlController {
   /** Largest relative correction per horizon: the proportional error is clipped to ±this. */
@@ -24,11 +24,6 @@ public final class KlController {
   private final double min;
   private final double max;
   private double lambda;
-
-  /** An unbounded controller (λ in [0, ∞)). */
-  public KlController(double initialLambda, double target, double horizon) {
-    this(initialLambda, target, horizon, 0, Double.POSITIVE_INFINITY);
-  }
 
   /**
    * @param initialLambda λ at the start (or the checkpointed value), ≥ 0
@@ -71,10 +66,6 @@ public final class KlController {
   /** The current λ. */
   public double value() {
     return lambda;
-  }
-
-  public double target() {
-    return target;
   }
 
   /**

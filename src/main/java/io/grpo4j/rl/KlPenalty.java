@@ -82,16 +82,6 @@ public record KlPenalty(double lambdaForward, double lambdaReverse, KlEstimator 
     return new Terms(forward, reverse);
   }
 
-  /** Exact KL(π_θ‖π_ref) = Σ_v π_θ (log π_θ − log π_ref), {@code [B, T]}. */
-  public static Tensor forward(Tensor policyLogits, Tensor refLogits) {
-    return exact(policyLogits, refLogits).forward();
-  }
-
-  /** Exact KL(π_ref‖π_θ) = Σ_v π_ref (log π_ref − log π_θ), {@code [B, T]}. */
-  public static Tensor reverse(Tensor policyLogits, Tensor refLogits) {
-    return exact(policyLogits, refLogits).reverse();
-  }
-
   /**
    * Sampled estimators at the taken tokens, from log π_θ(a_t) and log π_ref(a_t) {@code [B, T]}:
    * forward k3 = r − log r − 1 and reverse r·log r − r + 1, with log r = log π_ref − log π_θ.

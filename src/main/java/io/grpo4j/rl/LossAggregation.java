@@ -39,18 +39,11 @@ public enum LossAggregation implements ConfigName {
    *   <li>CONSTANT: w = B_micro / B_batch (rows; the divisor C is the same for both).
    * </ul>
    *
+   * The batch is given by its {@code batchSize} ({@link #size} of its completion mask): with
+   * data-parallel ranks the batch is the concatenation of every rank's, and its size the sum of
+   * theirs, so each rank's losses sum to the loss of one process on the whole batch.
+   *
    * @param microMask the micro-batch's completion mask {@code [b, T']}
-   * @param batchMask the whole batch's completion mask {@code [B, T]}
-   */
-  public double microBatchWeight(Tensor microMask, Tensor batchMask) {
-    Shapes.requireDim("batchMask", batchMask, 2);
-    return microBatchWeight(microMask, size(batchMask));
-  }
-
-  /**
-   * The same share against a batch of {@code batchSize} ({@link #size}): with data-parallel ranks
-   * the batch is the concatenation of every rank's, and its size the sum of theirs, so each rank's
-   * losses sum to the loss of one process on the whole batch.
    */
   public double microBatchWeight(Tensor microMask, double batchSize) {
     return size(microMask) / batchSize;

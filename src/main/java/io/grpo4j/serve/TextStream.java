@@ -52,11 +52,6 @@ final class TextStream {
     return stopped;
   }
 
-  /** The whole completion text (cut before the stop string, if one appeared). */
-  String text() {
-    return text;
-  }
-
   private String take(int upTo) {
     String piece = text.substring(sent, upTo);
     sent = upTo;

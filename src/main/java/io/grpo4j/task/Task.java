@@ -21,7 +21,7 @@ public interface Task<D> {
   /**
    * Draws {@code n} training problems, deterministically from {@code seed}: the same seed always
    * gives the same problems, different seeds give (almost surely) different ones. Generative tasks
-   * make fresh problems; dataset-backed tasks sample their pool (see {@link DatasetTask}).
+   * make fresh problems; dataset-backed tasks sample their pool.
    */
   List<Problem<D>> draw(long seed, int n);
 

@@ -23,17 +23,12 @@ import java.util.List;
 public final class TokenRewards {
   private TokenRewards() {}
 
-  /** Per-token rewards for a completion that may continue (truncated or still generating). */
-  public static <D> double[] fromPrefixScores(
-      Verifier<D> verifier, Problem<D> problem, List<byte[]> tokens) {
-    return fromPrefixScores(verifier, problem, tokens, false);
-  }
-
   /**
    * Per-token rewards. With {@code endOfText} true the completion ended after its last token (stop
    * token or end of text), so the last token's cumulative value is the verifier's {@link
    * Verifier#outcome} reward instead of the prefix score: a line or answer left open at the end is
-   * judged as it stands, and the sum of the rewards equals the outcome reward.
+   * judged as it stands, and the sum of the rewards equals the outcome reward. With it false the
+   * completion may continue (truncated or still generating).
    */
   public static <D> double[] fromPrefixScores(
       Verifier<D> verifier, Problem<D> problem, List<byte[]> tokens, boolean endOfText) {

@@ -47,11 +47,6 @@ public final class AtomicFiles {
     write(target, out -> out.write(bytes));
   }
 
-  /** Writes raw bytes. */
-  public static void writeBytes(Path target, byte[] bytes) throws IOException {
-    write(target, out -> out.write(bytes));
-  }
-
   /**
    * Writes {@code target} through a {@link FileChannel}, for bodies that move large direct or
    * native buffers without copying them through the Java heap. The body must not close the channel.

@@ -2,7 +2,6 @@ package io.grpo4j.torch;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * A checkpoint file or folder that is malformed, inconsistent or uses something grpo4j does not
@@ -11,9 +10,6 @@ import java.util.Optional;
  * that a bad download or a foreign writer can be diagnosed from the message alone.
  */
 public class CheckpointFormatException extends IOException {
-  private final transient Path file;
-  private final String tensor;
-
   /**
    * @param file the file (or checkpoint folder) at fault
    * @param tensor the tensor at fault, or null when the problem is not about one tensor
@@ -25,8 +21,6 @@ public class CheckpointFormatException extends IOException {
 
   public CheckpointFormatException(Path file, String tensor, String problem, Throwable cause) {
     super(message(file, tensor, problem), cause);
-    this.file = file;
-    this.tensor = tensor;
   }
 
   private static String message(Path file, String tensor, String problem) {
@@ -34,15 +28,5 @@ public class CheckpointFormatException extends IOException {
     return tensor == null
         ? where + ": " + problem
         : where + ": tensor '" + tensor + "': " + problem;
-  }
-
-  /** The file or folder the problem was found in. */
-  public Path file() {
-    return file;
-  }
-
-  /** The tensor the problem is about, if it is about one. */
-  public Optional<String> tensor() {
-    return Optional.ofNullable(tensor);
   }
 }

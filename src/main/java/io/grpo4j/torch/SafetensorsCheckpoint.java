@@ -153,10 +153,6 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         && name.indexOf('\0') < 0;
   }
 
-  public Path dir() {
-    return dir;
-  }
-
   /** Every tensor name, in the order of the file or index; unmodifiable. */
   public Set<String> names() {
     return fileOf.keySet();

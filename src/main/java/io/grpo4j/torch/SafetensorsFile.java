@@ -62,11 +62,6 @@ public final class SafetensorsFile implements AutoCloseable {
     return header.metadata();
   }
 
-  /** Total bytes of the data section (the sum of all tensors' bytes). */
-  public long dataBytes() {
-    return header.dataLength();
-  }
-
   /** A new CPU tensor in the stored dtype that owns its memory (safe after {@link #close}). */
   public Tensor read(String name) throws IOException {
     return read(name, TensorBytes.CHUNK);

@@ -38,10 +38,7 @@ import java.util.Map;
  * the last) and every dtype other than F32/BF16/F16/I64.
  */
 record SafetensorsHeader(
-    Map<String, TensorInfo> tensors,
-    Map<String, String> metadata,
-    long dataStart,
-    long dataLength) {
+    Map<String, TensorInfo> tensors, Map<String, String> metadata, long dataStart) {
 
   /** The reference implementation's limit on the JSON header. */
   static final long MAX_HEADER_BYTES = 100_000_000L;
@@ -191,10 +188,7 @@ record SafetensorsHeader(
     }
     checkTiling(file, tensors.values(), dataLength);
     return new SafetensorsHeader(
-        Collections.unmodifiableMap(tensors),
-        Collections.unmodifiableMap(metadata),
-        dataStart,
-        dataLength);
+        Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata), dataStart);
   }
 
   private static Map<String, String> metadata(Path file, JsonNode node)

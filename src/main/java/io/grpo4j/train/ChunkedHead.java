@@ -1,7 +1,6 @@
 package io.grpo4j.train;
 
 import io.grpo4j.model.Qwen2Model;
-import io.grpo4j.rl.Entropy;
 import io.grpo4j.rl.KlPenalty;
 import io.grpo4j.rl.TokenLogProbs;
 import io.grpo4j.torch.DType;
@@ -17,16 +16,16 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The per-token quantities of the RL loss — log π_θ(a_t), the KL terms to π_ref and the entropy —
- * computed from final hidden states without ever holding the [B, T, V] logits (Qwen's V is 151,936:
- * 32 rows × 512 tokens of f32 logits are 10 GB). Only the masked-in (real completion) positions are
- * computed, {@code chunk} of them at a time, so the loss's peak memory is O(chunk × V):
+ * The per-token quantities of the RL loss — log π_θ(a_t) and the KL terms to π_ref — computed from
+ * final hidden states without ever holding the [B, T, V] logits (Qwen's V is 151,936: 32 rows × 512
+ * tokens of f32 logits are 10 GB). Only the masked-in (real completion) positions are computed,
+ * {@code chunk} of them at a time, so the loss's peak memory is O(chunk × V):
  *
  * <ol>
  *   <li>forward, without autograd: per chunk, logits = hidden·Wlmᵀ and the {@code rl} formulas
- *       ({@link TokenLogProbs}, {@link KlPenalty}, {@link Entropy}) on that chunk; the results, [B,
- *       T] each, are leaves that require grad — build the loss from {@link #terms()} and call its
- *       {@code backward};
+ *       ({@link TokenLogProbs}, {@link KlPenalty}) on that chunk; the results, [B, T] each, are
+ *       leaves that require grad — build the loss from {@link #terms()} and call its {@code
+ *       backward};
  *   <li>{@link #backward()}: per chunk, recompute the same terms with autograd and back-propagate
  *       the gradients the loss left on the leaves (one more lm_head product per chunk, the price of
  *       never storing the logits), then pass the gradient w.r.t. the hidden states on.
@@ -39,14 +38,12 @@ final class ChunkedHead {
    * Per-token terms [B, T] (0 at masked-out positions).
    *
    * @param kl null without a reference model
-   * @param entropy null unless asked for
    */
-  record Terms(Tensor logProbs, KlPenalty.Terms kl, Tensor entropy) {}
+  record Terms(Tensor logProbs, KlPenalty.Terms kl) {}
 
   private final Qwen2Model policy;
   private final Qwen2Model reference;
   private final KlPenalty kl;
-  private final boolean withEntropy;
   private final int chunk;
   private final double temperature;
   private final Tensor hidden;
@@ -66,7 +63,7 @@ final class ChunkedHead {
    * @param refHidden π_ref's hidden states [B, T, H] (no gradient), or null
    * @param mask [B, T], positions with mask > 0 are computed
    * @param temperature τ: log π_θ(a_t) is taken of softmax(z/τ), the distribution rollouts sample
-   *     at temperature τ (1 = the model's own); the KL terms and the entropy always use z itself
+   *     at temperature τ (1 = the model's own); the KL terms always use z itself
    */
   ChunkedHead(
       Qwen2Model policy,
@@ -76,7 +73,6 @@ final class ChunkedHead {
       KlPenalty kl,
       Tensor tokenIds,
       Tensor mask,
-      boolean withEntropy,
       int chunk,
       double temperature) {
     if (chunk < 1) throw new IllegalArgumentException("logits chunk must be >= 1, got " + chunk);
@@ -89,7 +85,6 @@ final class ChunkedHead {
     this.policy = policy;
     this.reference = reference;
     this.kl = kl;
-    this.withEntropy = withEntropy;
     this.chunk = chunk;
     this.temperature = temperature;
     long b = tokenIds.size(0);
@@ -130,9 +125,8 @@ final class ChunkedHead {
               .index_copy(0, index, leaf)
               .reshape(b, t);
     }
-    int k = 1;
-    KlPenalty.Terms klTerms = reference != null ? new KlPenalty.Terms(full[k++], full[k++]) : null;
-    this.terms = new Terms(full[0], klTerms, withEntropy ? full[k] : null);
+    KlPenalty.Terms klTerms = reference != null ? new KlPenalty.Terms(full[1], full[2]) : null;
+    this.terms = new Terms(full[0], klTerms);
   }
 
   Terms terms() {
@@ -189,7 +183,7 @@ final class ChunkedHead {
   }
 
   private int termCount() {
-    return 1 + (reference != null ? 2 : 0) + (withEntropy ? 1 : 0);
+    return 1 + (reference != null ? 2 : 0);
   }
 
   /**
@@ -202,17 +196,15 @@ final class ChunkedHead {
     Tensor[] out = new Tensor[termCount()];
     Tensor zTau = temperature == 1.0 ? z : z.div(new Scalar(temperature)); // [1, n, V]
     out[0] = TokenLogProbs.of(zTau, tok).reshape(-1);
-    int k = 1;
     if (reference != null) {
       Tensor zRef;
       try (NoGradGuard ng = new NoGradGuard()) {
         zRef = reference.logits(refHidden.narrow(0, from, n)).unsqueeze(0);
       }
       KlPenalty.Terms t = kl.terms(z, zRef, tok);
-      out[k++] = t.forward().reshape(-1);
-      out[k++] = t.reverse().reshape(-1);
+      out[1] = t.forward().reshape(-1);
+      out[2] = t.reverse().reshape(-1);
     }
-    if (withEntropy) out[k] = Entropy.ofLogits(z).reshape(-1);
     for (int i = 0; i < out.length; i++) out[i] = out[i].to(termType);
     return out;
   }

@@ -91,10 +91,6 @@ final class DataParallel {
   }
 
   /** The seed this rank uses where a single process uses {@code stepSeed}. */
-  long rankSeed(long stepSeed) {
-    return rankSeed(stepSeed, rank(), worldSize());
-  }
-
   static long rankSeed(long stepSeed, int rank, int worldSize) {
     return worldSize == 1 ? stepSeed : Seeds.derive(stepSeed, Seeds.RANK, rank);
   }

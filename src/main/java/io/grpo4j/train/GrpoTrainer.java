@@ -6,7 +6,6 @@ import io.grpo4j.dist.DistGroup;
 import io.grpo4j.eval.EvalScores;
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.Rollout;
-import io.grpo4j.generate.Sample;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.model.Qwen2Model;
@@ -72,16 +71,11 @@ public final class GrpoTrainer<D> {
   private final DataParallel dp;
 
   /**
+   * A rank of a data-parallel job ({@link DataParallel}; {@link DistGroup#single()} for one
+   * process): rank 0's weights are copied to every rank here, so all start identical.
+   *
    * @param policy the trainable weights (f32 master copy), already restored when resuming
    * @param reference π_ref, frozen; null when both KL weights are 0
-   */
-  public GrpoTrainer(RunSetup<D> setup, Qwen2Model policy, Qwen2Model reference, PrintStream out) {
-    this(setup, policy, reference, out, DistGroup.single());
-  }
-
-  /**
-   * A rank of a data-parallel job ({@link DataParallel}): rank 0's weights are copied to every rank
-   * here, so all start identical.
    */
   public GrpoTrainer(
       RunSetup<D> setup,
@@ -263,37 +257,7 @@ public final class GrpoTrainer<D> {
       int failures,
       int droppedGroups,
       String firstFailure,
-      double fracZeroStdDrawn) {
-    /**
-     * This rank's rollouts followed by {@code next}'s, as one process would hold them ({@code
-     * next}'s prompt indices are shifted past this one's prompts).
-     */
-    Rollouts concat(Rollouts next) {
-      List<ScoredSample> all = new ArrayList<>(scored);
-      int shift = scored.stream().mapToInt(x -> x.sample().promptIndex() + 1).max().orElse(0);
-      for (ScoredSample x : next.scored) {
-        Sample t = x.sample();
-        Sample moved =
-            new Sample(
-                t.promptIndex() + shift,
-                t.promptIds(),
-                t.completionIds(),
-                t.logprobs(),
-                t.entropies(),
-                t.finishReason());
-        all.add(new ScoredSample(moved, x.text(), x.tokenRewards(), x.outcome()));
-      }
-      return new Rollouts(
-          all,
-          promptTokens + next.promptTokens,
-          completionTokens + next.completionTokens,
-          seconds + next.seconds,
-          failures + next.failures,
-          droppedGroups + next.droppedGroups,
-          firstFailure != null ? firstFailure : next.firstFailure,
-          fracZeroStdDrawn);
-    }
-  }
+      double fracZeroStdDrawn) {}
 
   /**
    * Steps 1–2 for shard {@code rank} of {@code worldSize}: the step's prompts are drawn as in a
@@ -580,7 +544,6 @@ public final class GrpoTrainer<D> {
                     null,
                     m.completion(),
                     m.mask(),
-                    false,
                     passes.logitsChunk(),
                     cfg.sampling().temperature())
                 .terms()

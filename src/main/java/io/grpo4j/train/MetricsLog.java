@@ -23,26 +23,16 @@ import java.util.Map;
  */
 public final class MetricsLog implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
-  private final Path file;
   private final BufferedWriter out;
   private final IOConsumer<JsonNode> mirror;
 
-  public MetricsLog(Path file) throws IOException {
-    this(file, row -> {});
-  }
-
   /** A log whose every row is also handed to {@code mirror} (e.g. {@link TensorBoardLog}). */
   public MetricsLog(Path file, IOConsumer<JsonNode> mirror) throws IOException {
-    this.file = file;
     this.mirror = mirror;
     Files.createDirectories(file.toAbsolutePath().getParent());
     this.out =
         Files.newBufferedWriter(
             file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-  }
-
-  public Path file() {
-    return file;
   }
 
   /** Appends one object as a line. Non-finite doubles are written as null (JSON has no NaN). */

@@ -79,14 +79,6 @@ final class MicroBatches {
     return n;
   }
 
-  /** Rows [from, from + size) in order: the layout without bucketing. */
-  static List<int[]> inOrder(int rows, int size) {
-    List<int[]> out = new ArrayList<>();
-    for (int from = 0; from < rows; from += size)
-      out.add(IntStream.range(from, Math.min(rows, from + size)).toArray());
-    return out;
-  }
-
   /**
    * The per-token tensor [B, T] cut like {@code parts}: rows {@code plan[i]}, as many columns as
    * part i.

@@ -13,17 +13,12 @@ import java.util.List;
  *
  * @param kept the scored samples of the complete groups, in order, G per group, their prompt
  *     indices renumbered 0, 1, ... over the kept groups (batches index prompts densely)
- * @param keptGroups the indices of those groups (prompt indices of the step)
  * @param failures failed reward requests ({@code reward/failures})
  * @param droppedGroups groups dropped ({@code reward/dropped_groups})
  * @param firstFailure the first failure's reason, or null
  */
 public record RewardFailures(
-    List<ScoredSample> kept,
-    List<Integer> keptGroups,
-    int failures,
-    int droppedGroups,
-    String firstFailure) {
+    List<ScoredSample> kept, int failures, int droppedGroups, String firstFailure) {
 
   /** Splits results (G consecutive per group) into complete groups and counts the rest. */
   public static RewardFailures of(List<Scoring.Result> results, int g) {
@@ -31,7 +26,6 @@ public record RewardFailures(
       throw new IllegalArgumentException(results.size() + " results are not groups of " + g);
     }
     List<ScoredSample> kept = new ArrayList<>(results.size());
-    List<Integer> keptGroups = new ArrayList<>();
     int failures = 0;
     int dropped = 0;
     String first = null;
@@ -46,8 +40,7 @@ public record RewardFailures(
         }
         continue;
       }
-      int renumbered = keptGroups.size();
-      keptGroups.add(group);
+      int renumbered = group - dropped; // the groups kept before this one
       for (Scoring.Result r : members) {
         ScoredSample x = r.scored();
         Sample s = x.sample();
@@ -65,13 +58,6 @@ public record RewardFailures(
                 x.outcome()));
       }
     }
-    return new RewardFailures(List.copyOf(kept), List.copyOf(keptGroups), failures, dropped, first);
-  }
-
-  /** The samples of the kept groups, from a list with G consecutive samples per group. */
-  public <T> List<T> select(List<T> perSample, int g) {
-    List<T> out = new ArrayList<>(keptGroups.size() * g);
-    for (int group : keptGroups) out.addAll(perSample.subList(group * g, (group + 1) * g));
-    return out;
+    return new RewardFailures(List.copyOf(kept), failures, dropped, first);
   }
 }

@@ -145,7 +145,6 @@ record RolloutBatch(
             kl,
             completion,
             mask,
-            false,
             passes.logitsChunk(),
             temperature));
   }

@@ -3,7 +3,6 @@ package io.grpo4j.train;
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.eval.Evaluator;
 import io.grpo4j.eval.Prompts;
-import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.eval.Scoring;
 import io.grpo4j.generate.Sample;
 import io.grpo4j.model.ModelFolder;
@@ -102,20 +101,11 @@ public record RunSetup<D>(
     return out;
   }
 
-  public ScoredSample score(Problem<D> problem, Sample sample) {
-    return ScoredSample.score(task, problem, sample, folder.tokenizer(), folder.stopTokenIds());
-  }
-
   /** Scores samples of {@code problems} (by their prompt index) with one judge call. */
   public List<Scoring.Result> scoreAll(List<Problem<D>> problems, List<Sample> samples) {
     List<Problem<D>> perSample = new ArrayList<>(samples.size());
     for (Sample s : samples) perSample.add(problems.get(s.promptIndex()));
     return Scoring.scoreAll(task, perSample, samples, folder.tokenizer(), folder.stopTokenIds());
-  }
-
-  /** Greedy evaluation on the held-out set. */
-  public EvalReport evaluate(Qwen2Model model, IntConsumer progress) {
-    return evaluate(model, progress, 0, 1);
   }
 
   /**

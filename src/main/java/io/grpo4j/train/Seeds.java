@@ -11,7 +11,6 @@ final class Seeds {
   static final long TRAIN_PROBLEMS = 1;
   static final long ROLLOUT = 2;
   static final long SFT_PROBLEMS = 3;
-  static final long EVAL_SAMPLING = 4;
 
   /** A data-parallel rank's seed, derived from the seed one process would use. */
   static final long RANK = 5;

@@ -40,10 +40,6 @@ public final class SftTrainer<D> {
   private final NonFiniteGuard guard;
   private final DataParallel dp;
 
-  public SftTrainer(RunSetup<D> setup, Qwen2Model model, PrintStream out) {
-    this(setup, model, out, DistGroup.single());
-  }
-
   /**
    * A rank of a data-parallel job ({@link DataParallel}): each rank trains on its equal slice of
    * every step's batch; rank 0's weights are copied to every rank here.

@@ -20,10 +20,6 @@ public record TrainOptions(boolean gradientCheckpointing, int logitsChunk, boole
       throw new IllegalArgumentException("model.logits_chunk must be >= 1, got " + logitsChunk);
   }
 
-  public static TrainOptions defaults() {
-    return new TrainOptions(false, 1024, true);
-  }
-
   public Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("gradient_checkpointing", gradientCheckpointing);

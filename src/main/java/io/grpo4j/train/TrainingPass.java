@@ -56,7 +56,7 @@ public final class TrainingPass {
     return new TrainingPass(
         forward,
         new ChunkedHead(
-            model, hidden, null, null, null, targets, mask, false, options.logitsChunk(), 1.0));
+            model, hidden, null, null, null, targets, mask, options.logitsChunk(), 1.0));
   }
 
   /** log π_θ(a_t) [B, T] (0 where masked out), differentiable. */

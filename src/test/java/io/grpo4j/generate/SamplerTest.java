@@ -32,7 +32,8 @@ class SamplerTest {
         long[][] valid = {new long[seq.size()]};
         Arrays.fill(valid[0], 1);
         Tensor logits =
-            MODEL.forward(Tensors.longs(ids), Tensors.longs(valid).to(torch.ScalarType.Bool));
+            MicroModels.logits(
+                MODEL, Tensors.longs(ids), Tensors.longs(valid).to(torch.ScalarType.Bool));
         int next = (int) logits.select(1, seq.size() - 1).argmax().item_long();
         out[i] = next;
         seq.add(next);
@@ -96,7 +97,8 @@ class SamplerTest {
       Arrays.fill(valid, 1);
       Tensor logp =
           torch.log_softmax(
-              MODEL.forward(
+              MicroModels.logits(
+                  MODEL,
                   Tensors.longs(new long[][] {seq}),
                   Tensors.longs(new long[][] {valid}).to(torch.ScalarType.Bool)),
               -1);

@@ -32,8 +32,13 @@ class ChatTemplateTest {
     }
   }
 
+  /** A template given as text, named "chat template" in errors. */
+  static ChatTemplate template(String text, String bosToken, String eosToken) {
+    return ChatTemplate.named("chat template", text, bosToken, eosToken);
+  }
+
   static ChatTemplate qwen() throws IOException {
-    return ChatTemplate.of(resource("qwen2.5/chat_template.jinja"), null, "<|im_end|>");
+    return template(resource("qwen2.5/chat_template.jinja"), null, "<|im_end|>");
   }
 
   static Stream<Arguments> qwenCases() throws IOException {
@@ -53,7 +58,8 @@ class ChatTemplateTest {
             .render(
                 (List<Map<String, Object>>) c.get("messages"),
                 (List<Map<String, Object>>) c.get("tools"),
-                (Boolean) c.getOrDefault("add_generation_prompt", false));
+                (Boolean) c.getOrDefault("add_generation_prompt", false),
+                Map.of());
     assertThat(out.getBytes(StandardCharsets.UTF_8))
         .as("case %d renders\n%s\nexpected\n%s", index, out, c.get("expected"))
         .isEqualTo(((String) c.get("expected")).getBytes(StandardCharsets.UTF_8));
@@ -73,7 +79,7 @@ class ChatTemplateTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("jinja2Cases")
   void rendersLikePythonJinja2(String name, Map<String, Object> c, Map<String, Object> file) {
-    ChatTemplate template = ChatTemplate.of((String) c.get("template"), "<s>", "</s>");
+    ChatTemplate template = template((String) c.get("template"), "<s>", "</s>");
     String out =
         template.render(
             (List<Map<String, Object>>) file.get("messages"),
@@ -86,7 +92,7 @@ class ChatTemplateTest {
   @Test
   void raiseExceptionAbortsTheRenderWithTheTemplatesMessage() {
     ChatTemplate template =
-        ChatTemplate.of(
+        template(
             "{% if messages[0].role != 'user' %}{{ raise_exception('first must be user') }}{% endif %}ok",
             null, null);
     assertThat(template.render(List.of(Map.of("role", "user", "content", "x")), false))
@@ -100,7 +106,7 @@ class ChatTemplateTest {
 
   @Test
   void syntaxErrorsAreRefusedWhenTheTemplateIsCreated() {
-    assertThatThrownBy(() -> ChatTemplate.of("{% for m in messages %}{{ m.content }}", null, null))
+    assertThatThrownBy(() -> template("{% for m in messages %}{{ m.content }}", null, null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("chat template");
   }

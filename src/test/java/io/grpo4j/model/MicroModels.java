@@ -29,6 +29,12 @@ public final class MicroModels {
     return m;
   }
 
+  /** Logits [B, T, V] of left-padded rows {@code ids} with validity {@code valid} [B, T] bool. */
+  public static Tensor logits(Qwen2Model m, Tensor ids, Tensor valid) {
+    return m.logits(
+        m.hidden(ids, AttentionMask.positions(valid), AttentionMask.of(valid, ids.size(1)), null));
+  }
+
   /** The same weights in float64 (DType has no F64 on purpose: checkpoints never use it). */
   public static Qwen2Model toDouble(Qwen2Model m) {
     SequencedMap<String, Tensor> p = new LinkedHashMap<>();

@@ -12,6 +12,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Expected texts are Python 3.11's repr(float) / json.dumps output, pasted verbatim. */
 class PythonJsonTest {
+  /** HF's defaults: non-ASCII kept, one line, {@code ", "} and {@code ": "}, keys in order. */
+  static final PythonJson.Options HF_DEFAULT = PythonJson.Options.of(false, null, null, false);
 
   @ParameterizedTest
   @CsvSource({
@@ -50,13 +52,12 @@ class PythonJsonTest {
   void ensureAsciiEscapesUtf16UnitsInLowerCaseHex() {
     assertThat(PythonJson.dumps("\u2028🙂ÿ", PythonJson.Options.of(true, null, null, false)))
         .isEqualTo("\"\\u2028\\ud83d\\ude42\\u00ff\"");
-    assertThat(PythonJson.dumps("\u2028🙂ÿ", PythonJson.Options.HF_DEFAULT))
-        .isEqualTo("\"\u2028🙂ÿ\"");
+    assertThat(PythonJson.dumps("\u2028🙂ÿ", HF_DEFAULT)).isEqualTo("\"\u2028🙂ÿ\"");
   }
 
   @Test
   void unserialisableValuesAreRefusedByType() {
-    assertThatThrownBy(() -> PythonJson.dumps(List.of(new Object()), PythonJson.Options.HF_DEFAULT))
+    assertThatThrownBy(() -> PythonJson.dumps(List.of(new Object()), HF_DEFAULT))
         .hasMessageContaining("not JSON serializable");
   }
 }

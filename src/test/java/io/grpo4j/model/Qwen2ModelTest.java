@@ -99,7 +99,7 @@ class Qwen2ModelTest {
 
   static Tensor logitsOf(Qwen2Model m, long[][] ids, long[][] valid) {
     Tensor v = Tensors.longs(valid).to(torch.ScalarType.Bool);
-    return m.forward(Tensors.longs(ids), v);
+    return MicroModels.logits(m, Tensors.longs(ids), v);
   }
 
   @Test

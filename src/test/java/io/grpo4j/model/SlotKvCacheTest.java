@@ -36,18 +36,17 @@ class SlotKvCacheTest {
           SlotKvCache.allocate(CFG, 4, 16, Tensors.options(DType.F32, new Device("cpu")));
       assertThat(slots.admit(p, 0, 3, 1)).isZero();
       assertThat(slots.admit(p, 1, 5, 2)).isEqualTo(1);
-      assertThat(slots.occupied()).isEqualTo(3);
-      assertThat(new int[] {slots.length(0), slots.length(1), slots.length(2)})
-          .containsExactly(3, 5, 5);
+      assertThat(slots.free()).isEqualTo(1); // 3 of 4 slots occupied
+      // each slot's length is the position of its next token
       assertThat(Tensors.toLongs(slots.decodePositions())).containsExactly(3, 5, 5);
       Tensor mask = slots.decodeMask(); // [3,1,1,6]: row r sees columns 0..length(r)
       assertThat(Tensors.shape(mask)).containsExactly(3, 1, 1, 6);
       assertThat(Tensors.toLongs(mask.to(torch.ScalarType.Long).flatten()))
           .containsExactly(1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
       assertThat(slots.release(0)).isEqualTo(2); // the last slot moves into the hole
-      assertThat(slots.occupied()).isEqualTo(2);
-      assertThat(slots.length(0)).isEqualTo(5);
-      assertThatThrownBy(() -> slots.length(2)).isInstanceOf(IndexOutOfBoundsException.class);
+      assertThat(slots.free()).isEqualTo(2);
+      assertThat(Tensors.toLongs(slots.decodePositions())).containsExactly(5, 5);
+      assertThatThrownBy(() -> slots.release(2)).isInstanceOf(IndexOutOfBoundsException.class);
       // one decode step: each row writes its new key at its own column and attends to its own
       // history
       Tensor out =
@@ -56,7 +55,7 @@ class SlotKvCacheTest {
               slots.decodePositions(),
               slots.decodeMask(),
               slots);
-      assertThat(slots.length(0)).isEqualTo(6);
+      assertThat(Tensors.toLongs(slots.decodePositions())).containsExactly(6, 6);
       assertThat(slots.free()).isEqualTo(2);
       // reference: the same token after prompt row 1 through an ordinary cache
       KvCache ref = p.selectRows(Tensors.longs(1));

@@ -40,7 +40,8 @@ class AdvantageModesTest {
           new double[][] {
             {-s + z, s + z, h + z}, {-s - z, s - z, -h - z}, {-s - z, -third - z, -z}, {h + z, z, 0}
           });
-      assertThatThrownBy(() -> adv(AdvantageMode.PREFIX, 0, 0, 0, 0).compute(T.of(R), T.of(M), 4))
+      assertThatThrownBy(
+              () -> adv(AdvantageMode.PREFIX, 0, 0, 0, 0).compute(T.of(R), T.of(M), null, null, 4))
           .hasMessageContaining("needs token ids");
     }
   }
@@ -48,7 +49,7 @@ class AdvantageModesTest {
   @Test
   void hybridIsTheSequenceTermPlusTheWeightedProcessTerm() {
     try (var scope = new PointerScope()) {
-      var h = adv(AdvantageMode.HYBRID, 0, 0.5, 0, 0).compute(T.of(R), T.of(M), 4);
+      var h = adv(AdvantageMode.HYBRID, 0, 0.5, 0, 0).compute(T.of(R), T.of(M), null, null, 4);
       // token rewards of the group: 1 (row 0, t 2), 1 (row 3, t 1), 0 elsewhere, over 11 tokens:
       // mean 2/11, sample std sqrt((2·(9/11)² + 9·(2/11)²) / 10) = sqrt(198/1210)
       double sd = Math.sqrt(198.0 / 1210), hi = Math.min(1, (9.0 / 11) / sd), lo = -(2.0 / 11) / sd;
@@ -70,13 +71,15 @@ class AdvantageModesTest {
       // R = −0.1, −0.2, −0.2, −0.2: mean −0.175, sample std 0.05
       double[][] r = {{-0.1}, {-0.2}, {-0.2}, {-0.2}};
       double[][] m = {{1}, {1}, {1}, {1}};
-      var plain = adv(AdvantageMode.SEQUENCE, 0, 0, 0, 0).compute(T.of(r), T.of(m), 4);
+      var plain = adv(AdvantageMode.SEQUENCE, 0, 0, 0, 0).compute(T.of(r), T.of(m), null, null, 4);
       assertThat(T.rows(plain.advantages())[0][0]).isCloseTo(1.5, within(1e-9));
-      var floored = adv(AdvantageMode.SEQUENCE, 0, 0, 0.25, 0).compute(T.of(r), T.of(m), 4);
+      var floored =
+          adv(AdvantageMode.SEQUENCE, 0, 0, 0.25, 0).compute(T.of(r), T.of(m), null, null, 4);
       assertThat(T.rows(floored.advantages())[0][0]).isCloseTo(0.075 / 0.25, within(1e-9));
       assertThat(T.rows(floored.advantages())[1][0]).isCloseTo(-0.025 / 0.25, within(1e-9));
       // a group with a success is above the floor and unchanged
-      var mixed = adv(AdvantageMode.SEQUENCE, 0, 0, 0.25, 0).compute(T.of(R), T.of(M), 4);
+      var mixed =
+          adv(AdvantageMode.SEQUENCE, 0, 0, 0.25, 0).compute(T.of(R), T.of(M), null, null, 4);
       assertThat(T.rows(mixed.advantages())[0][0]).isCloseTo(0.5 / SIGMA, within(1e-9));
     }
   }
@@ -95,7 +98,9 @@ class AdvantageModesTest {
             {-a * k, -a * k, -a * k},
             {a * 2 * k, a * 2 * k, 0}
           });
-      assertThatThrownBy(() -> adv(AdvantageMode.SEQUENCE, 0, 0, 0, 1).compute(T.of(R), T.of(M), 4))
+      assertThatThrownBy(
+              () ->
+                  adv(AdvantageMode.SEQUENCE, 0, 0, 0, 1).compute(T.of(R), T.of(M), null, null, 4))
           .hasMessageContaining("entropy_weight");
       assertThatThrownBy(() -> adv(AdvantageMode.SEQUENCE, 0, 0, 0, 2))
           .hasMessageContaining("rl.advantage.entropy_weight");

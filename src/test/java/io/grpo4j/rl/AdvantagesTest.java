@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.grpo4j.torch.Tensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
@@ -34,14 +35,24 @@ class AdvantagesTest {
     {1, 1, 1, 1},
   };
 
+  /** {@code mode} with the default clip, std scaling and ε, and no weights. */
+  private static Advantages defaults(AdvantageMode mode) {
+    return adv(mode, Advantages.CLIP, Advantages.SCALE_REWARDS, Advantages.EPSILON);
+  }
+
+  /** The first four settings; no sequence share, process weight, std floor or entropy weight. */
+  private static Advantages adv(AdvantageMode mode, double clip, boolean scale, double eps) {
+    return new Advantages(mode, clip, scale, eps, 0, 0, 0, 0);
+  }
+
   private static Advantages.Result run(Advantages adv) {
-    return adv.compute(T.of(REWARDS), T.of(MASK), 3);
+    return adv.compute(T.of(REWARDS), T.of(MASK), null, null, 3);
   }
 
   @Test
   void tokenRelativeSubtractsTheGroupTokenMeanAndClips() {
     try (var scope = new PointerScope()) {
-      var result = run(Advantages.defaults(AdvantageMode.TOKEN_RELATIVE));
+      var result = run(defaults(AdvantageMode.TOKEN_RELATIVE));
       // group 0: 9 tokens summing to 8 -> r̄ = 8/9; group 1: 7 tokens summing to 3 -> r̄ = 3/7
       double a = 1.0 / 9, b = -8.0 / 9;
       T.assertRows(
@@ -57,20 +68,20 @@ class AdvantagesTest {
       // Σδ = (-29/9 + 2) + 0 = -11/9 over 16 tokens; Σ|δ| = 53/9 + 10/7 = 461/63
       assertThat(result.tokenMean()).isCloseTo(-11.0 / 144, within(1e-9));
       assertThat(result.tokenAbsMean()).isCloseTo(461.0 / 63 / 16, within(1e-9));
-      assertThat(result.fracZeroStdGroups()).isEqualTo(0.5);
+      // the sequence rewards R: group 1 has zero std
+      assertThat(Advantages.fracZeroStdGroups(Tensors.doubles(3, 1, 4, 1, 1, 1), 3)).isEqualTo(0.5);
     }
   }
 
   @Test
   void tokenRelativeClipBoundsEveryDelta() {
     try (var scope = new PointerScope()) {
-      var result = run(new Advantages(AdvantageMode.TOKEN_RELATIVE, 0.5, true, EPS));
+      var result = run(adv(AdvantageMode.TOKEN_RELATIVE, 0.5, true, EPS));
       double[][] a = T.rows(result.advantages());
       assertThat(a[0]).containsExactly(new double[] {1.0 / 9, -0.5, 0.5, 0}, within(1e-9));
       assertThat(a[3][0]).isCloseTo(0.5, within(1e-12)); // 4/7 clipped
       assertThat(a[5][0]).isCloseTo(-5.0 / 28, within(1e-12)); // inside the clip: untouched
-      var unclipped =
-          run(new Advantages(AdvantageMode.TOKEN_RELATIVE, Double.POSITIVE_INFINITY, true, EPS));
+      var unclipped = run(adv(AdvantageMode.TOKEN_RELATIVE, Double.POSITIVE_INFINITY, true, EPS));
       assertThat(T.rows(unclipped.advantages())[2][0]).isCloseTo(19.0 / 9, within(1e-9));
     }
   }
@@ -78,7 +89,7 @@ class AdvantagesTest {
   @Test
   void sequenceIsStandardGrpoWithSampleStdAndNoClip() {
     try (var scope = new PointerScope()) {
-      var result = run(Advantages.defaults(AdvantageMode.SEQUENCE));
+      var result = run(defaults(AdvantageMode.SEQUENCE));
       // group 0: R = 3, 1, 4, mean 8/3, deviations 1/3, -5/3, 4/3, sample var (1+25+16)/9/2 = 7/3
       double s = Math.sqrt(7.0 / 3) + EPS;
       double a0 = (1.0 / 3) / s, a1 = (-5.0 / 3) / s, a2 = (4.0 / 3) / s;
@@ -93,14 +104,13 @@ class AdvantagesTest {
             {0, 0, 0, 0},
           });
       assertThat(a1).isCloseTo(-1.0911, within(1e-4)); // |A| > c = 1 and still not clipped
-      assertThat(result.fracZeroStdGroups()).isEqualTo(0.5);
     }
   }
 
   @Test
   void sequenceWithoutScalingIsTheCenteredReturn() {
     try (var scope = new PointerScope()) {
-      var result = run(new Advantages(AdvantageMode.SEQUENCE, 1.0, false, EPS));
+      var result = run(adv(AdvantageMode.SEQUENCE, 1.0, false, EPS));
       double[][] a = T.rows(result.advantages());
       assertThat(a[0]).containsExactly(new double[] {1.0 / 3, 1.0 / 3, 1.0 / 3, 0}, within(1e-9));
       assertThat(a[1]).containsExactly(new double[] {-5.0 / 3, -5.0 / 3, 0, 0}, within(1e-9));
@@ -114,7 +124,7 @@ class AdvantagesTest {
   @Test
   void returnToGoUsesAPerPositionGroupBaseline() {
     try (var scope = new PointerScope()) {
-      var result = run(new Advantages(AdvantageMode.RETURN_TO_GO, 1.0, false, EPS));
+      var result = run(adv(AdvantageMode.RETURN_TO_GO, 1.0, false, EPS));
       // group 0 returns: [3,2,2] [1,1] [4,1,1,1]
       //   t0: 3,1,4 -> b 8/3;  t1: 2,1,1 -> b 4/3;  t2: rows 0,2: 2,1 -> b 1.5;  t3: row 2 alone ->
       // 0
@@ -136,8 +146,7 @@ class AdvantagesTest {
   @Test
   void returnToGoScaledDividesByThePositionsSampleStd() {
     try (var scope = new PointerScope()) {
-      var result =
-          run(new Advantages(AdvantageMode.RETURN_TO_GO, Double.POSITIVE_INFINITY, true, EPS));
+      var result = run(adv(AdvantageMode.RETURN_TO_GO, Double.POSITIVE_INFINITY, true, EPS));
       double s0 = Math.sqrt(7.0 / 3) + EPS; // t0 of group 0: 3,1,4
       double s1 = Math.sqrt(1.0 / 3) + EPS; // t1 of group 0: 2,1,1 -> var (4+1+1)/9/2
       double s2 = Math.sqrt(0.5) + EPS; // t2 of group 0: 2,1 -> var 0.5
@@ -160,7 +169,7 @@ class AdvantagesTest {
     try (var scope = new PointerScope()) {
       Tensor r = T.of(REWARDS).to(org.bytedeco.pytorch.global.torch.ScalarType.Float);
       Tensor m = T.of(MASK).gt(new org.bytedeco.pytorch.Scalar(0.5));
-      var result = Advantages.defaults(AdvantageMode.TOKEN_RELATIVE).compute(r, m, 3);
+      var result = defaults(AdvantageMode.TOKEN_RELATIVE).compute(r, m, null, null, 3);
       assertThat(result.advantages().scalar_type().intern())
           .isEqualTo(org.bytedeco.pytorch.global.torch.ScalarType.Float);
       assertThat(T.rows(result.advantages())[3][0]).isCloseTo(4.0 / 7, within(1e-6));
@@ -170,16 +179,17 @@ class AdvantagesTest {
   @Test
   void badInputNamesTheProblem() {
     try (var scope = new PointerScope()) {
-      var adv = Advantages.defaults(AdvantageMode.SEQUENCE);
-      assertThatThrownBy(() -> adv.compute(T.of(REWARDS), T.of(MASK), 4))
+      var adv = defaults(AdvantageMode.SEQUENCE);
+      assertThatThrownBy(() -> adv.compute(T.of(REWARDS), T.of(MASK), null, null, 4))
           .hasMessageContaining("6 rows")
           .hasMessageContaining("rl.group_size=4");
-      assertThatThrownBy(() -> adv.compute(T.of(REWARDS), T.of(MASK), 1))
+      assertThatThrownBy(() -> adv.compute(T.of(REWARDS), T.of(MASK), null, null, 1))
           .hasMessageContaining("rl.group_size >= 2");
-      assertThatThrownBy(() -> adv.compute(T.of(REWARDS), T.of(new double[][] {{1, 1}}), 3))
+      assertThatThrownBy(
+              () -> adv.compute(T.of(REWARDS), T.of(new double[][] {{1, 1}}), null, null, 3))
           .hasMessageContaining("mask")
           .hasMessageContaining("[1, 2]");
-      assertThatThrownBy(() -> new Advantages(AdvantageMode.SEQUENCE, 0, true, EPS))
+      assertThatThrownBy(() -> adv(AdvantageMode.SEQUENCE, 0, true, EPS))
           .hasMessageContaining("rl.advantage.clip");
     }
   }

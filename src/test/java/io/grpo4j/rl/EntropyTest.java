@@ -6,38 +6,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Test;
 
-/** Entropy, token log-probabilities and the entropy-shaped token reward. */
+/** Token log-probabilities and the entropy-shaped token reward. */
 class EntropyTest {
-
-  @Test
-  void entropyOfUniformIsLogVAndOfOneHotIsZero() {
-    try (var scope = new PointerScope()) {
-      double[] uniform = new double[50];
-      double[] oneHot = new double[50];
-      java.util.Arrays.fill(oneHot, -1e4);
-      oneHot[7] = 0;
-      double[] half = {Math.log(0.5), Math.log(0.25), Math.log(0.25)};
-      double[] h = T.flat(Entropy.ofLogits(T.of(new double[][][] {{uniform, oneHot}})));
-      assertThat(h[0]).isCloseTo(Math.log(50), within(1e-12));
-      assertThat(h[1]).isCloseTo(0.0, within(1e-12));
-      // H(1/2, 1/4, 1/4) = ½ ln 2 + ½ ln 4 = 1.5 ln 2
-      assertThat(T.scalar(Entropy.ofLogits(T.of(new double[][][] {{half}}))))
-          .isCloseTo(1.5 * Math.log(2), within(1e-12));
-    }
-  }
-
-  @Test
-  void bf16LogitsAreComputedInFloat32() {
-    try (var scope = new PointerScope()) {
-      Tensor logits = T.of(new double[][][] {{new double[64]}}).to(ScalarType.BFloat16);
-      Tensor h = Entropy.ofLogits(logits);
-      assertThat(h.scalar_type().intern()).isEqualTo(ScalarType.Float);
-      assertThat(T.scalar(h)).isCloseTo(Math.log(64), within(1e-5));
-    }
-  }
 
   @Test
   void tokenLogProbsGatherTheLogSoftmaxOfTheTakenToken() {

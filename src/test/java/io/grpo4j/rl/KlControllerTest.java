@@ -7,27 +7,31 @@ import static org.assertj.core.api.Assertions.within;
 import org.junit.jupiter.api.Test;
 
 class KlControllerTest {
+  /** A controller without bounds: λ in [0, ∞). */
+  private static KlController unbounded(double initialLambda, double target, double horizon) {
+    return new KlController(initialLambda, target, horizon, 0, Double.POSITIVE_INFINITY);
+  }
 
   @Test
   void correctionIsProportionalAndClipped() {
     // target 0.05, horizon 10, one step each: λ·(1 + clip(kl/0.05 − 1, ±0.2)/10)
-    var c = new KlController(0.1, 0.05, 10);
+    var c = unbounded(0.1, 0.05, 10);
     assertThat(c.update(0.055, 1)).isCloseTo(0.1 * 1.01, within(1e-15)); // error 0.1
-    var high = new KlController(0.1, 0.05, 10);
+    var high = unbounded(0.1, 0.05, 10);
     assertThat(high.update(0.5, 1)).isCloseTo(0.1 * 1.02, within(1e-15)); // error 9 clipped to 0.2
-    var low = new KlController(0.1, 0.05, 10);
+    var low = unbounded(0.1, 0.05, 10);
     assertThat(low.update(0.0, 1)).isCloseTo(0.1 * 0.98, within(1e-15)); // error -1 clipped to -0.2
-    var many = new KlController(0.1, 0.05, 10);
+    var many = unbounded(0.1, 0.05, 10);
     assertThat(many.update(0.5, 5)).isCloseTo(0.1 * 1.1, within(1e-15)); // 5 steps of 10
     assertThat(many.update(Double.NaN, 5))
         .isCloseTo(0.11, within(1e-15)); // no measurement, no change
-    assertThat(new KlController(0.1, 0.05, 1).update(0.0, 10)).isEqualTo(0.0); // never negative
+    assertThat(unbounded(0.1, 0.05, 1).update(0.0, 10)).isEqualTo(0.0); // never negative
   }
 
   /** On a plant where KL falls as 1/λ, the controller settles where KL hits the target. */
   @Test
   void drivesKlTowardTheTarget() {
-    var c = new KlController(0.01, 0.05, 20);
+    var c = unbounded(0.01, 0.05, 20);
     double kl = 0;
     for (int step = 0; step < 2000; step++) {
       kl = 0.001 / c.value();
@@ -39,9 +43,9 @@ class KlControllerTest {
 
   @Test
   void rejectsBadSettings() {
-    assertThatThrownBy(() -> new KlController(0.1, 0, 10)).hasMessageContaining("rl.kl.target");
-    assertThatThrownBy(() -> new KlController(0.1, 0.05, 0)).hasMessageContaining("rl.kl.horizon");
-    assertThatThrownBy(() -> new KlController(-1, 0.05, 10)).hasMessageContaining(">= 0");
+    assertThatThrownBy(() -> unbounded(0.1, 0, 10)).hasMessageContaining("rl.kl.target");
+    assertThatThrownBy(() -> unbounded(0.1, 0.05, 0)).hasMessageContaining("rl.kl.horizon");
+    assertThatThrownBy(() -> unbounded(-1, 0.05, 10)).hasMessageContaining(">= 0");
   }
 
   @Test

@@ -13,14 +13,19 @@ class LossAggregationTest {
 
   private static final double[][] LOSS = {{1, 2, 9}, {4, 9, 9}, {9, 9, 9}, {8, 16, 32}};
 
+  /** The micro-batch's share of the batch whose completion mask is {@code batchMask}. */
+  private static double weight(LossAggregation a, Tensor microMask, Tensor batchMask) {
+    return a.microBatchWeight(microMask, a.size(batchMask));
+  }
+
   @Test
   void microBatchWeightsAreHandComputedShares() {
     try (var scope = new PointerScope()) {
       Tensor batch = T.of(MASK);
       Tensor micro = T.of(new double[][] {MASK[0], MASK[2]}); // 2 tokens, 1 non-empty row, 2 rows
-      assertThat(LossAggregation.TOKEN.microBatchWeight(micro, batch)).isEqualTo(2.0 / 6);
-      assertThat(LossAggregation.SEQUENCE.microBatchWeight(micro, batch)).isEqualTo(1.0 / 3);
-      assertThat(LossAggregation.CONSTANT.microBatchWeight(micro, batch)).isEqualTo(2.0 / 4);
+      assertThat(weight(LossAggregation.TOKEN, micro, batch)).isEqualTo(2.0 / 6);
+      assertThat(weight(LossAggregation.SEQUENCE, micro, batch)).isEqualTo(1.0 / 3);
+      assertThat(weight(LossAggregation.CONSTANT, micro, batch)).isEqualTo(2.0 / 4);
     }
   }
 
@@ -46,9 +51,8 @@ class LossAggregationTest {
         double[][] m2 = {MASK[2], MASK[3]};
         double[][] l2 = {LOSS[2], LOSS[3]};
         double sum =
-            a.microBatchWeight(T.of(m1), batchMask) * T.scalar(a.reduce(T.of(l1), T.of(m1), 5))
-                + a.microBatchWeight(T.of(m2), batchMask)
-                    * T.scalar(a.reduce(T.of(l2), T.of(m2), 5));
+            weight(a, T.of(m1), batchMask) * T.scalar(a.reduce(T.of(l1), T.of(m1), 5))
+                + weight(a, T.of(m2), batchMask) * T.scalar(a.reduce(T.of(l2), T.of(m2), 5));
         assertThat(whole).as(a.configName()).isCloseTo(expected[i], within(1e-12));
         assertThat(sum).as(a.configName()).isCloseTo(expected[i], within(1e-12));
       }

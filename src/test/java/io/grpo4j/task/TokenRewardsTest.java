@@ -61,7 +61,7 @@ class TokenRewardsTest {
     // tokens: [a C3] [A9 F0] [9F] [98 80 b]
     List<byte[]> tokens = split(bytes, 2, 4, 5);
     CountingVerifier v = new CountingVerifier();
-    double[] r = TokenRewards.fromPrefixScores(v, PROBLEM, tokens);
+    double[] r = TokenRewards.fromPrefixScores(v, PROBLEM, tokens, false);
     assertThat(r).containsExactly(new double[] {0, 1, 0, 10}, within(1e-12));
     // the verifier saw whole characters only, never a replacement character
     assertThat(v.seen).containsExactly("", "a", "aé", "aé", "aé😀b");
@@ -71,7 +71,7 @@ class TokenRewardsTest {
   void invalidBytesDecodeAsReplacementButDoNotStallTheText() {
     byte[] bytes = {'a', (byte) 0xFF, 'b'};
     CountingVerifier v = new CountingVerifier();
-    TokenRewards.fromPrefixScores(v, PROBLEM, split(bytes, 1, 2));
+    TokenRewards.fromPrefixScores(v, PROBLEM, split(bytes, 1, 2), false);
     assertThat(v.seen).containsExactly("", "a", "a\uFFFD", "a\uFFFDb");
   }
 
@@ -93,7 +93,8 @@ class TokenRewardsTest {
 
   @Test
   void noTokensNoRewards() {
-    assertThat(TokenRewards.fromPrefixScores(new CountingVerifier(), PROBLEM, List.of())).isEmpty();
+    assertThat(TokenRewards.fromPrefixScores(new CountingVerifier(), PROBLEM, List.of(), false))
+        .isEmpty();
   }
 
   @Property(tries = 200)
@@ -110,7 +111,7 @@ class TokenRewardsTest {
       from = to;
     }
     CountingVerifier v = new CountingVerifier();
-    double[] r = TokenRewards.fromPrefixScores(v, PROBLEM, tokens);
+    double[] r = TokenRewards.fromPrefixScores(v, PROBLEM, tokens, false);
     String decoded = new String(bytes, StandardCharsets.UTF_8);
     assertThat(Arrays.stream(r).sum()).isCloseTo(CountingVerifier.value(decoded), within(1e-9));
     // every text shown is a prefix of the decoded string at a character boundary (no U+FFFD

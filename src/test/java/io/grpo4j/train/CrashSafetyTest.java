@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpo4j.audit.RunCheck;
+import io.grpo4j.dist.DistGroup;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.CheckpointManifest;
@@ -111,7 +112,7 @@ class CrashSafetyTest {
       RunSetup<?> setup = RunSetup.of(cfg, run, Tasks.create(cfg), folder);
       Qwen2Model policy = folder.loadModel(DType.F32, new Device("cpu"));
       Qwen2Model reference = folder.loadModel(DType.F32, new Device("cpu"));
-      GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out);
+      GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out, DistGroup.single());
       trainer.save(4); // the last good state of a run that got to step 4
       double before = policy.parameters().get("model.norm.weight").sum().item_double();
       try (NoGradGuard ng = new NoGradGuard()) {

@@ -7,6 +7,8 @@ import io.grpo4j.dist.DistEnv;
 import io.grpo4j.dist.DistGroup;
 import io.grpo4j.dist.LaunchSpec;
 import io.grpo4j.dist.Launcher;
+import io.grpo4j.eval.ScoredSample;
+import io.grpo4j.generate.Sample;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.DType;
@@ -165,11 +167,41 @@ class DataParallelTest {
         Qwen2Model ref = folder.loadModel(DType.F32, new Device("cpu"));
         GrpoTrainer<?> t = new GrpoTrainer<>(setup, policy, ref, quiet, DistGroup.single());
         for (long s = 1; s <= DataParallelWorker.STEPS; s++) {
-          t.update(s, t.rollout(s, 0, 2).concat(t.rollout(s, 1, 2)), null);
+          t.update(s, concat(t.rollout(s, 0, 2), t.rollout(s, 1, 2)), null);
         }
       }
       return DataParallelWorker.flatten(params);
     }
+  }
+
+  /**
+   * Rank 0's rollouts followed by rank 1's, as one process would hold them (rank 1's prompt indices
+   * are shifted past rank 0's prompts).
+   */
+  private static GrpoTrainer.Rollouts concat(GrpoTrainer.Rollouts a, GrpoTrainer.Rollouts b) {
+    List<ScoredSample> all = new ArrayList<>(a.scored());
+    int shift = a.scored().stream().mapToInt(x -> x.sample().promptIndex() + 1).max().orElse(0);
+    for (ScoredSample x : b.scored()) {
+      Sample t = x.sample();
+      Sample moved =
+          new Sample(
+              t.promptIndex() + shift,
+              t.promptIds(),
+              t.completionIds(),
+              t.logprobs(),
+              t.entropies(),
+              t.finishReason());
+      all.add(new ScoredSample(moved, x.text(), x.tokenRewards(), x.outcome()));
+    }
+    return new GrpoTrainer.Rollouts(
+        all,
+        a.promptTokens() + b.promptTokens(),
+        a.completionTokens() + b.completionTokens(),
+        a.seconds() + b.seconds(),
+        a.failures() + b.failures(),
+        a.droppedGroups() + b.droppedGroups(),
+        a.firstFailure() != null ? a.firstFailure() : b.firstFailure(),
+        a.fracZeroStdDrawn());
   }
 
   private static double[] initialWeights() throws Exception {

@@ -22,7 +22,8 @@ class PolicyStepTest {
   private static double[] logProbs(Qwen2Model m, long[][] ids, long[] next) {
     try (NoGradGuard g = new NoGradGuard()) {
       Tensor logits =
-          m.forward(
+          MicroModels.logits(
+              m,
               Tensors.longs(ids),
               torch.ones(new long[] {ids.length, ids[0].length}).to(torch.ScalarType.Bool));
       Tensor last = logits.narrow(1, ids[0].length - 1, 1);
@@ -41,7 +42,8 @@ class PolicyStepTest {
       List<Tensor> params = new ArrayList<>(m.parameters().values());
       AdamW opt = Optimizers.adamW(params, 1e-3, 0.9, 0.99, 0.0);
       Tensor logits =
-          m.forward(Tensors.longs(ids), torch.ones(new long[] {2, 3}).to(torch.ScalarType.Bool))
+          MicroModels.logits(
+                  m, Tensors.longs(ids), torch.ones(new long[] {2, 3}).to(torch.ScalarType.Bool))
               .narrow(1, 2, 1);
       Tensor logp = TokenLogProbs.of(logits, Tensors.longs(next).reshape(2, 1));
       Tensor adv = Tensors.floats(1f, -1f).reshape(2, 1);

@@ -50,8 +50,8 @@ class WorkingWeightsTest {
       Qwen2Model bf16 = WorkingWeights.of(f32, DType.BF16).compute();
       assertThat(bf16.dtype()).isEqualTo(DType.BF16);
       Tensor valid = torch.ones(new long[] {2, 8}).to(torch.ScalarType.Bool);
-      double[] a = Tensors.toDoubles(f32.forward(Tensors.longs(IDS), valid));
-      double[] b = Tensors.toDoubles(bf16.forward(Tensors.longs(IDS), valid));
+      double[] a = Tensors.toDoubles(MicroModels.logits(f32, Tensors.longs(IDS), valid));
+      double[] b = Tensors.toDoubles(MicroModels.logits(bf16, Tensors.longs(IDS), valid));
       double spread = 0;
       double worst = 0;
       for (int i = 0; i < a.length; i++) {

@@ -1,7 +1,5 @@
 package io.grpo4j.task.countdown;
 
-import java.util.Locale;
-
 /** How answers are written, chosen per run: step lines or a TinyZero-style expression. */
 public enum AnswerFormat {
   /** One move per line, {@code 3+5=8}; partial answers earn partial credit. */
@@ -18,10 +16,5 @@ public enum AnswerFormat {
     }
     throw new IllegalArgumentException(
         "answer format must be 'steps' or 'expression', got '" + text + "'");
-  }
-
-  /** The lower-case name used in config files and flags. */
-  public String configName() {
-    return name().toLowerCase(Locale.ROOT);
   }
 }

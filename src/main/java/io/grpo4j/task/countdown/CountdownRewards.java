@@ -151,12 +151,6 @@ public record CountdownRewards(
         c.bool("dead_ends", d.deadEnds));
   }
 
-  /** The same values with dead-end scoring switched on or off. */
-  public CountdownRewards withDeadEnds(boolean on) {
-    return new CountdownRewards(
-        stepValid, stepCreditMax, stepInvalid, success, expressionWrong, expressionMissing, on);
-  }
-
   /** The step credit of a prefix with {@code validSteps} valid steps. */
   public double stepCredit(int validSteps) {
     return Math.min(validSteps * stepValid, stepCreditMax);

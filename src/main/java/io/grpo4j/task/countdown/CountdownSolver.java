@@ -37,10 +37,6 @@ public final class CountdownSolver {
     public Result {
       steps = List.copyOf(steps);
     }
-
-    public boolean solved() {
-      return status == Status.SOLVED;
-    }
   }
 
   private final Rules rules;
@@ -52,10 +48,6 @@ public final class CountdownSolver {
       throw new IllegalArgumentException("node budget must be positive, got " + nodeBudget);
     }
     this.nodeBudget = nodeBudget;
-  }
-
-  public CountdownSolver(Rules rules) {
-    this(rules, DEFAULT_NODE_BUDGET);
   }
 
   /** Some solution of at most {@code maxSteps} steps (not necessarily the shortest). */

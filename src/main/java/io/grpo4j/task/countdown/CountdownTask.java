@@ -7,11 +7,8 @@ import io.grpo4j.task.Verifier;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
@@ -27,24 +24,13 @@ public final class CountdownTask implements Task<CountdownInstance> {
   /** The task name in config files. */
   public static final String NAME = "countdown";
 
-  private final CountdownSettings settings;
-  private final CountdownRewards rewards;
   private final AnswerFormat format;
   private final CountdownGenerator generator;
   private final Verifier<CountdownInstance> verifier;
-  private final Set<String> heldOut;
 
   public CountdownTask(CountdownSettings settings, CountdownRewards rewards, AnswerFormat format) {
-    this(settings, rewards, format, Set.of());
-  }
-
-  private CountdownTask(
-      CountdownSettings settings,
-      CountdownRewards rewards,
-      AnswerFormat format,
-      Set<String> heldOut) {
-    this.settings = Objects.requireNonNull(settings, "settings");
-    this.rewards = Objects.requireNonNull(rewards, "rewards");
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(rewards, "rewards");
     this.format = Objects.requireNonNull(format, "format");
     if (format == AnswerFormat.EXPRESSION && !settings.useAllNumbers()) {
       throw new IllegalArgumentException(
@@ -56,7 +42,6 @@ public final class CountdownTask implements Task<CountdownInstance> {
     }
     this.generator = new CountdownGenerator(settings);
     this.verifier = verifierFor(format, rewards, settings.rules());
-    this.heldOut = Set.copyOf(heldOut);
   }
 
   /** Default settings and rewards, steps format. */
@@ -74,31 +59,9 @@ public final class CountdownTask implements Task<CountdownInstance> {
     };
   }
 
-  /**
-   * The same task, but {@link #draw} never returns an instance with the same numbers and target as
-   * one of {@code heldOut} (typically the test split), so evaluation stays held out.
-   */
-  public CountdownTask excluding(Collection<Problem<CountdownInstance>> heldOut) {
-    Set<String> keys = new HashSet<>(this.heldOut);
-    keys.addAll(heldOut.stream().map(p -> p.data().key()).collect(Collectors.toSet()));
-    return new CountdownTask(settings, rewards, format, keys);
-  }
-
   /** A problem for an instance, with its content-derived id. */
   public static Problem<CountdownInstance> problem(CountdownInstance instance) {
     return new Problem<>(instance.id(), instance);
-  }
-
-  public CountdownSettings settings() {
-    return settings;
-  }
-
-  public CountdownRewards rewards() {
-    return rewards;
-  }
-
-  public AnswerFormat format() {
-    return format;
   }
 
   @Override
@@ -108,7 +71,7 @@ public final class CountdownTask implements Task<CountdownInstance> {
 
   @Override
   public List<Problem<CountdownInstance>> draw(long seed, int n) {
-    return generator.draw(seed, n, heldOut).stream().map(CountdownTask::problem).toList();
+    return generator.draw(seed, n).stream().map(CountdownTask::problem).toList();
   }
 
   @Override

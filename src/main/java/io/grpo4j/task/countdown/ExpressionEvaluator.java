@@ -65,11 +65,6 @@ public final class ExpressionEvaluator {
     return new Run(text, from, to, BigInteger.valueOf(bound)).run();
   }
 
-  /** Evaluates the whole text. */
-  public static Value evaluate(CharSequence text, long bound) {
-    return evaluate(text, 0, text.length(), bound);
-  }
-
   private static final class Run {
     private final CharSequence text;
     private final int from;

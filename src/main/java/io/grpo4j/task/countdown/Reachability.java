@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Whether a pool of numbers can still produce a target within a number of steps: the brute-force
@@ -25,8 +24,6 @@ public final class Reachability {
 
   private final CountdownSolver solver;
   private final Map<Key, Boolean> memo = new ConcurrentHashMap<>();
-  private final AtomicLong queries = new AtomicLong();
-  private final AtomicLong searches = new AtomicLong();
 
   public Reachability(Rules rules) {
     this.solver = new CountdownSolver(Objects.requireNonNull(rules, "rules"), NODE_BUDGET);
@@ -40,29 +37,17 @@ public final class Reachability {
    * won by a step that produces the target).
    */
   public boolean reachable(long[] pool, int size, long target, int stepsLeft) {
-    queries.incrementAndGet();
     if (stepsLeft <= 0 || size < 2) return false;
     long[] sorted = Arrays.copyOf(pool, size);
     Arrays.sort(sorted);
     Key key = new Key(target, Math.min(stepsLeft, size - 1), Arrays.toString(sorted));
     Boolean known = memo.get(key);
     if (known != null) return known;
-    searches.incrementAndGet();
     CountdownSolver.Result r =
         solver.solve(Arrays.stream(sorted).boxed().toList(), target, key.stepsLeft());
     boolean yes = r.status() != CountdownSolver.Status.UNSOLVABLE;
     if (memo.size() >= MEMO_LIMIT) memo.clear();
     memo.put(key, yes);
     return yes;
-  }
-
-  /** Queries answered so far (memo hits included). */
-  public long queries() {
-    return queries.get();
-  }
-
-  /** Queries that ran the solver (memo misses). */
-  public long searches() {
-    return searches.get();
   }
 }

@@ -17,16 +17,6 @@ public record Step(long left, Op op, long right, long result) {
     }
   }
 
-  /** Builds the step {@code left op right} with its computed result. */
-  public static Step of(long left, Op op, long right) {
-    long r = op.apply(left, right, Rules.MAX_BOUND);
-    if (r == Long.MIN_VALUE) {
-      throw new IllegalArgumentException(
-          left + " " + op.symbol() + " " + right + " is not a whole number");
-    }
-    return new Step(left, op, right, r);
-  }
-
   @Override
   public String toString() {
     return "" + left + op.symbol() + right + "=" + result;

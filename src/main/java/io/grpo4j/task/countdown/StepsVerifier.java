@@ -53,11 +53,6 @@ public final class StepsVerifier implements Verifier<CountdownInstance> {
     this.reach = new Reachability(rules);
   }
 
-  /** The memoised solver behind dead-end scoring (its counters measure the cost). */
-  public Reachability reachability() {
-    return reach;
-  }
-
   @Override
   public PrefixScore score(Problem<CountdownInstance> problem, CharSequence prefix) {
     Scan s = new Scan(problem.data(), prefix, false);

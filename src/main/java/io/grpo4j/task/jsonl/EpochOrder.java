@@ -32,11 +32,6 @@ public final class EpochOrder {
     return cached[(int) (position % size)];
   }
 
-  /** The epoch a position belongs to. */
-  public long epoch(long position) {
-    return position / size;
-  }
-
   private int[] permutation(long epoch) {
     SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
     int[] p = new int[size];

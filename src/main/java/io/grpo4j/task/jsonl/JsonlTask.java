@@ -54,15 +54,6 @@ public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow>, Aut
     this.rewards = Objects.requireNonNull(rewards, "rewards");
   }
 
-  /** The training rows. */
-  public List<Problem<JsonlRow>> trainRows() {
-    return train;
-  }
-
-  public JsonlSettings settings() {
-    return settings;
-  }
-
   @Override
   public String name() {
     return NAME;
@@ -184,11 +175,6 @@ public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow>, Aut
         return j.outcome();
       }
     };
-  }
-
-  /** Recent diagnostics of the reward sources (a reward program's last stderr lines). */
-  public List<String> diagnostics() {
-    return rewards.diagnostics();
   }
 
   @Override

@@ -123,11 +123,6 @@ public final class CommandReward implements RewardSource {
     pool.shutdownNow();
   }
 
-  /** The command line, for messages. */
-  public String command() {
-    return command;
-  }
-
   private void stderrLine(int copy, String line) {
     LOG.info("reward program #{}: {}", copy, line);
     synchronized (stderrTail) {

@@ -35,10 +35,6 @@ public record RewardRequest(
   }
 
   /** The answer as text: a JSON string's value, otherwise the JSON text ({@code ""} for null). */
-  public String answerText() {
-    return answerText(answer);
-  }
-
   static String answerText(JsonNode answer) {
     if (answer == null || answer.isNull() || answer.isMissingNode()) return "";
     return answer.isTextual() ? answer.textValue() : answer.toString();

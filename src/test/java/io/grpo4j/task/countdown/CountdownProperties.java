@@ -231,7 +231,7 @@ class CountdownProperties {
 
   @Property(tries = 200)
   void generatorRespectsEveryKnob(@ForAll("settings") CountdownSettings s, @ForAll long seed) {
-    List<CountdownInstance> instances = new CountdownGenerator(s).draw(seed, 5, java.util.Set.of());
+    List<CountdownInstance> instances = new CountdownGenerator(s).draw(seed, 5);
     Rules rules = s.rules();
     for (CountdownInstance inst : instances) {
       assertThat(inst.numbers().size()).isBetween(s.minNumbers(), s.maxNumbers());
@@ -260,7 +260,8 @@ class CountdownProperties {
   void solverAgreesWithGenerator(@ForAll("settings") CountdownSettings s, @ForAll long seed) {
     CountdownInstance inst = instance(s, seed);
     CountdownSolver.Result r =
-        new CountdownSolver(s.rules()).solve(inst.numbers(), inst.target(), inst.maxSteps());
+        new CountdownSolver(s.rules(), CountdownSolver.DEFAULT_NODE_BUDGET)
+            .solve(inst.numbers(), inst.target(), inst.maxSteps());
     assertThat(r.status()).isEqualTo(CountdownSolver.Status.SOLVED);
     // the solver's solution is itself a correct answer (the instance constructor replays it)
     CountdownInstance solved =

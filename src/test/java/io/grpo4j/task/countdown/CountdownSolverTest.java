@@ -8,7 +8,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class CountdownSolverTest {
-  final CountdownSolver solver = new CountdownSolver(Rules.DEFAULT);
+  final CountdownSolver solver =
+      new CountdownSolver(Rules.DEFAULT, CountdownSolver.DEFAULT_NODE_BUDGET);
 
   /**
    * Replays steps by hand: each operand taken from the pool, result put back, last result = target.
@@ -50,14 +51,16 @@ class CountdownSolverTest {
     assertThat(solver.solve(List.of(2L, 7L), -5, 6).status())
         .isEqualTo(CountdownSolver.Status.UNSOLVABLE);
     assertThat(
-            new CountdownSolver(new Rules(true, false, Rules.DEFAULT_BOUND))
+            new CountdownSolver(
+                    new Rules(true, false, Rules.DEFAULT_BOUND),
+                    CountdownSolver.DEFAULT_NODE_BUDGET)
                 .solve(List.of(2L, 7L), -5, 6)
-                .solved())
-        .isTrue();
+                .status())
+        .isEqualTo(CountdownSolver.Status.SOLVED);
     // the classic TV example: 25 50 75 100 3 6 -> 952
     List<Long> tv = List.of(25L, 50L, 75L, 100L, 3L, 6L);
     CountdownSolver.Result classic = solver.solve(tv, 952, 5);
-    assertThat(classic.solved()).isTrue();
+    assertThat(classic.status()).isEqualTo(CountdownSolver.Status.SOLVED);
     assertThat(isSolution(tv, 952, 5, classic.steps(), Rules.DEFAULT)).isTrue();
   }
 
@@ -65,7 +68,8 @@ class CountdownSolverTest {
   void sixNumbersAreDecidedWithinTheNodeBudgetEvenWhenUnsolvable() {
     assertThat(solver.solve(List.of(2L, 3L, 5L, 7L, 11L, 13L), 99991, 5).status())
         .isEqualTo(CountdownSolver.Status.UNSOLVABLE);
-    assertThat(solver.solve(List.of(3L, 7L, 11L, 13L, 17L, 19L), 997, 5).solved()).isTrue();
+    assertThat(solver.solve(List.of(3L, 7L, 11L, 13L, 17L, 19L), 997, 5).status())
+        .isEqualTo(CountdownSolver.Status.SOLVED);
   }
 
   @Test
@@ -125,7 +129,8 @@ class CountdownSolverTest {
       int maxSteps = 1 + rnd.nextInt(3);
       int expected = naiveShortest(numbers, target, maxSteps, rules);
       CountdownSolver.Result r =
-          new CountdownSolver(rules).solveShortest(numbers, target, maxSteps);
+          new CountdownSolver(rules, CountdownSolver.DEFAULT_NODE_BUDGET)
+              .solveShortest(numbers, target, maxSteps);
       String what = numbers + " -> " + target + " in " + maxSteps + " " + rules;
       if (expected < 0) {
         assertThat(r.status()).as(what).isEqualTo(CountdownSolver.Status.UNSOLVABLE);

@@ -15,7 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 class CountdownTaskTest {
   static final CountdownInstance I56 =
       new CountdownInstance(
-          List.of(3L, 5L, 7L), 56, 6, List.of(Step.of(3, Op.ADD, 5), Step.of(8, Op.MUL, 7)));
+          List.of(3L, 5L, 7L),
+          56,
+          6,
+          List.of(new Step(3, Op.ADD, 5, 8), new Step(8, Op.MUL, 7, 56)));
   final CountdownTask steps = CountdownTask.defaults();
   final CountdownTask expression =
       new CountdownTask(
@@ -63,22 +66,24 @@ class CountdownTaskTest {
             List.of(24L, 4L, 2L, 3L),
             18,
             6,
-            List.of(Step.of(4, Op.SUB, 2), Step.of(3, Op.MUL, 2), Step.of(24, Op.SUB, 6)));
+            List.of(
+                new Step(4, Op.SUB, 2, 2), new Step(3, Op.MUL, 2, 6), new Step(24, Op.SUB, 6, 18)));
     assertThat(CountdownTask.expression(i)).isEqualTo("24-3*(4-2)");
     CountdownInstance div =
         new CountdownInstance(
             List.of(12L, 2L, 3L, 5L),
             10,
             6,
-            List.of(Step.of(2, Op.MUL, 3), Step.of(12, Op.DIV, 6), Step.of(5, Op.MUL, 2)));
+            List.of(
+                new Step(2, Op.MUL, 3, 6), new Step(12, Op.DIV, 6, 2), new Step(5, Op.MUL, 2, 10)));
     // a*(b/c) needs no parentheses in exact arithmetic
     assertThat(CountdownTask.expression(div)).isEqualTo("5*12/(2*3)");
     assertThat(
-            ExpressionEvaluator.evaluate(CountdownTask.expression(div), Rules.DEFAULT_BOUND)
+            ExpressionVerifierTest.evaluate(CountdownTask.expression(div), Rules.DEFAULT_BOUND)
                 .equalsWhole(10))
         .isTrue();
     CountdownInstance unused =
-        new CountdownInstance(List.of(3L, 5L, 7L), 8, 6, List.of(Step.of(3, Op.ADD, 5)));
+        new CountdownInstance(List.of(3L, 5L, 7L), 8, 6, List.of(new Step(3, Op.ADD, 5, 8)));
     assertThatThrownBy(() -> CountdownTask.expression(unused))
         .hasMessageContaining("does not use every number");
   }
@@ -91,14 +96,6 @@ class CountdownTaskTest {
         .isEqualTo(new CountdownInstance(List.of(7L, 3L, 5L), 56, 6, List.of()).id());
     assertThat(I56.id()).matches("cd-[0-9a-f]{16}");
     assertThat(I56.key()).isEqualTo("3,5,7->56");
-  }
-
-  @Test
-  void excludingKeepsHeldOutInstancesOutOfDraws() {
-    List<Problem<CountdownInstance>> test = steps.draw(4, 50);
-    CountdownTask train = steps.excluding(test);
-    List<String> heldOut = test.stream().map(p -> p.data().key()).toList();
-    assertThat(train.draw(4, 200)).noneMatch(p -> heldOut.contains(p.data().key()));
   }
 
   @Test

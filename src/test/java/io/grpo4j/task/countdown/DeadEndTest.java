@@ -9,6 +9,7 @@ import io.grpo4j.task.TokenRewards;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Dead-end scoring of the steps verifier, against a plain recursive reference search. */
@@ -41,7 +42,7 @@ class DeadEndTest {
     assertThat(v.outcome(P44, "17+10=27\n27+17=44\n").success()).isTrue();
     // plain step checking (dead_ends off) gives the old credit for the legal first line
     StepsVerifier plain =
-        new StepsVerifier(CountdownRewards.DEFAULTS.withDeadEnds(false), Rules.DEFAULT);
+        new StepsVerifier(CountdownRewards.fromMap(Map.of("dead_ends", false)), Rules.DEFAULT);
     assertThat(plain.score(P44, "17-10=7\n").value()).isCloseTo(0.1, within(1e-12));
   }
 

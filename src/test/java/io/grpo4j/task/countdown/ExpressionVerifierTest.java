@@ -11,6 +11,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class ExpressionVerifierTest {
+  /** Evaluates the whole text. */
+  static ExpressionEvaluator.Value evaluate(String text, long bound) {
+    return ExpressionEvaluator.evaluate(text, 0, text.length(), bound);
+  }
+
   static final Problem<CountdownInstance> P =
       CountdownTask.problem(CountdownInstance.of(List.of(3L, 5L, 7L), 56, 6));
   final ExpressionVerifier v = new ExpressionVerifier(CountdownRewards.DEFAULTS, Rules.DEFAULT);
@@ -238,7 +243,7 @@ class ExpressionVerifierTest {
       Expr e = random(rnd, 1 + rnd.nextInt(5));
       String text = render(e, rnd);
       BigInteger[] expected = value(e, BigInteger.valueOf(bound));
-      ExpressionEvaluator.Value got = ExpressionEvaluator.evaluate(text, bound);
+      ExpressionEvaluator.Value got = evaluate(text, bound);
       if (expected == null) {
         invalid++;
         assertThat(got.ok()).as(text).isFalse();
@@ -258,11 +263,11 @@ class ExpressionVerifierTest {
         new String[] {
           "", "  ", "()", "3+", "*3", "3 4", "(3", "3)", "3(4)", "3**2", "3//2", "07", "3+a", "1.5"
         }) {
-      assertThat(ExpressionEvaluator.evaluate(bad, Rules.DEFAULT_BOUND).ok()).as(bad).isFalse();
+      assertThat(evaluate(bad, Rules.DEFAULT_BOUND).ok()).as(bad).isFalse();
     }
-    assertThat(ExpressionEvaluator.evaluate("-3*-2", Rules.DEFAULT_BOUND).equalsWhole(6)).isTrue();
-    assertThat(ExpressionEvaluator.evaluate("2--3", Rules.DEFAULT_BOUND).equalsWhole(5)).isTrue();
-    assertThat(ExpressionEvaluator.evaluate("00+0", Rules.DEFAULT_BOUND).equalsWhole(0)).isTrue();
-    assertThat(ExpressionEvaluator.evaluate("1000000*1000001", Rules.DEFAULT_BOUND).ok()).isFalse();
+    assertThat(evaluate("-3*-2", Rules.DEFAULT_BOUND).equalsWhole(6)).isTrue();
+    assertThat(evaluate("2--3", Rules.DEFAULT_BOUND).equalsWhole(5)).isTrue();
+    assertThat(evaluate("00+0", Rules.DEFAULT_BOUND).equalsWhole(0)).isTrue();
+    assertThat(evaluate("1000000*1000001", Rules.DEFAULT_BOUND).ok()).isFalse();
   }
 }

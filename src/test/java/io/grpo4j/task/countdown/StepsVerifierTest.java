@@ -7,6 +7,7 @@ import io.grpo4j.task.Outcome;
 import io.grpo4j.task.PrefixScore;
 import io.grpo4j.task.Problem;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class StepsVerifierTest {
@@ -15,7 +16,7 @@ class StepsVerifierTest {
   // plain step checking: these tests pin the rules for legal and illegal moves (dead ends are
   // covered by DeadEndTest)
   final StepsVerifier v =
-      new StepsVerifier(CountdownRewards.DEFAULTS.withDeadEnds(false), Rules.DEFAULT);
+      new StepsVerifier(CountdownRewards.fromMap(Map.of("dead_ends", false)), Rules.DEFAULT);
 
   PrefixScore score(String text) {
     return v.score(P56, text);

@@ -79,8 +79,8 @@ class JsonlTaskTest {
             {"prompt": [{"role": "system", "content": "Own."}, {"role": "user", "content": "1+1?"}], "answer": 2}
             {"prompt": "3+3?", "answer": 6}
             """);
-    JsonlTask task = new JsonlTask(s, JsonlDataset.read(f, s), new MathMatch());
-    List<Problem<JsonlRow>> rows = task.trainRows();
+    List<Problem<JsonlRow>> rows = JsonlDataset.read(f, s);
+    JsonlTask task = new JsonlTask(s, rows, new MathMatch());
     assertThat(task.messages(rows.get(0)))
         .containsExactly(
             new ChatMessage("system", "Be brief."),
@@ -177,15 +177,14 @@ class JsonlTaskTest {
     Path f =
         write(
             "m.jsonl", "{\"prompt\":\"1+1\",\"answer\":2}\n{\"prompt\":\"1/2\",\"answer\":0.5}\n");
-    JsonlTask task =
-        new JsonlTask(
-            JsonlSettings.DEFAULTS, JsonlDataset.read(f, JsonlSettings.DEFAULTS), new MathMatch());
+    List<Problem<JsonlRow>> rows = JsonlDataset.read(f, JsonlSettings.DEFAULTS);
+    JsonlTask task = new JsonlTask(JsonlSettings.DEFAULTS, rows, new MathMatch());
     List<Verdict<JsonlRow>> v =
-        task.judge(task.trainRows(), List.of("<answer>2</answer>", "<answer>1/3</answer>"));
+        task.judge(rows, List.of("<answer>2</answer>", "<answer>1/3</answer>"));
     assertThat(v.get(0).outcome().reward()).isEqualTo(1.0);
     assertThat(v.get(0).outcome().success()).isTrue();
     assertThat(v.get(1).outcome().reward()).isEqualTo(0.0);
-    assertThat(task.verifier().outcome(task.trainRows().get(1), "0.5").reward()).isEqualTo(1.0);
+    assertThat(task.verifier().outcome(rows.get(1), "0.5").reward()).isEqualTo(1.0);
   }
 
   @Test
@@ -199,7 +198,8 @@ class JsonlTaskTest {
     Task<?> t = TaskProviders.create(new TaskContext(new ObjectMapper().readTree(yaml), dir), cl);
     assertThat(t).isInstanceOf(JsonlTask.class);
     JsonlTask jt = (JsonlTask) t;
-    assertThat(jt.judge(jt.trainRows(), List.of("4")).get(0).outcome().reward()).isEqualTo(2.0);
+    // the file's only row
+    assertThat(jt.judge(jt.draw(0, 1), List.of("4")).get(0).outcome().reward()).isEqualTo(2.0);
     jt.close();
 
     Task<?> cd =
