@@ -47,7 +47,7 @@ public record EntropyReward(double alpha, double beta) {
 
   /**
    * @param pref {@code [B, T]} preference reward pref_t
-   * @param entropy {@code [B, T]} H_t, e.g. the rollout's entropies or {@link Entropy#ofLogits}
+   * @param entropy {@code [B, T]} H_t, e.g. the rollout's entropies (computed in {@code Sampler})
    * @param mask {@code [B, T]} completion mask
    * @return r {@code [B, T]}, zero on padding, no gradient
    */
