@@ -32,21 +32,10 @@ final class BenchCommand implements Callable<Integer> {
           "tiny, bench25m, or a config.json file / model folder (default: ${DEFAULT-VALUE}).")
   String preset = "bench25m";
 
-  @Option(names = "--device", description = "cpu, cuda or cuda:N (default: ${DEFAULT-VALUE}).")
-  String device = "cpu";
-
-  @Option(
-      names = "--dtype",
-      description =
-          "Compute dtype: f32 or bf16 (training keeps f32 master weights) (default: ${DEFAULT-VALUE}).")
-  String dtype = "f32";
+  /** --device, --dtype (f32 or bf16 here; training keeps f32 master weights), --threads. */
+  @Mixin TorchOptions torch;
 
   @Mixin JsonOutput json;
-
-  @Option(
-      names = "--threads",
-      description = "libtorch intra-op threads; 0 = one per core (default).")
-  int threads = 0;
 
   @Option(
       names = "--blas-threads",
@@ -136,11 +125,12 @@ final class BenchCommand implements Callable<Integer> {
             "--skip: unknown phase '" + phase + "', expected gemm, train, ref, rollout or decode");
       }
     }
-    DType d = DType.parse(dtype);
+    DType d = torch.dtype();
     if (d != DType.F32 && d != DType.BF16)
-      throw new IllegalArgumentException("--dtype must be f32 or bf16, got " + dtype);
+      throw new IllegalArgumentException(
+          "--dtype must be f32 or bf16 for bench, got " + torch.dtype);
     Qwen2Config config = config(preset);
-    Torch.init(threads, 0);
+    String device = torch.init(0);
     Torch.setBlasThreads(blasThreads);
     Bench.Settings s =
         new Bench.Settings(

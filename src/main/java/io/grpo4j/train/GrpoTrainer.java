@@ -3,7 +3,6 @@ package io.grpo4j.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.dist.DistGroup;
-import io.grpo4j.eval.EvalScores;
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
@@ -165,11 +164,7 @@ public final class GrpoTrainer<D> {
         if (evalNow) {
           // offloaded: the master is in host memory; evaluate its copy on the device
           Qwen2Model evaluated = cfg.model().offloadOptimizer() ? weights.compute() : policy;
-          EvalScores e =
-              dp.combine(setup.evaluate(evaluated, null, dp.rank(), dp.worldSize())).scores();
-          row.put("eval/success_rate", e.successRate());
-          row.put("eval/reward_per_prompt", e.rewardPerPrompt());
-          row.put("eval/mean_len", e.meanLength());
+          setup.evaluateInto(row, evaluated, dp);
         }
         last = step;
         if (!dp.isMain()) {

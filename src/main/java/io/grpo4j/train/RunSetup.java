@@ -1,6 +1,7 @@
 package io.grpo4j.train;
 
 import io.grpo4j.eval.EvalReport;
+import io.grpo4j.eval.EvalScores;
 import io.grpo4j.eval.Evaluator;
 import io.grpo4j.eval.Prompts;
 import io.grpo4j.eval.Scoring;
@@ -20,8 +21,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.function.IntConsumer;
 
 /**
  * What SFT and GRPO share: the resolved config, the run folder, the task, the starting model folder
@@ -109,14 +110,21 @@ public record RunSetup<D>(
   }
 
   /**
-   * Greedy evaluation of one data-parallel rank's share of the held-out set: problems {@code rank,
-   * rank + worldSize, …} (combine the ranks' reports with {@link DataParallel#combine}).
+   * Greedy evaluation on the held-out set, its problems shared by the data-parallel ranks (rank r
+   * evaluates problems r, r + W, …; {@link DataParallel#combine} adds up the ranks' counts), put
+   * into {@code row} as the metrics {@code eval/success_rate}, {@code eval/reward_per_prompt} and
+   * {@code eval/mean_len}.
    */
-  public EvalReport evaluate(Qwen2Model model, IntConsumer progress, int rank, int worldSize) {
-    List<Problem<D>> share = new java.util.ArrayList<>();
-    for (int i = rank; i < evalSet.size(); i += worldSize) share.add(evalSet.get(i));
-    return new Evaluator<>(task, prompts, folder)
-        .run(model, share, 0, config.sampling().maxNewTokens(), 0, progress);
+  void evaluateInto(Map<String, Object> row, Qwen2Model model, DataParallel dp) {
+    List<Problem<D>> share = new ArrayList<>();
+    for (int i = dp.rank(); i < evalSet.size(); i += dp.worldSize()) share.add(evalSet.get(i));
+    EvalReport mine =
+        new Evaluator<>(task, prompts, folder)
+            .run(model, share, 0, config.sampling().maxNewTokens(), 0, null);
+    EvalScores all = dp.combine(mine).scores();
+    row.put("eval/success_rate", all.successRate());
+    row.put("eval/reward_per_prompt", all.rewardPerPrompt());
+    row.put("eval/mean_len", all.meanLength());
   }
 
   public static String sha256(String text) {

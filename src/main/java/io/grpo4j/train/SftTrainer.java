@@ -2,7 +2,6 @@ package io.grpo4j.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.dist.DistGroup;
-import io.grpo4j.eval.EvalScores;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.Masked;
 import io.grpo4j.task.Problem;
@@ -95,11 +94,7 @@ public final class SftTrainer<D> {
         boolean evalNow =
             (sft.evalEvery() > 0 && step % sft.evalEvery() == 0) || step == sft.steps();
         if (evalNow) {
-          EvalScores e =
-              dp.combine(setup.evaluate(model, null, dp.rank(), dp.worldSize())).scores();
-          row.put("eval/success_rate", e.successRate());
-          row.put("eval/reward_per_prompt", e.rewardPerPrompt());
-          row.put("eval/mean_len", e.meanLength());
+          setup.evaluateInto(row, model, dp);
         }
         last = step;
         if (!dp.isMain()) continue;
