@@ -61,24 +61,22 @@ final class Int8CheckCommand implements Callable<Integer> {
       System.out.printf(
           "%-6s %12s %14s %9s %10s%n",
           "model", "weights MB", "greedy eval s", "success", "mean_len");
-      System.out.printf(
-          "%-6s %12.2f %14.2f %8.1f%% %10.1f%n",
-          cfg.model().dtype(),
-          dense.weightBytes() / 1e6,
-          (t1 - t0) / 1e9,
-          100 * a.scores().successRate(),
-          a.scores().meanLength());
-      System.out.printf(
-          "%-6s %12.2f %14.2f %8.1f%% %10.1f%n",
-          "int8",
-          int8.weightBytes() / 1e6,
-          (t2 - t1) / 1e9,
-          100 * b.scores().successRate(),
-          b.scores().meanLength());
+      row(cfg.model().dtype(), dense, t1 - t0, a);
+      row("int8", int8, t2 - t1, b);
       System.out.printf(
           "greedy agreement: %.1f%% of completions identical, %.1f%% of tokens agree before the first divergence%n",
           100 * g.identical(), 100 * g.tokenAgreement());
     }
     return 0;
+  }
+
+  private static void row(String name, Qwen2Model model, long nanos, EvalReport report) {
+    System.out.printf(
+        "%-6s %12.2f %14.2f %8.1f%% %10.1f%n",
+        name,
+        model.weightBytes() / 1e6,
+        nanos / 1e9,
+        100 * report.scores().successRate(),
+        report.scores().meanLength());
   }
 }
