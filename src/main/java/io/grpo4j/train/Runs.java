@@ -158,10 +158,7 @@ public final class Runs {
             "no complete checkpoint in %s yet: starting the %s run again from step 1%n",
             runDir, kind);
         group.barrier();
-        if (kind.equals("grpo")) return runGrpo(job, 1, null);
-        if (kind.equals("sft")) return runSft(job, 0, null);
-        throw new IllegalArgumentException(
-            runDir.resolve(RunKind.FILE) + ": unknown run kind '" + kind + "'");
+        return continueRun(job, kind, 0, null, runDir.resolve(RunKind.FILE));
       }
       JsonNode state = Checkpoints.readState(latest.get());
       String hash = RunSetup.sha256(ConfigLoader.toYaml(cfg));
@@ -189,11 +186,23 @@ public final class Runs {
       if (group.isMain()) truncateLogs(runDir, step);
       out.printf("resuming %s run %s from %s (step %d)%n", kind, runDir, latest.get(), step);
       group.barrier(); // the logs are truncated before any rank goes on
-      if (kind.equals("grpo")) return runGrpo(job, step + 1, latest.get());
-      if (kind.equals("sft")) return runSft(job, step, latest.get());
-      throw new IllegalArgumentException(
-          latest.get().resolve(Checkpoints.STATE_FILE) + ": unknown run kind '" + kind + "'");
+      return continueRun(
+          job, kind, step, latest.get(), latest.get().resolve(Checkpoints.STATE_FILE));
     }
+  }
+
+  /**
+   * Runs the {@code kind} run ({@code grpo} or {@code sft}) on from step {@code done + 1}, from
+   * {@code checkpoint} (null: from {@code model.init}); {@code source} is the file the kind was
+   * read from, named when the kind is unknown.
+   */
+  private static Path continueRun(Job job, String kind, long done, Path checkpoint, Path source)
+      throws IOException {
+    return switch (kind) {
+      case "grpo" -> runGrpo(job, done + 1, checkpoint);
+      case "sft" -> runSft(job, done, checkpoint);
+      default -> throw new IllegalArgumentException(source + ": unknown run kind '" + kind + "'");
+    };
   }
 
   /** Drops metrics and samples rows of steps after {@code step} (and a torn last line). */
