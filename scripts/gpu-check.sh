@@ -121,7 +121,7 @@ if ! skip same-tokens; then
     rm -rf "$OUT/$name/checkpoints"
     runs+=("$OUT/$name")
   done
-  add same_tokens "$(python3 - "${runs[@]}" <<'PY' 2>&1 || echo '{"error": "comparison failed"}'
+  add same_tokens "$(python3 - "${runs[@]}" <<'PY' 2>"$OUT/same-tokens.err" || echo '{"error": "comparison failed, see same-tokens.err"}'
 import json, sys
 
 def load(d, f):
