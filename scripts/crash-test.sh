@@ -8,7 +8,7 @@
 #     after a kill, never after a resume);
 #   - samples.jsonl holds the samples of exactly the logged steps; config.yaml parses;
 #   - at the end: the final step is reached and checkpointed.
-# The audit is 'grpo4j check-run' (src/main/java/io/grpo4j/audit/RunCheck.java).
+# The audit is 'grpo4j check-run' (grpo4j-cli/src/main/java/io/grpo4j/audit/RunCheck.java).
 #
 # A quarter of the kills land at a random moment of start-up; the others wait for the run's next
 # metrics row and then kill after a random 0..CRASH_MAX_DELAY seconds (amid rollouts, updates,

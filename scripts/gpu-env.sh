@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sourced by ./grpo4j: which build (CPU or GPU) to run, and where the CUDA 13 libraries of the GPU
 # build are. Pure functions of the environment and the file system, so tests can run them against a
-# fake tree (src/test/java/io/grpo4j/cli/GpuEnvScriptTest.java).
+# fake tree (grpo4j-cli/src/test/java/io/grpo4j/cli/GpuEnvScriptTest.java).
 #
 # Knobs (environment):
 #   GRPO4J_GPU=1            run the GPU build (same as a leading --gpu argument); nothing else selects it
@@ -15,7 +15,7 @@
 #   GRPO4J_SYSROOT          prefix of the fixed system paths (/usr/local/cuda, /usr/lib/...): tests only
 
 # The CUDA libraries: one "SONAME KIND NEEDED-BY" a line (the file io.grpo4j.torch.CudaLibraries reads).
-grpo4j_cuda_list_file() { echo "$GRPO4J_ROOT/src/main/resources/io/grpo4j/torch/cuda-libraries.txt"; }
+grpo4j_cuda_list_file() { echo "$GRPO4J_ROOT/grpo4j-core/src/main/resources/io/grpo4j/torch/cuda-libraries.txt"; }
 
 # grpo4j_select_flavour ARGS...: sets GRPO4J_FLAVOUR (cpu|gpu), GRPO4J_BUILD_DIR (target or target-gpu
 # under $GRPO4J_ROOT), GRPO4J_MVN_PROFILE ("" or -Pgpu) and GRPO4J_ARGS (ARGS without a leading --gpu).
