@@ -1,8 +1,8 @@
 package io.grpo4j;
 
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.run.Runs;
 import io.grpo4j.task.Task;
-import io.grpo4j.train.RunConfig;
-import io.grpo4j.train.Runs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

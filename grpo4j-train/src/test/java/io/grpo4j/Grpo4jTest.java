@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.model.TinyPreset;
 import io.grpo4j.task.Outcome;
 import io.grpo4j.task.PrefixScore;
@@ -12,7 +13,6 @@ import io.grpo4j.task.PromptStyle;
 import io.grpo4j.task.Task;
 import io.grpo4j.task.Verifier;
 import io.grpo4j.torch.DType;
-import io.grpo4j.train.RunConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

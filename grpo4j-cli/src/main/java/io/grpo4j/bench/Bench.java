@@ -1,5 +1,6 @@
 package io.grpo4j.bench;
 
+import io.grpo4j.config.TrainOptions;
 import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
@@ -12,7 +13,6 @@ import io.grpo4j.torch.NativeMemory;
 import io.grpo4j.torch.Tensors;
 import io.grpo4j.torch.Torch;
 import io.grpo4j.train.Optimizers;
-import io.grpo4j.train.TrainOptions;
 import io.grpo4j.train.TrainingPass;
 import io.grpo4j.train.WorkingWeights;
 import java.util.ArrayList;

@@ -1,12 +1,12 @@
 package io.grpo4j.cli;
 
 import io.grpo4j.bench.Bench;
+import io.grpo4j.config.TrainOptions;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.TinyPreset;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
-import io.grpo4j.train.TrainOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

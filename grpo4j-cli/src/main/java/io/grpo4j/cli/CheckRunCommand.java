@@ -3,7 +3,7 @@ package io.grpo4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grpo4j.audit.MemoryTrend;
 import io.grpo4j.audit.RunCheck;
-import io.grpo4j.train.MetricsLog;
+import io.grpo4j.metrics.MetricsLog;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

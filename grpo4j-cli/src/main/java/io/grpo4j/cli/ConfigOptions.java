@@ -1,7 +1,7 @@
 package io.grpo4j.cli;
 
-import io.grpo4j.train.RunConfig;
-import io.grpo4j.train.Runs;
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.run.Runs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package io.grpo4j.cli;
 
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.run.Evaluation;
+import io.grpo4j.run.Tasks;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
-import io.grpo4j.train.Evaluation;
-import io.grpo4j.train.RunConfig;
-import io.grpo4j.train.Tasks;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -1,8 +1,8 @@
 package io.grpo4j.cli;
 
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
-import io.grpo4j.train.RunConfig;
 import io.grpo4j.train.RunSetup;
 import java.io.IOException;
 import java.nio.file.Path;

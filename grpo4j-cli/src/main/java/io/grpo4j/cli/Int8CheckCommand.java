@@ -1,18 +1,18 @@
 package io.grpo4j.cli;
 
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.eval.Evaluator;
 import io.grpo4j.eval.GreedyAgreement;
 import io.grpo4j.eval.Prompts;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.run.Tasks;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.PromptStyle;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
-import io.grpo4j.train.RunConfig;
-import io.grpo4j.train.Tasks;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

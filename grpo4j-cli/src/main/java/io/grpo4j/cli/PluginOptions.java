@@ -26,7 +26,7 @@ final class PluginOptions {
 
   /**
    * Makes the plug-in jars visible to task look-up: a class loader over them becomes this thread's
-   * context class loader, which {@link io.grpo4j.train.Tasks} searches.
+   * context class loader, which {@link io.grpo4j.run.Tasks} searches.
    */
   void install() throws IOException {
     if (jars.isEmpty()) return;

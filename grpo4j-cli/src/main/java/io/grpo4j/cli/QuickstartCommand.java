@@ -1,15 +1,15 @@
 package io.grpo4j.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.config.ConfigLoader;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.report.ReportWriter;
+import io.grpo4j.run.Evaluation;
+import io.grpo4j.run.Runs;
+import io.grpo4j.run.Tasks;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.AtomicFiles;
-import io.grpo4j.train.ConfigLoader;
-import io.grpo4j.train.Evaluation;
-import io.grpo4j.train.RunConfig;
-import io.grpo4j.train.Runs;
-import io.grpo4j.train.Tasks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

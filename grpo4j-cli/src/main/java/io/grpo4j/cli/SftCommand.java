@@ -1,6 +1,6 @@
 package io.grpo4j.cli;
 
-import io.grpo4j.train.Runs;
+import io.grpo4j.run.Runs;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

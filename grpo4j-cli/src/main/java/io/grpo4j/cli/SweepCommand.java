@@ -1,7 +1,7 @@
 package io.grpo4j.cli;
 
 import io.grpo4j.report.ReportWriter;
-import io.grpo4j.train.Sweep;
+import io.grpo4j.run.Sweep;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.grpo4j.cli;
 
 import io.grpo4j.report.ReportWriter;
-import io.grpo4j.train.Runs;
+import io.grpo4j.run.Runs;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

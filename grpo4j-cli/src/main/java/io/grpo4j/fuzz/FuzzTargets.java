@@ -1,6 +1,9 @@
 package io.grpo4j.fuzz;
 
+import io.grpo4j.config.ConfigLoader;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.model.Qwen2Config;
+import io.grpo4j.run.Runs;
 import io.grpo4j.task.Outcome;
 import io.grpo4j.task.PrefixScore;
 import io.grpo4j.task.Problem;
@@ -15,9 +18,6 @@ import io.grpo4j.task.countdown.CountdownTask;
 import io.grpo4j.task.countdown.Rules;
 import io.grpo4j.torch.CheckpointFormatException;
 import io.grpo4j.torch.SafetensorsFile;
-import io.grpo4j.train.ConfigLoader;
-import io.grpo4j.train.RunConfig;
-import io.grpo4j.train.Runs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grpo4j.audit.RunCheck;
+import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.train.Checkpoints;
-import io.grpo4j.train.MetricsLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

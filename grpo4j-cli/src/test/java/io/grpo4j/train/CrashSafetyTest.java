@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpo4j.audit.RunCheck;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.dist.DistGroup;
+import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.run.Runs;
+import io.grpo4j.run.Tasks;
 import io.grpo4j.torch.CheckpointManifest;
 import io.grpo4j.torch.DType;
 import java.io.ByteArrayOutputStream;
@@ -26,13 +30,13 @@ import org.junit.jupiter.api.io.TempDir;
  * previous one used; a run killed before its first checkpoint starts again; a loss that stays
  * non-finite stops the run with the last good checkpoint kept.
  */
-class CrashSafetyTest {
+public class CrashSafetyTest {
   static final Path TINY = Path.of("models/countdown-tiny-sft");
   @TempDir Path tmp;
   final ByteArrayOutputStream log = new ByteArrayOutputStream();
   final PrintStream out = new PrintStream(log, true);
 
-  static RunConfig config(String... extra) throws Exception {
+  public static RunConfig config(String... extra) throws Exception {
     List<String> o =
         new ArrayList<>(
             List.of(
@@ -48,7 +52,7 @@ class CrashSafetyTest {
     return Runs.config(null, o);
   }
 
-  private static List<Long> steps(Path jsonl) throws Exception {
+  public static List<Long> steps(Path jsonl) throws Exception {
     return MetricsLog.read(jsonl).stream().map(n -> n.get("step").asLong()).toList();
   }
 
@@ -135,50 +139,6 @@ class CrashSafetyTest {
     assertThat(rows.get(0).get("loss/total").isNull()).isTrue(); // NaN is written as null
     assertThat(Checkpoints.latest(run)).hasValue(run.resolve("checkpoints/step-4"));
     CheckpointManifest.verify(run.resolve("checkpoints/step-4"));
-  }
-
-  @Test
-  void anUnwritableRunFolderOrAFullDiskIsReportedBeforeTraining() throws Exception {
-    Path file = Files.writeString(tmp.resolve("a-file"), "x");
-    assertThatThrownBy(() -> Runs.grpo(config("train.steps=1"), file.resolve("run"), out))
-        .hasMessageContaining(file.resolve("run") + " is not writable");
-    assertThat(log.toString()).doesNotContain("step 1");
-
-    Path run = Files.createDirectories(tmp.resolve("ok"));
-    long params = 3_216_384;
-    long need = 3 * params * 12 + RunPreflight.MARGIN_BYTES;
-    assertThatThrownBy(() -> RunPreflight.check(run, params, DType.F32, dir -> 10L << 20))
-        .hasMessageContaining(run + ": only 10.0 MiB free")
-        .hasMessageContaining(RunPreflight.human(need));
-    RunPreflight.check(run, params, DType.F32, dir -> need);
-    assertThat(RunPreflight.checkpointBytes(params, DType.BF16)).isEqualTo(params * 10);
-  }
-
-  @Test
-  void aStartThatNeverReachedStepOneCanBeRunAgainWithTheSameCommand() throws Exception {
-    Path run = tmp.resolve("run");
-    Path missing = tmp.resolve("nonexistent");
-    RunConfig bad = config("model.init=" + missing, "train.steps=1");
-    for (int attempt = 0; attempt < 2; attempt++) { // the retry fails the same way, not "not empty"
-      assertThatThrownBy(() -> Runs.grpo(bad, run, out))
-          .hasMessageContaining(missing.toString())
-          .hasMessageNotContaining("not empty");
-    }
-    assertThat(Runs.neverStarted(run)).isTrue();
-    Runs.grpo(config("train.steps=1"), run, out);
-    assertThat(log.toString()).contains("never finished step 1: starting afresh");
-    assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L);
-    assertThat(RunCheck.audit(run, true).problems()).isEmpty();
-
-    // A run with a logged step is never cleared: it is resumed, or another --out is chosen.
-    assertThat(Runs.neverStarted(run)).isFalse();
-    assertThatThrownBy(() -> Runs.grpo(config("train.steps=1"), run, out))
-        .hasMessageContaining("is not empty");
-    // Nor is a folder holding files a start does not write.
-    Path other = Files.createDirectories(tmp.resolve("other"));
-    Files.writeString(other.resolve(RunKind.FILE), "{\"kind\": \"grpo\"}\n");
-    Files.writeString(other.resolve("notes.txt"), "mine");
-    assertThat(Runs.neverStarted(other)).isFalse();
   }
 
   @Test

@@ -7,9 +7,12 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.audit.MemoryTrend;
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.model.HfCheckpoint;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.run.Runs;
 import io.grpo4j.torch.DType;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -91,7 +94,7 @@ class MemoryLeakTest {
     List<JsonNode> out = new ArrayList<>();
     java.util.Random r = new java.util.Random(1);
     for (int s = 1; s <= steps; s++) {
-      ObjectNode n = MetricsLog.JSON.createObjectNode();
+      ObjectNode n = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
       n.put("step", s);
       n.put("m", base + perStep * s + noise * r.nextGaussian());
       out.add(n);

@@ -1,7 +1,7 @@
 package io.grpo4j.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.grpo4j.train.TensorBoardLog;
+import io.grpo4j.metrics.TensorBoardLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

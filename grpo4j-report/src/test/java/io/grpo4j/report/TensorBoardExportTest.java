@@ -1,8 +1,8 @@
 package io.grpo4j.report;
 
-import static io.grpo4j.train.TfEventsWriterTest.get;
-import static io.grpo4j.train.TfEventsWriterTest.read;
-import static io.grpo4j.train.TfEventsWriterTest.values;
+import static io.grpo4j.metrics.TfEventsWriterTest.get;
+import static io.grpo4j.metrics.TfEventsWriterTest.read;
+import static io.grpo4j.metrics.TfEventsWriterTest.values;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.DynamicMessage;

@@ -34,12 +34,13 @@ import org.bytedeco.pytorch.OutputArchive;
  * kept) when the newest one is damaged.
  */
 public final class Checkpoints {
-  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  public static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   public static final String STATE_FILE = "trainer_state.json";
   private static final String PREFIX = "step-";
 
   /** How many step folders to keep (older ones are deleted after a successful save). */
-  static final int KEEP = 2;
+  public static final int KEEP = 2;
 
   private Checkpoints() {}
 
@@ -48,7 +49,7 @@ public final class Checkpoints {
   }
 
   /** The folder of step {@code step}'s checkpoint (whether or not it exists). */
-  static Path stepDir(Path run, long step) {
+  public static Path stepDir(Path run, long step) {
     return dir(run).resolve(PREFIX + step);
   }
 
@@ -212,7 +213,7 @@ public final class Checkpoints {
     deleteTree(hidden);
   }
 
-  static void deleteTree(Path p) throws IOException {
+  public static void deleteTree(Path p) throws IOException {
     if (!Files.exists(p)) return;
     try (Stream<Path> s = Files.walk(p)) {
       for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);

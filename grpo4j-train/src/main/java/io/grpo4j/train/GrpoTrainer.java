@@ -2,11 +2,16 @@ package io.grpo4j.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.config.TrainOptions;
 import io.grpo4j.dist.DistGroup;
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
+import io.grpo4j.metrics.MetricsLog;
+import io.grpo4j.metrics.Progress;
+import io.grpo4j.metrics.TensorBoardLog;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;

@@ -1,5 +1,6 @@
 package io.grpo4j.train;
 
+import io.grpo4j.config.TrainOptions;
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.Sample;
 import io.grpo4j.model.AttentionMask;
@@ -27,7 +28,7 @@ import org.bytedeco.pytorch.global.torch;
  * The logits that predict completion token t sit at sequence position Lp − 1 + t. {@code promptOf}
  * [B] says which prompt each row continues (rows of one GRPO group share it).
  */
-record RolloutBatch(
+public record RolloutBatch(
     int rows,
     int promptWidth,
     int width,
@@ -40,7 +41,7 @@ record RolloutBatch(
     Tensor pref,
     int[] promptOf) {
 
-  static RolloutBatch of(List<ScoredSample> scored, Device device) {
+  public static RolloutBatch of(List<ScoredSample> scored, Device device) {
     int b = scored.size();
     int lp = 0;
     int t = 1;

@@ -1,5 +1,7 @@
 package io.grpo4j.train;
 
+import io.grpo4j.config.ConfigLoader;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.eval.EvalScores;
 import io.grpo4j.eval.Evaluator;

@@ -1,7 +1,12 @@
 package io.grpo4j.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.config.TrainOptions;
 import io.grpo4j.dist.DistGroup;
+import io.grpo4j.metrics.MetricsLog;
+import io.grpo4j.metrics.Progress;
+import io.grpo4j.metrics.TensorBoardLog;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.Masked;
 import io.grpo4j.task.Problem;

@@ -1,5 +1,6 @@
 package io.grpo4j.train;
 
+import io.grpo4j.config.TrainOptions;
 import io.grpo4j.model.AttentionMask;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TrainingForward;

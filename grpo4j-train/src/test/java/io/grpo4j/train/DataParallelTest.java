@@ -3,6 +3,8 @@ package io.grpo4j.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpo4j.config.ConfigLoader;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.dist.DistEnv;
 import io.grpo4j.dist.DistGroup;
 import io.grpo4j.dist.LaunchSpec;
@@ -11,6 +13,8 @@ import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.Sample;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.run.Runs;
+import io.grpo4j.run.Tasks;
 import io.grpo4j.torch.DType;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,10 +1,13 @@
 package io.grpo4j.train;
 
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.dist.BackendKind;
 import io.grpo4j.dist.DistEnv;
 import io.grpo4j.dist.DistGroup;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.run.Runs;
+import io.grpo4j.run.Tasks;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Tensors;
 import java.io.ByteArrayOutputStream;

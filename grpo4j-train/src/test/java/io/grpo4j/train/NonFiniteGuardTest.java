@@ -3,6 +3,7 @@ package io.grpo4j.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpo4j.run.Runs;
 import io.grpo4j.torch.Tensors;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

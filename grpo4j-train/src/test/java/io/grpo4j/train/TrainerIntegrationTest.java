@@ -3,7 +3,11 @@ package io.grpo4j.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.metrics.MetricsLog;
+import io.grpo4j.metrics.TfEventsWriterTest;
 import io.grpo4j.model.TinyPreset;
+import io.grpo4j.run.Runs;
 import io.grpo4j.torch.DType;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -1,4 +1,4 @@
-package io.grpo4j.train;
+package io.grpo4j.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,21 +1,21 @@
-package io.grpo4j.train;
+package io.grpo4j.metrics;
 
 import java.io.PrintStream;
 
 /** One line per step on the console, with an ETA from the mean step time so far. */
-final class Progress {
+public final class Progress {
   private final PrintStream out;
   private final long total;
   private final long first;
   private final long started = System.nanoTime();
 
-  Progress(PrintStream out, long firstStep, long totalSteps) {
+  public Progress(PrintStream out, long firstStep, long totalSteps) {
     this.out = out;
     this.first = firstStep;
     this.total = totalSteps;
   }
 
-  void line(long step, String body) {
+  public void line(long step, String body) {
     double elapsed = (System.nanoTime() - started) / 1e9;
     long done = step - first + 1;
     double eta = done > 0 ? elapsed / done * (total - step) : 0;

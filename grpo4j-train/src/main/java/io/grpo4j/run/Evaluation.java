@@ -1,11 +1,13 @@
-package io.grpo4j.train;
+package io.grpo4j.run;
 
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.eval.EvalScores;
 import io.grpo4j.eval.Evaluator;
 import io.grpo4j.eval.PassAtK;
 import io.grpo4j.eval.Prompts;
+import io.grpo4j.metrics.CountProgress;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.task.Problem;
@@ -13,6 +15,8 @@ import io.grpo4j.task.PromptStyle;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
+import io.grpo4j.train.KlDrift;
+import io.grpo4j.train.RolloutBatch;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

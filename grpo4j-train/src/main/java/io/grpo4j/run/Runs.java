@@ -1,8 +1,11 @@
-package io.grpo4j.train;
+package io.grpo4j.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpo4j.config.ConfigLoader;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.dist.DistEnv;
 import io.grpo4j.dist.DistGroup;
+import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TinyPreset;
@@ -10,6 +13,10 @@ import io.grpo4j.task.Task;
 import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
+import io.grpo4j.train.Checkpoints;
+import io.grpo4j.train.GrpoTrainer;
+import io.grpo4j.train.RunSetup;
+import io.grpo4j.train.SftTrainer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

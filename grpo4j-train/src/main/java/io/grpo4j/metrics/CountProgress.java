@@ -1,4 +1,4 @@
-package io.grpo4j.train;
+package io.grpo4j.metrics;
 
 import java.io.Console;
 import java.io.PrintStream;
@@ -12,7 +12,7 @@ import java.util.function.LongSupplier;
  * (output redirected to a file or a pipe) whole lines are printed, one per {@value #PERCENT_STEP} %
  * of the work or per {@value #SECONDS} s, whichever comes first, and always one for the last item.
  */
-final class CountProgress implements IntConsumer {
+public final class CountProgress implements IntConsumer {
   /** A log line at least every this many percent of the work. */
   static final int PERCENT_STEP = 10;
 
@@ -47,7 +47,7 @@ final class CountProgress implements IntConsumer {
   }
 
   /** Progress on {@code out}, in place when this process writes to a terminal. */
-  static CountProgress on(PrintStream out, String label, String unit, int total) {
+  public static CountProgress on(PrintStream out, String label, String unit, int total) {
     return new CountProgress(out, label, unit, total, interactive(), System::nanoTime);
   }
 
@@ -71,7 +71,7 @@ final class CountProgress implements IntConsumer {
   }
 
   /** Ends the in-place line on a terminal; nothing to do in a log. */
-  void finish() {
+  public void finish() {
     if (rewrote) out.println();
   }
 

@@ -1,9 +1,11 @@
-package io.grpo4j.train;
+package io.grpo4j.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.model.TinyPreset;
 import io.grpo4j.task.jsonl.JsonlTask;
 import io.grpo4j.torch.DType;

@@ -1,10 +1,11 @@
-package io.grpo4j.train;
+package io.grpo4j.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.AtomicFiles;

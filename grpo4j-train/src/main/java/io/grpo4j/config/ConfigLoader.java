@@ -1,4 +1,4 @@
-package io.grpo4j.train;
+package io.grpo4j.config;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -144,6 +144,11 @@ public final class ConfigLoader {
         return parse.apply(p.getText());
       }
     };
+  }
+
+  /** The tree of a resolved config, keys spelled as in the YAML file. */
+  public static JsonNode toTree(Object config) {
+    return YAML.valueToTree(config);
   }
 
   /** The YAML text of a resolved config, as written into a run folder. */

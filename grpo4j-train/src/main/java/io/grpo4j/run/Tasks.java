@@ -1,5 +1,7 @@
-package io.grpo4j.train;
+package io.grpo4j.run;
 
+import io.grpo4j.config.ConfigLoader;
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.task.Task;
 import io.grpo4j.task.TaskContext;
 import io.grpo4j.task.TaskProviders;
@@ -17,7 +19,7 @@ public final class Tasks {
   /** The task of a config; relative file names are resolved against the current directory. */
   public static Task<?> create(RunConfig cfg) throws IOException {
     return TaskProviders.create(
-        new TaskContext(ConfigLoader.YAML.valueToTree(cfg), Path.of("").toAbsolutePath()),
+        new TaskContext(ConfigLoader.toTree(cfg), Path.of("").toAbsolutePath()),
         Thread.currentThread().getContextClassLoader());
   }
 

@@ -1,7 +1,8 @@
-package io.grpo4j.train;
+package io.grpo4j.run;
 
 import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
+import io.grpo4j.train.Checkpoints;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

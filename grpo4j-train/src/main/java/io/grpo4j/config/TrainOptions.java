@@ -1,4 +1,4 @@
-package io.grpo4j.train;
+package io.grpo4j.config;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

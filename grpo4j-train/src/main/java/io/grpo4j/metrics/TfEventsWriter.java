@@ -1,4 +1,4 @@
-package io.grpo4j.train;
+package io.grpo4j.metrics;
 
 import com.google.protobuf.CodedOutputStream;
 import java.io.ByteArrayOutputStream;

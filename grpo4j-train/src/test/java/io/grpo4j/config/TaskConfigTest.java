@@ -1,8 +1,9 @@
-package io.grpo4j.train;
+package io.grpo4j.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpo4j.run.Runs;
 import io.grpo4j.task.reward.RewardConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;

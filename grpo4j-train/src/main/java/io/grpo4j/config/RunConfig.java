@@ -1,4 +1,4 @@
-package io.grpo4j.train;
+package io.grpo4j.config;
 
 import io.grpo4j.dist.BackendKind;
 import io.grpo4j.generate.Sampler;

@@ -1,4 +1,4 @@
-package io.grpo4j.train;
+package io.grpo4j.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
