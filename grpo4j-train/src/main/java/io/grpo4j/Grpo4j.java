@@ -3,6 +3,7 @@ package io.grpo4j;
 import io.grpo4j.config.RunConfig;
 import io.grpo4j.run.Runs;
 import io.grpo4j.task.Task;
+import io.grpo4j.torch.NativeLoader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,10 +32,18 @@ import org.slf4j.LoggerFactory;
  * is not closed (you own it); a task built from the config is closed when the run ends.
  *
  * <p>libtorch runs in this process: start the JVM with {@code -Dorg.bytedeco.javacpp.maxBytes=0}
- * and the environment variable {@code OMP_WAIT_POLICY=PASSIVE} (see README).
+ * and the environment variable {@code OMP_WAIT_POLICY=PASSIVE} (see README). grpo4j loads only the
+ * libtorch of its natives jar, whatever else the machine holds ({@link NativeLoader}); this class
+ * sets JavaCPP's Loader properties when it is first used, so call it before your own code touches a
+ * JavaCPP class. A JVM that already holds another libtorch fails with a {@link
+ * io.grpo4j.torch.ForeignLibtorchException} naming it.
  */
 public final class Grpo4j {
   private static final Logger LOG = LoggerFactory.getLogger(Grpo4j.class);
+
+  static {
+    NativeLoader.configure();
+  }
 
   private Grpo4j() {}
 

@@ -2,6 +2,7 @@ package io.grpo4j.cli;
 
 import io.grpo4j.torch.Cuda;
 import io.grpo4j.torch.CudaLibraries;
+import io.grpo4j.torch.NativeLoader;
 import io.grpo4j.torch.Natives;
 import io.grpo4j.torch.Torch;
 import java.nio.file.Path;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Option;
     name = "doctor",
     description = {
       "Check this machine: JDK, libtorch natives (cpu/gpu) and version, OpenMP/BLAS threads, each CUDA",
-      "library by soname (found where / missing), GPUs (name, memory, compute capability, bf16).",
+      "library by soname (found where / missing), GPUs (name, memory, compute capability, bf16),",
+      "other libtorch installations on this machine (never loaded) and earlier JVM crash logs.",
       "Exit 1 when --device cuda would fail (or, with --device cpu, when libtorch does not load)."
     })
 final class DoctorCommand implements Callable<Integer> {
@@ -61,9 +63,12 @@ final class DoctorCommand implements Callable<Integer> {
     try {
       natives = Natives.inspect();
     } catch (RuntimeException | LinkageError e) {
-      String why = "libtorch did not load: " + e.getMessage();
+      String msg = String.valueOf(e.getMessage());
+      String why = msg.startsWith("libtorch did not load") ? msg : "libtorch did not load: " + msg;
       System.out.println("natives    FAILED: " + why);
       out.put("natives", Map.of("error", why));
+      elsewhere(out);
+      crashLogs(out);
       libraries(out, true);
       return finish(out, false, why);
     }
@@ -84,7 +89,17 @@ final class DoctorCommand implements Callable<Integer> {
     nat.put("libtorch", natives.libtorchVersion());
     nat.put("folder", String.valueOf(natives.folder()));
     nat.put("javacpp_cache", String.valueOf(Natives.cacheDir()));
+    List<Path> mapped =
+        NativeLoader.mappedLibraries().stream()
+            .filter(f -> NativeLoader.OWN_FAMILIES.matcher(f.getFileName().toString()).matches())
+            .toList();
+    nat.put("loaded", mapped.stream().map(Path::toString).toList());
     out.put("natives", nat);
+    System.out.printf(
+        "           loaded: %s (all from the natives' cache folders)%n",
+        mapped.stream().map(f -> f.getFileName().toString()).distinct().toList());
+    elsewhere(out);
+    crashLogs(out);
 
     String wait = System.getenv("OMP_WAIT_POLICY");
     Map<String, Object> threads = new LinkedHashMap<>();
@@ -151,6 +166,48 @@ final class DoctorCommand implements Callable<Integer> {
       why = e.getMessage();
     }
     return finish(out, why == null, why);
+  }
+
+  /** Other libtorch installations a loader could find: named, never loaded. */
+  private static void elsewhere(Map<String, Object> out) {
+    List<NativeLoader.Elsewhere> other = NativeLoader.otherLibtorch();
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (NativeLoader.Elsewhere e : other) {
+      rows.add(Map.of("path", e.path().toString(), "how", e.how()));
+    }
+    out.put("other_libtorch", rows);
+    if (other.isEmpty()) return;
+    System.out.println("elsewhere  other libtorch on this machine (grpo4j never loads them):");
+    for (NativeLoader.Elsewhere e : other) {
+      System.out.printf("           %s (%s)%n", e.path(), e.how());
+    }
+  }
+
+  /** Crash logs earlier grpo4j JVMs left (temp folder, or the working directory of old runs). */
+  private static void crashLogs(Map<String, Object> out) {
+    List<CrashLogs.Log> logs = CrashLogs.find();
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (CrashLogs.Log l : logs) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("path", l.path().toString());
+      r.put("time", l.time().toString());
+      r.put("signal", l.signal());
+      r.put("frame", l.frame());
+      r.put("command", l.command());
+      rows.add(r);
+    }
+    out.put("crash_logs", rows);
+    if (logs.isEmpty()) return;
+    CrashLogs.Log last = logs.get(0);
+    System.out.printf(
+        "crash log  %s (%s%s): a JVM crash, %s in %s; command: %s%n",
+        last.path(),
+        last.time().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+        logs.size() > 1 ? ", newest of " + logs.size() : "",
+        last.signal() == null ? "?" : last.signal().split(" ")[0],
+        last.frame() == null ? "?" : last.frame(),
+        last.command() == null ? "?" : last.command());
+    System.out.println("           (report it with the log; delete the file once dealt with)");
   }
 
   /** The CUDA library table; printed in full for the GPU natives, summarised for the CPU ones. */

@@ -44,6 +44,8 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    // JavaCPP's Loader properties before any command can touch a JavaCPP class (NativeLoader)
+    io.grpo4j.torch.NativeLoader.configure();
     System.exit(commandLine().execute(args));
   }
 

@@ -6,7 +6,8 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Process-wide libtorch set-up: intra-op threads, the global seed, and parsing of device names.
- * Call {@link #init} once at the start of every command that touches tensors.
+ * Call {@link #init} once at the start of every command that touches tensors, before any other
+ * libtorch call: it loads grpo4j's own libtorch and nothing else ({@link NativeLoader}).
  */
 public final class Torch {
   private Torch() {}
@@ -16,9 +17,10 @@ public final class Torch {
    * the number of cores) and seeds every libtorch generator with {@code seed}.
    */
   public static void init(int threads, long seed) {
-    // GPU natives: load the CUDA backend before manual_seed asks libtorch about CUDA (libtorch
-    // looks for its CUDA backend once; see Natives). A failure is kept, deviceName reports it.
-    if (Natives.gpuOnClassPath()) Natives.loadCudaBackend();
+    // Only the natives jar's libtorch, unpacked and loaded in dependency order; with the GPU
+    // natives also the CUDA backend, before manual_seed asks libtorch about CUDA (libtorch looks
+    // for it once). A CUDA failure is kept, deviceName reports it.
+    NativeLoader.load();
     if (threads > 0) {
       torch.set_num_threads(threads);
       // "threads" means every compute thread: OpenBLAS keeps its own pool, and 2 BLAS threads
@@ -38,6 +40,7 @@ public final class Torch {
    * large products lose about half their speed with 1 thread on a quiet machine.
    */
   public static int blasThreads() {
+    NativeLoader.load();
     org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas_full.class);
     return org.bytedeco.openblas.global.openblas_full.openblas_get_num_threads();
   }
@@ -62,7 +65,9 @@ public final class Torch {
    * else, or for CUDA when this build or machine has none.
    */
   public static Device device(String name) {
-    return new Device(deviceName(name));
+    String canonical = deviceName(name);
+    NativeLoader.load();
+    return new Device(canonical);
   }
 
   /**

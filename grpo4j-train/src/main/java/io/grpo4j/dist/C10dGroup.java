@@ -64,6 +64,7 @@ public final class C10dGroup implements DistGroup {
       throw new IllegalArgumentException(
           "distributed timeouts must be > 0, got join " + joinTimeout + ", collectives " + timeout);
     }
+    io.grpo4j.torch.NativeLoader.load(); // the first libtorch call of a rank: only our own natives
     TCPStoreOptions opts = new TCPStoreOptions();
     opts.port((short) env.masterPort()); // uint16_t: the bit pattern is what counts
     opts.isServer(env.rank() == 0);
