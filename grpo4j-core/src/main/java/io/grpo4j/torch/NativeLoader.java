@@ -62,15 +62,21 @@ import org.bytedeco.pytorch.global.torch;
  * <p>What {@link #load} does instead, once per process: {@link #configure} fixes the Loader's
  * properties (the platform extension of the natives on the class path, {@code pathsFirst=false});
  * every library of the natives jar is unpacked into the cache before any is loaded; the libraries
- * are loaded by absolute path in dependency order (OpenBLAS, gomp, c10, libtorch_cpu, libtorch; for
- * the GPU natives first the CUDA runtime libraries that ld.so could not find itself, from the
- * presets' CUDA folders, and after libtorch_cpu the CUDA backend, whose failure is kept for {@link
- * Cuda} to report), each through {@code Loader.loadLibrary} under the name the presets use, so that
- * JavaCPP's own {@code Loader.load(torch.class)} afterwards finds them loaded and adds only the JNI
- * library; and {@code /proc/self/maps} is checked before (another libtorch already in the process,
- * e.g. through {@code LD_PRELOAD} or an embedding application) and after (any libtorch, c10, gomp
- * or OpenBLAS file from outside the natives' cache folders). Either finding fails with a {@link
- * ForeignLibtorchException} naming the files, never a JVM crash.
+ * are loaded by absolute path in dependency order (OpenBLAS, gomp, c10, libtorch_cpu, libtorch),
+ * each through {@code Loader.loadLibrary} under the name the presets use and with no fallback, so
+ * that JavaCPP's own {@code Loader.load(torch.class)} afterwards finds them loaded and adds only
+ * the JNI library; and {@code /proc/self/maps} is checked before (another libtorch already in the
+ * process, e.g. through {@code LD_PRELOAD} or an embedding application) and after (any libtorch,
+ * c10, gomp or OpenBLAS file from outside the natives' cache folders). Either finding fails with a
+ * {@link ForeignLibtorchException} naming the files, never a JVM crash.
+ *
+ * <p>The GPU natives add: first the CUDA libraries they need, each from where ld.so would take it
+ * (else from the presets' CUDA folders, as JavaCPP did), so that one copy of each is loaded; after
+ * libtorch_cpu the CUDA backend (libc10_cuda, libtorch_cuda, libtorch_cuda_linalg, then
+ * libtorch.so, which needs libtorch_cuda). A backend that does not load (CUDA libraries missing)
+ * leaves a CPU-only libtorch and its error for {@link Cuda} to report; JavaCPP would then try those
+ * libraries again and, where ours fails, take any other file of the name on its search paths, so
+ * {@link #load} refuses, naming them, when one of those paths holds another libtorch.
  */
 public final class NativeLoader {
   private NativeLoader() {}
@@ -217,14 +223,15 @@ public final class NativeLoader {
       }
     }
     if (gpu) {
+      List<Lib> missing = new ArrayList<>();
       for (Lib lib : CUDA_ORDER) {
-        String err = loadOwn(folder, lib);
+        String err = cudaError == null ? loadOwn(folder, lib) : "not tried";
         if (err != null) {
-          cudaError = err;
-          break;
+          if (cudaError == null) cudaError = err;
+          missing.add(lib);
         }
       }
-      if (cudaError != null) refuseShadowing(folder);
+      if (!missing.isEmpty()) refuseForeignRetry(folder, missing);
     }
     Loader.load(torch.class);
 
@@ -321,76 +328,106 @@ public final class NativeLoader {
   }
 
   /**
-   * GPU natives: loads each CUDA library they need (cuda-libraries.txt) that ld.so would not find
-   * by itself (on LD_LIBRARY_PATH or in its cache) from the folders the presets name ({@code
-   * /usr/local/cuda/lib64}, …), as JavaCPP's preloads did, never from a folder that holds a
-   * libtorch. A library found nowhere is left to ld.so, whose error the CUDA backend then reports.
+   * GPU natives: loads each CUDA library they need (cuda-libraries.txt, in the order of the
+   * presets' preload list, under the presets' names so that JavaCPP's own preloads find them
+   * loaded) from where ld.so would take it (LD_LIBRARY_PATH, then its cache; folders holding a
+   * libtorch never), else from the presets' CUDA folders ({@code /usr/local/cuda/lib64}, …) as
+   * JavaCPP would. One copy of each, the one libtorch's DT_NEEDED resolves to. A library found
+   * nowhere is left out: the CUDA backend's own load then names it.
    */
   private static void preloadCudaRuntime(Path folder, Path blasFolder) {
     ClassProperties p = Loader.loadProperties(torch.class, Loader.loadProperties(), true);
-    Map<String, String> bySoname = new LinkedHashMap<>();
-    for (String name : p.get("platform.preload")) {
-      String n = name.endsWith("!") ? name.substring(0, name.length() - 1) : name;
-      if (n.contains("#") || n.contains(":")) continue;
-      String[] s = n.split("@");
-      bySoname.put("lib" + s[0] + ".so" + (s.length > 1 ? s[s.length - 1] : ""), n);
-    }
     Set<String> needed = new LinkedHashSet<>();
     for (CudaLibraries.Library l : CudaLibraries.list()) {
       if (l.kind() != CudaLibraries.Kind.DRIVER) needed.add(l.soname());
     }
     List<Path> ld = CudaLibraries.ldLibraryPath();
     Map<String, Path> ldCache = CudaLibraries.loaderCache();
-    for (Map.Entry<String, String> e : bySoname.entrySet()) {
-      String soname = e.getKey();
+    for (String name : p.get("platform.preload")) {
+      String n = name.endsWith("!") ? name.substring(0, name.length() - 1) : name;
+      if (n.contains("#") || n.contains(":")) continue;
+      String soname = soname(n);
       if (!needed.contains(soname)
           || Files.exists(folder.resolve(soname))
           || Files.exists(blasFolder.resolve(soname))) {
         continue;
       }
-      var where =
+      CudaLibraries.Location where =
           CudaLibraries.locate(
-              List.of(new CudaLibraries.Library(soname, CudaLibraries.Kind.REQUIRED, "")),
-              ld,
-              ldCache);
-      if (where.get(0).found()) continue; // ld.so finds it by itself
+                  List.of(new CudaLibraries.Library(soname, CudaLibraries.Kind.REQUIRED, "")),
+                  ld,
+                  ldCache)
+              .get(0);
       List<URL> urls = new ArrayList<>();
-      for (URL u : Loader.findLibrary(torch.class, p, e.getValue())) {
-        if (!u.getProtocol().equals("file")) {
-          urls.add(u); // a CUDA natives jar (org.bytedeco:cuda:…:linux-x86_64-redist)
-          continue;
-        }
-        try {
-          if (!CudaLibraries.holdsLibtorch(Path.of(u.toURI()).getParent())) urls.add(u);
-        } catch (URISyntaxException | IllegalArgumentException ex) {
-          // not a plain file: skip it
-        }
-      }
-      if (urls.isEmpty()) continue;
       try {
-        Loader.loadLibrary(torch.class, urls.toArray(URL[]::new), e.getValue() + "#");
-      } catch (RuntimeException | UnsatisfiedLinkError ex) {
+        if (where.found()) {
+          urls.add(where.path().toUri().toURL());
+        } else {
+          for (URL u : Loader.findLibrary(torch.class, p, n)) {
+            Path f = fileOf(u);
+            // a file outside any libtorch folder, or a CUDA natives jar (…:linux-x86_64-redist)
+            if (f == null
+                ? !u.getProtocol().equals("file")
+                : !CudaLibraries.holdsLibtorch(f.getParent())) {
+              urls.add(u);
+            }
+          }
+        }
+        if (!urls.isEmpty()) Loader.loadLibrary(torch.class, urls.toArray(URL[]::new), n + "#");
+      } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
         // as JavaCPP's preloads: the CUDA backend's own load names what is missing
       }
     }
   }
 
+  /** {@code cudart@.13} → {@code libcudart.so.13}. */
+  static String soname(String presetName) {
+    String[] s = presetName.split("@");
+    return "lib" + s[0] + ".so" + (s.length > 1 ? s[s.length - 1] : "");
+  }
+
+  private static Path fileOf(URL u) {
+    if (!u.getProtocol().equals("file")) return null;
+    try {
+      return Path.of(u.toURI());
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      return null;
+    }
+  }
+
   /**
-   * GPU natives whose CUDA backend did not load: JavaCPP's {@code Loader.load(torch.class)} will
-   * try libtorch_cuda.so and libtorch.so again, and ld.so would look for their DT_NEEDED on
-   * LD_LIBRARY_PATH before our cache folder. Refuses when a folder there holds another libtorch.
+   * GPU natives whose CUDA backend did not load ({@code missing}): JavaCPP's {@code
+   * Loader.load(torch.class)} will try those libraries again, and where our file fails it goes on
+   * to any other file of that name in its preload folders, then {@code System.loadLibrary} ({@code
+   * java.library.path}); ld.so looks for their DT_NEEDED on LD_LIBRARY_PATH first. Refuses, naming
+   * them, when any of these holds another libtorch; otherwise JavaCPP only fails again on ours.
    */
-  private static void refuseShadowing(Path folder) {
-    for (Path d : CudaLibraries.ldLibraryPath()) {
-      if (!d.toAbsolutePath().normalize().equals(folder) && CudaLibraries.holdsLibtorch(d)) {
-        throw new ForeignLibtorchException(
-            "libtorch's CUDA backend did not load ("
-                + cudaError
-                + ") and LD_LIBRARY_PATH holds "
-                + d
-                + ", a folder with another libtorch that the loader would take in its place:"
-                + " remove it from LD_LIBRARY_PATH");
+  private static void refuseForeignRetry(Path folder, List<Lib> missing) {
+    ClassProperties p = Loader.loadProperties(torch.class, Loader.loadProperties(), true);
+    Set<Path> foreign = new LinkedHashSet<>();
+    List<Path> javaPath = CudaLibraries.splitPath(System.getProperty("java.library.path", ""));
+    for (Lib lib : missing) {
+      for (URL u : Loader.findLibrary(torch.class, p, lib.name())) {
+        Path f = fileOf(u);
+        if (f != null && !real(f.getParent()).equals(real(folder))) foreign.add(f);
       }
+      for (Path d : javaPath) {
+        Path f = d.resolve(lib.file());
+        if (Files.exists(f) && !real(d).equals(real(folder))) foreign.add(f);
+      }
+    }
+    for (Path d : CudaLibraries.ldLibraryPath()) {
+      if (!real(d).equals(real(folder)) && CudaLibraries.holdsLibtorch(d)) foreign.add(d);
+    }
+    if (!foreign.isEmpty()) {
+      throw new ForeignLibtorchException(
+          "libtorch's CUDA backend did not load ("
+              + cudaError
+              + "), and JavaCPP would then try another libtorch in its place: "
+              + foreign
+              + " (its preload folders, java.library.path, LD_LIBRARY_PATH). Make the CUDA"
+              + " libraries available (./grpo4j --gpu doctor lists them) or remove those files"
+              + " from these paths");
     }
   }
 
