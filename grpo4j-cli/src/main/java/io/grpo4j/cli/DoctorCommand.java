@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
       "Check this machine: JDK, libtorch natives (cpu/gpu) and version, OpenMP/BLAS threads, each CUDA",
       "library by soname (found where / missing), GPUs (name, memory, compute capability, bf16),",
       "other libtorch installations on this machine (never loaded) and earlier JVM crash logs.",
-      "Exit 1 when --device cuda would fail (or, with --device cpu, when libtorch does not load)."
+      "Exit 1 when --device cuda would fail (or, with --device cpu, when libtorch does not load or",
+      "another libtorch is in the process)."
     })
 final class DoctorCommand implements Callable<Integer> {
 

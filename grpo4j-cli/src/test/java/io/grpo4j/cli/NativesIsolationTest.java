@@ -62,12 +62,15 @@ class NativesIsolationTest {
   static Path cache;
   static Path fakes;
   static Path crashDir;
+  static Path javaTmp;
 
   @BeforeAll
   static void fakeSystemLibraries() throws IOException {
     cache = tmp.resolve("fresh-cache");
     fakes = tmp.resolve("fake-system-lib");
     crashDir = tmp.resolve("crash");
+    javaTmp = tmp.resolve("java-tmp");
+    Files.createDirectories(javaTmp);
     Files.createDirectories(fakes);
     Files.createDirectories(crashDir);
     byte[] inert;
@@ -103,6 +106,7 @@ class NativesIsolationTest {
             "-Dorg.bytedeco.javacpp.maxPhysicalBytes=0",
             "-Dorg.bytedeco.javacpp.platform.preloadpath=" + fakes,
             "-Djava.library.path=" + fakes,
+            "-Djava.io.tmpdir=" + javaTmp, // doctor looks for crash logs here: only ours
             "-Dai.djl.offline=true"));
     cmd.addAll(flags);
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main));
@@ -116,6 +120,7 @@ class NativesIsolationTest {
     String ld = System.getenv("LD_LIBRARY_PATH");
     pb.environment().put("LD_LIBRARY_PATH", fakes + (ld == null || ld.isBlank() ? "" : ":" + ld));
     pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+    pb.environment().put("TMPDIR", javaTmp.toString());
     pb.environment().putAll(env);
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
