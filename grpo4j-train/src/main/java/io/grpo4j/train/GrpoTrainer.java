@@ -296,7 +296,8 @@ public final class GrpoTrainer<D> {
     RewardFailures judged = RewardFailures.of(setup.scoreAll(problems, rollout.samples()), g);
     List<ScoredSample> scored = judged.kept();
     double fracZeroStdDrawn = Double.NaN;
-    if (drawn > wanted) { // DAPO dynamic sampling: train on groups whose rewards differ
+    // DAPO dynamic sampling: train on groups whose rewards differ (none left: no update, below)
+    if (drawn > wanted && !scored.isEmpty()) {
       double[] rewards = scored.stream().mapToDouble(x -> x.outcome().reward()).toArray();
       fracZeroStdDrawn = Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g);
       scored = DynamicSampling.keep(scored, g, wanted / worldSize);

@@ -150,6 +150,32 @@ class JsonlRunTest {
     assertThat(metrics.get(0).get("reward/dropped_groups").asInt()).isEqualTo(2);
   }
 
+  /**
+   * DAPO's dynamic sampling draws oversample·P prompts; when every reward request of the step
+   * fails, the step is the same graceful "no update" as without it (the share of zero-std groups is
+   * not taken over an empty batch).
+   */
+  @Test
+  void withOversamplingAStepWhoseRequestsAllFailMakesNoUpdate() throws Exception {
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    RunConfig cfg =
+        Runs.config(
+            null,
+            with(
+                common("dead"),
+                "data.oversample=2",
+                "train.steps=5",
+                "train.eval_every=0",
+                "reward.max_failed_batches=2"));
+    assertThatThrownBy(() -> Runs.grpo(cfg, tmp.resolve("dead"), quiet))
+        .hasMessageContaining("reward.max_failed_batches");
+    List<JsonNode> metrics = MetricsLog.read(tmp.resolve("dead/metrics.jsonl"));
+    assertThat(metrics).hasSize(1);
+    assertThat(metrics.get(0).get("skipped_steps").asInt()).isEqualTo(1);
+    assertThat(metrics.get(0).get("reward/failures").asInt()).isEqualTo(16); // 4 prompts × G = 4
+    assertThat(metrics.get(0).get("reward/dropped_groups").asInt()).isEqualTo(4);
+  }
+
   @Test
   void epochsComeFromTheFileInTheSeededOrder() throws Exception {
     RunConfig cfg = Runs.config(null, common("len"));
