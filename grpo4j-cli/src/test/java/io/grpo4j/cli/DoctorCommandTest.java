@@ -33,7 +33,7 @@ class DoctorCommandTest {
   @Test
   void cpuBuildAskedForCudaExitsOneAndSaysWhy() throws Exception {
     Path json = tmp.resolve("d.json");
-    Run r = doctor("--json", json.toString());
+    Run r = doctor("--device", "cuda", "--json", json.toString());
     assertThat(r.rc()).isEqualTo(1);
     assertThat(r.out())
         .contains("natives    cpu")
@@ -43,10 +43,28 @@ class DoctorCommandTest {
         .contains("CPU natives")
         .contains("--gpu");
     JsonNode j = JSON.readTree(json.toFile());
-    assertThat(j.path("ok").asBoolean(true)).isFalse();
+    assertThat(j.path("verdict").path("ok").asBoolean(true)).isFalse();
+    assertThat(j.path("verdict").path("reason").asText()).contains("CPU natives");
     assertThat(j.path("natives").path("flavour").asText()).isEqualTo("cpu");
     assertThat(j.path("cuda").path("available").asBoolean(true)).isFalse();
     assertThat(j.path("cuda_libraries").size()).isGreaterThan(10);
+  }
+
+  /** With no --device the CPU build is judged by the device it can use, and says why not CUDA. */
+  @Test
+  void withNoDeviceTheCpuBuildPassesAndSaysWhyNotCuda() throws Exception {
+    Path json = tmp.resolve("d.json");
+    Run r = doctor("--json", json.toString());
+    assertThat(r.rc()).as(r.out()).isZero();
+    assertThat(r.out())
+        .contains("verdict    cpu: OK")
+        .contains("CUDA would not work: this build has libtorch's CPU natives")
+        .doesNotContain("FAILS");
+    JsonNode v = JSON.readTree(json.toFile()).path("verdict");
+    assertThat(v.path("ok").asBoolean(false)).isTrue();
+    assertThat(v.path("device").asText()).isEqualTo("cpu");
+    assertThat(v.has("asked")).isFalse();
+    assertThat(v.path("cuda_would_not").asText()).contains("--gpu");
   }
 
   @Test

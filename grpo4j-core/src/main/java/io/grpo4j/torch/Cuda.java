@@ -94,7 +94,8 @@ public final class Cuda {
         + "); nvidia-smi shows what the driver sees";
   }
 
-  private static boolean driverFound() {
+  /** Whether the NVIDIA driver (libcuda.so.1) is in the loader cache or on LD_LIBRARY_PATH. */
+  static boolean driverFound() {
     List<CudaLibraries.Library> driver =
         CudaLibraries.list().stream().filter(l -> l.kind() == CudaLibraries.Kind.DRIVER).toList();
     return CudaLibraries.locate(driver, List.of(), CudaLibraries.loaderCache()).stream()

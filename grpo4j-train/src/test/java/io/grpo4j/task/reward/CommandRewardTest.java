@@ -83,8 +83,10 @@ class CommandRewardTest {
     }
   }
 
-  // The timeout covers the restarted program's start too: python3 behind a pyenv shim takes 1-2 s to
-  // start on a busy 2-core machine, so 1.5 s failed there; 6 s leaves room and still bounds the hang.
+  // The timeout covers the restarted program's start too: python3 behind a pyenv shim takes 1-2 s
+  // to
+  // start on a busy 2-core machine, so 1.5 s failed there; 6 s leaves room and still bounds the
+  // hang.
   @Test
   void aHangingProgramTimesOutIsKilledAndRestarts() {
     try (CommandReward r = new CommandReward(program("len"), 1, Duration.ofSeconds(6), null)) {

@@ -1,4 +1,4 @@
-package io.grpo4j.cli;
+package io.grpo4j.torch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

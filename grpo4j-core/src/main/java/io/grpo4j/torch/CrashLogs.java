@@ -1,4 +1,4 @@
-package io.grpo4j.cli;
+package io.grpo4j.torch;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,9 +18,9 @@ import java.util.stream.Stream;
  * Crash logs ({@code hs_err_pid*.log}) that earlier grpo4j JVMs left behind. The launcher and the
  * test JVMs write them to the temp folder ({@code -XX:ErrorFile=${TMPDIR:-/tmp}/
  * grpo4j-hs_err_pid%p.log}), not the working directory; older ones may still sit in the working
- * directory. {@code doctor} reports the newest.
+ * directory. {@code doctor} reports the newest ({@link Diagnosis}).
  */
-final class CrashLogs {
+public final class CrashLogs {
   private CrashLogs() {}
 
   /** The file name JVMs started by grpo4j give their crash log ({@code %p}: the process id). */
@@ -34,7 +34,7 @@ final class CrashLogs {
    * @param signal e.g. {@code SIGSEGV (0xb) at pc=…}, or null
    * @param command the crashed JVM's main class and arguments, or null
    */
-  record Log(Path path, Instant time, String signal, String frame, String command) {}
+  public record Log(Path path, Instant time, String signal, String frame, String command) {}
 
   /**
    * The crash logs in the folder of this JVM's {@code -XX:ErrorFile}, the temp folders and the
@@ -42,7 +42,7 @@ final class CrashLogs {
    * are; plain {@code hs_err_pid*.log} files only when they came from a grpo4j JVM (their command
    * line names {@code io.grpo4j}), since other Java programs share the temp folder.
    */
-  static List<Log> find() {
+  public static List<Log> find() {
     Set<Path> folders = new LinkedHashSet<>();
     String errorFile = errorFileOption();
     if (errorFile != null && !errorFile.isBlank()) {
