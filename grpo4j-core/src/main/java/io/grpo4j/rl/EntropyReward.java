@@ -46,17 +46,17 @@ public record EntropyReward(double alpha, double beta) {
   }
 
   /**
-   * @param pref {@code [B, T]} preference reward pref_t
+   * @param prefixReward {@code [B, T]} the verifier's prefix reward pref_t
    * @param entropy {@code [B, T]} H_t, e.g. the rollout's entropies (computed in {@code Sampler})
    * @param mask {@code [B, T]} completion mask
    * @return r {@code [B, T]}, zero on padding, no gradient
    */
-  public Tensor tokenRewards(Tensor pref, Tensor entropy, Tensor mask) {
-    Shapes.requireDim("pref", pref, 2);
-    Shapes.requireSameShape("entropy", entropy, "pref", pref);
-    Shapes.requireSameShape("mask", mask, "pref", pref);
-    Tensor h = entropy.detach().to(pref.scalar_type());
-    Tensor r = mul(pref.detach(), alpha).add(mul(h, beta));
+  public Tensor tokenRewards(Tensor prefixReward, Tensor entropy, Tensor mask) {
+    Shapes.requireDim("prefixReward", prefixReward, 2);
+    Shapes.requireSameShape("entropy", entropy, "prefixReward", prefixReward);
+    Shapes.requireSameShape("mask", mask, "prefixReward", prefixReward);
+    Tensor h = entropy.detach().to(prefixReward.scalar_type());
+    Tensor r = mul(prefixReward.detach(), alpha).add(mul(h, beta));
     return r.mul(Shapes.maskLike(mask, r));
   }
 }

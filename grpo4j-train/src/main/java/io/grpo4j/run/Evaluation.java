@@ -83,7 +83,7 @@ public record Evaluation(
       double adv = Double.NaN;
       if (k >= 2) {
         RolloutBatch b = RolloutBatch.of(report.samples(), device);
-        var r = cfg.rl().entropy().tokenRewards(b.pref(), b.entropy(), b.mask());
+        var r = cfg.rl().entropy().tokenRewards(b.prefixReward(), b.entropy(), b.mask());
         adv = cfg.rl().advantage().compute(r, b.mask(), b.completion(), b.entropy(), k).tokenMean();
       }
       Map<Integer, Double> pass = new TreeMap<>();

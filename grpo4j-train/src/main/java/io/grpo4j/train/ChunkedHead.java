@@ -57,30 +57,66 @@ final class ChunkedHead {
   private final torch.ScalarType termType;
 
   /**
+   * π_ref's side of the KL terms.
+   *
+   * @param model π_ref
+   * @param hidden its hidden states [B, T, H] at the policy's positions (no gradient)
+   * @param kl the KL penalty whose per-token terms are computed
+   */
+  record Reference(Qwen2Model model, Tensor hidden, KlPenalty kl) {}
+
+  /**
+   * log π_θ(a_t) only, no KL terms ({@link Terms#kl()} null).
+   *
    * @param hidden policy hidden states [B, T, H], position t predicting {@code tokenIds[t]}; its
    *     graph receives the gradient in {@link #backward()}
-   * @param reference π_ref, or null for no KL terms
-   * @param refHidden π_ref's hidden states [B, T, H] (no gradient), or null
    * @param mask [B, T], positions with mask > 0 are computed
    * @param temperature τ: log π_θ(a_t) is taken of softmax(z/τ), the distribution rollouts sample
-   *     at temperature τ (1 = the model's own); the KL terms always use z itself
+   *     at temperature τ (1 = the model's own)
    */
-  ChunkedHead(
+  static ChunkedHead logProbs(
       Qwen2Model policy,
       Tensor hidden,
-      Qwen2Model reference,
-      Tensor refHidden,
-      KlPenalty kl,
       Tensor tokenIds,
       Tensor mask,
       int chunk,
       double temperature) {
+    return new ChunkedHead(policy, hidden, tokenIds, mask, chunk, temperature, null);
+  }
+
+  /**
+   * log π_θ(a_t) and the KL terms to {@code reference}, which always use the logits z themselves
+   * (not z/τ); the rest as in {@link #logProbs}.
+   */
+  static ChunkedHead withKl(
+      Qwen2Model policy,
+      Tensor hidden,
+      Tensor tokenIds,
+      Tensor mask,
+      int chunk,
+      double temperature,
+      Reference reference) {
+    if (reference == null) throw new IllegalArgumentException("withKl needs a reference");
+    return new ChunkedHead(policy, hidden, tokenIds, mask, chunk, temperature, reference);
+  }
+
+  private ChunkedHead(
+      Qwen2Model policy,
+      Tensor hidden,
+      Tensor tokenIds,
+      Tensor mask,
+      int chunk,
+      double temperature,
+      Reference ref) {
     if (chunk < 1) throw new IllegalArgumentException("logits chunk must be >= 1, got " + chunk);
     if (!(temperature > 0) || Double.isInfinite(temperature)) {
       throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
     }
-    if ((reference == null) != (refHidden == null) || (reference != null && kl == null)) {
-      throw new IllegalArgumentException("reference, refHidden and kl must be given together");
+    Qwen2Model reference = ref == null ? null : ref.model();
+    Tensor refHidden = ref == null ? null : ref.hidden();
+    KlPenalty kl = ref == null ? null : ref.kl();
+    if (ref != null && (reference == null || refHidden == null || kl == null)) {
+      throw new IllegalArgumentException("reference, its hidden states and kl must all be given");
     }
     this.policy = policy;
     this.reference = reference;

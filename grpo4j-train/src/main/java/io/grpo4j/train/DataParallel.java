@@ -4,7 +4,11 @@ import io.grpo4j.dist.DistGroup;
 import io.grpo4j.dist.GradientBuckets;
 import io.grpo4j.eval.EvalReport;
 import io.grpo4j.eval.EvalScores;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.RecordComponent;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -14,8 +18,8 @@ import org.bytedeco.pytorch.Tensor;
  *   <li>the step's P prompts are drawn as in a single process; rank r takes the slice {@code
  *       [r·P/W, (r+1)·P/W)}, whole groups, and samples it with a rollout seed derived from (seed,
  *       step, r);
- *   <li>losses are divided by global counts ({@link #global}), gradients summed over ranks in
- *       buckets ({@link #allReduceGradients}), so W ranks make the update of one process on the
+ *   <li>losses are divided by the counts of all ranks ({@link #sum}), gradients summed over ranks
+ *       in buckets ({@link #allReduceGradients}), so W ranks make the update of one process on the
  *       concatenated batch;
  *   <li>metric sums and evaluation counts are summed over ranks; only rank 0 writes files.
  * </ul>
@@ -61,14 +65,55 @@ final class DataParallel {
     buckets.allReduce(group);
   }
 
-  /** Sums over ranks (in place). */
-  double[] global(double... localSums) {
-    return group.sum(localSums);
+  /** Σ over ranks of one value (the value itself in one process). */
+  double sum(double local) {
+    return group.sum(local)[0];
   }
 
-  /** Maxima over ranks. */
-  double[] max(double... local) {
-    return group.max(local);
+  /** The maximum over ranks of one value. */
+  double max(double local) {
+    return group.max(local)[0];
+  }
+
+  /**
+   * A record of {@code double}s summed over ranks field by field (one collective for all fields);
+   * in one process, an equal record.
+   */
+  <R extends Record> R sum(R local) {
+    return reduce(local, group::sum);
+  }
+
+  /** A record of {@code double}s, each field the maximum over ranks. */
+  <R extends Record> R max(R local) {
+    return reduce(local, group::max);
+  }
+
+  /** {@code local}'s fields, in declaration order, through {@code op}, back into a record. */
+  static <R extends Record> R reduce(R local, UnaryOperator<double[]> op) {
+    RecordComponent[] fields = local.getClass().getRecordComponents();
+    double[] values = new double[fields.length];
+    Class<?>[] types = new Class<?>[fields.length];
+    try {
+      for (int i = 0; i < fields.length; i++) {
+        types[i] = fields[i].getType();
+        if (types[i] != double.class) {
+          throw new IllegalArgumentException(
+              local.getClass().getSimpleName() + "." + fields[i].getName() + " is not a double");
+        }
+        Method get = fields[i].getAccessor();
+        get.setAccessible(true);
+        values[i] = (double) get.invoke(local);
+      }
+      double[] reduced = op.apply(values);
+      Object[] args = new Object[fields.length];
+      for (int i = 0; i < args.length; i++) args[i] = reduced[i];
+      @SuppressWarnings("unchecked")
+      Constructor<R> make = (Constructor<R>) local.getClass().getDeclaredConstructor(types);
+      make.setAccessible(true);
+      return make.newInstance(args);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot reduce " + local.getClass().getName(), e);
+    }
   }
 
   /**
@@ -105,23 +150,33 @@ final class DataParallel {
     EvalScores mine = local.scores();
     int n = local.samples().size();
     double tokens = mine.meanLength() * n;
-    double[] s =
-        global(
-            n,
-            mine.successRate() * n,
-            mine.rewardPerPrompt() * n,
-            mine.rewardPerToken() * tokens,
-            tokens,
-            mine.prompts());
-    double all = Math.max(1, s[0]);
+    EvalSums s =
+        sum(
+            new EvalSums(
+                n,
+                mine.successRate() * n,
+                mine.rewardPerPrompt() * n,
+                mine.rewardPerToken() * tokens,
+                tokens,
+                mine.prompts()));
+    double all = Math.max(1, s.samples());
     EvalScores scores =
         new EvalScores(
-            (int) s[5],
+            (int) s.prompts(),
             mine.samplesPerPrompt(),
-            s[1] / all,
-            s[2] / all,
-            s[4] == 0 ? 0 : s[3] / s[4],
-            s[4] / all);
+            s.successes() / all,
+            s.rewards() / all,
+            s.tokens() == 0 ? 0 : s.tokenRewards() / s.tokens(),
+            s.tokens() / all);
     return new EvalReport(scores, local.samples());
   }
+
+  /** A held-out report's counts and sums, as summed over ranks. */
+  private record EvalSums(
+      double samples,
+      double successes,
+      double rewards,
+      double tokenRewards,
+      double tokens,
+      double prompts) {}
 }

@@ -1,5 +1,7 @@
 package io.grpo4j.train;
 
+import static io.grpo4j.metrics.MetricNames.*;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.config.RunConfig;
@@ -10,9 +12,8 @@ import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.metrics.MetricsLog;
-import io.grpo4j.metrics.Progress;
-import io.grpo4j.metrics.TensorBoardLog;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.rl.AdvantageMode;
 import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlController;
@@ -22,10 +23,11 @@ import io.grpo4j.rl.Masked;
 import io.grpo4j.rl.PolicyLoss;
 import io.grpo4j.task.Problem;
 import io.grpo4j.torch.DType;
+import io.grpo4j.torch.MemoryStats;
+import io.grpo4j.torch.Tensors;
 import io.grpo4j.torch.Torch;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,10 +44,11 @@ import org.bytedeco.pytorch.Tensor;
  * <ol>
  *   <li>draw P prompts and sample G completions each from π_old (shared prefill);
  *   <li>score every completion: pref_t from the verifier's prefix scores, r_t = α·pref_t + β·H_t;
- *   <li>advantages A_t, group-relative (token_relative, sequence or return_to_go);
+ *   <li>advantages A_t, group-relative ({@code rl.advantage.mode}: one of {@link AdvantageMode});
  *   <li>μ epochs: L = clipped surrogate(ρ_t, A_t) + λ_F·KL(π_θ‖π_ref) + λ_R·KL(π_ref‖π_θ),
  *       gradients accumulated over micro-batches, clipped, one AdamW step per epoch;
- *   <li>metrics, samples, periodic evaluation and checkpoint.
+ *   <li>metrics and samples; held-out evaluation and checkpoints on the {@link TrainLoop}'s
+ *       schedule.
  * </ol>
  *
  * <p>On W data-parallel ranks ({@link DataParallel}) each rank does steps 1–3 on its P/W prompts,
@@ -70,9 +73,10 @@ public final class GrpoTrainer<D> {
   private final LrSchedule schedule;
   private final PrintStream out;
   private final WorkingWeights weights;
-  private final TrainOptions passes;
+  private final TrainOptions options;
   private final NonFiniteGuard guard;
   private final DataParallel dp;
+  private final TrainLoop loop;
 
   /**
    * A rank of a data-parallel job ({@link DataParallel}; {@link DistGroup#single()} for one
@@ -115,8 +119,9 @@ public final class GrpoTrainer<D> {
         cfg.model().offloadOptimizer()
             ? WorkingWeights.offloaded(policy, compute, Torch.device(cfg.model().device()))
             : WorkingWeights.of(policy, compute);
-    this.passes = cfg.model().trainOptions();
+    this.options = cfg.model().trainOptions();
     this.guard = new NonFiniteGuard(t.maxSkippedSteps(), out);
+    this.loop = loop();
   }
 
   public AdamW optimizer() {
@@ -143,92 +148,86 @@ public final class GrpoTrainer<D> {
    * done.
    */
   public long train(long firstStep) throws IOException {
+    return loop.run(firstStep);
+  }
+
+  /** A complete checkpoint of {@code step}. */
+  void save(long step) throws IOException {
+    loop.save(step);
+  }
+
+  /** The GRPO side of the {@link TrainLoop}. */
+  private TrainLoop loop() {
     RunConfig.Train t = cfg.train();
-    Path run = setup.runDir();
-    long deadline =
-        t.budgetMinutes() > 0
-            ? System.nanoTime() + (long) (t.budgetMinutes() * 60e9)
-            : Long.MAX_VALUE;
-    Progress progress = new Progress(out, firstStep, t.steps());
-    long last = firstStep - 1;
-    // only rank 0 writes the run's files (null resources are skipped by try-with-resources)
-    try (TensorBoardLog tb = TensorBoardLog.open(run, dp.isMain() && cfg.logging().tensorboard());
-        MetricsLog metrics =
-            dp.isMain() ? new MetricsLog(run.resolve("metrics.jsonl"), tb::metrics) : null;
-        MetricsLog samples =
-            dp.isMain() ? new MetricsLog(run.resolve("samples.jsonl"), tb::sample) : null) {
-      for (long step = firstStep; step <= t.steps(); step++) {
-        Map<String, Object> row;
-        try (PointerScope scope = new PointerScope()) {
-          row = step(step, samples);
-        }
-        boolean evalNow = t.evalEvery() > 0 && step % t.evalEvery() == 0;
-        // every rank stops after the same step: out of time when any rank is
-        boolean outOfTime = dp.max(System.nanoTime() > deadline ? 1 : 0)[0] > 0;
-        boolean lastStep = step == t.steps() || outOfTime;
-        if (evalNow) {
-          // offloaded: the master is in host memory; evaluate its copy on the device
-          Qwen2Model evaluated = cfg.model().offloadOptimizer() ? weights.compute() : policy;
-          setup.evaluateInto(row, evaluated, dp);
-        }
-        last = step;
-        if (!dp.isMain()) {
-          if (outOfTime && step < t.steps()) break;
-          continue;
-        }
-        metrics.append(row);
-        if (!row.containsKey("reward/mean")) {
-          progress.line(step, "no update: every group's reward request failed");
-        } else {
-          progress.line(step, progressText(row, evalNow));
-        }
-        if ((step % t.saveEvery() == 0 || lastStep) && guard.consecutive() == 0) save(step);
-        if (outOfTime && step < t.steps()) {
-          out.printf(
-              "time budget of %.1f min reached after step %d; saved, resume with: grpo4j train --resume %s%n",
-              t.budgetMinutes(), step, run);
-          break;
-        }
-      }
-    }
-    dp.group().barrier(); // rank 0's last checkpoint is complete before any rank returns
-    return last;
+    TrainLoop.Schedule schedule =
+        new TrainLoop.Schedule(t.steps(), t.evalEvery(), t.saveEvery(), t.budgetMinutes(), true);
+    return new TrainLoop(
+        setup,
+        dp,
+        guard,
+        out,
+        schedule,
+        new TrainLoop.Trainer() {
+          @Override
+          public String kind() {
+            return "grpo";
+          }
+
+          @Override
+          public Map<String, Object> step(long step, MetricsLog samples) throws IOException {
+            return GrpoTrainer.this.step(step, samples);
+          }
+
+          @Override
+          public Qwen2Model evaluated() {
+            // offloaded: the master is in host memory; evaluate its copy on the device
+            return cfg.model().offloadOptimizer() ? weights.compute() : policy;
+          }
+
+          @Override
+          public Qwen2Model saved() {
+            return policy;
+          }
+
+          @Override
+          public AdamW optimizer() {
+            return optimizer;
+          }
+
+          @Override
+          public String progress(
+              long step, Map<String, Object> row, boolean evaluated, boolean first) {
+            return row.containsKey(REWARD_MEAN)
+                ? progressText(row, evaluated)
+                : "no update: every group's reward request failed";
+          }
+
+          @Override
+          public void addState(ObjectNode state) {
+            state.put("model_init", cfg.model().init());
+            if (klScale != null) state.put("kl_scale", klScale.value());
+          }
+        });
   }
 
   private static String progressText(Map<String, Object> row, boolean evalNow) {
-    int failures = (int) row.get("reward/failures");
+    int failures = (int) row.get(REWARD_FAILURES);
     return String.format(
             "reward %.3f | success %.1f%% | kl %.4f/%.4f | H %.3f | %.0f tok/s%s",
-            (double) row.get("reward/mean"),
-            100 * (double) row.get("success_rate"),
-            (double) row.get("kl/forward"),
-            (double) row.get("kl/reverse"),
-            (double) row.get("entropy"),
-            (double) row.get("tokens_per_s"),
+            (double) row.get(REWARD_MEAN),
+            100 * (double) row.get(SUCCESS_RATE),
+            (double) row.get(KL_FORWARD),
+            (double) row.get(KL_REVERSE),
+            (double) row.get(ENTROPY),
+            (double) row.get(TOKENS_PER_S),
             evalNow
-                ? String.format(
-                    " | eval success %.1f%%", 100 * (double) row.get("eval/success_rate"))
+                ? String.format(" | eval success %.1f%%", 100 * (double) row.get(EVAL_SUCCESS_RATE))
                 : "")
         + (failures > 0
             ? String.format(
                 " | %d reward failures, %d groups dropped",
-                failures, (int) row.get("reward/dropped_groups"))
+                failures, (int) row.get(REWARD_DROPPED_GROUPS))
             : "");
-  }
-
-  void save(long step) throws IOException {
-    ObjectNode state = Checkpoints.state("grpo", setup);
-    state.put("model_init", cfg.model().init());
-    if (klScale != null) state.put("kl_scale", klScale.value());
-    state.put("world_size", dp.worldSize());
-    Checkpoints.save(
-        setup.runDir(),
-        step,
-        policy,
-        DType.parse(cfg.model().saveDtype()),
-        setup.folder(),
-        optimizer,
-        state);
   }
 
   /** One GRPO step of this rank; returns its metrics row (reduced over ranks). */
@@ -299,7 +298,7 @@ public final class GrpoTrainer<D> {
     // DAPO dynamic sampling: train on groups whose rewards differ (none left: no update, below)
     if (drawn > wanted && !scored.isEmpty()) {
       double[] rewards = scored.stream().mapToDouble(x -> x.outcome().reward()).toArray();
-      fracZeroStdDrawn = Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g);
+      fracZeroStdDrawn = Advantages.fracZeroStdGroups(Tensors.doubles(rewards), g);
       scored = DynamicSampling.keep(scored, g, wanted / worldSize);
     }
     return new Rollouts(
@@ -313,6 +312,75 @@ public final class GrpoTrainer<D> {
         fracZeroStdDrawn);
   }
 
+  /** Reward requests of a step that failed, and the groups they took out (summed over ranks). */
+  private record Failed(double requests, double groups) {}
+
+  /**
+   * The batch of all ranks as the loss normalises by it: its size under the aggregation, tokens.
+   */
+  private record BatchSize(double size, double tokens) {}
+
+  /** The slowest rank's seconds. */
+  private record Seconds(double rollout, double train) {}
+
+  /**
+   * A step's sums over its completions, summed over ranks field by field; the metrics are ratios of
+   * them.
+   *
+   * @param zeroStdGroups groups whose G rewards are all equal
+   * @param forwardPositions sequence positions the training forward computed
+   * @param forwardPositionsUnshared those it would compute without shared prompts
+   */
+  private record StepSums(
+      double completions,
+      double rewards,
+      double squaredRewards,
+      double successes,
+      double entropy,
+      double advantages,
+      double absAdvantages,
+      double promptTokens,
+      double completionTokens,
+      double zeroStdGroups,
+      double groups,
+      double forwardPositions,
+      double forwardPositionsUnshared) {}
+
+  /**
+   * One epoch's sums over its micro-batches: the loss terms as the optimizer saw them (each
+   * micro-batch weighted by its share of the batch), the KL means and the clipped tokens.
+   */
+  private record EpochSums(
+      double policyLoss,
+      double totalLoss,
+      double klForward,
+      double klReverse,
+      double clipTokens,
+      double tokens) {
+    static final EpochSums ZERO = new EpochSums(0, 0, 0, 0, 0, 0);
+
+    EpochSums plus(EpochSums o) {
+      return new EpochSums(
+          policyLoss + o.policyLoss,
+          totalLoss + o.totalLoss,
+          klForward + o.klForward,
+          klReverse + o.klReverse,
+          clipTokens + o.clipTokens,
+          tokens + o.tokens);
+    }
+  }
+
+  /**
+   * What every epoch of a step trains on: the micro-batches with their π_old log-probs and
+   * advantages, the KL weights of the step, and the batch of all ranks the loss is normalised by.
+   */
+  private record EpochInput(
+      List<RolloutBatch> micro,
+      List<Tensor> oldLogProbs,
+      List<Tensor> advantages,
+      KlPenalty kl,
+      BatchSize batch) {}
+
   /**
    * Steps 3–5 on this rank's rollouts: advantages within each group, the loss of every micro-batch
    * weighted by its share of the <em>global</em> batch (all ranks), gradients summed over ranks,
@@ -322,16 +390,16 @@ public final class GrpoTrainer<D> {
     RunConfig.Rl rl = cfg.rl();
     int g = rl.groupSize();
     List<ScoredSample> scored = ro.scored();
-    double[] failed = dp.global(ro.failures(), ro.droppedGroups());
+    Failed failed = dp.sum(new Failed(ro.failures(), ro.droppedGroups()));
     long t1 = System.nanoTime();
     // a step in which some rank kept no group makes no update on any rank (collectives stay paired)
-    if (dp.max(scored.isEmpty() ? 1 : 0)[0] > 0) {
+    if (dp.max(scored.isEmpty() ? 1 : 0) > 0) {
       Map<String, Object> row = new LinkedHashMap<>();
-      row.put("step", step);
-      row.put("reward/failures", (int) failed[0]);
-      row.put("reward/dropped_groups", (int) failed[1]);
-      row.put("time/rollout_s", dp.max(ro.seconds())[0]);
-      row.put("skipped_steps", 1);
+      row.put(STEP, step);
+      row.put(REWARD_FAILURES, (int) failed.requests());
+      row.put(REWARD_DROPPED_GROUPS, (int) failed.groups());
+      row.put(TIME_ROLLOUT_S, dp.max(ro.seconds()));
+      row.put(SKIPPED_STEPS, 1);
       out.printf(
           "step %d: every group had a failed reward request (%s); no update%n",
           step, ro.firstFailure());
@@ -339,12 +407,12 @@ public final class GrpoTrainer<D> {
     }
     RolloutBatch batch = RolloutBatch.of(scored, weights.compute().device());
     List<int[]> plan =
-        passes.sharePrompt()
+        options.sharePrompt()
             ? MicroBatches.byPrompt(batch.rowLengths(), batch.promptOf(), rl.microBatch())
             : MicroBatches.byLength(batch.rowLengths(), rl.microBatch());
     List<RolloutBatch> micro = plan.stream().map(batch::select).toList();
     // 3. rewards and advantages
-    Tensor r = entropyReward.tokenRewards(batch.pref(), batch.entropy(), batch.mask());
+    Tensor r = entropyReward.tokenRewards(batch.prefixReward(), batch.entropy(), batch.mask());
     Advantages.Result adv =
         advantages.compute(r, batch.mask(), batch.completion(), batch.entropy(), g);
     // 4. μ epochs of the clipped surrogate + KL
@@ -355,31 +423,29 @@ public final class GrpoTrainer<D> {
             : currentLogProbs(micro);
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);
-    EpochTotals totals = new EpochTotals();
     KlPenalty klStep = klNow();
-    // the batch of all ranks: its size as the aggregation counts it, and its valid tokens
-    double[] global =
-        dp.global(
-            policyLoss.aggregation().size(batch.mask()), Masked.count(batch.mask()).item_double());
+    BatchSize all =
+        dp.sum(
+            new BatchSize(
+                policyLoss.aggregation().size(batch.mask()),
+                Masked.count(batch.mask()).item_double()));
+    EpochInput input =
+        new EpochInput(
+            micro, oldLogProbs, MicroBatches.split(adv.advantages(), plan, micro), klStep, all);
+    EpochSums sums = EpochSums.ZERO;
+    EpochSums first = null; // the KL before any update: the first epoch's
+    double gradNorms = 0;
     int skipped = 0;
     for (int epoch = 0; epoch < rl.epochs(); epoch++) {
       optimizer.zero_grad();
-      double lossBefore = totals.totalLoss;
-      runEpoch(
-          micro,
-          oldLogProbs,
-          MicroBatches.split(adv.advantages(), plan, micro),
-          klStep,
-          totals,
-          epoch == 0,
-          global[0],
-          global[1]);
+      EpochSums e = runEpoch(input);
+      if (first == null) first = e;
+      sums = sums.plus(e);
       weights.gradientsToMaster();
       dp.allReduceGradients();
       double gradNorm = Optimizers.clipGradNorm(params, cfg.train().gradClip());
-      totals.gradNorm += gradNorm;
-      double epochLoss = dp.global(totals.totalLoss - lossBefore)[0];
-      if (guard.isFinite(step, epochLoss, gradNorm)) {
+      gradNorms += gradNorm;
+      if (guard.isFinite(step, dp.sum(e.totalLoss()), gradNorm)) {
         optimizer.step();
       } else {
         optimizer.zero_grad(); // the update is skipped: neither weights nor moments see it
@@ -387,144 +453,138 @@ public final class GrpoTrainer<D> {
       }
       weights.refresh();
     }
-    // Sums over all ranks (identity in one process): the loss and KL totals, then the metrics.
-    double[] t =
-        dp.global(
-            totals.policyLoss,
-            totals.totalLoss,
-            totals.klForward,
-            totals.klReverse,
-            totals.clipTokens,
-            totals.tokens);
+    // Sums over all ranks (identity in one process): the losses and clipped tokens over the
+    // epochs, the KL of the first.
+    EpochSums loss =
+        dp.sum(
+            new EpochSums(
+                sums.policyLoss(),
+                sums.totalLoss(),
+                first.klForward(),
+                first.klReverse(),
+                sums.clipTokens(),
+                sums.tokens()));
     // The controller sees this step's KL (measured before the update) and sets next step's weights.
-    if (klScale != null) klScale.update(t[2], 1);
+    if (klScale != null) klScale.update(loss.klForward(), 1);
     long t2 = System.nanoTime();
     if (cfg.train().samplesPerStep() > 0 && samplesLog != null) {
       logSamples(samplesLog, step, scored, adv.advantages(), r);
     }
     // 5. metrics
     double[] rewards = scored.stream().mapToDouble(x -> x.outcome().reward()).toArray();
-    double validTokens = global[1];
-    double[] m =
-        dp.global(
-            rewards.length,
-            java.util.Arrays.stream(rewards).sum(),
-            java.util.Arrays.stream(rewards).map(x -> x * x).sum(),
-            scored.stream().filter(x -> x.outcome().success()).count(),
-            Masked.sum(batch.entropy(), batch.mask()).item_double(),
-            adv.tokenMean() * Masked.count(batch.mask()).item_double(),
-            adv.tokenAbsMean() * Masked.count(batch.mask()).item_double(),
-            ro.promptTokens(),
-            ro.completionTokens(),
-            Advantages.fracZeroStdGroups(io.grpo4j.torch.Tensors.doubles(rewards), g)
-                * (rewards.length / g),
-            rewards.length / g,
-            MicroBatches.forwardPositions(
-                micro, passes.sharePrompt() && !passes.gradientCheckpointing()),
-            MicroBatches.forwardPositions(micro, false));
-    double[] slowest = dp.max(ro.seconds(), (t2 - t1) / 1e9);
-    double n = m[0];
-    double mean = m[1] / n;
+    double validTokens = all.tokens();
+    StepSums m =
+        dp.sum(
+            new StepSums(
+                rewards.length,
+                java.util.Arrays.stream(rewards).sum(),
+                java.util.Arrays.stream(rewards).map(x -> x * x).sum(),
+                scored.stream().filter(x -> x.outcome().success()).count(),
+                Masked.sum(batch.entropy(), batch.mask()).item_double(),
+                adv.tokenMean() * Masked.count(batch.mask()).item_double(),
+                adv.tokenAbsMean() * Masked.count(batch.mask()).item_double(),
+                ro.promptTokens(),
+                ro.completionTokens(),
+                Advantages.fracZeroStdGroups(Tensors.doubles(rewards), g) * (rewards.length / g),
+                rewards.length / g,
+                MicroBatches.forwardPositions(
+                    micro, options.sharePrompt() && !options.gradientCheckpointing()),
+                MicroBatches.forwardPositions(micro, false)));
+    Seconds slowest = dp.max(new Seconds(ro.seconds(), (t2 - t1) / 1e9));
+    double n = m.completions();
+    double mean = m.rewards() / n;
     // sample variance from the sums: (Σr² − n·mean²) / (n − 1), never below 0 by rounding
-    double var = Math.max(0, (m[2] - n * mean * mean) / Math.max(1, n - 1));
+    double var = Math.max(0, (m.squaredRewards() - n * mean * mean) / Math.max(1, n - 1));
     Map<String, Object> row = new LinkedHashMap<>();
-    row.put("step", step);
-    row.put("reward/mean", mean);
-    row.put("reward/std", Math.sqrt(var));
-    row.put("reward/failures", (int) failed[0]);
-    row.put("reward/dropped_groups", (int) failed[1]);
-    row.put("success_rate", m[3] / n);
-    row.put("kl/forward", t[2]);
-    row.put("kl/reverse", t[3]);
-    row.put("kl/lambda_forward", klStep.lambdaForward());
-    row.put("kl/lambda_reverse", klStep.lambdaReverse());
-    row.put("entropy", m[4] / validTokens);
-    row.put("adv/token_mean", m[5] / validTokens);
-    row.put("adv/token_abs_mean", m[6] / validTokens);
+    row.put(STEP, step);
+    row.put(REWARD_MEAN, mean);
+    row.put(REWARD_STD, Math.sqrt(var));
+    row.put(REWARD_FAILURES, (int) failed.requests());
+    row.put(REWARD_DROPPED_GROUPS, (int) failed.groups());
+    row.put(SUCCESS_RATE, m.successes() / n);
+    row.put(KL_FORWARD, loss.klForward());
+    row.put(KL_REVERSE, loss.klReverse());
+    row.put(KL_LAMBDA_FORWARD, klStep.lambdaForward());
+    row.put(KL_LAMBDA_REVERSE, klStep.lambdaReverse());
+    row.put(ENTROPY, m.entropy() / validTokens);
+    row.put(ADV_TOKEN_MEAN, m.advantages() / validTokens);
+    row.put(ADV_TOKEN_ABS_MEAN, m.absAdvantages() / validTokens);
     // where credit goes, on this rank's batch (rank 0's in a data-parallel run)
     boolean countdownSteps =
         "countdown".equals(cfg.task().name()) && "steps".equals(cfg.task().format());
     row.putAll(
         CreditMetrics.of(
             adv.advantages(), batch.entropy(), batch.mask(), scored, g, countdownSteps));
-    row.put("loss/policy", t[0] / rl.epochs());
-    row.put("loss/total", t[1] / rl.epochs());
-    row.put("clip_ratio", t[4] / Math.max(1.0, t[5]));
-    row.put("grad_norm", totals.gradNorm / rl.epochs());
-    row.put("lr", lr);
-    row.put("completion_len/mean", m[8] / n);
-    row.put("frac_zero_std_groups", m[9] / m[10]);
+    row.put(LOSS_POLICY, loss.policyLoss() / rl.epochs());
+    row.put(LOSS_TOTAL, loss.totalLoss() / rl.epochs());
+    row.put(CLIP_RATIO, loss.clipTokens() / Math.max(1.0, loss.tokens()));
+    row.put(GRAD_NORM, gradNorms / rl.epochs());
+    row.put(LR, lr);
+    row.put(COMPLETION_LEN_MEAN, m.completionTokens() / n);
+    row.put(FRAC_ZERO_STD_GROUPS, m.zeroStdGroups() / m.groups());
     if (!Double.isNaN(ro.fracZeroStdDrawn())) {
-      row.put("dynamic_sampling/frac_zero_std_drawn", ro.fracZeroStdDrawn());
-      row.put("dynamic_sampling/groups_kept", (int) (m[10]));
+      row.put(DYNAMIC_FRAC_ZERO_STD_DRAWN, ro.fracZeroStdDrawn());
+      row.put(DYNAMIC_GROUPS_KEPT, (int) m.groups());
     }
-    row.put("time/rollout_s", slowest[0]);
-    row.put("time/train_s", slowest[1]);
-    row.put("tokens_per_s", (m[7] + m[8]) / (slowest[0] + slowest[1]));
+    row.put(TIME_ROLLOUT_S, slowest.rollout());
+    row.put(TIME_TRAIN_S, slowest.train());
+    row.put(
+        TOKENS_PER_S,
+        (m.promptTokens() + m.completionTokens()) / (slowest.rollout() + slowest.train()));
     // batch shape diagnostics: rank 0's micro-batches (the positions are summed over ranks)
-    row.put("batch/padding_frac", MicroBatches.paddingFraction(micro));
-    row.put("batch/padding_frac_unbucketed", MicroBatches.paddingFraction(batch));
-    row.put("batch/forward_positions", m[11]);
-    row.put("batch/forward_positions_unshared", m[12]);
-    row.put("skipped_steps", skipped);
-    row.putAll(io.grpo4j.torch.MemoryStats.row());
+    row.put(BATCH_PADDING_FRAC, MicroBatches.paddingFraction(micro));
+    row.put(BATCH_PADDING_FRAC_UNBUCKETED, MicroBatches.paddingFraction(batch));
+    row.put(BATCH_FORWARD_POSITIONS, m.forwardPositions());
+    row.put(BATCH_FORWARD_POSITIONS_UNSHARED, m.forwardPositionsUnshared());
+    row.put(SKIPPED_STEPS, skipped);
+    row.putAll(MemoryStats.row());
     return row;
   }
 
-  /** Running sums over the micro-batches and epochs of one step. */
-  private static final class EpochTotals {
-    double policyLoss;
-    double totalLoss;
-    double klForward;
-    double klReverse;
-    double clipTokens;
-    double tokens;
-    double gradNorm;
-  }
-
   /**
-   * Forward + backward over all rows in micro-batches. Each micro-batch's loss is scaled by its
-   * share of the batch ({@link LossAggregation#microBatchWeight}) — the batch of all ranks, of
-   * {@code batchSize} and {@code totalTokens} valid tokens — so the accumulated gradient, summed
-   * over ranks, equals that of the whole-batch loss under the chosen aggregation.
+   * Forward + backward over all micro-batches of {@code in}. Each micro-batch's loss is scaled by
+   * its share of the batch ({@link LossAggregation#microBatchWeight}) — the batch of all ranks — so
+   * the accumulated gradient, summed over ranks, equals that of the whole-batch loss under the
+   * chosen aggregation. Returns this rank's sums (the KL terms only with a reference).
    */
-  private void runEpoch(
-      List<RolloutBatch> micro,
-      List<Tensor> oldLogProbs,
-      List<Tensor> advantages,
-      KlPenalty klStep,
-      EpochTotals totals,
-      boolean firstEpoch,
-      double batchSize,
-      double totalTokens) {
+  private EpochSums runEpoch(EpochInput in) {
     LossAggregation agg = policyLoss.aggregation();
     long c = cfg.sampling().maxNewTokens(); // Dr.GRPO's fixed C (rl.aggregation = constant)
-    for (int i = 0; i < micro.size(); i++) {
-      RolloutBatch m = micro.get(i);
+    double totalTokens = in.batch().tokens();
+    double policy = 0;
+    double total = 0;
+    double klForward = 0;
+    double klReverse = 0;
+    double clipTokens = 0;
+    double tokens = 0;
+    for (int i = 0; i < in.micro().size(); i++) {
+      RolloutBatch m = in.micro().get(i);
       try (PointerScope scope = new PointerScope()) {
         Tensor mask = m.mask();
         TrainingPass pass =
             m.trainingPass(
-                weights.compute(), passes, reference, klStep, cfg.sampling().temperature());
+                weights.compute(), options, reference, in.kl(), cfg.sampling().temperature());
         PolicyLoss.Result pl =
-            policyLoss.compute(pass.logProbs(), oldLogProbs.get(i), advantages.get(i), mask, c);
+            policyLoss.compute(
+                pass.logProbs(), in.oldLogProbs().get(i), in.advantages().get(i), mask, c);
         KlPenalty.Terms kl = pass.kl();
-        double w = agg.microBatchWeight(mask, batchSize);
+        double w = agg.microBatchWeight(mask, in.batch().size());
         // L = policyLoss + λ_F·KL_fwd + λ_R·KL_rev (aggregated), times the micro-batch's share w
-        Tensor loss = pl.loss().add(agg.reduce(klStep.perToken(kl), mask, c)).mul(new Scalar(w));
+        Tensor loss = pl.loss().add(agg.reduce(in.kl().perToken(kl), mask, c)).mul(new Scalar(w));
         pass.backward(loss);
 
         double mbTokens = Masked.count(mask).item_double();
-        if (firstEpoch && reference != null) {
-          totals.klForward += Masked.sum(kl.forward().detach(), mask).item_double() / totalTokens;
-          totals.klReverse += Masked.sum(kl.reverse().detach(), mask).item_double() / totalTokens;
+        if (reference != null) {
+          klForward += Masked.sum(kl.forward().detach(), mask).item_double() / totalTokens;
+          klReverse += Masked.sum(kl.reverse().detach(), mask).item_double() / totalTokens;
         }
-        totals.policyLoss += pl.loss().item_double() * w;
-        totals.totalLoss += loss.item_double();
-        totals.clipTokens += pl.clipRatio() * mbTokens;
-        totals.tokens += mbTokens;
+        policy += pl.loss().item_double() * w;
+        total += loss.item_double();
+        clipTokens += pl.clipRatio() * mbTokens;
+        tokens += mbTokens;
       }
     }
+    return new EpochSums(policy, total, klForward, klReverse, clipTokens, tokens);
   }
 
   /**
@@ -535,17 +595,14 @@ public final class GrpoTrainer<D> {
     List<Tensor> parts = new ArrayList<>();
     try (NoGradGuard ng = new NoGradGuard()) {
       for (RolloutBatch m : micro) {
-        Tensor hidden = m.completionHidden(weights.compute(), passes.sharePrompt());
+        Tensor hidden = m.completionHidden(weights.compute(), options.sharePrompt());
         parts.add(
-            new ChunkedHead(
+            ChunkedHead.logProbs(
                     weights.compute(),
                     hidden,
-                    null,
-                    null,
-                    null,
                     m.completion(),
                     m.mask(),
-                    passes.logitsChunk(),
+                    options.logitsChunk(),
                     cfg.sampling().temperature())
                 .terms()
                 .logProbs()
@@ -559,8 +616,8 @@ public final class GrpoTrainer<D> {
       MetricsLog log, long step, List<ScoredSample> scored, Tensor adv, Tensor r)
       throws IOException {
     int keep = Math.min(cfg.train().samplesPerStep(), scored.size());
-    float[] advAll = io.grpo4j.torch.Tensors.toFloats(adv);
-    float[] rAll = io.grpo4j.torch.Tensors.toFloats(r);
+    float[] advAll = Tensors.toFloats(adv);
+    float[] rAll = Tensors.toFloats(r);
     int width = (int) adv.size(1);
     for (int i = 0; i < keep; i++) { // the first rows: whole groups, so baselines can be read
       ScoredSample s = scored.get(i);

@@ -21,8 +21,8 @@ import org.bytedeco.pytorch.global.torch;
  * <ul>
  *   <li>{@code ids} [B, Lp+T] int64 and {@code valid} [B, Lp+T] bool (real tokens);
  *   <li>{@code completion} [B, T] int64 sampled ids and {@code mask} [B, T] float (1 = real);
- *   <li>{@code oldLogProbs}, {@code entropy}, {@code pref} [B, T] float: log π_old at sampling,
- *       entropy of the sampling distribution, and the verifier's token rewards pref_t.
+ *   <li>{@code oldLogProbs}, {@code entropy}, {@code prefixReward} [B, T] float: log π_old at
+ *       sampling, entropy of the sampling distribution, and the verifier's token rewards pref_t.
  * </ul>
  *
  * The logits that predict completion token t sit at sequence position Lp − 1 + t. {@code promptOf}
@@ -38,7 +38,7 @@ public record RolloutBatch(
     Tensor mask,
     Tensor oldLogProbs,
     Tensor entropy,
-    Tensor pref,
+    Tensor prefixReward,
     int[] promptOf) {
 
   public static RolloutBatch of(List<ScoredSample> scored, Device device) {
@@ -56,7 +56,7 @@ public record RolloutBatch(
     float[] mask = new float[b * t];
     float[] old = new float[b * t];
     float[] ent = new float[b * t];
-    float[] pref = new float[b * t];
+    float[] prefix = new float[b * t];
     for (int r = 0; r < b; r++) {
       Sample s = scored.get(r).sample();
       int[] p = s.promptIds();
@@ -73,7 +73,7 @@ public record RolloutBatch(
         mask[r * t + i] = 1f;
         old[r * t + i] = s.logprobs()[i];
         ent[r * t + i] = s.entropies()[i];
-        pref[r * t + i] = (float) scored.get(r).tokenRewards()[i];
+        prefix[r * t + i] = (float) scored.get(r).tokenRewards()[i];
       }
     }
     return new RolloutBatch(
@@ -86,7 +86,7 @@ public record RolloutBatch(
         floats(mask, b, t, device),
         floats(old, b, t, device),
         floats(ent, b, t, device),
-        floats(pref, b, t, device),
+        floats(prefix, b, t, device),
         promptOf);
   }
 
@@ -110,44 +110,39 @@ public record RolloutBatch(
 
   /**
    * A training pass of {@code m} over all rows up to the loss terms of the completion tokens (see
-   * {@link TrainingPass}). Prompts are shared when {@code passes} asks for it, rows share prompts
+   * {@link TrainingPass}). Prompts are shared when {@code options} asks for it, rows share prompts
    * and layers are not checkpointed (checkpointing recomputes whole rows; the two do not combine).
    *
    * @param reference π_ref for the KL terms (its hidden states computed without gradient), or null
-   * @param kl the KL penalty, or null without a reference
+   *     for log-probs only
+   * @param kl the KL penalty (unused without a reference)
    */
   TrainingPass trainingPass(
-      Qwen2Model m, TrainOptions passes, Qwen2Model reference, KlPenalty kl, double temperature) {
+      Qwen2Model m, TrainOptions options, Qwen2Model reference, KlPenalty kl, double temperature) {
     TrainingForward forward;
     Tensor hidden;
-    if (passes.sharePrompt() && !passes.gradientCheckpointing() && sharesPrompts()) {
+    if (options.sharePrompt() && !options.gradientCheckpointing() && sharesPrompts()) {
       Shared sh = shared();
       forward =
           m.sharedPromptTrainingForward(
               sh.promptIds(), sh.promptValid(), sh.promptOfRow(), completion, valid);
       hidden = forward.hidden();
     } else {
-      forward = trainingForward(m, passes.gradientCheckpointing());
+      forward = trainingForward(m, options.gradientCheckpointing());
       hidden = completionPart(forward.hidden());
     }
-    Tensor refHidden = null;
-    if (reference != null) {
-      try (NoGradGuard ng = new NoGradGuard()) {
-        refHidden = completionHidden(reference, passes.sharePrompt());
-      }
+    int chunk = options.logitsChunk();
+    if (reference == null) {
+      return new TrainingPass(
+          forward, ChunkedHead.logProbs(m, hidden, completion, mask, chunk, temperature));
     }
+    Tensor refHidden;
+    try (NoGradGuard ng = new NoGradGuard()) {
+      refHidden = completionHidden(reference, options.sharePrompt());
+    }
+    ChunkedHead.Reference ref = new ChunkedHead.Reference(reference, refHidden, kl);
     return new TrainingPass(
-        forward,
-        new ChunkedHead(
-            m,
-            hidden,
-            reference,
-            refHidden,
-            kl,
-            completion,
-            mask,
-            passes.logitsChunk(),
-            temperature));
+        forward, ChunkedHead.withKl(m, hidden, completion, mask, chunk, temperature, ref));
   }
 
   /** True when fewer distinct prompts than rows: computing each prompt once saves work. */
@@ -267,7 +262,7 @@ public record RolloutBatch(
         cut(mask, idx, t),
         cut(oldLogProbs, idx, t),
         cut(entropy, idx, t),
-        cut(pref, idx, t),
+        cut(prefixReward, idx, t),
         java.util.Arrays.stream(index).map(i -> promptOf[i]).toArray());
   }
 

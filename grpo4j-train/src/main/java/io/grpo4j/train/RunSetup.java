@@ -8,6 +8,7 @@ import io.grpo4j.eval.Evaluator;
 import io.grpo4j.eval.Prompts;
 import io.grpo4j.eval.Scoring;
 import io.grpo4j.generate.Sample;
+import io.grpo4j.metrics.MetricNames;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.task.EpochData;
@@ -124,9 +125,9 @@ public record RunSetup<D>(
         new Evaluator<>(task, prompts, folder)
             .run(model, share, 0, config.sampling().maxNewTokens(), 0, null);
     EvalScores all = dp.combine(mine).scores();
-    row.put("eval/success_rate", all.successRate());
-    row.put("eval/reward_per_prompt", all.rewardPerPrompt());
-    row.put("eval/mean_len", all.meanLength());
+    row.put(MetricNames.EVAL_SUCCESS_RATE, all.successRate());
+    row.put(MetricNames.EVAL_REWARD_PER_PROMPT, all.rewardPerPrompt());
+    row.put(MetricNames.EVAL_MEAN_LEN, all.meanLength());
   }
 
   public static String sha256(String text) {

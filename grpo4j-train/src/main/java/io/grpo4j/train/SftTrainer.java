@@ -1,12 +1,12 @@
 package io.grpo4j.train;
 
+import static io.grpo4j.metrics.MetricNames.*;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.config.RunConfig;
 import io.grpo4j.config.TrainOptions;
 import io.grpo4j.dist.DistGroup;
 import io.grpo4j.metrics.MetricsLog;
-import io.grpo4j.metrics.Progress;
-import io.grpo4j.metrics.TensorBoardLog;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.Masked;
 import io.grpo4j.task.Problem;
@@ -40,9 +40,10 @@ public final class SftTrainer<D> {
   private final int endOfText;
   private final PrintStream out;
   private final WorkingWeights weights;
-  private final TrainOptions passes;
+  private final TrainOptions options;
   private final NonFiniteGuard guard;
   private final DataParallel dp;
+  private final TrainLoop loop;
 
   /**
    * A rank of a data-parallel job ({@link DataParallel}): each rank trains on its equal slice of
@@ -69,74 +70,85 @@ public final class SftTrainer<D> {
               + " names no eos_token_id: SFT needs one to teach stopping");
     this.endOfText = eos.get(0);
     this.weights = WorkingWeights.of(model, DType.parse(setup.config().model().dtype()));
-    this.passes = setup.config().model().trainOptions();
+    this.options = setup.config().model().trainOptions();
     this.guard = new NonFiniteGuard(setup.config().train().maxSkippedSteps(), out);
+    this.loop = loop();
   }
 
   public AdamW optimizer() {
     return optimizer;
   }
 
+  /** Runs steps {@code firstStep..sft.steps}; returns the last step done. */
   public long train(long firstStep) throws IOException {
-    Progress progress = new Progress(out, firstStep, sft.steps());
-    long last = firstStep - 1;
-    double emaLoss = Double.NaN;
-    // only rank 0 writes the run's files (a null resource is skipped by try-with-resources)
-    try (TensorBoardLog tb =
-            TensorBoardLog.open(
-                setup.runDir(), dp.isMain() && setup.config().logging().tensorboard());
-        MetricsLog metrics =
-            dp.isMain()
-                ? new MetricsLog(setup.runDir().resolve("metrics.jsonl"), tb::metrics)
-                : null) {
-      for (long step = firstStep; step <= sft.steps(); step++) {
-        Map<String, Object> row;
-        try (PointerScope scope = new PointerScope()) {
-          row = step(step);
-        }
-        double loss = (double) row.get("loss/sft");
-        emaLoss = Double.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
-        boolean evalNow =
-            (sft.evalEvery() > 0 && step % sft.evalEvery() == 0) || step == sft.steps();
-        if (evalNow) {
-          setup.evaluateInto(row, model, dp);
-        }
-        last = step;
-        if (!dp.isMain()) continue;
-        metrics.append(row);
-        if (step % 25 == 0 || evalNow || step == firstStep) {
-          progress.line(
-              step,
-              String.format(
-                  "loss %.4f (ema %.4f) | lr %.2e | %.0f tok/s%s",
-                  loss,
-                  emaLoss,
-                  (double) row.get("lr"),
-                  (double) row.get("tokens_per_s"),
-                  evalNow
-                      ? String.format(
-                          " | eval success %.1f%%", 100 * (double) row.get("eval/success_rate"))
-                      : ""));
-        }
-        if ((step % sft.saveEvery() == 0 || step == sft.steps()) && guard.consecutive() == 0)
-          save(step);
-      }
-    }
-    dp.group().barrier(); // rank 0's last checkpoint is complete before any rank returns
-    return last;
+    return loop.run(firstStep);
   }
 
+  /** A complete checkpoint of {@code step}. */
   void save(long step) throws IOException {
-    ObjectNode state = Checkpoints.state("sft", setup);
-    state.put("world_size", dp.worldSize());
-    Checkpoints.save(
-        setup.runDir(),
-        step,
-        model,
-        DType.parse(setup.config().model().saveDtype()),
-        setup.folder(),
-        optimizer,
-        state);
+    loop.save(step);
+  }
+
+  /** The SFT side of the {@link TrainLoop}: no time budget, no samples. */
+  private TrainLoop loop() {
+    TrainLoop.Schedule schedule =
+        new TrainLoop.Schedule(sft.steps(), sft.evalEvery(), sft.saveEvery(), 0, false);
+    return new TrainLoop(
+        setup,
+        dp,
+        guard,
+        out,
+        schedule,
+        new TrainLoop.Trainer() {
+          /** Exponential moving average of the loss, for the progress line. */
+          private double emaLoss = Double.NaN;
+
+          @Override
+          public String kind() {
+            return "sft";
+          }
+
+          @Override
+          public Map<String, Object> step(long step, MetricsLog samples) {
+            return SftTrainer.this.step(step);
+          }
+
+          @Override
+          public Qwen2Model evaluated() {
+            return model;
+          }
+
+          @Override
+          public Qwen2Model saved() {
+            return model;
+          }
+
+          @Override
+          public AdamW optimizer() {
+            return optimizer;
+          }
+
+          @Override
+          public String progress(
+              long step, Map<String, Object> row, boolean evaluated, boolean first) {
+            double loss = (double) row.get(LOSS_SFT);
+            emaLoss = Double.isNaN(emaLoss) ? loss : 0.95 * emaLoss + 0.05 * loss;
+            if (step % 25 != 0 && !evaluated && !first) return null;
+            return String.format(
+                "loss %.4f (ema %.4f) | lr %.2e | %.0f tok/s%s",
+                loss,
+                emaLoss,
+                (double) row.get(LR),
+                (double) row.get(TOKENS_PER_S),
+                evaluated
+                    ? String.format(
+                        " | eval success %.1f%%", 100 * (double) row.get(EVAL_SUCCESS_RATE))
+                    : "");
+          }
+
+          @Override
+          public void addState(ObjectNode state) {}
+        });
   }
 
   Map<String, Object> step(long step) {
@@ -185,7 +197,7 @@ public final class SftTrainer<D> {
     // loss = −Σ log p(answer token) / (answer tokens of the whole batch, all ranks), accumulated
     // over micro-batches of sft.micro_batch rows so the gradient, summed over ranks, is the whole
     // batch's.
-    double answerTokens = dp.global(Masked.count(mask).item_double())[0];
+    double answerTokens = dp.sum(Masked.count(mask).item_double());
     int micro = sft.microBatch() == 0 ? b : Math.min(sft.microBatch(), b);
     double loss = 0;
     for (int from = 0; from < b; from += micro) {
@@ -202,7 +214,7 @@ public final class SftTrainer<D> {
     }
     weights.gradientsToMaster();
     dp.allReduceGradients();
-    loss = dp.global(loss)[0];
+    loss = dp.sum(loss);
     double gradNorm = Optimizers.clipGradNorm(params, sft.gradClip());
     boolean applied = guard.isFinite(step, loss, gradNorm);
     if (applied) {
@@ -211,19 +223,19 @@ public final class SftTrainer<D> {
       optimizer.zero_grad(); // the update is skipped: neither weights nor moments see it
     }
     weights.refresh();
-    double seconds = dp.max((System.nanoTime() - t0) / 1e9)[0];
-    double tokens = dp.global(Masked.count(validT).item_double())[0];
+    double seconds = dp.max((System.nanoTime() - t0) / 1e9);
+    double tokens = dp.sum(Masked.count(validT).item_double());
     Map<String, Object> row = new LinkedHashMap<>();
-    row.put("step", step);
-    row.put("loss/sft", loss);
-    row.put("grad_norm", gradNorm);
-    row.put("lr", lr);
-    row.put("tokens_per_s", tokens / seconds);
-    row.put("time/train_s", seconds);
+    row.put(STEP, step);
+    row.put(LOSS_SFT, loss);
+    row.put(GRAD_NORM, gradNorm);
+    row.put(LR, lr);
+    row.put(TOKENS_PER_S, tokens / seconds);
+    row.put(TIME_TRAIN_S, seconds);
     // Rows are right-padded to the batch's longest pair; packing is not done (docs/performance.md).
     // (rank 0's rows)
-    row.put("batch/padding_frac", 1 - Masked.count(validT).item_double() / ((double) b * width));
-    row.put("skipped_steps", applied ? 0 : 1);
+    row.put(BATCH_PADDING_FRAC, 1 - Masked.count(validT).item_double() / ((double) b * width));
+    row.put(SKIPPED_STEPS, applied ? 0 : 1);
     return row;
   }
 
@@ -231,7 +243,7 @@ public final class SftTrainer<D> {
   private double microBatchLoss(
       Tensor ids, Tensor valid, Tensor targets, Tensor mask, double answerTokens) {
     TrainingPass pass =
-        TrainingPass.nextToken(weights.compute(), ids, valid, targets, mask, passes);
+        TrainingPass.nextToken(weights.compute(), ids, valid, targets, mask, options);
     // L = −Σ m·log π_θ(answer token) / (answer tokens of the whole batch)
     Tensor loss = Masked.sum(pass.logProbs(), mask).mul(new Scalar(-1.0 / answerTokens));
     pass.backward(loss);

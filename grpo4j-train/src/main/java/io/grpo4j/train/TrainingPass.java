@@ -55,9 +55,7 @@ public final class TrainingPass {
             options.gradientCheckpointing());
     Tensor hidden = forward.hidden().narrow(1, 0, t - 1); // [B, T−1, H]
     return new TrainingPass(
-        forward,
-        new ChunkedHead(
-            model, hidden, null, null, null, targets, mask, options.logitsChunk(), 1.0));
+        forward, ChunkedHead.logProbs(model, hidden, targets, mask, options.logitsChunk(), 1.0));
   }
 
   /** log π_θ(a_t) [B, T] (0 where masked out), differentiable. */

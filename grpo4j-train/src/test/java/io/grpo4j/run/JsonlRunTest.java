@@ -83,7 +83,11 @@ class JsonlRunTest {
                     "sft.save_every=2")),
             sft,
             quiet);
-    assertThat(MetricsLog.read(sft.resolve("metrics.jsonl"))).hasSize(2);
+    List<JsonNode> sftRows = MetricsLog.read(sft.resolve("metrics.jsonl"));
+    assertThat(sftRows).hasSize(2);
+    // eval_every 0: the held-out evaluation runs only at the end, in both trainers
+    assertThat(sftRows.get(0).has("eval/success_rate")).isFalse();
+    assertThat(sftRows.get(1).has("eval/success_rate")).isTrue();
 
     Path run = tmp.resolve("grpo");
     RunConfig cfg =
@@ -94,7 +98,7 @@ class JsonlRunTest {
                 "model.init=" + sftLast,
                 "train.steps=2",
                 "train.save_every=2",
-                "train.eval_every=2",
+                "train.eval_every=0",
                 "train.samples_per_step=8"));
     Runs.grpo(cfg, run, quiet);
     List<JsonNode> metrics = MetricsLog.read(run.resolve("metrics.jsonl"));
@@ -126,6 +130,7 @@ class JsonlRunTest {
           .isCloseTo(mean, org.assertj.core.data.Offset.offset(1e-9));
       assertThat(m.get("reward/failures").asInt()).isZero();
     }
+    assertThat(metrics.get(0).has("eval/success_rate")).isFalse();
     assertThat(metrics.get(1).has("eval/success_rate")).isTrue();
     assertThat(rows).hasSize(6);
   }

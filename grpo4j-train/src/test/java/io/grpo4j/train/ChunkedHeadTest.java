@@ -68,7 +68,15 @@ class ChunkedHeadTest {
       klf = t.forward();
       klr = t.reverse();
     } else {
-      head = new ChunkedHead(policy, hidden, ref, refHidden, kl, ids, mask, chunk, temperature);
+      head =
+          ChunkedHead.withKl(
+              policy,
+              hidden,
+              ids,
+              mask,
+              chunk,
+              temperature,
+              new ChunkedHead.Reference(ref, refHidden, kl));
       logp = head.terms().logProbs();
       klf = head.terms().kl().forward();
       klr = head.terms().kl().reverse();

@@ -1,0 +1,116 @@
+package io.grpo4j.metrics;
+
+/**
+ * The keys of a {@code metrics.jsonl} row, as the trainers write them and the dashboard, report and
+ * TensorBoard read them (DESIGN.md "Metrics"). Rates are in [0, 1]; sums over a step are over all
+ * data-parallel ranks.
+ */
+public final class MetricNames {
+  private MetricNames() {}
+
+  /** The optimizer step, 1, 2, ... */
+  public static final String STEP = "step";
+
+  // rollouts and rewards (GRPO)
+  /** Mean sequence reward R of the step's completions. */
+  public static final String REWARD_MEAN = "reward/mean";
+
+  /** Sample standard deviation of R. */
+  public static final String REWARD_STD = "reward/std";
+
+  /** Reward requests that failed (their groups left the step). */
+  public static final String REWARD_FAILURES = "reward/failures";
+
+  /** Groups left out of the step because a reward request failed. */
+  public static final String REWARD_DROPPED_GROUPS = "reward/dropped_groups";
+
+  /** Share of completions the verifier counts as solved. */
+  public static final String SUCCESS_RATE = "success_rate";
+
+  /** Mean sampling entropy per completion token. */
+  public static final String ENTROPY = "entropy";
+
+  /** Mean token advantage A_t over valid tokens. */
+  public static final String ADV_TOKEN_MEAN = "adv/token_mean";
+
+  /** Mean |A_t| over valid tokens. */
+  public static final String ADV_TOKEN_ABS_MEAN = "adv/token_abs_mean";
+
+  /** Mean completion length in tokens. */
+  public static final String COMPLETION_LEN_MEAN = "completion_len/mean";
+
+  /** Share of groups whose G rewards are all equal (no learning signal). */
+  public static final String FRAC_ZERO_STD_GROUPS = "frac_zero_std_groups";
+
+  /** With dynamic sampling: the share of zero-std groups among those drawn, before dropping. */
+  public static final String DYNAMIC_FRAC_ZERO_STD_DRAWN = "dynamic_sampling/frac_zero_std_drawn";
+
+  /** With dynamic sampling: groups kept for the update. */
+  public static final String DYNAMIC_GROUPS_KEPT = "dynamic_sampling/groups_kept";
+
+  // the update
+  /** Mean per-token KL(π_θ‖π_ref) on the step's completions, before the update. */
+  public static final String KL_FORWARD = "kl/forward";
+
+  /** Mean per-token KL(π_ref‖π_θ), before the update. */
+  public static final String KL_REVERSE = "kl/reverse";
+
+  /** λ_F in force this step (the KL controller scales it). */
+  public static final String KL_LAMBDA_FORWARD = "kl/lambda_forward";
+
+  /** λ_R in force this step. */
+  public static final String KL_LAMBDA_REVERSE = "kl/lambda_reverse";
+
+  /** The clipped-surrogate loss, mean over epochs. */
+  public static final String LOSS_POLICY = "loss/policy";
+
+  /** Policy loss plus the KL terms, mean over epochs. */
+  public static final String LOSS_TOTAL = "loss/total";
+
+  /** SFT's cross-entropy per answer token. */
+  public static final String LOSS_SFT = "loss/sft";
+
+  /** Share of tokens whose ratio ρ_t was clipped. */
+  public static final String CLIP_RATIO = "clip_ratio";
+
+  /** Gradient norm before clipping (GRPO: mean over epochs). */
+  public static final String GRAD_NORM = "grad_norm";
+
+  /** Learning rate of the step. */
+  public static final String LR = "lr";
+
+  /** Updates skipped because the loss or gradient was not finite (0 or 1 per step). */
+  public static final String SKIPPED_STEPS = "skipped_steps";
+
+  // time and batch shape
+  /** Seconds sampling and scoring (the slowest rank). */
+  public static final String TIME_ROLLOUT_S = "time/rollout_s";
+
+  /** Seconds of the update (the slowest rank). */
+  public static final String TIME_TRAIN_S = "time/train_s";
+
+  /** Prompt and completion tokens per second of the step. */
+  public static final String TOKENS_PER_S = "tokens_per_s";
+
+  /** Padding share of the micro-batches as computed. */
+  public static final String BATCH_PADDING_FRAC = "batch/padding_frac";
+
+  /** Padding share had the rows not been bucketed by length. */
+  public static final String BATCH_PADDING_FRAC_UNBUCKETED = "batch/padding_frac_unbucketed";
+
+  /** Sequence positions the training forward computed. */
+  public static final String BATCH_FORWARD_POSITIONS = "batch/forward_positions";
+
+  /** Positions it would have computed without shared prompts. */
+  public static final String BATCH_FORWARD_POSITIONS_UNSHARED = "batch/forward_positions_unshared";
+
+  // held-out evaluation (train.eval_every, sft.eval_every)
+  /** Greedy success rate on the held-out set. */
+  public static final String EVAL_SUCCESS_RATE = "eval/success_rate";
+
+  /** Mean reward per held-out prompt. */
+  public static final String EVAL_REWARD_PER_PROMPT = "eval/reward_per_prompt";
+
+  /** Mean completion length on the held-out set. */
+  public static final String EVAL_MEAN_LEN = "eval/mean_len";
+}
