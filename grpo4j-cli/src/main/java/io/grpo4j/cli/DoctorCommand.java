@@ -20,8 +20,9 @@ import picocli.CommandLine.Option;
     name = "doctor",
     description = {
       "Check this machine: JDK, libtorch natives, threads, CUDA and GPUs.",
-      "Also lists other libtorch installations (never loaded) and earlier JVM crash logs. Exit 1",
-      "when the device judged would fail: --device, else CUDA for the GPU build, CPU for the CPU one."
+      "Also lists other libtorch installations (never loaded) and earlier JVM crash logs. Exit 1 when",
+      "the device judged would fail (--device; else CUDA for the GPU build, the CPU for the CPU one):",
+      "libtorch not loading, or another libtorch in the process, fails every device."
     })
 final class DoctorCommand implements Callable<Integer> {
 

@@ -145,27 +145,14 @@ public record Diagnosis(
             System.getProperty("java.version"),
             System.getProperty("java.vendor"),
             System.getProperty("java.home"));
-    List<OtherLibtorch> other =
-        NativeLoader.otherLibtorch().stream()
-            .map(e -> new OtherLibtorch(e.path().toString(), e.how()))
-            .toList();
-    List<CrashLog> crashes =
-        CrashLogs.find().stream()
-            .map(
-                l ->
-                    new CrashLog(
-                        l.path().toString(),
-                        l.time().toString(),
-                        l.signal(),
-                        l.frame(),
-                        l.command()))
-            .toList();
     Natives natives;
     try {
       natives = Natives.inspect();
     } catch (RuntimeException | LinkageError e) {
       String msg = String.valueOf(e.getMessage());
       String why = msg.startsWith("libtorch did not load") ? msg : "libtorch did not load: " + msg;
+      List<OtherLibtorch> other = findOtherLibtorch();
+      List<CrashLog> crashes = findCrashLogs();
       NativesFound failed = new NativesFound(null, null, null, null, null, null, why);
       return new Diagnosis(
           jdk,
@@ -177,6 +164,9 @@ public record Diagnosis(
           null,
           new Verdict(asked, asked == null ? "cpu" : asked, false, why, null));
     }
+    // only after our natives loaded: looking for others first would set JavaCPP up before them
+    List<OtherLibtorch> other = findOtherLibtorch();
+    List<CrashLog> crashes = findCrashLogs();
     Torch.init(0, 0);
     List<String> loaded =
         NativeLoader.mappedLibraries().stream()
@@ -241,6 +231,21 @@ public record Diagnosis(
     } catch (IllegalArgumentException e) {
       return new Verdict(asked, device, false, e.getMessage(), null);
     }
+  }
+
+  private static List<OtherLibtorch> findOtherLibtorch() {
+    return NativeLoader.otherLibtorch().stream()
+        .map(e -> new OtherLibtorch(e.path().toString(), e.how()))
+        .toList();
+  }
+
+  private static List<CrashLog> findCrashLogs() {
+    return CrashLogs.find().stream()
+        .map(
+            l ->
+                new CrashLog(
+                    l.path().toString(), l.time().toString(), l.signal(), l.frame(), l.command()))
+        .toList();
   }
 
   private static List<LibraryFound> libraries() {
