@@ -7,8 +7,10 @@ cd "$(dirname "$0")/../.."
 . scripts/find-jdk.sh        # the plug-in compiles for Java 21: use the JDK the launcher uses
 grpo4j_find_jdk || exit 1
 export JAVA_HOME="$GRPO4J_JAVA_HOME"
-./grpo4j --version >/dev/null   # builds target/grpo4j.jar, which the plug-in compiles against
-(cd examples/java-task && mvn -q -B package)
+./grpo4j --version >/dev/null   # builds the launcher's jar
+# the plug-in depends on io.grpo4j:grpo4j-train by coordinates: install the modules locally
+mvn -q -B -ntp install -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
+(cd examples/java-task && mvn -q -B -ntp package)
 jar=examples/java-task/target/addition-task.jar
 cfg=examples/java-task/addition.yaml
 rm -rf runs/examples/addition-sft runs/examples/addition
