@@ -42,7 +42,7 @@ final class EvalCommand implements Callable<Integer> {
     try {
       return run(cfg, task);
     } finally {
-      Tasks.close(task);
+      task.close();
     }
   }
 

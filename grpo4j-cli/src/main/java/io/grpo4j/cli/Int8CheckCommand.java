@@ -31,7 +31,9 @@ final class Int8CheckCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     RunConfig cfg = heldOut.config();
-    return run(cfg, Tasks.create(cfg));
+    try (Task<?> task = Tasks.create(cfg)) {
+      return run(cfg, task);
+    }
   }
 
   private <D> int run(RunConfig cfg, Task<D> task) throws Exception {

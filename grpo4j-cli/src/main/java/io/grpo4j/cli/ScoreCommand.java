@@ -106,7 +106,7 @@ final class ScoreCommand implements Callable<Integer> {
       try {
         return scoreTask(t);
       } finally {
-        Tasks.close(t);
+        t.close();
       }
     }
     if (!CountdownTask.NAME.equals(task)) {

@@ -253,7 +253,7 @@ public final class Runs {
                   checkpoint, folder.config(), DType.F32, on);
       body.run(folder, setup, trainable);
     } finally {
-      if (given == null) Tasks.close(task);
+      if (given == null) task.close();
     }
     return Checkpoints.latest(runDir).orElseThrow();
   }

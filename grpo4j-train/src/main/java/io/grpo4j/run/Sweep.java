@@ -211,8 +211,9 @@ public record Sweep(
   /** Greedy held-out evaluation (+ KL to the start model) and, with passK, the sampled one. */
   private ObjectNode evaluate(RunConfig cfg, Path model, double seconds, PrintStream log)
       throws IOException {
-    Task<?> task = Tasks.create(cfg);
-    return evaluate(cfg, task, model, seconds, log);
+    try (Task<?> task = Tasks.create(cfg)) {
+      return evaluate(cfg, task, model, seconds, log);
+    }
   }
 
   private <D> ObjectNode evaluate(

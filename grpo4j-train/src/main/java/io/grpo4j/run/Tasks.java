@@ -22,15 +22,4 @@ public final class Tasks {
         new TaskContext(ConfigLoader.toTree(cfg), Path.of("").toAbsolutePath()),
         Thread.currentThread().getContextClassLoader());
   }
-
-  /** Stops what a task holds (reward programs, connections), if anything. */
-  public static void close(Task<?> task) {
-    if (task instanceof AutoCloseable c) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        throw new IllegalStateException("closing task '" + task.name() + "': " + e, e);
-      }
-    }
-  }
 }

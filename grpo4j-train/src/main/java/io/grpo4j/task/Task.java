@@ -13,7 +13,7 @@ import java.util.List;
  *
  * @param <D> the task's problem data
  */
-public interface Task<D> {
+public interface Task<D> extends AutoCloseable {
 
   /** The task's name as used in config files ({@code task: countdown}). */
   String name();
@@ -75,4 +75,11 @@ public interface Task<D> {
     }
     return out;
   }
+
+  /**
+   * Stops what the task holds (reward programs, connections). Callers open a task with {@code try
+   * (Task<?> task = Tasks.create(cfg))}; by default there is nothing to stop.
+   */
+  @Override
+  default void close() {}
 }

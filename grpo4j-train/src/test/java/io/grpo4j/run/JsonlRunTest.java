@@ -192,7 +192,7 @@ class JsonlRunTest {
       }
       assertThat(prompts).doesNotHaveDuplicates().hasSize(6); // one epoch of six rows
     } finally {
-      Tasks.close(task);
+      task.close();
     }
   }
 }
