@@ -5,18 +5,13 @@ import io.grpo4j.task.countdown.CountdownInstance;
 import io.grpo4j.task.countdown.CountdownJsonl;
 import io.grpo4j.task.countdown.CountdownSettings;
 import io.grpo4j.task.countdown.CountdownSolver;
+import io.grpo4j.task.countdown.CountdownStats;
 import io.grpo4j.task.countdown.Rules;
 import io.grpo4j.torch.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -180,81 +175,13 @@ final class DataCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      if (!Files.isRegularFile(file)) {
-        throw new IOException("no such file: " + file);
-      }
-      List<CountdownJsonl.Entry> entries = CountdownJsonl.read(file);
-      if (entries.isEmpty()) {
-        throw new IllegalArgumentException(file + ": no instances");
-      }
-      CountdownSolver solver = new CountdownSolver(rules.rules(), nodeBudget);
-      Map<Integer, Integer> counts = new TreeMap<>();
-      Map<Integer, Integer> referenceSteps = new TreeMap<>();
-      Map<String, Integer> shortest = new TreeMap<>();
-      Set<String> keys = new HashSet<>();
-      List<Long> targetValues = new ArrayList<>();
-      List<String> unsolvable = new ArrayList<>();
-      int withoutSolution = 0;
-      long nodes = 0;
-      for (CountdownJsonl.Entry e : entries) {
-        CountdownInstance inst = e.instance();
-        keys.add(inst.key());
-        counts.merge(inst.numbers().size(), 1, Integer::sum);
-        targetValues.add(inst.target());
-        if (inst.hasSolution()) {
-          referenceSteps.merge(inst.solution().size(), 1, Integer::sum);
-        } else {
-          withoutSolution++;
-        }
-        CountdownSolver.Result r =
-            solver.solveShortest(inst.numbers(), inst.target(), inst.maxSteps());
-        nodes += r.nodes();
-        String bucket =
-            switch (r.status()) {
-              case SOLVED -> Integer.toString(r.steps().size());
-              case UNKNOWN -> "unknown";
-              case UNSOLVABLE -> "unsolvable";
-            };
-        shortest.merge(bucket, 1, Integer::sum);
-        if (r.status() == CountdownSolver.Status.UNSOLVABLE) {
-          unsolvable.add(e.id());
-        }
-      }
-      targetValues.sort(null);
+      CountdownStats stats =
+          CountdownStats.of(file, new CountdownSolver(rules.rules(), nodeBudget));
       PrintWriter w = spec.commandLine().getOut();
       w.println("file: " + file);
-      w.println("instances: " + entries.size() + " (distinct numbers+target: " + keys.size() + ")");
-      w.println("numbers per instance: " + histogram(counts));
-      w.println(
-          "target: min "
-              + targetValues.get(0)
-              + ", median "
-              + targetValues.get(targetValues.size() / 2)
-              + ", max "
-              + targetValues.get(targetValues.size() - 1));
-      w.println(
-          "reference steps: "
-              + (referenceSteps.isEmpty() ? "none" : histogram(referenceSteps))
-              + (withoutSolution > 0 ? " (" + withoutSolution + " without a reference)" : ""));
-      w.println("shortest solution steps (brute force): " + histogram(shortest));
-      w.println("solver nodes: " + nodes + " total, " + nodes / entries.size() + " per instance");
-      if (!unsolvable.isEmpty()) {
-        w.println(
-            "unsolvable within max_steps: "
-                + unsolvable.size()
-                + " (first: "
-                + String.join(", ", unsolvable.subList(0, Math.min(10, unsolvable.size())))
-                + ")");
-      }
+      stats.lines().forEach(w::println);
       w.flush();
       return 0;
-    }
-
-    private static String histogram(Map<?, Integer> counts) {
-      StringBuilder sb = new StringBuilder();
-      counts.forEach(
-          (k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append(": ").append(v));
-      return sb.toString();
     }
   }
 }

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpo4j.task.Problem;
+import io.grpo4j.task.ScoredCompletions;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -56,6 +59,40 @@ public final class CountdownJsonl {
       }
       start = end + 1;
       if (!text.isBlank()) out.add(parse(text, file + ":" + lineNo));
+    }
+    return out;
+  }
+
+  /**
+   * Reads a file of completions to score ({@code grpo4j score}): every non-blank line an instance
+   * in this schema plus the text to score in field {@code completion}.
+   *
+   * @throws IOException naming the file if it does not exist
+   * @throws IllegalArgumentException naming the file, line and field, if a line is malformed
+   */
+  public static List<ScoredCompletions.Line<CountdownInstance>> completions(Path input)
+      throws IOException {
+    if (!Files.isRegularFile(input)) {
+      throw new IOException("no such file: " + input);
+    }
+    List<ScoredCompletions.Line<CountdownInstance>> out = new ArrayList<>();
+    try (BufferedReader reader = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+      String text;
+      int lineNo = 0;
+      while ((text = reader.readLine()) != null) {
+        lineNo++;
+        if (text.isBlank()) {
+          continue;
+        }
+        String where = input + ":" + lineNo;
+        Entry entry = parse(text, where);
+        String completion = ScoredCompletions.completion(entry.line(), "completion", where);
+        out.add(
+            new ScoredCompletions.Line<>(
+                new Problem<>(entry.id(), entry.instance()),
+                ((ObjectNode) entry.line()).deepCopy(),
+                completion));
+      }
     }
     return out;
   }
