@@ -1,14 +1,18 @@
 package io.grpo4j.model;
 
+import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Int8Weights;
+import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * One linear map {@code y = x·Wᵀ (+ b)} of a decoder layer. Two forms: the float weights the model
- * trains ({@link Dense}) and an int8 weight-only copy for serving ({@link Int8}), so the forward
- * pass is written once for both.
+ * One linear map {@code y = x·Wᵀ (+ b)} of a decoder layer. Its forms: the float weights the model
+ * trains ({@link Dense}), an int8 weight-only copy for serving ({@link Int8}), either of them with
+ * a LoRA adapter ({@link Lora}) or with several adapters picked per row ({@link Routed}), so the
+ * forward pass is written once for all.
  */
 sealed interface Projection {
   Tensor apply(Tensor x);
@@ -53,6 +57,96 @@ sealed interface Projection {
       return nbytes(values) + nbytes(scales) + (bias == null ? 0 : nbytes(bias));
     }
   }
+
+  /**
+   * A frozen projection with a LoRA adapter: {@code base(x) + s·(dropout(x)·Aᵀ)·Bᵀ}, A [r, in], B
+   * [out, r] ({@link LoraConfig}). The adapter's matrices are cast to the activations' dtype on the
+   * way in (a no-op in f32), so their gradients arrive in their own dtype (f32) while the product
+   * runs in the base's; {@code dropout} is null outside training.
+   */
+  record Lora(Projection base, Tensor a, Tensor b, double scale, Dropout dropout)
+      implements Projection {
+    @Override
+    public Tensor apply(Tensor x) {
+      return base.apply(x).add(delta(x, a, b, scale, dropout));
+    }
+
+    @Override
+    public long bytes() {
+      return base.bytes() + nbytes(a) + nbytes(b);
+    }
+  }
+
+  /** s·(dropout(x)·Aᵀ)·Bᵀ, in x's dtype. */
+  static Tensor delta(Tensor x, Tensor a, Tensor b, double scale, Dropout dropout) {
+    torch.ScalarType t = x.scalar_type();
+    Tensor in = dropout == null ? x : dropout.apply(x);
+    Tensor down = torch.linear(in, sameType(a, t)).mul(new Scalar(scale)); // [.., r]
+    return torch.linear(down, sameType(b, t));
+  }
+
+  private static Tensor sameType(Tensor w, torch.ScalarType t) {
+    return DType.same(w.scalar_type(), t) ? w : w.to(t);
+  }
+
+  /**
+   * LoRA's dropout on the adapter path of one projection: each input element is zeroed with
+   * probability p and the rest scaled by 1/(1 − p). The mask is a function of (seed, projection,
+   * input shape) only — drawn on the CPU from a generator seeded with them — so a layer recomputed
+   * during the backward pass (gradient checkpointing) draws the mask its forward pass drew, and a
+   * resumed run the one the uninterrupted run drew.
+   *
+   * @param slot which projection of the model (layer · 7 + module index)
+   */
+  record Dropout(double p, long seed, int slot) {
+    Tensor apply(Tensor x) {
+      long s = mix(mix(mix(seed, slot), x.size(0)), x.dim() > 1 ? x.size(1) : 0);
+      Tensor keep =
+          torch
+              .rand(
+                  io.grpo4j.torch.Tensors.shape(x),
+                  new GeneratorOptional(torch.createCPUGenerator(s)),
+                  io.grpo4j.torch.Tensors.options(DType.F32))
+              .ge(new Scalar(p))
+              .to(x.device(), x.scalar_type());
+      return x.mul(keep).mul(new Scalar(1.0 / (1.0 - p)));
+    }
+
+    /** SplitMix64's finaliser over (a, b): decorrelated seeds from structured inputs. */
+    static long mix(long a, long b) {
+      long z = a * 0x9E3779B97F4A7C15L + b + 0x632BE59BD9B4E019L;
+      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      return z ^ (z >>> 31);
+    }
+  }
+
+  /**
+   * One base projection shared by rows that use different adapters (serving several adapters on one
+   * base): {@code y = base(x)}, then for each route the rows it names get their adapter's {@code
+   * s·(x·Aᵀ)·Bᵀ} added. Rows in no route see the base alone. Inference only.
+   */
+  record Routed(Projection base, java.util.List<Route> routes) implements Projection {
+    @Override
+    public Tensor apply(Tensor x) {
+      Tensor y = base.apply(x);
+      for (Route r : routes) {
+        Tensor part = delta(x.index_select(0, r.rows()), r.a(), r.b(), r.scale(), null);
+        y = y.index_add(0, r.rows(), part);
+      }
+      return y;
+    }
+
+    @Override
+    public long bytes() {
+      long n = base.bytes();
+      for (Route r : routes) n += nbytes(r.a()) + nbytes(r.b());
+      return n;
+    }
+  }
+
+  /** Rows [k] int64 of a batch that take adapter (A, B, s). */
+  record Route(Tensor rows, Tensor a, Tensor b, double scale) {}
 
   static long nbytes(Tensor t) {
     return t.numel() * t.element_size();

@@ -38,6 +38,11 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <p>{@link #quantizedInt8()} gives an inference-only copy whose linear layers hold int8 weights
  * with per-output-channel scales (the same forward pass runs on them through {@link Projection}).
+ *
+ * <p>{@link #withLora} gives a view with LoRA adapters ({@link LoraAdapters}): every base tensor is
+ * shared, each adapted projection adds {@code s·(x·Aᵀ)·Bᵀ}, and {@link #base()} is the same model
+ * without them. {@link #merged()} folds the adapters into a plain copy ({@code W + s·B·A}); {@link
+ * #routed} serves several adapters on one base in one batch.
  */
 public final class Qwen2Model {
   private final Qwen2Config config;
@@ -47,6 +52,12 @@ public final class Qwen2Model {
   private final Tensor finalNorm;
   private final Tensor lmHead;
   private final boolean quantized;
+
+  /** The adapters this view adds to {@link #base}, or null for a model without adapters. */
+  private final LoraAdapters lora;
+
+  /** The model without adapters whose weights this view shares; {@code this} when not a view. */
+  private final Qwen2Model base;
 
   /** One decoder layer's weights, looked up once so the forward pass reads like the maths. */
   private record Layer(
@@ -59,6 +70,20 @@ public final class Qwen2Model {
       Projection gate,
       Projection up,
       Projection down) {
+
+    /** The same layer with every projection passed through {@code f}(module name, projection). */
+    Layer map(java.util.function.BiFunction<String, Projection, Projection> f) {
+      return new Layer(
+          inputNorm,
+          f.apply("q_proj", q),
+          f.apply("k_proj", k),
+          f.apply("v_proj", v),
+          f.apply("o_proj", o),
+          postNorm,
+          f.apply("gate_proj", gate),
+          f.apply("up_proj", up),
+          f.apply("down_proj", down));
+    }
 
     long bytes() {
       return Projection.nbytes(inputNorm)
@@ -117,17 +142,31 @@ public final class Qwen2Model {
     finalNorm = params.get("model.norm.weight");
     lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
     quantized = false;
+    lora = null;
+    base = this;
   }
 
-  /** The int8 serving copy: {@code floatParams} holds every tensor but the projection weights. */
-  private Qwen2Model(Qwen2Config config, SequencedMap<String, Tensor> floatParams, Layer[] layers) {
+  /**
+   * The int8 serving copy ({@code floatParams} holds every tensor but the projection weights,
+   * {@code base} and {@code lora} null), or a view of {@code base} whose layers are {@code layers}
+   * (its adapters {@code lora}, or null for a per-row routed view).
+   */
+  private Qwen2Model(
+      Qwen2Config config,
+      SequencedMap<String, Tensor> floatParams,
+      Layer[] layers,
+      boolean quantized,
+      Qwen2Model base,
+      LoraAdapters lora) {
     this.config = config;
     this.params = floatParams;
     this.layers = layers;
     this.embed = floatParams.get("model.embed_tokens.weight");
     this.finalNorm = floatParams.get("model.norm.weight");
     this.lmHead = config.tieWordEmbeddings() ? embed : floatParams.get("lm_head.weight");
-    this.quantized = true;
+    this.quantized = quantized;
+    this.base = base == null ? this : base;
+    this.lora = lora;
   }
 
   private Projection dense(String prefix, boolean hasBias) {
@@ -143,6 +182,7 @@ public final class Qwen2Model {
    */
   public Qwen2Model quantizedInt8() {
     if (quantized) return this;
+    if (lora != null) return base.quantizedInt8().withLora(lora);
     SequencedMap<String, Tensor> floats = new LinkedHashMap<>();
     for (var e : params.entrySet()) {
       if (!e.getKey().endsWith("_proj.weight"))
@@ -164,7 +204,187 @@ public final class Qwen2Model {
               int8(d.up(), null),
               int8(d.down(), null));
     }
-    return new Qwen2Model(config, floats, q);
+    return new Qwen2Model(config, floats, q, true, null, null);
+  }
+
+  /**
+   * This model with LoRA adapters on its projections ({@link LoraAdapters}): a view that shares
+   * every base weight (nothing is copied) and computes {@code x·Wᵀ + s·(x·Aᵀ)·Bᵀ} in each adapted
+   * projection. The base stays as it is — {@link #base()} is the model without the adapters, which
+   * is how GRPO's π_ref costs no memory — and may be the int8 copy (the QLoRA idea). Gradients of a
+   * training pass reach only the adapters.
+   */
+  public Qwen2Model withLora(LoraAdapters adapters) {
+    return withLora(adapters, null);
+  }
+
+  private Qwen2Model withLora(LoraAdapters adapters, Long dropoutSeed) {
+    if (lora != null)
+      throw new IllegalStateException("this model already has adapters; add them to base()");
+    for (var e : adapters.modules().entrySet()) {
+      long[] w = shapeOf(config, e.getKey() + ".weight");
+      long r = adapters.config().r();
+      long[] a = Tensors.shape(e.getValue().a());
+      long[] b = Tensors.shape(e.getValue().b());
+      if (!java.util.Arrays.equals(a, new long[] {r, w[1]})
+          || !java.util.Arrays.equals(b, new long[] {w[0], r}))
+        throw new IllegalArgumentException(
+            "adapter of "
+                + e.getKey()
+                + " has A "
+                + java.util.Arrays.toString(a)
+                + " and B "
+                + java.util.Arrays.toString(b)
+                + "; this model needs A [r, "
+                + w[1]
+                + "] and B ["
+                + w[0]
+                + ", r]");
+    }
+    if (adapters.modelConfig().numHiddenLayers() != config.numHiddenLayers())
+      throw new IllegalArgumentException(
+          "adapters are for "
+              + adapters.modelConfig().numHiddenLayers()
+              + " layers, this model has "
+              + config.numHiddenLayers());
+    double p = adapters.config().dropout();
+    double s = adapters.config().scaling();
+    Layer[] adapted = new Layer[layers.length];
+    for (int l = 0; l < layers.length; l++) {
+      String prefix = "model.layers." + l + ".";
+      int layer = l;
+      adapted[l] =
+          layers[l].map(
+              (module, proj) -> {
+                LoraAdapters.Pair ab = adapters.get(prefix + LoraConfig.path(module));
+                if (ab == null) return proj;
+                Projection.Dropout drop =
+                    dropoutSeed == null || p == 0
+                        ? null
+                        : new Projection.Dropout(
+                            p,
+                            dropoutSeed,
+                            layer * LoraConfig.ALL_MODULES.size()
+                                + LoraConfig.ALL_MODULES.indexOf(module));
+                return new Projection.Lora(proj, ab.a(), ab.b(), s, drop);
+              });
+    }
+    return new Qwen2Model(config, params, adapted, quantized, this, adapters);
+  }
+
+  /**
+   * The view a training pass runs: with LoRA dropout, the adapters' inputs are dropped with masks
+   * drawn from {@code seed} (give each micro-batch of each step its own); without adapters or
+   * dropout, this model itself.
+   */
+  public Qwen2Model training(long seed) {
+    if (lora == null || lora.config().dropout() == 0) return this;
+    return base.withLora(lora, seed);
+  }
+
+  /** The adapters of this view, or null when it has none. */
+  public LoraAdapters lora() {
+    return lora;
+  }
+
+  /** The model without adapters (this model itself when it has none); its weights are shared. */
+  public Qwen2Model base() {
+    return base;
+  }
+
+  /**
+   * The tensors training updates, by name: the adapters' under their PEFT names when this model has
+   * adapters (the base stays frozen), else every parameter.
+   */
+  public SequencedMap<String, Tensor> trainableParameters() {
+    return lora != null ? lora.parameters() : parameters();
+  }
+
+  /**
+   * A plain model whose adapted projections hold {@code W + s·B·A} (computed in float32 or wider,
+   * stored in the base's dtype); every other tensor is shared with the base. Equal to this view up
+   * to rounding; refresh it after the adapters change with {@link #mergeInto}.
+   */
+  public Qwen2Model merged() {
+    requireLora("merged()");
+    base.requireDense("merged()");
+    SequencedMap<String, Tensor> p = new LinkedHashMap<>(params);
+    try (NoGradGuard ng = new NoGradGuard()) {
+      for (String module : lora.modules().keySet()) {
+        String name = module + ".weight";
+        p.put(name, mergedWeight(module, params.get(name)));
+      }
+    }
+    return new Qwen2Model(config, p);
+  }
+
+  /**
+   * Writes {@code W + s·B·A} into {@code target}'s adapted projections in place ({@code target}
+   * made by {@link #merged} of the same base), so a merged copy follows the adapters without new
+   * allocations outside this call.
+   */
+  public void mergeInto(Qwen2Model target) {
+    requireLora("mergeInto()");
+    try (NoGradGuard ng = new NoGradGuard();
+        org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+      for (String module : lora.modules().keySet()) {
+        String name = module + ".weight";
+        Tensor dst = target.params.get(name);
+        if (dst == params.get(name))
+          throw new IllegalArgumentException(
+              "mergeInto: the target shares " + name + " with the base; use merged() first");
+        dst.copy_(mergedWeight(module, params.get(name)));
+      }
+    }
+  }
+
+  private Tensor mergedWeight(String module, Tensor w) {
+    torch.ScalarType wide = atLeastFloat32(w.scalar_type());
+    return w.detach()
+        .to(wide)
+        .add(lora.delta(module).to(w.device(), wide))
+        .to(w.scalar_type())
+        .contiguous();
+  }
+
+  private void requireLora(String what) {
+    if (lora == null) throw new IllegalStateException(what + " needs a model with LoRA adapters");
+  }
+
+  /**
+   * Rows of a batch and the adapters they use, for {@link #routed}: {@code rows} [k] int64 indices
+   * into the batch dimension.
+   */
+  public record AdapterRows(LoraAdapters adapters, Tensor rows) {}
+
+  /**
+   * A view for one forward pass over a batch whose rows use different adapters on this same base
+   * (several adapters served at once, as vLLM's multi-LoRA): each projection runs the base once for
+   * all rows, then adds each adapter's low-rank term to its own rows. Rows in no group see the base
+   * alone. Build one per forward pass (cheap: no tensor is copied); inference only.
+   */
+  public Qwen2Model routed(List<AdapterRows> groups) {
+    if (lora != null)
+      throw new IllegalStateException("routed() takes the base model, not an adapted view");
+    if (groups.isEmpty()) return this;
+    Layer[] routed = new Layer[layers.length];
+    for (int l = 0; l < layers.length; l++) {
+      String prefix = "model.layers." + l + ".";
+      routed[l] =
+          layers[l].map(
+              (module, proj) -> {
+                List<Projection.Route> routes = new ArrayList<>();
+                for (AdapterRows g : groups) {
+                  LoraAdapters.Pair ab = g.adapters().get(prefix + LoraConfig.path(module));
+                  if (ab != null)
+                    routes.add(
+                        new Projection.Route(
+                            g.rows(), ab.a(), ab.b(), g.adapters().config().scaling()));
+                }
+                return routes.isEmpty() ? proj : new Projection.Routed(proj, List.copyOf(routes));
+              });
+    }
+    return new Qwen2Model(config, params, routed, quantized, this, null);
   }
 
   private static Projection int8(Projection dense, Tensor bias) {
@@ -271,15 +491,25 @@ public final class Qwen2Model {
     return embed.device();
   }
 
-  /** Marks every parameter as trainable (or frozen). */
+  /**
+   * Marks every parameter as trainable (or frozen); with adapters, the adapters only (the base is
+   * frozen either way).
+   */
   public void setRequiresGrad(boolean on) {
     if (on) requireDense("training");
+    if (lora != null) {
+      for (Tensor t : params.values()) t.set_requires_grad(false);
+      lora.setRequiresGrad(on);
+      return;
+    }
     for (Tensor t : params.values()) t.set_requires_grad(on);
   }
 
   /** A deep copy in another dtype and/or on another device (no autograd history). */
   public Qwen2Model to(DType dtype, Device device) {
     requireDense("to()");
+    if (lora != null)
+      return base.to(dtype, device).withLora(lora.to(torch.ScalarType.Float, device));
     SequencedMap<String, Tensor> p = new LinkedHashMap<>();
     for (var e : params.entrySet()) {
       p.put(e.getKey(), e.getValue().detach().to(device, dtype.scalarType).clone().contiguous());
@@ -288,7 +518,8 @@ public final class Qwen2Model {
   }
 
   private void requireDense(String what) {
-    if (quantized)
+    // an int8 base with float adapters trains: gradients flow through the int8 product to x
+    if (quantized && (lora == null || what.equals("to()") || what.equals("merged()")))
       throw new IllegalStateException(
           what + " needs the float model; this is its inference-only int8 copy");
   }

@@ -111,7 +111,9 @@ public final class TrainingForward {
     Tensor upstream = g;
     Scopes.keepOnly(
         () -> {
-          Ops.backward(recompute.embed(), upstream);
+          Tensor embedded = recompute.embed();
+          // a frozen embedding (LoRA trains adapters only) has no graph to carry the gradient on
+          if (embedded.requires_grad()) Ops.backward(embedded, upstream);
           return upstream;
         });
   }
