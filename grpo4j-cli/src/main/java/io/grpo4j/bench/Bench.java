@@ -4,6 +4,8 @@ import io.grpo4j.config.TrainOptions;
 import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
+import io.grpo4j.model.LoraAdapters;
+import io.grpo4j.model.LoraConfig;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.rl.TokenLogProbs;
@@ -26,6 +28,7 @@ import java.util.function.Consumer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -54,6 +57,9 @@ public final class Bench {
    * @param microBatch rows per forward/backward of the train step, gradients accumulated over the
    *     whole batch before the one optimizer step; 0 = all rows at once
    * @param decode how the rollout's decode steps run ({@link Sampler.Decode})
+   * @param loraRank when &gt; 0, the rollout phase also samples through LoRA adapters of this rank
+   *     on every projection, both ways a LoRA run can: on the fly ({@code x·Wᵀ + s·(x·Aᵀ)·Bᵀ}) and
+   *     from a merged copy ({@code W + s·B·A}) refreshed before each rollout, the refresh timed in
    */
   public record Settings(
       String preset,
@@ -73,8 +79,11 @@ public final class Bench {
       Set<String> skip,
       int gemmMax,
       int microBatch,
-      Sampler.Decode decode) {
+      Sampler.Decode decode,
+      int loraRank) {
     public Settings {
+      if (loraRank < 0)
+        throw new IllegalArgumentException("bench: --lora must be >= 0, got " + loraRank);
       if (microBatch < 0)
         throw new IllegalArgumentException(
             "bench: --micro-batch must be >= 0 (0 = the whole batch), got " + microBatch);
@@ -151,6 +160,22 @@ public final class Bench {
                 return roll[0].prefillSeconds() + roll[0].decodeSeconds();
               });
       out.put("rollout_tokens_per_s", roll[0].completionTokens() / rollS);
+      if (s.loraRank() > 0) {
+        for (Adapters how : List.of(Adapters.ON_THE_FLY, Adapters.MERGED)) {
+          log.accept("rollout with LoRA r=" + s.loraRank() + ", " + how.key + " ...");
+          double[] merge = new double[1];
+          double loraS =
+              median(
+                  s.warmup(),
+                  s.repeats(),
+                  () -> {
+                    roll[0] = rollout(s, s.prompts(), s.groupSize(), how, merge);
+                    return merge[0] + roll[0].prefillSeconds() + roll[0].decodeSeconds();
+                  });
+          out.put("rollout_lora_" + how.key + "_tokens_per_s", roll[0].completionTokens() / loraS);
+          if (how == Adapters.MERGED) out.put("lora_merge_s", merge[0]);
+        }
+      }
     }
     if (!s.skip().contains("decode")) {
       log.accept("decode overhead ...");
@@ -186,6 +211,7 @@ public final class Bench {
     config.put("dtype", s.dtype().torchName());
     config.put("device", s.device());
     config.put("decode", s.decode().name().toLowerCase(java.util.Locale.ROOT));
+    config.put("lora_rank", s.loraRank());
     config.put("threads", Torch.threads());
     config.put("blas_threads", Torch.blasThreads());
     config.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
@@ -287,9 +313,55 @@ public final class Bench {
     }
   }
 
+  /** How a LoRA run's rollouts apply the adapters. */
+  private enum Adapters {
+    NONE("none"),
+    ON_THE_FLY("on_the_fly"),
+    MERGED("merged");
+
+    final String key;
+
+    Adapters(String key) {
+      this.key = key;
+    }
+  }
+
   private static Rollout rollout(Settings s, int prompts, int group) {
+    return rollout(s, prompts, group, Adapters.NONE, new double[1]);
+  }
+
+  /**
+   * One rollout of random prompts; with adapters ({@code how}), rank-{@link Settings#loraRank}
+   * adapters on every projection (B random, as after training), and for {@code MERGED} the seconds
+   * of refreshing the merged copy ({@link Qwen2Model#mergeInto}, as a LoRA run does before each
+   * rollout) in {@code mergeSeconds[0]}.
+   */
+  private static Rollout rollout(
+      Settings s, int prompts, int group, Adapters how, double[] mergeSeconds) {
     try (PointerScope scope = new PointerScope()) {
       Qwen2Model m = Qwen2Model.initialize(s.config(), 0, s.dtype(), device(s));
+      mergeSeconds[0] = 0;
+      if (how != Adapters.NONE) {
+        LoraAdapters ad =
+            LoraAdapters.initialize(
+                s.config(), LoraConfig.of(s.loraRank(), 2.0 * s.loraRank()), 1, device(s));
+        try (NoGradGuard ng = new NoGradGuard()) {
+          for (LoraAdapters.Pair p : ad.modules().values())
+            p.b().normal_(0.0, 0.02, new GeneratorOptional());
+        }
+        Qwen2Model view = m.withLora(ad);
+        if (how == Adapters.ON_THE_FLY) {
+          m = view;
+        } else {
+          Qwen2Model merged = view.merged();
+          sync(device(s));
+          long t0 = System.nanoTime();
+          view.mergeInto(merged);
+          sync(device(s));
+          mergeSeconds[0] = (System.nanoTime() - t0) / 1e9;
+          m = merged;
+        }
+      }
       Random rnd = new Random(3);
       List<int[]> ps = new ArrayList<>();
       for (int p = 0; p < prompts; p++) {

@@ -117,6 +117,13 @@ final class BenchCommand implements Callable<Integer> {
               + " (CUDA only) (default: ${DEFAULT-VALUE}).")
   String decode = "dynamic";
 
+  @Option(
+      names = "--lora",
+      description =
+          "Also time the rollout through LoRA adapters of this rank on every projection, on the"
+              + " fly and from a merged copy refreshed per rollout; 0 = off (default: ${DEFAULT-VALUE}).")
+  int lora = 0;
+
   @Override
   public Integer call() throws Exception {
     for (String phase : skip) {
@@ -151,7 +158,8 @@ final class BenchCommand implements Callable<Integer> {
             skip,
             gemmMax,
             microBatch,
-            Sampler.Decode.parse(decode));
+            Sampler.Decode.parse(decode),
+            lora);
     Map<String, Object> r = Bench.run(s, line -> System.err.println("bench: " + line));
     print(r);
     if (json.write(r)) {
@@ -227,6 +235,15 @@ final class BenchCommand implements Callable<Integer> {
           c.get("prompts"),
           c.get("group_size"),
           c.get("new_tokens"));
+      if (r.containsKey("rollout_lora_on_the_fly_tokens_per_s")) {
+        row(
+            "rollout, LoRA",
+            "r=%s: %.0f tokens/s on the fly, %.0f tokens/s merged (refresh %.1f ms included)",
+            c.get("lora_rank"),
+            r.get("rollout_lora_on_the_fly_tokens_per_s"),
+            r.get("rollout_lora_merged_tokens_per_s"),
+            1e3 * (double) r.get("lora_merge_s"));
+      }
     }
     if (r.containsKey("decode_overhead_ratio")) {
       row("prefill", "%.0f tokens/s", r.get("prefill_tokens_per_s"));

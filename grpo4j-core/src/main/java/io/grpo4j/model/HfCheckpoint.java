@@ -105,6 +105,9 @@ public final class HfCheckpoint {
       Path source,
       long maxShardBytes)
       throws IOException {
+    if (model.lora() != null)
+      throw new IllegalArgumentException(
+          "a model with LoRA adapters saves as its adapters (LoraAdapters.save) or merged (merged())");
     Files.createDirectories(dir);
     SequencedMap<String, Tensor> out = new LinkedHashMap<>();
     for (var e : model.parameters().entrySet()) {

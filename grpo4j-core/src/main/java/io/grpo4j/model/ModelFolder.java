@@ -20,6 +20,12 @@ import org.bytedeco.pytorch.Device;
  * A local Hugging Face model folder, opened lazily: its config, tokenizer, chat template and stop
  * tokens are read at once (cheap); weights only when {@link #loadModel} is called. Nothing is ever
  * downloaded: a folder that lacks a file is an error naming it.
+ *
+ * <p>A LoRA adapter folder in PEFT's layout ({@link LoraAdapters}: {@code adapter_config.json}, no
+ * {@code config.json}) opens as its base model with the adapter on top, the base found at the
+ * adapter's {@code base_model_name_or_path} when that is a local folder (grpo4j's LoRA checkpoints
+ * record their base's path there); {@link #withAdapter} puts an adapter on any base. The adapter's
+ * base may itself be an adapter folder: the inner adapters are merged into the base when loading.
  */
 public final class ModelFolder implements AutoCloseable {
   private final Path dir;
@@ -29,19 +35,24 @@ public final class ModelFolder implements AutoCloseable {
   private final ChatTemplate chatTemplate;
   private final Set<Integer> stopTokenIds;
 
+  /** Adapter folders applied on top of the weights in {@link #dir}, innermost first. */
+  private final List<Path> adapters;
+
   private ModelFolder(
       Path dir,
       ObjectNode rawConfig,
       Qwen2Config config,
       Tokenizer tokenizer,
       ChatTemplate chatTemplate,
-      Set<Integer> stops) {
+      Set<Integer> stops,
+      List<Path> adapters) {
     this.dir = dir;
     this.rawConfig = rawConfig;
     this.config = config;
     this.tokenizer = tokenizer;
     this.chatTemplate = chatTemplate;
     this.stopTokenIds = stops;
+    this.adapters = List.copyOf(adapters);
   }
 
   public static ModelFolder open(Path dir) throws IOException {
@@ -49,6 +60,10 @@ public final class ModelFolder implements AutoCloseable {
       throw new java.nio.file.NoSuchFileException(
           dir
               + " (expected a Hugging Face model folder with config.json, *.safetensors and tokenizer.json)");
+    }
+    if (Files.isRegularFile(dir.resolve(LoraAdapters.CONFIG_FILE))
+        && !Files.isRegularFile(dir.resolve("config.json"))) {
+      return openAdapter(dir);
     }
     requireFiles(dir);
     if (CheckpointManifest.present(dir)) CheckpointManifest.verify(dir);
@@ -66,7 +81,51 @@ public final class ModelFolder implements AutoCloseable {
       if (g.isArray()) g.forEach(x -> stops.add(x.asInt()));
       else if (g.isIntegralNumber()) stops.add(g.asInt());
     }
-    return new ModelFolder(dir, (ObjectNode) raw, config, tok, chat, Set.copyOf(stops));
+    return new ModelFolder(dir, (ObjectNode) raw, config, tok, chat, Set.copyOf(stops), List.of());
+  }
+
+  /** An adapter folder: its base from base_model_name_or_path, the adapter on top. */
+  private static ModelFolder openAdapter(Path dir) throws IOException {
+    String base = LoraAdapters.baseModel(dir);
+    Path file = dir.resolve(LoraAdapters.CONFIG_FILE);
+    if (base == null || base.isBlank())
+      throw new IOException(
+          file
+              + " names no base_model_name_or_path: give the base explicitly (--model BASE --adapter "
+              + dir
+              + ")");
+    // an absolute path, or one relative to the working directory, else to the adapter folder
+    Path basePath = Files.isDirectory(Path.of(base)) ? Path.of(base) : dir.resolve(base);
+    if (!Files.isDirectory(basePath))
+      throw new java.nio.file.NoSuchFileException(
+          basePath
+              + " (the base model of the LoRA adapter "
+              + dir
+              + ", from base_model_name_or_path '"
+              + base
+              + "', is not a local folder: give it explicitly with --model BASE --adapter "
+              + dir
+              + ")");
+    return open(basePath).withAdapter(dir);
+  }
+
+  /**
+   * This folder with the LoRA adapter folder {@code adapterDir} on top: {@link #loadModel} then
+   * returns the adapted model. Its adapter_config.json is checked now (weights when loading); a
+   * manifest, when present, is verified. The returned folder takes over this one's tokenizer: close
+   * only the returned one.
+   */
+  public ModelFolder withAdapter(Path adapterDir) throws IOException {
+    LoraAdapters.readConfig(adapterDir);
+    if (CheckpointManifest.present(adapterDir)) CheckpointManifest.verify(adapterDir);
+    List<Path> chain = new ArrayList<>(adapters);
+    chain.add(adapterDir);
+    return new ModelFolder(dir, rawConfig, config, tokenizer, chatTemplate, stopTokenIds, chain);
+  }
+
+  /** The adapter folders on top of the base weights, innermost first (empty for a plain model). */
+  public List<Path> adapters() {
+    return adapters;
   }
 
   /**
@@ -133,8 +192,23 @@ public final class ModelFolder implements AutoCloseable {
     return Math.min(tokenizer.vocabSize(), config.vocabSize());
   }
 
+  /**
+   * The weights in {@code dtype} on {@code device}; with adapters, the base with the outermost
+   * adapter as a view ({@link Qwen2Model#withLora}) and any inner ones merged into the base.
+   */
   public Qwen2Model loadModel(DType dtype, Device device) throws IOException {
-    return HfCheckpoint.loadWeights(dir, config, dtype, device);
+    Qwen2Model m = HfCheckpoint.loadWeights(dir, config, dtype, device);
+    for (int i = 0; i < adapters.size(); i++) {
+      Qwen2Model adapted = m.withLora(LoraAdapters.load(adapters.get(i), config, device));
+      m = i == adapters.size() - 1 ? adapted : adapted.merged();
+    }
+    return m;
+  }
+
+  /** {@link #loadModel} with every adapter merged: a plain model of W + s·B·A. */
+  public Qwen2Model loadMerged(DType dtype, Device device) throws IOException {
+    Qwen2Model m = loadModel(dtype, device);
+    return m.lora() == null ? m : m.merged();
   }
 
   /**
@@ -148,13 +222,14 @@ public final class ModelFolder implements AutoCloseable {
 
   /**
    * Writes this folder to {@code out} as a clean HF folder with weights stored as {@code storage}
-   * (config.json fields grpo4j does not model and the tokenizer files are kept). The weights are
-   * loaded in f32 on the CPU and freed when the export ends.
+   * (config.json fields grpo4j does not model and the tokenizer files are kept); adapters are
+   * merged into the weights (W + s·B·A). The weights are loaded in f32 on the CPU and freed when
+   * the export ends.
    */
   public void exportTo(Path out, DType storage) throws IOException {
     try (PointerScope scope = new PointerScope()) {
       HfCheckpoint.save(
-          loadModel(DType.F32, Torch.device("cpu")),
+          loadMerged(DType.F32, Torch.device("cpu")),
           out,
           storage,
           rawConfig(),

@@ -480,6 +480,58 @@ class LoraTest {
     }
   }
 
+  /**
+   * A LoRA checkpoint folder opens as a model folder: its base from base_model_name_or_path, the
+   * adapter on top; exporting it writes the merged weights as a plain HF folder.
+   */
+  @Test
+  void anAdapterFolderOpensAsItsBasePlusAdapterAndExportsMerged(@TempDir Path tmp)
+      throws Exception {
+    try (PointerScope s = new PointerScope()) {
+      Path baseDir = tmp.resolve("base");
+      TinyPreset.write("tiny", baseDir, 3, DType.F32);
+      Qwen2Model base =
+          HfCheckpoint.loadWeights(
+              baseDir, Qwen2Config.read(baseDir.resolve("config.json")), DType.F32, CPU);
+      LoraAdapters ad = trained(base.config(), LoraConfig.of(2, 4), 6);
+      Path adapterDir = tmp.resolve("adapter");
+      ad.save(adapterDir, baseDir.toAbsolutePath().toString(), DType.F32);
+      long[][] row = {{40, 41, 42, 43, 44}};
+      Tensor ids = Tensors.longs(row);
+      Tensor v = Tensors.longs(new long[][] {{1, 1, 1, 1, 1}}).to(torch.ScalarType.Bool);
+      double[] expected = Tensors.toDoubles(MicroModels.logits(base.withLora(ad), ids, v));
+      try (ModelFolder f = ModelFolder.open(adapterDir)) {
+        assertThat(f.dir()).isEqualTo(baseDir.toAbsolutePath());
+        assertThat(f.adapters()).containsExactly(adapterDir);
+        Qwen2Model m = f.loadModel(DType.F32, CPU);
+        assertThat(m.lora()).isNotNull();
+        assertThat(Tensors.toDoubles(MicroModels.logits(m, ids, v))).containsExactly(expected);
+        assertThatThrownBy(
+                () -> HfCheckpoint.save(m, tmp.resolve("x"), DType.F32, null, null, 1 << 30))
+            .hasMessageContaining("merged");
+        f.exportTo(tmp.resolve("merged"), DType.F32);
+      }
+      try (ModelFolder merged = ModelFolder.open(tmp.resolve("merged"))) {
+        assertThat(merged.adapters()).isEmpty();
+        double[] got =
+            Tensors.toDoubles(MicroModels.logits(merged.loadModel(DType.F32, CPU), ids, v));
+        assertThat(got).containsExactly(expected, within(1e-4));
+        assertThat(Files.exists(tmp.resolve("merged").resolve("tokenizer.json"))).isTrue();
+      }
+      // a hub id as the base: a clear error that says how to give the base
+      Path hub = tmp.resolve("hub");
+      ad.save(hub, "Qwen/Qwen2.5-1.5B-Instruct", DType.F32);
+      assertThatThrownBy(() -> ModelFolder.open(hub))
+          .hasMessageContaining("Qwen/Qwen2.5-1.5B-Instruct")
+          .hasMessageContaining("--adapter");
+      try (ModelFolder explicit = ModelFolder.open(baseDir).withAdapter(hub)) {
+        assertThat(
+                Tensors.toDoubles(MicroModels.logits(explicit.loadModel(DType.F32, CPU), ids, v)))
+            .containsExactly(expected);
+      }
+    }
+  }
+
   /** QLoRA's idea with our int8: the adapters train on top of the int8 base. */
   @Test
   void adaptersTrainOnAnInt8Base() {
