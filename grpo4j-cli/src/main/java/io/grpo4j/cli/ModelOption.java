@@ -3,26 +3,61 @@ package io.grpo4j.cli;
 import io.grpo4j.model.ModelFolder;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --model DIR}, shared by the commands that load one model folder (generate, eval,
- * eval-int8, export, serve).
+ * {@code --model DIR} and {@code --adapter DIR}, shared by the commands that load one model folder
+ * (generate, eval, eval-int8, export, serve).
  */
 final class ModelOption {
   @Option(
       names = "--model",
       required = true,
       paramLabel = "<model>",
-      description = "Hugging Face model folder (a run's checkpoint folder is one).")
+      description =
+          "Hugging Face model folder (a run's checkpoint folder is one; a LoRA checkpoint opens as its base plus the adapter).")
   Path dir;
 
+  @Option(
+      names = "--adapter",
+      paramLabel = "[NAME=]DIR",
+      description =
+          "A LoRA adapter folder in PEFT's layout (adapter_config.json + adapter_model.safetensors) to apply"
+              + " on top of --model. serve takes several, each served under NAME (default: the folder's name).")
+  List<String> adapters = new ArrayList<>();
+
+  /** The model folder with the one {@code --adapter} (if any) on top. */
   ModelFolder open() throws IOException {
-    return ModelFolder.open(dir);
+    if (adapters.size() > 1)
+      throw new IllegalArgumentException(
+          "this command takes one --adapter, got " + adapters.size() + ": " + adapters);
+    ModelFolder folder = ModelFolder.open(dir);
+    return adapters.isEmpty() ? folder : folder.withAdapter(named().values().iterator().next());
+  }
+
+  /** Every {@code --adapter} by its name: NAME from NAME=DIR, else the folder's name. */
+  Map<String, Path> named() {
+    Map<String, Path> out = new LinkedHashMap<>();
+    for (String a : adapters) {
+      int eq = a.indexOf('=');
+      Path p = Path.of(eq < 0 ? a : a.substring(eq + 1));
+      String name =
+          eq < 0 ? p.toAbsolutePath().normalize().getFileName().toString() : a.substring(0, eq);
+      if (name.isBlank())
+        throw new IllegalArgumentException("--adapter " + a + ": the name before '=' is empty");
+      if (out.put(name, p) != null)
+        throw new IllegalArgumentException(
+            "--adapter: two adapters are named '" + name + "'; name them with NAME=DIR");
+    }
+    return out;
   }
 
   @Override
   public String toString() {
-    return dir.toString();
+    return adapters.isEmpty() ? dir.toString() : dir + " + " + String.join(", ", adapters);
   }
 }

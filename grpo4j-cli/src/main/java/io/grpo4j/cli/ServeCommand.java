@@ -1,10 +1,14 @@
 package io.grpo4j.cli;
 
 import io.grpo4j.generate.BatchEngine;
+import io.grpo4j.model.LoraAdapters;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.serve.OpenAiServer;
 import io.grpo4j.torch.Torch;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -14,7 +18,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "serve",
     description =
-        "Serve a model folder behind an OpenAI-compatible HTTP API (continuous batching, streaming, optional int8 weights).")
+        "Serve a model folder behind an OpenAI-compatible HTTP API (continuous batching, streaming, optional int8 weights;"
+            + " LoRA adapters on one base, picked by the request's model).")
 final class ServeCommand implements Callable<Integer> {
   @Mixin ModelOption model;
 
@@ -70,22 +75,37 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--quantize must be int8, got " + quantize);
     String device = torchOptions.init(0);
     Torch.setBlasThreads(blasThreads);
-    ModelFolder folder = model.open();
-    Qwen2Model m = folder.loadModel(torchOptions.dtype(), device);
+    // --model may be a LoRA checkpoint: it is served merged; --adapter NAME=DIR adds adapters that
+    // requests pick by name, all sharing this one base
+    ModelFolder folder = ModelFolder.open(model.dir);
+    Qwen2Model m = folder.loadMerged(torchOptions.dtype(), device);
+    Map<String, LoraAdapters> adapters = new LinkedHashMap<>();
+    for (var e : model.named().entrySet())
+      adapters.put(
+          e.getKey(), LoraAdapters.load(e.getValue(), folder.config(), Torch.device(device)));
     long denseBytes = m.weightBytes();
     if (quantize != null) m = m.quantizedInt8();
     int len =
         maxModelLen != null ? maxModelLen : Math.min(folder.config().maxPositionEmbeddings(), 4096);
-    BatchEngine engine = new BatchEngine(m, folder.samplableVocab(), maxBatch, len, maxQueue);
+    BatchEngine engine =
+        new BatchEngine(m, adapters, folder.samplableVocab(), maxBatch, len, maxQueue);
     String name =
         servedName != null
             ? servedName
             : model.dir.toAbsolutePath().normalize().getFileName().toString();
     OpenAiServer server =
         OpenAiServer.start(
-            new OpenAiServer.Settings(listen.host, listen.port, name, apiKey, maxBodyBytes),
+            new OpenAiServer.Settings(
+                listen.host,
+                listen.port,
+                name,
+                apiKey,
+                maxBodyBytes,
+                List.copyOf(adapters.keySet())),
             folder,
             engine);
+    long adapterBytes = 0;
+    for (LoraAdapters a : adapters.values()) adapterBytes += a.parameterCount() * 4;
     System.out.printf(
         "grpo4j serve: model '%s' (%s%s, weights %.1f MB%s), max batch %d, max model len %d%n",
         name,
@@ -95,6 +115,10 @@ final class ServeCommand implements Callable<Integer> {
         quantize != null ? String.format(" vs %.1f MB unquantized", denseBytes / 1e6) : "",
         maxBatch,
         len);
+    if (!adapters.isEmpty())
+      System.out.printf(
+          "  LoRA adapters on the same base: %s (%.1f MB in all, f32)%n",
+          String.join(", ", adapters.keySet()), adapterBytes / 1e6);
     System.out.printf(
         "listening on http://%s:%d/v1  (GET /health, GET /metrics)%s%n",
         listen.urlHost(), server.port(), apiKey != null ? ", API key required" : "");

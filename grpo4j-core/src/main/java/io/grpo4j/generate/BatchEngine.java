@@ -1,11 +1,14 @@
 package io.grpo4j.generate;
 
 import io.grpo4j.model.KvCache;
+import io.grpo4j.model.LoraAdapters;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.SlotKvCache;
 import io.grpo4j.torch.Tensors;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -31,9 +34,15 @@ import org.bytedeco.pytorch.global.torch;
  * <p>Each row samples with its own generator, seeded per completion, so a request's tokens do not
  * depend on what else shares its batch (greedy rows take the arg-max). Requests wait in a bounded
  * queue; {@link #submit} throws {@link QueueFullException} when it is full.
+ *
+ * <p>The engine may hold named LoRA adapters on its one base ({@link GenerationRequest#adapter}
+ * picks one per request): rows of different adapters share every step, each projection running the
+ * base once for all rows and each adapter's low-rank term on its own rows ({@link
+ * Qwen2Model#routed}), so no adapter costs a copy of the model.
  */
 public final class BatchEngine implements AutoCloseable {
   private final Qwen2Model model;
+  private final Map<String, LoraAdapters> adapters;
   private final Vocabulary vocabulary;
   private final int maxModelLen;
   private final int queueBound;
@@ -75,12 +84,14 @@ public final class BatchEngine implements AutoCloseable {
   private static final class Job {
     final GenerationRequest request;
     final TokenListener listener;
+    final LoraAdapters adapter; // null: the base model
     volatile boolean cancelled;
     boolean failed;
 
-    Job(GenerationRequest request, TokenListener listener) {
+    Job(GenerationRequest request, TokenListener listener, LoraAdapters adapter) {
       this.request = request;
       this.listener = listener;
+      this.adapter = adapter;
     }
   }
 
@@ -109,6 +120,25 @@ public final class BatchEngine implements AutoCloseable {
    */
   public BatchEngine(
       Qwen2Model model, int samplableVocab, int maxBatch, int maxModelLen, int queueBound) {
+    this(model, Map.of(), samplableVocab, maxBatch, maxModelLen, queueBound);
+  }
+
+  /**
+   * An engine over {@code model} and the LoRA {@code adapters} a request may name (each checked
+   * against the model's shape now).
+   */
+  public BatchEngine(
+      Qwen2Model model,
+      Map<String, LoraAdapters> adapters,
+      int samplableVocab,
+      int maxBatch,
+      int maxModelLen,
+      int queueBound) {
+    if (model.lora() != null)
+      throw new IllegalArgumentException(
+          "the engine takes the base model; give its adapters by name");
+    for (var e : adapters.entrySet()) model.withLora(e.getValue()); // throws on a shape mismatch
+    this.adapters = Map.copyOf(adapters);
     this.vocabulary = new Vocabulary(model.config().vocabSize(), samplableVocab);
     if (maxBatch <= 0) throw new IllegalArgumentException("max batch must be > 0, got " + maxBatch);
     if (queueBound <= 0)
@@ -163,7 +193,14 @@ public final class BatchEngine implements AutoCloseable {
     if (request.n() > cache.slots())
       throw new IllegalArgumentException(
           "n = " + request.n() + " exceeds the batch size " + cache.slots());
-    Job job = new Job(request, listener);
+    LoraAdapters adapter = null;
+    if (request.adapter() != null) {
+      adapter = adapters.get(request.adapter());
+      if (adapter == null)
+        throw new IllegalArgumentException(
+            "no adapter named '" + request.adapter() + "'; this engine holds " + adapters.keySet());
+    }
+    Job job = new Job(request, listener, adapter);
     if (!waiting.offer(job)) throw new QueueFullException(queueBound);
     return new Ticket(job);
   }
@@ -278,7 +315,9 @@ public final class BatchEngine implements AutoCloseable {
       KvCache prefix =
           KvCache.allocate(
               model.config(), count, longest, Tensors.options(model.dtype(), model.device()));
-      Tensor h = model.hiddenPadded(input, keyValid, prefix);
+      List<LoraAdapters> rowAdapters = new ArrayList<>();
+      for (Job j : jobs) rowAdapters.add(j.adapter);
+      Tensor h = forRows(rowAdapters).hiddenPadded(input, keyValid, prefix);
       Tensor lastIndex =
           Tensors.longs(last)
               .to(model.device(), torch.ScalarType.Long)
@@ -307,11 +346,34 @@ public final class BatchEngine implements AutoCloseable {
       Tensor input = Tensors.longs(pending).reshape(n, 1).to(model.device(), torch.ScalarType.Long);
       Tensor positions = cache.decodePositions();
       Tensor mask = cache.decodeMask();
-      Tensor h = model.hidden(input, positions, mask, cache);
+      List<LoraAdapters> rowAdapters = new ArrayList<>();
+      for (Row r : rows) rowAdapters.add(r.job.adapter);
+      Tensor h = forRows(rowAdapters).hidden(input, positions, mask, cache);
       Tensor logits = model.logits(h).squeeze(1).to(torch.ScalarType.Float);
       steps.incrementAndGet();
       pickAndEmit(0, logits);
     }
+  }
+
+  /**
+   * The model for a batch whose row i uses {@code rowAdapters.get(i)} (null: the base): the base
+   * itself when no row uses an adapter, else its per-row routed view.
+   */
+  private Qwen2Model forRows(List<LoraAdapters> rowAdapters) {
+    Map<LoraAdapters, List<Long>> groups = new LinkedHashMap<>();
+    for (int i = 0; i < rowAdapters.size(); i++) {
+      LoraAdapters a = rowAdapters.get(i);
+      if (a != null) groups.computeIfAbsent(a, k -> new ArrayList<>()).add((long) i);
+    }
+    if (groups.isEmpty()) return model;
+    List<Qwen2Model.AdapterRows> routes = new ArrayList<>();
+    for (var g : groups.entrySet()) {
+      long[] idx = g.getValue().stream().mapToLong(Long::longValue).toArray();
+      routes.add(
+          new Qwen2Model.AdapterRows(
+              g.getKey(), Tensors.longs(idx).to(model.device(), torch.ScalarType.Long)));
+    }
+    return model.routed(routes);
   }
 
   /**

@@ -3,18 +3,26 @@ package io.grpo4j.generate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpo4j.model.LoraAdapters;
+import io.grpo4j.model.LoraConfig;
 import io.grpo4j.model.MicroModels;
 import io.grpo4j.model.Qwen2Model;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 
 class BatchEngineTest {
   private static final Qwen2Model MODEL = MicroModels.random(MicroModels.config(2), 21);
+  private static final Device CPU = new Device("cpu");
 
   /** Collects one request's completions; completes when every choice finished. */
   static class Collector implements TokenListener {
@@ -94,6 +102,55 @@ class BatchEngineTest {
         assertThat(c.counts[0]).isEqualTo(lengths[i]);
       }
       assertThat(engine.stats().running()).isZero();
+    }
+  }
+
+  /**
+   * Several LoRA adapters on one base: requests for the base and for two adapters, interleaved in
+   * the same batches, each get the greedy tokens of their own model run alone.
+   */
+  @Test
+  void requestsForDifferentAdaptersShareBatchesAndEachSeeTheirOwnModel() throws Exception {
+    LoraAdapters x = LoraAdapters.initialize(MODEL.config(), LoraConfig.of(2, 4), 1, CPU);
+    LoraAdapters y =
+        LoraAdapters.initialize(
+            MODEL.config(), new LoraConfig(3, 3, 0, List.of("q_proj", "up_proj"), false), 2, CPU);
+    try (NoGradGuard ng = new NoGradGuard()) {
+      torch.manual_seed(4);
+      for (LoraAdapters a : List.of(x, y))
+        for (LoraAdapters.Pair p : a.modules().values())
+          p.b().copy_(torch.randn(io.grpo4j.torch.Tensors.shape(p.b())).mul(new Scalar(0.5)));
+    }
+    List<int[]> prompts =
+        List.of(new int[] {1, 2, 3}, new int[] {7, 8, 9, 10}, new int[] {40}, new int[] {5, 5});
+    String[] names = {null, "x", "y", "x"};
+    Qwen2Model[] own = {MODEL, MODEL.withLora(x), MODEL.withLora(y), MODEL.withLora(x)};
+    SamplingParams p = SamplingParams.greedy(10, Set.of());
+    try (BatchEngine engine = new BatchEngine(MODEL, Map.of("x", x, "y", y), 50, 3, 64, 16)) {
+      List<Collector> cs = new ArrayList<>();
+      for (int i = 0; i < prompts.size(); i++) {
+        Collector c = new Collector(1);
+        engine.submit(new GenerationRequest(prompts.get(i), 1, p, 0, names[i]), c);
+        cs.add(c);
+      }
+      List<int[]> served = new ArrayList<>();
+      for (int i = 0; i < prompts.size(); i++) {
+        int[] expected =
+            new Sampler(own[i], 50)
+                .generate(List.of(prompts.get(i)), 1, p)
+                .samples()
+                .get(0)
+                .completionIds();
+        served.add(cs.get(i).await().tokens(0));
+        assertThat(served.get(i)).as("request %d (%s)", i, names[i]).containsExactly(expected);
+      }
+      // the adapters change what is sampled (else the test could not tell them apart)
+      assertThat(served.get(1)).isNotEqualTo(alone(prompts.get(1), p));
+      assertThatThrownBy(
+              () ->
+                  engine.submit(
+                      new GenerationRequest(new int[] {1}, 1, p, 0, "z"), new Collector(1)))
+          .hasMessageContaining("no adapter named 'z'");
     }
   }
 

@@ -11,6 +11,8 @@ import java.util.List;
  * @param stops stop strings: the completion ends before the first of them, which is not returned
  * @param logprobs report the log-probability of each token
  * @param topLogprobs and that many of the most likely alternatives
+ * @param model the model id the request named (the base's, or one adapter's)
+ * @param adapter the engine's adapter that id names, or null for the base model
  */
 record GenerationJob(
     boolean chat,
@@ -21,4 +23,6 @@ record GenerationJob(
     boolean stream,
     boolean includeUsage,
     boolean logprobs,
-    int topLogprobs) {}
+    int topLogprobs,
+    String model,
+    String adapter) {}

@@ -34,12 +34,31 @@ public final class OpenAiServer implements AutoCloseable {
   /**
    * @param host interface to bind; loopback unless the operator chooses otherwise
    * @param port 0 picks a free port (see {@link #port()})
-   * @param modelName the id clients must send as {@code model}
+   * @param modelName the id clients send as {@code model} for the base model
    * @param apiKey required as {@code Authorization: Bearer KEY} on /v1 routes; null = open
    * @param maxBodyBytes larger request bodies are refused with 413
+   * @param adapterNames the ids of the engine's LoRA adapters, each also a {@code model} clients
+   *     may send (listed by /v1/models with the base as {@code parent}, as vLLM lists LoRA modules)
    */
   public record Settings(
-      String host, int port, String modelName, String apiKey, long maxBodyBytes) {}
+      String host,
+      int port,
+      String modelName,
+      String apiKey,
+      long maxBodyBytes,
+      List<String> adapterNames) {
+    public Settings {
+      adapterNames = List.copyOf(adapterNames);
+      if (adapterNames.contains(modelName))
+        throw new IllegalArgumentException(
+            "adapter name '" + modelName + "' is the base model's served name; choose another");
+    }
+
+    /** A server of the base model alone. */
+    public Settings(String host, int port, String modelName, String apiKey, long maxBodyBytes) {
+      this(host, port, modelName, apiKey, maxBodyBytes, List.of());
+    }
+  }
 
   private static final ObjectMapper JSON =
       new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
@@ -63,6 +82,7 @@ public final class OpenAiServer implements AutoCloseable {
     this.parser =
         new RequestParser(
             settings.modelName(),
+            settings.adapterNames(),
             tokenizer,
             folder.chatTemplate(),
             folder.stopTokenIds(),
@@ -174,9 +194,15 @@ public final class OpenAiServer implements AutoCloseable {
   }
 
   private void models(Context ctx) {
-    var card =
-        new Wire.ModelCard(settings.modelName(), "model", created, "grpo4j", engine.maxModelLen());
-    json(ctx, 200, new Wire.ModelList("list", List.of(card)));
+    List<Wire.ModelCard> cards = new ArrayList<>();
+    cards.add(
+        new Wire.ModelCard(
+            settings.modelName(), "model", created, "grpo4j", engine.maxModelLen(), null));
+    for (String a : settings.adapterNames())
+      cards.add(
+          new Wire.ModelCard(
+              a, "model", created, "grpo4j", engine.maxModelLen(), settings.modelName()));
+    json(ctx, 200, new Wire.ModelList("list", cards));
   }
 
   private void metrics(Context ctx) {
@@ -194,7 +220,8 @@ public final class OpenAiServer implements AutoCloseable {
     try {
       ticket =
           engine.submit(
-              new GenerationRequest(job.promptIds(), job.n(), job.params(), job.topLogprobs()),
+              new GenerationRequest(
+                  job.promptIds(), job.n(), job.params(), job.topLogprobs(), job.adapter()),
               run);
     } catch (QueueFullException e) {
       throw new ApiException(429, e.getMessage(), "rate_limit_error", null, "queue_full");
@@ -262,8 +289,7 @@ public final class OpenAiServer implements AutoCloseable {
       json(
           ctx,
           200,
-          new Wire.ChatCompletion(
-              id, "chat.completion", createdAt, settings.modelName(), choices, usage));
+          new Wire.ChatCompletion(id, "chat.completion", createdAt, job.model(), choices, usage));
     } else {
       List<Wire.CompletionChoice> choices = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -277,8 +303,7 @@ public final class OpenAiServer implements AutoCloseable {
       json(
           ctx,
           200,
-          new Wire.Completion(
-              id, "text_completion", createdAt, settings.modelName(), choices, usage));
+          new Wire.Completion(id, "text_completion", createdAt, job.model(), choices, usage));
     }
     return tokens;
   }
@@ -290,7 +315,7 @@ public final class OpenAiServer implements AutoCloseable {
     ctx.res().setContentType("text/event-stream; charset=utf-8");
     ctx.res().setHeader("Cache-Control", "no-cache");
     ctx.res().setHeader("X-Accel-Buffering", "no");
-    String model = settings.modelName();
+    String model = job.model();
     int tokens = 0;
     try {
       OutputStream out = ctx.res().getOutputStream();

@@ -35,6 +35,7 @@ final class RequestParser {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String modelName;
+  private final List<String> adapterNames;
   private final Tokenizer tokenizer;
   private final Optional<ChatTemplate> chatTemplate;
   private final Set<Integer> stopTokenIds;
@@ -43,12 +44,14 @@ final class RequestParser {
 
   RequestParser(
       String modelName,
+      List<String> adapterNames,
       Tokenizer tokenizer,
       Optional<ChatTemplate> chatTemplate,
       Set<Integer> stopTokenIds,
       int maxModelLen,
       int maxN) {
     this.modelName = modelName;
+    this.adapterNames = List.copyOf(adapterNames);
     this.tokenizer = tokenizer;
     this.chatTemplate = chatTemplate;
     this.stopTokenIds = Set.copyOf(stopTokenIds);
@@ -74,7 +77,7 @@ final class RequestParser {
   }
 
   GenerationJob completion(JsonNode body) {
-    checkModel(body);
+    String model = checkModel(body);
     JsonNode prompt = body.get("prompt");
     int[] ids;
     if (prompt == null || prompt.isNull())
@@ -109,11 +112,11 @@ final class RequestParser {
       top = intIn(body, "logprobs", 0, MAX_TOP_LOGPROBS, 0);
       logprobs = true;
     }
-    return job(false, body, ids, maxTokens, logprobs, top);
+    return job(false, body, ids, maxTokens, logprobs, top, model);
   }
 
   GenerationJob chat(JsonNode body) {
-    checkModel(body);
+    String model = checkModel(body);
     ChatTemplate template =
         chatTemplate.orElseThrow(
             () ->
@@ -151,11 +154,17 @@ final class RequestParser {
     int top = intIn(body, "top_logprobs", 0, MAX_TOP_LOGPROBS, 0);
     if (top > 0 && !logprobs)
       throw ApiException.invalid("top_logprobs", "top_logprobs needs logprobs: true");
-    return job(true, body, ids, maxTokens, logprobs, top);
+    return job(true, body, ids, maxTokens, logprobs, top, model);
   }
 
   private GenerationJob job(
-      boolean chat, JsonNode body, int[] ids, int maxTokens, boolean logprobs, int top) {
+      boolean chat,
+      JsonNode body,
+      int[] ids,
+      int maxTokens,
+      boolean logprobs,
+      int top,
+      String model) {
     refuse(
         body,
         "presence_penalty",
@@ -193,21 +202,42 @@ final class RequestParser {
       includeUsage = bool(so, "include_usage", false);
     }
     return new GenerationJob(
-        chat, ids, n, params, stops(body), stream, includeUsage, logprobs, top);
+        chat,
+        ids,
+        n,
+        params,
+        stops(body),
+        stream,
+        includeUsage,
+        logprobs,
+        top,
+        model,
+        model.equals(modelName) ? null : model);
   }
 
-  private void checkModel(JsonNode body) {
+  /** The model id the request names: the base's or one adapter's (404 otherwise). */
+  private String checkModel(JsonNode body) {
     JsonNode m = body.get("model");
     if (m == null || m.isNull()) throw ApiException.invalid("model", "'model' is required");
     if (!m.isTextual()) throw ApiException.invalid("model", "'model' must be a string");
-    if (!m.asText().equals(modelName)) {
+    String name = m.asText();
+    if (!name.equals(modelName) && !adapterNames.contains(name)) {
+      List<String> all = new ArrayList<>();
+      all.add(modelName);
+      all.addAll(adapterNames);
       throw new ApiException(
           404,
-          "The model '" + m.asText() + "' does not exist; this server serves '" + modelName + "'",
+          "The model '"
+              + name
+              + "' does not exist; this server serves "
+              + (all.size() == 1
+                  ? "'" + modelName + "'"
+                  : all.stream().map(x -> "'" + x + "'").toList().toString()),
           "invalid_request_error",
           "model",
           "model_not_found");
     }
+    return name;
   }
 
   private int maxTokens(JsonNode body, String field, int promptLen, int defaultTokens) {

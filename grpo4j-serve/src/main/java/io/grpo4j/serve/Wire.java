@@ -16,7 +16,9 @@ final class Wire {
 
   record ModelList(String object, List<ModelCard> data) {}
 
-  record ModelCard(String id, String object, long created, String ownedBy, int maxModelLen) {}
+  /** {@code parent}: for a LoRA adapter, the base model's id (vLLM's field); null for the base. */
+  record ModelCard(
+      String id, String object, long created, String ownedBy, int maxModelLen, String parent) {}
 
   record Usage(int promptTokens, int completionTokens, int totalTokens) {}
 

@@ -16,6 +16,8 @@ import io.grpo4j.generate.BatchEngine;
 import io.grpo4j.generate.Sample;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
+import io.grpo4j.model.LoraAdapters;
+import io.grpo4j.model.LoraConfig;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.DType;
@@ -39,6 +41,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -51,11 +56,13 @@ import org.junit.jupiter.api.Test;
 class OpenAiServerTest {
   private static final String KEY = "sk-test";
   private static final String MODEL = "tiny";
+  private static final String ADAPTER = "tiny-lora";
   private static final int MAX_LEN = 160;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static ModelFolder folder;
   private static Qwen2Model model;
+  private static LoraAdapters adapter;
   private static BatchEngine engine;
   private static OpenAiServer server;
   private static OpenAIClient client;
@@ -68,10 +75,20 @@ class OpenAiServerTest {
     blasThreadsBefore = Torch.setBlasThreads(1); // as `serve` does (see Torch.setBlasThreads)
     folder = ModelFolder.open(Path.of("models/countdown-tiny-sft"));
     model = folder.loadModel(DType.F32, new Device("cpu"));
-    engine = new BatchEngine(model, folder.samplableVocab(), 8, MAX_LEN, 64);
+    // one LoRA adapter on the same base, with B drawn so that it changes the answers
+    adapter = LoraAdapters.initialize(model.config(), LoraConfig.of(4, 8), 3, new Device("cpu"));
+    try (NoGradGuard ng = new NoGradGuard()) {
+      torch.manual_seed(3);
+      for (LoraAdapters.Pair p : adapter.modules().values())
+        p.b().copy_(torch.randn(io.grpo4j.torch.Tensors.shape(p.b())).mul(new Scalar(0.5)));
+    }
+    engine =
+        new BatchEngine(model, Map.of(ADAPTER, adapter), folder.samplableVocab(), 8, MAX_LEN, 64);
     server =
         OpenAiServer.start(
-            new OpenAiServer.Settings("127.0.0.1", 0, MODEL, KEY, 64 * 1024), folder, engine);
+            new OpenAiServer.Settings("127.0.0.1", 0, MODEL, KEY, 64 * 1024, List.of(ADAPTER)),
+            folder,
+            engine);
     client =
         OpenAIOkHttpClient.builder()
             .baseUrl(base())
@@ -99,8 +116,12 @@ class OpenAiServerTest {
 
   /** Greedy completion by the batch sampler, the reference the server must reproduce. */
   private static Sample greedy(String prompt, int maxTokens) {
+    return greedy(model, prompt, maxTokens);
+  }
+
+  private static Sample greedy(Qwen2Model m, String prompt, int maxTokens) {
     int[] ids = folder.tokenizer().encode(prompt);
-    return new Sampler(model, folder.samplableVocab())
+    return new Sampler(m, folder.samplableVocab())
         .generate(List.of(ids), 1, SamplingParams.greedy(maxTokens, folder.stopTokenIds()))
         .samples()
         .get(0);
@@ -229,8 +250,59 @@ class OpenAiServerTest {
   }
 
   @Test
-  void modelsListsTheServedModel() {
-    assertThat(client.models().list().data()).extracting(m -> m.id()).containsExactly(MODEL);
+  void modelsListsTheServedModelAndItsAdapter() throws Exception {
+    assertThat(client.models().list().data())
+        .extracting(m -> m.id())
+        .containsExactly(MODEL, ADAPTER);
+    JsonNode list =
+        JSON.readTree(
+            http.send(
+                    HttpRequest.newBuilder(URI.create(base() + "/models"))
+                        .header("Authorization", "Bearer " + KEY)
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .body());
+    assertThat(list.path("data").get(1).path("parent").asText()).isEqualTo(MODEL);
+  }
+
+  /**
+   * The request's model picks the adapter: the adapter's answer is the greedy answer of the base
+   * with that adapter, the base's that of the base alone, also when both run in one batch.
+   */
+  @Test
+  void theRequestsModelPicksTheLoraAdapter() throws Exception {
+    String prompt = countdown(31, "5 6 1");
+    Future<Completion> viaAdapter =
+        client
+            .async()
+            .completions()
+            .create(
+                CompletionCreateParams.builder()
+                    .model(ADAPTER)
+                    .prompt(prompt)
+                    .maxTokens(40)
+                    .temperature(0.0)
+                    .build());
+    Future<Completion> viaBase =
+        client
+            .async()
+            .completions()
+            .create(
+                CompletionCreateParams.builder()
+                    .model(MODEL)
+                    .prompt(prompt)
+                    .maxTokens(40)
+                    .temperature(0.0)
+                    .build());
+    Completion a = viaAdapter.get();
+    Completion b = viaBase.get();
+    String expectedAdapter = text(greedy(model.withLora(adapter), prompt, 40));
+    assertThat(a.choices().get(0).text()).isEqualTo(expectedAdapter);
+    assertThat(a.model()).isEqualTo(ADAPTER);
+    assertThat(b.choices().get(0).text()).isEqualTo(text(greedy(prompt, 40)));
+    assertThat(expectedAdapter)
+        .as("the adapter changes the answer")
+        .isNotEqualTo(text(greedy(prompt, 40)));
   }
 
   private static HttpResponse<String> post(String path, String body, String key) throws Exception {
