@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpo4j.config.ConfigLoader;
 import io.grpo4j.config.RunConfig;
 import io.grpo4j.model.HfCheckpoint;
+import io.grpo4j.model.LoraAdapters;
+import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Config;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.run.RunKind;
@@ -123,11 +125,24 @@ public final class RunCheck {
 
   private static void load(Path checkpoint, RunConfig cfg) throws IOException {
     try (PointerScope scope = new PointerScope()) {
-      Qwen2Config config = Qwen2Config.read(checkpoint.resolve("config.json"));
-      Qwen2Model model = HfCheckpoint.loadWeights(checkpoint, config, DType.F32, new Device("cpu"));
-      model.setRequiresGrad(true);
-      AdamW opt =
-          Optimizers.adamW(new ArrayList<>(model.parameters().values()), 1e-3, 0.9, 0.99, 0);
+      java.util.Collection<org.bytedeco.pytorch.Tensor> trained;
+      if (java.nio.file.Files.isRegularFile(checkpoint.resolve(LoraAdapters.CONFIG_FILE))) {
+        // a LoRA run's checkpoint: the adapters, shaped by the base model they were trained on
+        Qwen2Config config;
+        try (ModelFolder base = ModelFolder.open(Path.of(cfg.model().init()))) {
+          config = base.config();
+        }
+        LoraAdapters adapters = LoraAdapters.load(checkpoint, config, new Device("cpu"));
+        adapters.setRequiresGrad(true);
+        trained = adapters.parameters().values();
+      } else {
+        Qwen2Config config = Qwen2Config.read(checkpoint.resolve("config.json"));
+        Qwen2Model model =
+            HfCheckpoint.loadWeights(checkpoint, config, DType.F32, new Device("cpu"));
+        model.setRequiresGrad(true);
+        trained = model.parameters().values();
+      }
+      AdamW opt = Optimizers.adamW(new ArrayList<>(trained), 1e-3, 0.9, 0.99, 0);
       Checkpoints.loadOptimizer(checkpoint, opt);
     }
   }

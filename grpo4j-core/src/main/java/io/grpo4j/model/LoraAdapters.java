@@ -145,6 +145,19 @@ public final class LoraAdapters {
     return p;
   }
 
+  /**
+   * Number of adapter weights {@code config} puts on a model of shape {@code model}: Σ r·(in +
+   * out).
+   */
+  public static long parameterCount(Qwen2Config model, LoraConfig config) {
+    long n = 0;
+    for (String module : modulePaths(model, config)) {
+      long[] w = Qwen2Model.shapeOf(model, module + ".weight");
+      n += (long) config.r() * (w[0] + w[1]);
+    }
+    return n;
+  }
+
   /** Number of adapter weights. */
   public long parameterCount() {
     long n = 0;

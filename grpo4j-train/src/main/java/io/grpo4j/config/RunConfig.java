@@ -110,6 +110,8 @@ public record RunConfig(
    *     host memory and only the {@code dtype} working copy on {@code device}; each step's
    *     gradients go to the host once, after the last micro-batch, and the optimizer step runs on
    *     the CPU; SFT ignores it ({@link #OFFLOAD_OPTIMIZER})
+   * @param lora train LoRA adapters instead of every weight ({@code model.lora.*}, {@link Lora});
+   *     off unless {@code model.lora.r} &gt; 0
    */
   public record Model(
       String init,
@@ -120,10 +122,16 @@ public record RunConfig(
       boolean gradientCheckpointing,
       int logitsChunk,
       boolean sharePrompt,
-      boolean offloadOptimizer) {
+      boolean offloadOptimizer,
+      Lora lora) {
     public Model {
       require(threads >= 0, "model.threads must be >= 0");
       require(logitsChunk >= 1, "model.logits_chunk must be >= 1, got " + logitsChunk);
+      require(lora != null, "model.lora must be a mapping (model.lora.r: 0 turns LoRA off)");
+      require(
+          !(lora.enabled() && offloadOptimizer),
+          "model.offload_optimizer is for full fine-tuning; with model.lora.r > 0 the optimizer"
+              + " state is the adapters' (a few MB): set model.offload_optimizer: false");
     }
 
     /**
@@ -186,12 +194,109 @@ public record RunConfig(
           GRADIENT_CHECKPOINTING,
           LOGITS_CHUNK,
           SHARE_PROMPT,
-          OFFLOAD_OPTIMIZER);
+          OFFLOAD_OPTIMIZER,
+          Lora.defaults());
     }
 
     /** The training-pass switches these settings describe. */
     public TrainOptions trainOptions() {
       return new TrainOptions(gradientCheckpointing, logitsChunk, sharePrompt);
+    }
+  }
+
+  /**
+   * LoRA ({@code model.lora.*}): {@code sft} and {@code train} keep the {@code model.init} weights
+   * frozen in {@code model.dtype} and train, in f32, a pair A [r, in], B [out, r] per target
+   * projection, so that the projection computes {@code x·Wᵀ + (α/r)·(x·Aᵀ)·Bᵀ} (PEFT's LoRA;
+   * initialised as PEFT does: A kaiming-uniform, B = 0, so step 0 is the base model). GRPO's π_ref
+   * is then the base with the adapters off: no second model in memory. Checkpoints hold the
+   * adapters in PEFT's layout (docs/training.md, "LoRA").
+   *
+   * @param r the adapters' rank; 0 = no LoRA, every weight trains ({@link #R})
+   * @param alpha α, the scale numerator: s = α/r ({@link #ALPHA})
+   * @param dropout dropout on the adapters' input during training passes ({@link #DROPOUT})
+   * @param targetModules the adapted projections ({@link #TARGET_MODULES})
+   * @param rslora scale by α/√r (rsLoRA) instead of α/r ({@link #RSLORA})
+   * @param rollout how rollouts apply the adapters: {@code merged} (a copy of the projections
+   *     holding W + s·B·A, refreshed after every optimizer step) or {@code on_the_fly} (x·Wᵀ +
+   *     s·(x·Aᵀ)·Bᵀ in every projection) ({@link #ROLLOUT})
+   * @param int8Base hold the frozen base's projections as int8 weight-only (per-output-channel
+   *     scales), the QLoRA idea with grpo4j's int8; π_ref is then that int8 base too ({@link
+   *     #INT8_BASE})
+   */
+  public record Lora(
+      int r,
+      double alpha,
+      double dropout,
+      java.util.List<String> targetModules,
+      boolean rslora,
+      String rollout,
+      boolean int8Base) {
+    public Lora {
+      require(r >= 0, "model.lora.r must be >= 0 (0 = off), got " + r);
+      require(alpha > 0 && Double.isFinite(alpha), "model.lora.alpha must be > 0, got " + alpha);
+      require(dropout >= 0 && dropout < 1, "model.lora.dropout must be in [0, 1), got " + dropout);
+      require(
+          targetModules != null && !targetModules.isEmpty(),
+          "model.lora.target_modules must list some of " + io.grpo4j.model.LoraConfig.ALL_MODULES);
+      for (String m : targetModules)
+        require(
+            io.grpo4j.model.LoraConfig.ALL_MODULES.contains(m),
+            "model.lora.target_modules: '"
+                + m
+                + "' is not a Qwen2 projection; expected some of "
+                + io.grpo4j.model.LoraConfig.ALL_MODULES);
+      targetModules = java.util.List.copyOf(targetModules);
+      require(
+          ROLLOUTS.contains(rollout),
+          "model.lora.rollout must be one of " + ROLLOUTS + ", got '" + rollout + "'");
+    }
+
+    /** The accepted {@code model.lora.rollout} values. */
+    public static final java.util.List<String> ROLLOUTS = java.util.List.of("merged", "on_the_fly");
+
+    /** Default {@code model.lora.r}: 0, LoRA off; 16 is the common choice when on. */
+    public static final int R = 0;
+
+    /** Default {@code model.lora.alpha}: 32, i.e. s = 2 at r = 16 (α = 2r, the usual pairing). */
+    public static final double ALPHA = 32;
+
+    /**
+     * Default {@code model.lora.dropout}: 0 (PEFT's default): a dropped adapter input makes the
+     * training pass's π_θ differ from the rollout's π_old at ratio 1, noise GRPO does not need.
+     */
+    public static final double DROPOUT = 0.0;
+
+    /** Default {@code model.lora.target_modules}: every attention and MLP projection. */
+    public static final java.util.List<String> TARGET_MODULES =
+        io.grpo4j.model.LoraConfig.ALL_MODULES;
+
+    /** Default {@code model.lora.rslora}: off, as in PEFT. */
+    public static final boolean RSLORA = false;
+
+    /**
+     * Default {@code model.lora.rollout}: {@code merged}, measured faster on the CPU
+     * (docs/training.md, "LoRA"); {@code on_the_fly} needs no copy of the projection weights (the
+     * 12 GB recipe) and keeps bf16 rollouts exact to the adapters (a merged bf16 copy rounds W +
+     * s·B·A).
+     */
+    public static final String ROLLOUT = "merged";
+
+    /** Default {@code model.lora.int8_base}: off, the base stays in {@code model.dtype}. */
+    public static final boolean INT8_BASE = false;
+
+    static Lora defaults() {
+      return new Lora(R, ALPHA, DROPOUT, TARGET_MODULES, RSLORA, ROLLOUT, INT8_BASE);
+    }
+
+    /** Whether LoRA is on ({@code r} &gt; 0). */
+    public boolean enabled() {
+      return r > 0;
+    }
+
+    /** The adapters' hyper-parameters (PEFT's names); LoRA must be on. */
+    public io.grpo4j.model.LoraConfig config() {
+      return new io.grpo4j.model.LoraConfig(r, alpha, dropout, targetModules, rslora);
     }
   }
 

@@ -6,6 +6,7 @@ import io.grpo4j.config.RunConfig;
 import io.grpo4j.dist.DistEnv;
 import io.grpo4j.dist.DistGroup;
 import io.grpo4j.metrics.MetricsLog;
+import io.grpo4j.model.LoraAdapters;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TinyPreset;
@@ -17,6 +18,7 @@ import io.grpo4j.train.Checkpoints;
 import io.grpo4j.train.GrpoTrainer;
 import io.grpo4j.train.RunSetup;
 import io.grpo4j.train.SftTrainer;
+import io.grpo4j.train.Trainable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -243,14 +245,12 @@ public final class Runs {
     try (ModelFolder folder = ModelFolder.open(Path.of(cfg.model().init()))) {
       if (job.group().isMain()) {
         RunPreflight.check(
-            runDir, folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
+            runDir,
+            Trainable.parameterCount(cfg, folder.config()),
+            DType.parse(cfg.model().saveDtype()));
       }
       RunSetup<?> setup = RunSetup.of(cfg, runDir, task, folder);
-      Qwen2Model trainable =
-          checkpoint == null
-              ? folder.loadModel(DType.F32, on)
-              : io.grpo4j.model.HfCheckpoint.loadWeights(
-                  checkpoint, folder.config(), DType.F32, on);
+      Qwen2Model trainable = Trainable.load(cfg, folder, checkpoint, on);
       body.run(folder, setup, trainable);
     } finally {
       if (given == null) task.close();
@@ -267,8 +267,13 @@ public final class Runs {
     RunBody body =
         (folder, setup, policy) -> {
           boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
+          // with LoRA, π_ref is the frozen base itself: the policy without its adapters
           Qwen2Model reference =
-              needRef ? folder.loadModel(DType.parse(cfg.model().dtype()), device) : null;
+              !needRef
+                  ? null
+                  : policy.lora() != null
+                      ? policy.base()
+                      : folder.loadMerged(DType.parse(cfg.model().dtype()), device);
           GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out, job.group());
           if (checkpoint != null) {
             Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
@@ -276,9 +281,10 @@ public final class Runs {
           }
           if (firstStep == 1) {
             out.printf(
-                "GRPO: %s (%,d parameters), %d steps of %d prompts x %d samples, advantage %s, lambda_F %.3g, lambda_R %.3g; run folder %s%n",
+                "GRPO: %s (%,d parameters%s), %d steps of %d prompts x %d samples, advantage %s, lambda_F %.3g, lambda_R %.3g; run folder %s%n",
                 folder.dir(),
                 policy.config().parameterCount(),
+                loraNote(policy),
                 cfg.train().steps(),
                 cfg.data().promptsPerStep(),
                 cfg.rl().groupSize(),
@@ -304,9 +310,10 @@ public final class Runs {
             Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
           } else {
             out.printf(
-                "SFT: %s (%,d parameters) for %d steps of %d examples; run folder %s%n",
+                "SFT: %s (%,d parameters%s) for %d steps of %d examples; run folder %s%n",
                 folder.dir(),
                 model.config().parameterCount(),
+                loraNote(model),
                 cfg.sft().steps(),
                 cfg.sft().batchSize(),
                 job.runDir());
@@ -314,6 +321,18 @@ public final class Runs {
           trainer.train(step + 1);
         };
     return train(job, checkpoint, device, body);
+  }
+
+  /** ", LoRA r=16 (…): 1,234 trainable" for an adapted model, else nothing. */
+  private static String loraNote(Qwen2Model m) {
+    LoraAdapters a = m.lora();
+    if (a == null) return "";
+    return String.format(
+        ", LoRA r=%d alpha=%s on %s: %,d trainable",
+        a.config().r(),
+        a.config().alpha(),
+        String.join("/", a.config().targetModules()),
+        a.parameterCount());
   }
 
   /**
@@ -396,7 +415,8 @@ public final class Runs {
             m.gradientCheckpointing(),
             m.logitsChunk(),
             m.sharePrompt(),
-            m.offloadOptimizer()),
+            m.offloadOptimizer(),
+            m.lora()),
         c.task(),
         c.countdown(),
         c.data(),

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.model.HfCheckpoint;
+import io.grpo4j.model.LoraAdapters;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.AtomicFiles;
@@ -25,13 +26,13 @@ import org.bytedeco.pytorch.InputArchive;
 import org.bytedeco.pytorch.OutputArchive;
 
 /**
- * {@code <run>/checkpoints/step-N/}: an HF model folder plus {@code optimizer.pt} (libtorch's own
- * serialisation of the AdamW state), {@code trainer_state.json} and, written last, {@code
- * manifest.json} with the SHA-256 of every file ({@link CheckpointManifest}). A checkpoint is
- * written into a hidden temporary folder and renamed into place in one step, so a folder named
- * {@code step-N} is always complete; a kill mid-save leaves only a temporary folder, removed on the
- * next save. Resuming verifies the manifest and falls back to the previous checkpoint (two are
- * kept) when the newest one is damaged.
+ * {@code <run>/checkpoints/step-N/}: an HF model folder (with LoRA: the adapters in PEFT's layout)
+ * plus {@code optimizer.pt} (libtorch's own serialisation of the AdamW state), {@code
+ * trainer_state.json} and, written last, {@code manifest.json} with the SHA-256 of every file
+ * ({@link CheckpointManifest}). A checkpoint is written into a hidden temporary folder and renamed
+ * into place in one step, so a folder named {@code step-N} is always complete; a kill mid-save
+ * leaves only a temporary folder, removed on the next save. Resuming verifies the manifest and
+ * falls back to the previous checkpoint (two are kept) when the newest one is damaged.
  */
 public final class Checkpoints {
   public static final ObjectMapper JSON =
@@ -63,6 +64,47 @@ public final class Checkpoints {
       AdamW optimizer,
       ObjectNode state)
       throws IOException {
+    return save(
+        run,
+        step,
+        tmp ->
+            HfCheckpoint.save(
+                model,
+                tmp,
+                storage,
+                source.rawConfig(),
+                source.dir(),
+                HfCheckpoint.DEFAULT_MAX_SHARD_BYTES),
+        optimizer,
+        state);
+  }
+
+  /**
+   * Saves a LoRA run's checkpoint for {@code step}: the adapters in PEFT's layout ({@code
+   * adapter_config.json}, {@code adapter_model.safetensors}, stored as {@code storage}) with {@code
+   * baseModel} as their {@code base_model_name_or_path}, so the folder opens as a model folder
+   * (base plus adapter) and loads in PEFT; then the optimizer state and trainer_state.json as for a
+   * full checkpoint. Returns its folder.
+   */
+  public static Path saveAdapters(
+      Path run,
+      long step,
+      LoraAdapters adapters,
+      String baseModel,
+      DType storage,
+      AdamW optimizer,
+      ObjectNode state)
+      throws IOException {
+    return save(run, step, tmp -> adapters.save(tmp, baseModel, storage), optimizer, state);
+  }
+
+  private static Path save(
+      Path run,
+      long step,
+      io.grpo4j.torch.IOConsumer<Path> writeModel,
+      AdamW optimizer,
+      ObjectNode state)
+      throws IOException {
     Path root = dir(run);
     Files.createDirectories(root);
     try (Stream<Path> old = Files.list(root)) {
@@ -75,13 +117,7 @@ public final class Checkpoints {
     // CPU copies and the archive would wait for the garbage collector (measured: +5 to 10 MiB RSS
     // per save over a 300-step run).
     try (PointerScope scope = new PointerScope()) {
-      HfCheckpoint.save(
-          model,
-          tmp,
-          storage,
-          source.rawConfig(),
-          source.dir(),
-          HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+      writeModel.accept(tmp);
       if (optimizer != null) {
         OutputArchive archive = new OutputArchive();
         optimizer.save(archive);
@@ -96,6 +132,22 @@ public final class Checkpoints {
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     prune(root);
     return target;
+  }
+
+  /**
+   * A trainer's checkpoint of {@code model}: its adapters when it has LoRA adapters (their {@code
+   * base_model_name_or_path} the run's {@code model.init}, made absolute), else the whole model as
+   * an HF folder; stored in {@code model.save_dtype}.
+   */
+  static Path saveModel(
+      RunSetup<?> setup, long step, Qwen2Model model, AdamW optimizer, ObjectNode state)
+      throws IOException {
+    DType storage = DType.parse(setup.config().model().saveDtype());
+    if (model.lora() != null) {
+      String base = Path.of(setup.config().model().init()).toAbsolutePath().normalize().toString();
+      return saveAdapters(setup.runDir(), step, model.lora(), base, storage, optimizer, state);
+    }
+    return save(setup.runDir(), step, model, storage, setup.folder(), optimizer, state);
   }
 
   /** The trainer_state.json fields every run kind writes; {@link #save} adds the step. */

@@ -51,6 +51,11 @@ import org.bytedeco.pytorch.Tensor;
  *       schedule.
  * </ol>
  *
+ * <p>With LoRA ({@code model.lora.r} &gt; 0) the policy is the frozen base plus adapters; only the
+ * adapters have gradients and AdamW state, π_ref is the base with the adapters off (the same
+ * weights, no second model), and rollouts sample through the current adapters ({@link
+ * WorkingWeights#rollout}).
+ *
  * <p>On W data-parallel ranks ({@link DataParallel}) each rank does steps 1–3 on its P/W prompts,
  * divides its loss by the counts of all ranks and sums gradients over ranks before the optimizer
  * step, so the update is that of one process on the whole batch; rank 0 alone writes files.
@@ -82,8 +87,11 @@ public final class GrpoTrainer<D> {
    * A rank of a data-parallel job ({@link DataParallel}; {@link DistGroup#single()} for one
    * process): rank 0's weights are copied to every rank here, so all start identical.
    *
-   * @param policy the trainable weights (f32 master copy), already restored when resuming
-   * @param reference π_ref, frozen; null when both KL weights are 0
+   * @param policy the trainable weights (f32 master copy), already restored when resuming; with
+   *     LoRA, the frozen base with the adapters ({@link Qwen2Model#withLora}), of which only the
+   *     adapters train
+   * @param reference π_ref, frozen; null when both KL weights are 0 (with LoRA: {@code
+   *     policy.base()}, the same weights without the adapters)
    */
   public GrpoTrainer(
       RunSetup<D> setup,
@@ -97,7 +105,7 @@ public final class GrpoTrainer<D> {
     this.reference = reference;
     this.out = out;
     policy.setRequiresGrad(true);
-    this.params = new ArrayList<>(policy.parameters().values());
+    this.params = new ArrayList<>(policy.trainableParameters().values());
     this.dp = new DataParallel(group, params, (long) cfg.distributed().bucketMb() << 20);
     dp.share(cfg.data().promptsPerStep(), "data.prompts_per_step");
     dp.broadcastWeights();
@@ -115,10 +123,13 @@ public final class GrpoTrainer<D> {
             : null;
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
     DType compute = DType.parse(cfg.model().dtype());
+    RunConfig.Lora lora = cfg.model().lora();
     this.weights =
-        cfg.model().offloadOptimizer()
-            ? WorkingWeights.offloaded(policy, compute, Torch.device(cfg.model().device()))
-            : WorkingWeights.of(policy, compute);
+        lora.enabled()
+            ? WorkingWeights.lora(policy, lora.rollout().equals("merged"))
+            : cfg.model().offloadOptimizer()
+                ? WorkingWeights.offloaded(policy, compute, Torch.device(cfg.model().device()))
+                : WorkingWeights.of(policy, compute);
     this.options = cfg.model().trainOptions();
     this.guard = new NonFiniteGuard(t.maxSkippedSteps(), out);
     this.loop = loop();
@@ -180,7 +191,9 @@ public final class GrpoTrainer<D> {
 
           @Override
           public Qwen2Model evaluated() {
-            // offloaded: the master is in host memory; evaluate its copy on the device
+            // LoRA: the rollout model (merged or on the fly); offloaded: the master is in host
+            // memory, evaluate its copy on the device
+            if (cfg.model().lora().enabled()) return weights.rollout();
             return cfg.model().offloadOptimizer() ? weights.compute() : policy;
           }
 
@@ -288,7 +301,7 @@ public final class GrpoTrainer<D> {
             setup.folder().stopTokenIds(),
             DataParallel.rankSeed(Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step), rank, worldSize));
     Rollout rollout =
-        new Sampler(weights.compute(), setup.folder().samplableVocab(), s.decodeMode())
+        new Sampler(weights.rollout(), setup.folder().samplableVocab(), s.decodeMode())
             .generate(promptIds, g, sp);
     // 2. scores: the whole step in one judge call; a group with a failed reward request leaves
     // the step (a failure is not a reward), counted in reward/failures
@@ -438,7 +451,10 @@ public final class GrpoTrainer<D> {
     int skipped = 0;
     for (int epoch = 0; epoch < rl.epochs(); epoch++) {
       optimizer.zero_grad();
-      EpochSums e = runEpoch(input);
+      EpochSums e =
+          runEpoch(
+              input,
+              Seeds.derive(Seeds.derive(cfg.seed(), Seeds.LORA_DROPOUT, step), epoch, dp.rank()));
       if (first == null) first = e;
       sums = sums.plus(e);
       weights.gradientsToMaster();
@@ -545,9 +561,11 @@ public final class GrpoTrainer<D> {
    * Forward + backward over all micro-batches of {@code in}. Each micro-batch's loss is scaled by
    * its share of the batch ({@link LossAggregation#microBatchWeight}) — the batch of all ranks — so
    * the accumulated gradient, summed over ranks, equals that of the whole-batch loss under the
-   * chosen aggregation. Returns this rank's sums (the KL terms only with a reference).
+   * chosen aggregation. Returns this rank's sums (the KL terms only with a reference). {@code
+   * dropoutSeed} seeds LoRA's dropout masks (micro-batch i draws from its own seed derived from
+   * it).
    */
-  private EpochSums runEpoch(EpochInput in) {
+  private EpochSums runEpoch(EpochInput in, long dropoutSeed) {
     LossAggregation agg = policyLoss.aggregation();
     long c = cfg.sampling().maxNewTokens(); // Dr.GRPO's fixed C (rl.aggregation = constant)
     double totalTokens = in.batch().tokens();
@@ -563,7 +581,11 @@ public final class GrpoTrainer<D> {
         Tensor mask = m.mask();
         TrainingPass pass =
             m.trainingPass(
-                weights.compute(), options, reference, in.kl(), cfg.sampling().temperature());
+                weights.compute().training(Seeds.derive(dropoutSeed, Seeds.LORA_DROPOUT, i)),
+                options,
+                reference,
+                in.kl(),
+                cfg.sampling().temperature());
         PolicyLoss.Result pl =
             policyLoss.compute(
                 pass.logProbs(), in.oldLogProbs().get(i), in.advantages().get(i), mask, c);

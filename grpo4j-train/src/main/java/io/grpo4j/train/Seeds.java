@@ -12,6 +12,11 @@ final class Seeds {
   static final long ROLLOUT = 2;
   static final long SFT_PROBLEMS = 3;
 
+  /** LoRA: the adapters' initial A, and the dropout masks of each training pass. */
+  static final long LORA_INIT = 6;
+
+  static final long LORA_DROPOUT = 7;
+
   /** A data-parallel rank's seed, derived from the seed one process would use. */
   static final long RANK = 5;
 

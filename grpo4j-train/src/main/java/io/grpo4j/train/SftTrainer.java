@@ -28,7 +28,8 @@ import org.bytedeco.pytorch.global.torch;
  * Supervised warm-start: teacher-forced cross-entropy on prompt → reference solution pairs, the
  * loss on completion tokens only (the reference answer plus the end-of-text token, so the model
  * learns to stop). Problems are drawn fresh every step, so the data never repeats. AdamW with
- * linear warm-up and cosine decay, gradient clipping, HF checkpoints.
+ * linear warm-up and cosine decay, gradient clipping, HF checkpoints. With LoRA ({@code
+ * model.lora.r} &gt; 0) only the adapters train and the checkpoints hold them in PEFT's layout.
  */
 public final class SftTrainer<D> {
   private final RunSetup<D> setup;
@@ -55,7 +56,7 @@ public final class SftTrainer<D> {
     this.model = model;
     this.out = out;
     model.setRequiresGrad(true);
-    this.params = new ArrayList<>(model.parameters().values());
+    this.params = new ArrayList<>(model.trainableParameters().values());
     this.dp = new DataParallel(group, params, (long) setup.config().distributed().bucketMb() << 20);
     dp.share(sft.batchSize(), "sft.batch_size");
     dp.broadcastWeights();
@@ -69,7 +70,11 @@ public final class SftTrainer<D> {
               + setup.folder().dir()
               + " names no eos_token_id: SFT needs one to teach stopping");
     this.endOfText = eos.get(0);
-    this.weights = WorkingWeights.of(model, DType.parse(setup.config().model().dtype()));
+    RunConfig.Lora lora = setup.config().model().lora();
+    this.weights =
+        lora.enabled()
+            ? WorkingWeights.lora(model, false)
+            : WorkingWeights.of(model, DType.parse(setup.config().model().dtype()));
     this.options = setup.config().model().trainOptions();
     this.guard = new NonFiniteGuard(setup.config().train().maxSkippedSteps(), out);
     this.loop = loop();
@@ -202,9 +207,14 @@ public final class SftTrainer<D> {
     double loss = 0;
     for (int from = 0; from < b; from += micro) {
       int n = Math.min(micro, b - from);
+      // LoRA dropout masks: seeded per (step, rank, micro-batch), so a resumed run redraws them
+      long dropoutSeed =
+          Seeds.derive(
+              Seeds.derive(setup.config().seed(), Seeds.LORA_DROPOUT, step), dp.rank(), from);
       try (PointerScope scope = new PointerScope()) {
         loss +=
             microBatchLoss(
+                weights.compute().training(dropoutSeed),
                 idT.narrow(0, from, n),
                 validT.narrow(0, from, n),
                 targetT.narrow(0, from, n),
@@ -241,9 +251,8 @@ public final class SftTrainer<D> {
 
   /** Forward + backward of rows' share of the batch loss; returns that share. */
   private double microBatchLoss(
-      Tensor ids, Tensor valid, Tensor targets, Tensor mask, double answerTokens) {
-    TrainingPass pass =
-        TrainingPass.nextToken(weights.compute(), ids, valid, targets, mask, options);
+      Qwen2Model m, Tensor ids, Tensor valid, Tensor targets, Tensor mask, double answerTokens) {
+    TrainingPass pass = TrainingPass.nextToken(m, ids, valid, targets, mask, options);
     // L = −Σ m·log π_θ(answer token) / (answer tokens of the whole batch)
     Tensor loss = Masked.sum(pass.logProbs(), mask).mul(new Scalar(-1.0 / answerTokens));
     pass.backward(loss);

@@ -5,7 +5,6 @@ import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.metrics.Progress;
 import io.grpo4j.metrics.TensorBoardLog;
 import io.grpo4j.model.Qwen2Model;
-import io.grpo4j.torch.DType;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -144,13 +143,6 @@ final class TrainLoop {
     ObjectNode state = Checkpoints.state(trainer.kind(), setup);
     trainer.addState(state);
     state.put("world_size", dp.worldSize());
-    Checkpoints.save(
-        setup.runDir(),
-        step,
-        trainer.saved(),
-        DType.parse(setup.config().model().saveDtype()),
-        setup.folder(),
-        trainer.optimizer(),
-        state);
+    Checkpoints.saveModel(setup, step, trainer.saved(), trainer.optimizer(), state);
   }
 }

@@ -15,6 +15,11 @@ import org.bytedeco.pytorch.global.torch;
  * and bf16 matrix units on GPUs and AMX CPUs). After each backward the working copy's gradients are
  * added, in f32, to the master's; after each optimizer step the working copy is refreshed from the
  * master. With f32 compute the working copy is the master itself and both calls do nothing.
+ *
+ * <p>With LoRA ({@link #lora}) the base is frozen in the compute dtype and the f32 adapters are the
+ * master (the forward casts them on the way in, so their gradients arrive in f32): there is no
+ * working copy, and {@link #rollout()} is either the adapted model itself or a merged copy (W +
+ * s·B·A) that {@link #refresh()} brings up to date after each optimizer step.
  */
 public final class WorkingWeights {
   private final Qwen2Model master;
@@ -22,11 +27,30 @@ public final class WorkingWeights {
   private final List<Tensor> masterParams;
   private final List<Tensor> workingParams;
 
-  private WorkingWeights(Qwen2Model master, Qwen2Model working) {
+  /** LoRA with merged rollouts: the merged copy of {@link #working}; null otherwise. */
+  private final Qwen2Model merged;
+
+  private WorkingWeights(Qwen2Model master, Qwen2Model working, Qwen2Model merged) {
     this.master = master;
     this.working = working;
     this.masterParams = new ArrayList<>(master.parameters().values());
     this.workingParams = new ArrayList<>(working.parameters().values());
+    this.merged = merged;
+  }
+
+  private WorkingWeights(Qwen2Model master, Qwen2Model working) {
+    this(master, working, null);
+  }
+
+  /**
+   * LoRA: {@code adapted} (a base with f32 adapters, {@link Qwen2Model#withLora}) runs forward and
+   * backward itself; rollouts sample from it directly, or with {@code mergedRollouts} from a merged
+   * copy of its projections (one extra copy of those weights; {@code model.lora.rollout}).
+   */
+  static WorkingWeights lora(Qwen2Model adapted, boolean mergedRollouts) {
+    if (adapted.lora() == null)
+      throw new IllegalArgumentException("expected a model with adapters");
+    return new WorkingWeights(adapted, adapted, mergedRollouts ? adapted.merged() : null);
   }
 
   /** Working weights in {@code compute} for f32 {@code master} weights. */
@@ -52,9 +76,14 @@ public final class WorkingWeights {
     return new WorkingWeights(master, w);
   }
 
-  /** The model to run forward and backward passes (and rollouts) with. */
+  /** The model to run forward and backward passes with. */
   public Qwen2Model compute() {
     return working;
+  }
+
+  /** The model rollouts sample from: the same function as {@link #compute()}. */
+  public Qwen2Model rollout() {
+    return merged != null ? merged : working;
   }
 
   boolean mixed() {
@@ -86,8 +115,12 @@ public final class WorkingWeights {
     }
   }
 
-  /** Copies the master weights into the working copy (after an optimizer step). */
+  /**
+   * Copies the master weights into the working copy (after an optimizer step); with LoRA's merged
+   * rollouts, merges the adapters into the rollout copy again.
+   */
   public void refresh() {
+    if (merged != null) working.mergeInto(merged);
     if (!mixed()) return;
     try (NoGradGuard ng = new NoGradGuard()) {
       for (int i = 0; i < masterParams.size(); i++) workingParams.get(i).copy_(masterParams.get(i));

@@ -340,6 +340,96 @@ class TrainerIntegrationTest {
     assertThat(steps(run.resolve("samples.jsonl"))).containsExactly(1L, 1L, 2L, 2L, 3L, 3L, 4L, 4L);
   }
 
+  /**
+   * LoRA GRPO on the tiny preset: step 1 samples from and trains a model equal to the base (B = 0,
+   * so the exact KL to π_ref, the base with the adapters off, is 0), checkpoints hold the adapters
+   * in PEFT's layout, on-the-fly rollouts give the steps merged rollouts give, and a run killed
+   * after step 2's checkpoint resumes to the very steps and adapters of the uninterrupted run.
+   */
+  @Test
+  void loraGrpoTrainsAdaptersOnlyAndAKilledRunResumesExactly() throws Exception {
+    Path init = tmp.resolve("init");
+    TinyPreset.write("tiny", init, 4, DType.F32);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    List<String> common =
+        List.of(
+            "model.init=" + init,
+            "data.eval_size=4",
+            "sampling.max_new_tokens=10",
+            "train.steps=4",
+            "train.save_every=2",
+            "train.eval_every=0",
+            "train.lr=0.01",
+            "data.prompts_per_step=2",
+            "rl.group_size=4",
+            "model.lora.r=4",
+            "model.lora.alpha=8",
+            "model.lora.dropout=0.1");
+    Path run = tmp.resolve("lora");
+    Runs.grpo(Runs.config(null, common), run, quiet);
+    List<JsonNode> first = MetricsLog.read(run.resolve("metrics.jsonl"));
+    assertThat(first.get(0).get("kl/forward").asDouble()).isEqualTo(0.0);
+    assertThat(first.get(0).get("kl/reverse").asDouble()).isEqualTo(0.0);
+    assertThat(first.get(3).get("kl/forward").asDouble()).as("the adapters moved").isPositive();
+    Path step4 = run.resolve("checkpoints/step-4");
+    for (String f : List.of("adapter_config.json", "adapter_model.safetensors", "optimizer.pt"))
+      assertThat(step4.resolve(f)).as(f).exists();
+    assertThat(step4.resolve("model.safetensors")).doesNotExist();
+    JsonNode adapterConfig =
+        Checkpoints.JSON.readTree(step4.resolve("adapter_config.json").toFile());
+    assertThat(adapterConfig.path("base_model_name_or_path").asText())
+        .isEqualTo(init.toAbsolutePath().normalize().toString());
+    byte[] uninterrupted = Files.readAllBytes(step4.resolve("adapter_model.safetensors"));
+
+    // on-the-fly rollouts: the same function as the merged copy, so the same first two steps
+    Path fly = tmp.resolve("lora-on-the-fly");
+    Runs.grpo(
+        Runs.config(null, concat(common, "train.steps=2", "model.lora.rollout=on_the_fly")),
+        fly,
+        quiet);
+    List<JsonNode> onTheFly = MetricsLog.read(fly.resolve("metrics.jsonl"));
+    for (int i = 0; i < 2; i++) {
+      assertThat(onTheFly.get(i).get("reward/mean").asDouble())
+          .isEqualTo(first.get(i).get("reward/mean").asDouble());
+      assertSameUpTo1e5(first.get(i), onTheFly.get(i), "loss/total", "kl/forward", "grad_norm");
+    }
+
+    // killed after step 4's metrics, before its checkpoint, with a torn line
+    Checkpoints.deleteTree(step4);
+    Files.writeString(
+        run.resolve("metrics.jsonl"), "{\"step\": 5, \"reward/me", StandardOpenOption.APPEND);
+    Runs.resume(run, quiet);
+    List<JsonNode> resumed = MetricsLog.read(run.resolve("metrics.jsonl"));
+    assertThat(steps(run.resolve("metrics.jsonl"))).containsExactly(1L, 2L, 3L, 4L);
+    for (int i = 2; i < 4; i++) {
+      for (String key : List.of("reward/mean", "loss/total", "kl/forward", "grad_norm"))
+        assertThat(resumed.get(i).get(key).asDouble())
+            .as("step %d %s", i + 1, key)
+            .isEqualTo(first.get(i).get(key).asDouble());
+    }
+    assertThat(Files.readAllBytes(step4.resolve("adapter_model.safetensors")))
+        .as("the resumed run ends with the uninterrupted run's adapters, bit for bit")
+        .isEqualTo(uninterrupted);
+
+    // SFT trains adapters too, and its checkpoint is an adapter folder
+    Path sft = tmp.resolve("lora-sft");
+    Path last =
+        Runs.sft(
+            Runs.config(
+                null,
+                concat(
+                    common,
+                    "sft.steps=2",
+                    "sft.batch_size=4",
+                    "sft.save_every=2",
+                    "sft.eval_every=0")),
+            sft,
+            quiet);
+    assertThat(last.resolve("adapter_model.safetensors")).exists();
+    assertThat(MetricsLog.read(sft.resolve("metrics.jsonl")).get(1).get("grad_norm").asDouble())
+        .isPositive();
+  }
+
   private static List<String> concat(List<String> a, String... b) {
     java.util.ArrayList<String> out = new java.util.ArrayList<>(a);
     out.addAll(List.of(b));
