@@ -81,8 +81,7 @@ final class ServeCommand implements Callable<Integer> {
     Qwen2Model m = folder.loadMerged(torchOptions.dtype(), device);
     Map<String, LoraAdapters> adapters = new LinkedHashMap<>();
     for (var e : model.named().entrySet())
-      adapters.put(
-          e.getKey(), LoraAdapters.load(e.getValue(), folder.config(), Torch.device(device)));
+      adapters.put(e.getKey(), LoraAdapters.load(e.getValue(), folder.config(), device));
     long denseBytes = m.weightBytes();
     if (quantize != null) m = m.quantizedInt8();
     int len =

@@ -436,6 +436,11 @@ public final class LoraAdapters {
     }
   }
 
+  /** {@link #load(Path, Qwen2Config, Device)} onto a device named as on the command line. */
+  public static LoraAdapters load(Path dir, Qwen2Config model, String device) throws IOException {
+    return load(dir, model, io.grpo4j.torch.Torch.device(device));
+  }
+
   private static Tensor read(SafetensorsFile f, String name, long[] shape) throws IOException {
     TensorInfo info = f.tensors().get(name);
     if (!Arrays.equals(info.shape(), shape))

@@ -211,6 +211,11 @@ public final class ModelFolder implements AutoCloseable {
     return m.lora() == null ? m : m.merged();
   }
 
+  /** {@link #loadMerged(DType, Device)} on a device named as on the command line. */
+  public Qwen2Model loadMerged(DType dtype, String device) throws IOException {
+    return loadMerged(dtype, Torch.device(device));
+  }
+
   /**
    * Loads the weights onto a device named as on the command line ({@code cpu}, {@code cuda}, {@code
    * cuda:N}; see {@link Torch#device}), so callers outside the tensor packages never hold a JavaCPP
