@@ -5,18 +5,23 @@
 #      decode; then rollout/decode again with sampling decode static and cuda_graph; then (same-tokens) 3 tiny
 #      GRPO steps each with decode static, cuda_graph and static again: the same tokens and metrics?
 #   3. the quickstart on CUDA (wall time, held-out success before/after)
-#   4. 4 GRPO steps of the seed recipe (configs/qwen2.5-1.5b-countdown.yaml) and of the 12 GB recipe
-#      (configs/qwen2.5-1.5b-countdown-12gb.yaml) on a random-init 1.5B model, each with its peak GPU
-#      memory: the CUDA caching allocator's peak (metrics.jsonl, when the run logs it) and the peak of
-#      nvidia-smi's memory.used sampled every 200 ms (includes the CUDA context)
+#   4. 4 GRPO steps of the seed recipe (configs/qwen2.5-1.5b-countdown.yaml), of the 12 GB recipe
+#      (configs/qwen2.5-1.5b-countdown-12gb.yaml, LoRA) and of the LoRA seed recipe
+#      (configs/qwen2.5-1.5b-countdown-lora.yaml) on a random-init 1.5B model (with the real Qwen
+#      tokenizer when TOKENIZER names one), each with its peak GPU memory: the CUDA caching allocator's
+#      peak (metrics.jsonl, when the run logs it) and the peak of nvidia-smi's memory.used sampled every
+#      200 ms (includes the CUDA context); lora-rollout: bench --lora 16 (adapters on the fly against a
+#      merged copy) with cuda_graph decode
 #   5. int8 serving latency of that 1.5B model: serve --quantize int8 + bench-serve p50/p90
 # and writes OUT_DIR/gpu-check.json, one summary of all of it (each step's log beside it).
 #
 # Environment: GRPO4J (how to start grpo4j; default "./grpo4j --gpu" from the checkout root; in a
 # bundle made by ../shared/gpu/make-bundle.sh: GRPO4J="bash .gpu/run.sh grpo4j"), FIXTURE (the 1.5B
 # config.json; default ../shared/fixtures/qwen2.5-1.5b-instruct/config.json, else
-# fixtures/qwen2.5-1.5b/config.json, else the unpacked bundle's copy), PORT (default 8791), SKIP (comma-separated step names to skip:
-# doctor,bench,decode,same-tokens,quickstart,seed,12gb,serve).
+# fixtures/qwen2.5-1.5b/config.json, else the unpacked bundle's copy), TOKENIZER (a tokenizer folder for
+# the random-init model; default ../shared/fixtures/qwen3-tokenizer when present, else the byte-level one),
+# PORT (default 8791), SKIP (comma-separated step names to skip:
+# doctor,bench,decode,lora-rollout,same-tokens,quickstart,seed,12gb,lora,serve).
 set -uo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
@@ -106,6 +111,13 @@ if ! skip decode; then
   done
 fi
 
+# LoRA rollouts: adapters applied on the fly against a merged copy refreshed per rollout, CUDA graphs
+if ! skip lora-rollout; then
+  run bench-lora bench --preset "$FIXTURE" --device cuda --dtype bf16 --skip gemm,train,ref,decode \
+    --decode cuda_graph --lora 16 --json "$OUT/bench-1.5b-lora.json"
+  add bench_lora "$(cat "$OUT/bench-1.5b-lora.json" 2>/dev/null || echo "{\"exit\": $RC}")"
+fi
+
 # the same samples with and without CUDA graphs: 3 tiny GRPO steps with sampling.decode static,
 # cuda_graph and static again; the token ids of the logged rollouts and every metric compared
 # (EQ_DEVICE and EQ_MODES change the device and the two modes, e.g. EQ_DEVICE=cpu EQ_MODES=dynamic,static)
@@ -163,16 +175,21 @@ fi
 
 # ---------------------------------------------------------------- 4. 4 steps of both 1.5B recipes
 MODEL=$OUT/qwen2.5-1.5b-random
-if ! skip seed || ! skip 12gb || ! skip serve; then
+TOKENIZER=${TOKENIZER:-}
+[ -z "$TOKENIZER" ] && [ -f ../shared/fixtures/qwen3-tokenizer/tokenizer.json ] && TOKENIZER=../shared/fixtures/qwen3-tokenizer
+tok=()
+[ -n "$TOKENIZER" ] && tok=(--tokenizer "$TOKENIZER")
+if ! skip seed || ! skip 12gb || ! skip lora || ! skip serve; then
   if [ ! -f "$MODEL/model.safetensors" ]; then
-    run init-model init-model --config "$FIXTURE" --out "$MODEL" --storage-dtype bf16
-    add init_model "{\"exit\": $RC, \"wall_s\": $SECS}"
+    run init-model init-model --config "$FIXTURE" --out "$MODEL" --storage-dtype bf16 "${tok[@]}"
+    add init_model "{\"exit\": $RC, \"wall_s\": $SECS, \"tokenizer\": $(jstr "${TOKENIZER:-byte-level}")}"
   fi
 fi
-for recipe in seed 12gb; do
+for recipe in seed 12gb lora; do
   skip "$recipe" && continue
   cfg=configs/qwen2.5-1.5b-countdown.yaml
   [ "$recipe" = 12gb ] && cfg=configs/qwen2.5-1.5b-countdown-12gb.yaml
+  [ "$recipe" = lora ] && cfg=configs/qwen2.5-1.5b-countdown-lora.yaml
   rm -rf "$OUT/train-$recipe"
   smi_start
   run "train-$recipe" train --config "$cfg" --out "$OUT/train-$recipe" --set model.init="$MODEL" \

@@ -129,7 +129,10 @@ class ConfigLoaderTest {
     assertThat(qwen.rl().microBatch()).isEqualTo(8);
     assertThat(qwen.model().logitsChunk()).isEqualTo(2048);
     RunConfig small = Runs.config(Path.of("configs/qwen2.5-1.5b-countdown-12gb.yaml"), List.of());
-    assertThat(small.model().offloadOptimizer()).isTrue();
+    // the small-GPU recipe trains LoRA adapters on a frozen bf16 base, with no host offload
+    assertThat(small.model().offloadOptimizer()).isFalse();
+    assertThat(small.model().lora().r()).isEqualTo(16);
+    assertThat(small.model().lora().rollout()).isEqualTo("on_the_fly");
     assertThat(small.model().gradientCheckpointing()).isTrue();
     assertThat(small.model().logitsChunk()).isEqualTo(256);
     assertThat(small.sampling().maxNewTokens()).isLessThanOrEqualTo(64);
@@ -137,6 +140,23 @@ class ConfigLoaderTest {
     assertThat(small.rl().kl().reverse()).isEqualTo(qwen.rl().kl().reverse());
     assertThat(small.rl().advantage().mode()).isEqualTo(qwen.rl().advantage().mode());
     assertThat(qwen.model().offloadOptimizer()).isFalse();
+    assertThat(qwen.model().lora().enabled()).isFalse();
+    // the LoRA seed recipe: the seed recipe's task and objective, adapters on every projection
+    RunConfig lora = Runs.config(Path.of("configs/qwen2.5-1.5b-countdown-lora.yaml"), List.of());
+    assertThat(lora.model().lora().config()).isEqualTo(io.grpo4j.model.LoraConfig.of(16, 32));
+    assertThat(lora.sampling().maxNewTokens()).isEqualTo(qwen.sampling().maxNewTokens());
+    assertThat(lora.rl()).isEqualTo(qwen.rl());
+    assertThat(lora.data()).isEqualTo(qwen.data());
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Runs.config(null, List.of("model.lora.r=8", "model.offload_optimizer=true")))
+        .hasMessageContaining("model.offload_optimizer");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Runs.config(null, List.of("model.lora.target_modules=[q_proj, lm_head]")))
+        .hasMessageContaining("model.lora.target_modules")
+        .hasMessageContaining("lm_head");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> Runs.config(null, List.of("model.lora.rollout=fast")))
+        .hasMessageContaining("model.lora.rollout");
     assertThat(qwen.sampling().decodeMode()).isEqualTo(io.grpo4j.generate.Sampler.Decode.DYNAMIC);
     assertThat(Runs.config(null, List.of("sampling.decode=cuda_graph")).sampling().decodeMode())
         .isEqualTo(io.grpo4j.generate.Sampler.Decode.CUDA_GRAPH);
