@@ -48,8 +48,12 @@ final class EvalCommand implements Callable<Integer> {
 
   private <D> int run(RunConfig cfg, Task<D> task) throws Exception {
     List<Problem<D>> problems = heldOut.problems(cfg, task);
-    Evaluation e = Evaluation.run(cfg, task, problems, model.dir, ref, samples, System.out);
-    System.out.print(Evaluation.table(List.of(model.dir.getFileName().toString()), List.of(e)));
+    Evaluation e =
+        Evaluation.run(cfg, task, problems, model.dir, model.adapter(), ref, samples, System.out);
+    String name =
+        model.dir.getFileName()
+            + (model.adapter() == null ? "" : "+" + model.adapter().getFileName());
+    System.out.print(Evaluation.table(List.of(name), List.of(e)));
     System.out.printf(
         "(%d problems x %d, %.1fs)%n",
         e.scores().prompts(), e.scores().samplesPerPrompt(), e.seconds());

@@ -32,11 +32,17 @@ final class ModelOption {
 
   /** The model folder with the one {@code --adapter} (if any) on top. */
   ModelFolder open() throws IOException {
+    Path adapter = adapter();
+    ModelFolder folder = ModelFolder.open(dir);
+    return adapter == null ? folder : folder.withAdapter(adapter);
+  }
+
+  /** The one {@code --adapter} folder, or null without one. */
+  Path adapter() {
     if (adapters.size() > 1)
       throw new IllegalArgumentException(
           "this command takes one --adapter, got " + adapters.size() + ": " + adapters);
-    ModelFolder folder = ModelFolder.open(dir);
-    return adapters.isEmpty() ? folder : folder.withAdapter(named().values().iterator().next());
+    return adapters.isEmpty() ? null : named().values().iterator().next();
   }
 
   /** Every {@code --adapter} by its name: NAME from NAME=DIR, else the folder's name. */

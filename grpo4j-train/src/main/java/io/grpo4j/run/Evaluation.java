@@ -56,11 +56,32 @@ public record Evaluation(
       int k,
       PrintStream out)
       throws IOException {
+    return run(cfg, task, problems, modelDir, null, refDir, k, out);
+  }
+
+  /**
+   * Evaluates {@code modelDir} with the LoRA adapter folder {@code adapterDir} on top (null: none;
+   * a LoRA checkpoint given as {@code modelDir} opens with its adapter anyway) on {@code problems};
+   * {@code refDir} may be null.
+   */
+  public static <D> Evaluation run(
+      RunConfig cfg,
+      Task<D> task,
+      List<Problem<D>> problems,
+      Path modelDir,
+      Path adapterDir,
+      Path refDir,
+      int k,
+      PrintStream out)
+      throws IOException {
     Torch.init(cfg.model().threads(), cfg.seed());
     Device device = Torch.device(cfg.model().device());
     DType dtype = DType.parse(cfg.model().dtype());
     long t0 = System.nanoTime();
-    try (ModelFolder folder = ModelFolder.open(modelDir);
+    try (ModelFolder folder =
+            adapterDir == null
+                ? ModelFolder.open(modelDir)
+                : ModelFolder.open(modelDir).withAdapter(adapterDir);
         PointerScope scope = new PointerScope()) {
       Qwen2Model model = folder.loadModel(dtype, device);
       Prompts<D> prompts = new Prompts<>(task, PromptStyle.parse(cfg.task().promptStyle()), folder);
