@@ -19,7 +19,9 @@
 # exit, and the resume (again through 'launch') continues the run (docs/distributed.md).
 #
 # usage: scripts/crash-test.sh [N]      env: CRASH_RANKS (default 1), CRASH_STEPS (default 20 x N + 24: enough that every kill lands in a live run), CRASH_MAX_DELAY seconds
-#        (default 6), CRASH_SEED (bash RANDOM seed), CRASH_KEEP=1 keeps the work folder.
+#        (default 6), CRASH_SEED (bash RANDOM seed), CRASH_KEEP=1 keeps the work folder, CRASH_SET (more
+#        settings, e.g. CRASH_SET="model.lora.r=8 train.lr=1e-3" for a LoRA run), CRASH_GRPO4J (the
+#        command that starts grpo4j; default the checkout's ./grpo4j).
 set -uo pipefail
 n=${1:-10}
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -30,25 +32,26 @@ max_delay=${CRASH_MAX_DELAY:-6}
 RANDOM=${CRASH_SEED:-$$}
 work=$(mktemp -d "${TMPDIR:-/tmp}/grpo4j-crash.XXXXXX")
 run="$work/run"
-g="$root/grpo4j"
+read -r -a g <<< "${CRASH_GRPO4J:-$root/grpo4j}"
 ranks=${CRASH_RANKS:-1}
 settings=(--set train.steps="$steps" --set train.save_every=1 --set train.eval_every=4 --set train.samples_per_step=2
   --set data.prompts_per_step=$((2 * ranks)) --set rl.group_size=2 --set sampling.max_new_tokens=12 --set data.eval_size=2)
+for kv in ${CRASH_SET:-}; do settings+=(--set "$kv"); done
 
 cleanup() { [ "${CRASH_KEEP:-0}" = 1 ] && echo "work folder kept: $work" || rm -rf "$work"; }
 trap cleanup EXIT
 
-echo "crash-test: $n kills, $steps GRPO steps (save_every 1, $ranks rank(s)) on models/countdown-tiny-sft; work folder $work"
-"$g" --version >/dev/null || { echo "crash-test: build failed"; exit 1; }
+echo "crash-test: $n kills, $steps GRPO steps (save_every 1, $ranks rank(s)${CRASH_SET:+, $CRASH_SET}) on models/countdown-tiny-sft; work folder $work"
+"${g[@]}" --version >/dev/null || { echo "crash-test: build failed"; exit 1; }
 
 launch=()
 [ "$ranks" -gt 1 ] && launch=(launch --nproc "$ranks" --)
 start() { # runs in the background; the launcher execs java, so $! is the JVM (or the 'launch' JVM)
   if [ -f "$run/config.yaml" ]; then
-    "$g" "${launch[@]}" train --resume "$run" >>"$work/train.log" 2>&1 &
+    "${g[@]}" "${launch[@]}" train --resume "$run" >>"$work/train.log" 2>&1 &
   else
     rm -rf "$run" # killed before the run folder was set up: start it again
-    "$g" "${launch[@]}" train --init "$root/models/countdown-tiny-sft" --out "$run" "${settings[@]}" >>"$work/train.log" 2>&1 &
+    "${g[@]}" "${launch[@]}" train --init "$root/models/countdown-tiny-sft" --out "$run" "${settings[@]}" >>"$work/train.log" 2>&1 &
   fi
   pid=$!
 }
@@ -70,7 +73,7 @@ victim() {
 failures=0
 audit() { # $1 = label, $2.. = extra flags
   local label=$1; shift
-  if out=$("$g" check-run "$run" --quiet "$@" 2>&1); then
+  if out=$("${g[@]}" check-run "$run" --quiet "$@" 2>&1); then
     echo "  audit after $label: ok"
   else
     echo "  audit after $label: FAILED"; echo "$out" | sed 's/^/    /'; failures=$((failures + 1))
@@ -115,7 +118,7 @@ wait "$pid"; rc=$?
 [ $rc -ne 0 ] && { echo "  final run failed (exit $rc):"; tail -5 "$work/train.log" | sed 's/^/    /'; failures=$((failures + 1)); }
 echo "  train.log: $(grep -c '^\(\[rank [0-9]*\] \)\?resuming' "$work/train.log") resumes from a checkpoint, $(grep -c '^\(\[rank [0-9]*\] \)\?no complete checkpoint' "$work/train.log") restarts before the first checkpoint, $(grep -c 'refused' "$work/train.log") refused checkpoints"
 audit "the final run" --finished
-"$g" check-run "$run" --finished | grep -E "metrics|samples|step-$steps" | sed 's/^/  /'
+"${g[@]}" check-run "$run" --finished | grep -E "metrics|samples|step-$steps" | sed 's/^/  /'
 
 echo "crash-test: $kills SIGKILLs, $failures failed audits or runs"
 [ $failures -eq 0 ] && echo "crash-test: PASS" || echo "crash-test: FAIL"
