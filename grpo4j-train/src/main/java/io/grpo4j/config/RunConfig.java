@@ -275,10 +275,11 @@ public record RunConfig(
     public static final boolean RSLORA = false;
 
     /**
-     * Default {@code model.lora.rollout}: {@code merged}, measured faster on the CPU
-     * (docs/training.md, "LoRA"); {@code on_the_fly} needs no copy of the projection weights (the
-     * 12 GB recipe) and keeps bf16 rollouts exact to the adapters (a merged bf16 copy rounds W +
-     * s·B·A).
+     * Default {@code model.lora.rollout}: {@code merged}, one product per projection in every
+     * decode step (the refresh, one B·A per projection, once a step; which path is faster is not
+     * yet measured: docs/training.md, "LoRA"); {@code on_the_fly} needs no copy of the projection
+     * weights (the 12 GB recipe) and keeps bf16 rollouts exact to the adapters (a merged bf16 copy
+     * rounds W + s·B·A).
      */
     public static final String ROLLOUT = "merged";
 
