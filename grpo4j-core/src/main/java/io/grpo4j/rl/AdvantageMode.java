@@ -17,7 +17,17 @@ public enum AdvantageMode implements ConfigName {
    */
   PREFIX,
   /** The sequence advantage plus w × the group-normalised token process reward. */
-  HYBRID;
+  HYBRID,
+  /**
+   * Prefix-tree rollouts ({@code sampling.tree}): the tokens of the segment from node u to its
+   * child v get V(v) − V(u), V a node's mean leaf reward.
+   */
+  TREE,
+  /**
+   * VinePPO-style Monte-Carlo prefix values: K continuations from each segment boundary estimate
+   * V̂(s_b); the tokens of segment j get V̂(s_{j+1}) − V̂(s_j).
+   */
+  MC_PREFIX;
 
   /** Parses the config spelling (case-insensitive; '-' accepted for '_'). */
   public static AdvantageMode parse(String name) {

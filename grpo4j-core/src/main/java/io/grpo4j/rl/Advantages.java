@@ -3,6 +3,7 @@ package io.grpo4j.rl;
 import static io.grpo4j.torch.Ops.add;
 import static io.grpo4j.torch.Ops.clamp;
 import static io.grpo4j.torch.Ops.clampMin;
+import static io.grpo4j.torch.Ops.gt;
 import static io.grpo4j.torch.Ops.lt;
 import static io.grpo4j.torch.Ops.mean;
 import static io.grpo4j.torch.Ops.mul;
@@ -69,12 +70,38 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * so the outcome still reaches every token while the verifier's dense verdicts (a dead end at the
  * token that made it one, a wrong digit) add local credit.
  *
- * <p><b>Standard-deviation floor</b> (SEQUENCE, PREFIX, HYBRID with {@code scaleRewards}): σ_g is
- * replaced by max(σ_g, f), f = {@code stdFloor}. In a group whose G answers all fail, rewards such
- * as −0.1 and −0.2 differ by noise-level amounts, and dividing by their small std turns them into
- * ±2.5 z-scores that reinforce one failure over another; with f = 0.25 (a quarter of a success)
- * such groups keep advantages within ±0.4, while a group with even one success among failures that
- * score at most 0 spreads at least 0.35 (G = 8) and is unchanged.
+ * <p><b>{@link AdvantageMode#TREE}</b> and <b>{@link AdvantageMode#MC_PREFIX}</b> (credit from
+ * values of shared prefixes, {@link Segments}). Row i's completion is cut into segments at
+ * boundaries b_{i,1} ≤ … ≤ b_{i,S}; V_{i,0} = mean_g R (the prompt's value), V_{i,S+1} = R_i, and
+ * in between V_{i,j} is the value of the state after the first b_{i,j} tokens — in TREE the mean
+ * reward of the leaves under the tree node there ({@link TokenCredit#treeValues}; the rollouts
+ * branched at those boundaries), in MC_PREFIX the mean reward of K fresh continuations from that
+ * state (VinePPO). With δ_{i,t} = V_{i,j+1} − V_{i,j} on the tokens of segment j ({@link
+ * TokenCredit#segmentDeltas}), σ_g the group's sample std of R (1 when not {@code scaleRewards})
+ * and μ = {@code sequenceWeight}:
+ *
+ * <pre>A_{i,t} = clip(δ_{i,t} / (σ_g + ε) + μ·A_i, −c, c)</pre>
+ *
+ * The segments' credits along a completion, one value each, add up to R_i − mean_g R, its sequence
+ * advantage (before the clip): a tree of one level, widths [G], is SEQUENCE exactly (clip c = ∞),
+ * and deeper trees move each completion's credit onto the segment whose choice changed the value.
+ *
+ * <p><b>Validator fallback</b> (all modes, w_f = {@code fallbackWeight} &gt; 0): in a group whose G
+ * completions all succeed or all fail, where the outcome says nothing about which answer was
+ * better, each token also gets the verifier's own credit for it, r_{i,t} (a dead-end move is
+ * negative at the token that made it one, a valid step positive):
+ *
+ * <pre>A_{i,t} ← A_{i,t} + clip(w_f·r_{i,t}, −c, c)     (groups with Σ_{i∈g} success_i ∈ {0, G})
+ * </pre>
+ *
+ * Groups with both outcomes are left as the mode made them.
+ *
+ * <p><b>Standard-deviation floor</b> (SEQUENCE, PREFIX, HYBRID, TREE, MC_PREFIX with {@code
+ * scaleRewards}): σ_g is replaced by max(σ_g, f), f = {@code stdFloor}. In a group whose G answers
+ * all fail, rewards such as −0.1 and −0.2 differ by noise-level amounts, and dividing by their
+ * small std turns them into ±2.5 z-scores that reinforce one failure over another; with f = 0.25 (a
+ * quarter of a success) such groups keep advantages within ±0.4, while a group with even one
+ * success among failures that score at most 0 spreads at least 0.35 (G = 8) and is unchanged.
  *
  * <p><b>Entropy weighting</b> (all modes, κ = {@code entropyWeight} &gt; 0): A_{i,t} ← A_{i,t} · (1
  * − κ + κ·H_{i,t}/H̄) ({@link TokenCredit#entropyWeights}), so near-deterministic tokens stop
@@ -101,6 +128,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *     rl.advantage.std_floor}, {@link #STD_FLOOR})
  * @param entropyWeight κ in [0, 1], 0 = off ({@code rl.advantage.entropy_weight}, {@link
  *     #ENTROPY_WEIGHT})
+ * @param fallbackWeight w_f ≥ 0 of the validator fallback, 0 = off ({@code
+ *     rl.advantage.fallback_weight}, {@link #FALLBACK_WEIGHT})
  */
 public record Advantages(
     AdvantageMode mode,
@@ -110,7 +139,8 @@ public record Advantages(
     double sequenceWeight,
     double processWeight,
     double stdFloor,
-    double entropyWeight) {
+    double entropyWeight,
+    double fallbackWeight) {
 
   /**
    * Default {@code rl.advantage.mode}: the best of the first three modes on the tiny recipe, same
@@ -145,6 +175,12 @@ public record Advantages(
   /** Default {@code rl.advantage.entropy_weight}: off. */
   public static final double ENTROPY_WEIGHT = 0.0;
 
+  /**
+   * Default {@code rl.advantage.fallback_weight}: off. With Countdown's rewards 5 turns a dead-end
+   * step's −0.2 into −1 (the clip) and a valid step's +0.1 into +0.5.
+   */
+  public static final double FALLBACK_WEIGHT = 0.0;
+
   /** The defaults above, the run config's {@code rl.advantage} section unless it is set. */
   public static final Advantages DEFAULTS =
       new Advantages(
@@ -155,7 +191,8 @@ public record Advantages(
           SEQUENCE_WEIGHT,
           PROCESS_WEIGHT,
           STD_FLOOR,
-          ENTROPY_WEIGHT);
+          ENTROPY_WEIGHT,
+          FALLBACK_WEIGHT);
 
   /** Groups whose sequence rewards spread less than this standard deviation count as "zero std". */
   public static final double ZERO_STD_TOLERANCE = 1e-6;
@@ -173,6 +210,7 @@ public record Advantages(
     requireWeight("rl.advantage.sequence_weight", sequenceWeight);
     requireWeight("rl.advantage.process_weight", processWeight);
     requireWeight("rl.advantage.std_floor", stdFloor);
+    requireWeight("rl.advantage.fallback_weight", fallbackWeight);
     if (!(entropyWeight >= 0 && entropyWeight <= 1)) {
       throw new IllegalArgumentException(
           "rl.advantage.entropy_weight must be in [0, 1], got " + entropyWeight);
@@ -192,7 +230,13 @@ public record Advantages(
    * @param tokenMean {@code adv/token_mean}: mean advantage over valid tokens
    * @param tokenAbsMean {@code adv/token_abs_mean}: mean |advantage| over valid tokens
    */
-  public record Result(Tensor advantages, double tokenMean, double tokenAbsMean) {}
+  public record Result(Tensor advantages, double tokenMean, double tokenAbsMean) {
+    /** The result for advantages {@code a [B, T]}, its statistics over the valid tokens. */
+    public static Result of(Tensor a, Tensor mask) {
+      Tensor m = Shapes.maskLike(mask, a);
+      return new Result(a, Masked.mean(a, m).item_double(), Masked.mean(a.abs(), m).item_double());
+    }
+  }
 
   /**
    * @param rewards token rewards r {@code [B, T]} (e.g. from {@link EntropyReward}); padding
@@ -204,6 +248,26 @@ public record Advantages(
    * @param groupSize G ≥ 2; B must be a multiple of G
    */
   public Result compute(Tensor rewards, Tensor mask, Tensor ids, Tensor entropy, int groupSize) {
+    return compute(rewards, mask, ids, entropy, groupSize, null, null);
+  }
+
+  /**
+   * As {@link #compute(Tensor, Tensor, Tensor, Tensor, int)}, with what the segment modes and the
+   * fallback need.
+   *
+   * @param segments where completions are cut and the values there; needed by TREE and MC_PREFIX,
+   *     else may be null
+   * @param success {@code [B]} 1 where the completion solved its problem, else 0; needed when
+   *     fallbackWeight &gt; 0, else may be null
+   */
+  public Result compute(
+      Tensor rewards,
+      Tensor mask,
+      Tensor ids,
+      Tensor entropy,
+      int groupSize,
+      Segments segments,
+      Tensor success) {
     Shapes.requireDim("rewards", rewards, 2);
     Shapes.requireSameShape("mask", mask, "rewards", rewards);
     long b = rewards.size(0), t = rewards.size(1);
@@ -234,7 +298,9 @@ public record Advantages(
                           TokenCredit.normalisedProcessReward(r, mask, groupSize, clip, epsilon)
                               .reshape(p, groupSize, t),
                           processWeight));
+          case TREE, MC_PREFIX -> segmentCredit(r3, m3, mask, segments);
         };
+    if (fallbackWeight > 0) a3 = a3.add(fallback(r3, m3, success, groupSize));
     Tensor a = a3.reshape(b, t);
     if (entropyWeight > 0) {
       if (entropy == null) {
@@ -242,9 +308,7 @@ public record Advantages(
       }
       a = a.mul(Shapes.maskLike(TokenCredit.entropyWeights(entropy, mask, entropyWeight), a));
     }
-    double tokenMean = Masked.mean(a, m).item_double();
-    double tokenAbsMean = Masked.mean(a.abs(), m).item_double();
-    return new Result(a, tokenMean, tokenAbsMean);
+    return Result.of(a, m);
   }
 
   /**
@@ -302,6 +366,45 @@ public record Advantages(
     if (scaleRewards) delta = delta.div(scale(R).unsqueeze(2));
     if (sequenceWeight > 0) delta = delta.add(mul(sequence(r3, m3), sequenceWeight));
     return delta.mul(m3);
+  }
+
+  /** clip(δ_{i,t} / (σ_g + ε) + μ·A_i, −c, c) from the values at the segment cuts. */
+  private Tensor segmentCredit(Tensor r3, Tensor m3, Tensor mask, Segments segments) {
+    if (segments == null) {
+      throw new IllegalArgumentException(
+          "rl.advantage.mode=" + mode.configName() + " needs the rollouts' segments");
+    }
+    long p = r3.size(0), g = r3.size(1), t = r3.size(2);
+    Tensor R = sum(r3, false, 2); // [P, G]
+    Tensor flatR = R.reshape(p * g);
+    Tensor baseline = mean(R, true, 1).expand(new long[] {p, g}).reshape(p * g);
+    Tensor delta =
+        TokenCredit.segmentDeltas(
+                segments.starts(), segments.valuesFor(flatR), flatR, baseline, mask)
+            .reshape(p, g, t);
+    if (scaleRewards) delta = delta.div(scale(R).unsqueeze(2));
+    if (sequenceWeight > 0) delta = delta.add(mul(sequence(r3, m3), sequenceWeight));
+    return clipped(delta.mul(m3)).mul(m3);
+  }
+
+  /** clip(w_f·r, −c, c) on the tokens of groups whose completions all succeed or all fail. */
+  private Tensor fallback(Tensor r3, Tensor m3, Tensor success, int groupSize) {
+    if (success == null) {
+      throw new IllegalArgumentException(
+          "rl.advantage.fallback_weight > 0 needs each completion's success");
+    }
+    long p = r3.size(0);
+    if (success.dim() != 1 || success.size(0) != p * groupSize) {
+      throw new IllegalArgumentException(
+          "success must have one entry per completion, "
+              + p * groupSize
+              + ", got "
+              + Shapes.of(success));
+    }
+    Tensor k = sum(success.detach().to(r3.scalar_type()).reshape(p, groupSize), true, 1); // [P,1]
+    Tensor noSignal =
+        lt(k, 0.5).logical_or(gt(k, groupSize - 0.5)).to(r3.scalar_type()).unsqueeze(2);
+    return clipped(mul(r3, fallbackWeight)).mul(m3).mul(noSignal);
   }
 
   /**

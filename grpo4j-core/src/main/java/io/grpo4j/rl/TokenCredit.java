@@ -8,6 +8,7 @@ import static io.grpo4j.torch.Ops.mul;
 import static io.grpo4j.torch.Ops.sub;
 import static io.grpo4j.torch.Ops.sum;
 
+import io.grpo4j.torch.Ops;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -160,6 +161,167 @@ public final class TokenCredit {
       if (k == 0) allFail++;
     }
     return new double[] {allOk / (double) groups, allFail / (double) groups};
+  }
+
+  /**
+   * Values of the interior nodes of prefix trees ({@code sampling.tree}). A group's G = w_1·…·w_d
+   * leaves are its rows in lexicographic order of their branch choices (c_1, …, c_d), so the node
+   * at depth k above leaf i holds the n_k = w_{k+1}·…·w_d consecutive rows ⌊i/n_k⌋·n_k … +n_k−1.
+   * Its value is the mean outcome of the leaves under it:
+   *
+   * <pre>V_{i,k} = (1/n_k) Σ_{j: ⌊j/n_k⌋ = ⌊i/n_k⌋} R_j,      k = 1 … d−1</pre>
+   *
+   * (V at depth 0 is the group mean, at depth d the leaf's own R_i). A leaf that finished before
+   * its tree branched again fills all n_k rows of its node with copies of itself, so its node's
+   * value is its own R.
+   *
+   * @param sequenceRewards R {@code [B]}, B a multiple of G
+   * @param widths w_1 … w_d, each ≥ 1, G = their product
+   * @return {@code [B, d−1]}, column k−1 holding V_{i,k}
+   */
+  public static Tensor treeValues(Tensor sequenceRewards, int[] widths) {
+    Shapes.requireDim("sequenceRewards", sequenceRewards, 1);
+    int g = leaves(widths);
+    long b = sequenceRewards.size(0);
+    requireGroups(b, g);
+    Tensor r = sequenceRewards.detach();
+    int d = widths.length;
+    if (d == 1) return torch.zeros(new long[] {b, 0}, r.options());
+    TensorVector cols = new TensorVector();
+    long n = g;
+    for (int k = 1; k < d; k++) {
+      n /= widths[k - 1]; // leaves under one node at depth k
+      Tensor nodeMean = Ops.mean(r.reshape(b / n, n), true, 1); // [B/n, 1]
+      cols.push_back(nodeMean.expand(new long[] {b / n, n}).reshape(b, 1));
+    }
+    return torch.cat(cols, 1);
+  }
+
+  /** G = w_1·…·w_d, checking every width is ≥ 1. */
+  public static int leaves(int[] widths) {
+    if (widths == null || widths.length == 0) {
+      throw new IllegalArgumentException("sampling.tree.widths must list at least one width");
+    }
+    long g = 1;
+    for (int w : widths) {
+      if (w < 1) {
+        throw new IllegalArgumentException(
+            "sampling.tree.widths must all be >= 1, got " + java.util.Arrays.toString(widths));
+      }
+      g *= w;
+      if (g > Integer.MAX_VALUE) throw new IllegalArgumentException("tree has too many leaves");
+    }
+    return (int) g;
+  }
+
+  /**
+   * Credit from values at segment boundaries. Row i's completion is cut at S boundaries 0 ≤ b_{i,1}
+   * ≤ … ≤ b_{i,S} ≤ len_i into segments [b_{i,j}, b_{i,j+1}) (b_{i,0} = 0, b_{i,S+1} = len_i), with
+   * a value known at each boundary: V_{i,0} = {@code baseline} (the value of the prompt), V_{i,j} =
+   * {@code values[i, j−1]} (the state after the first b_{i,j} tokens), V_{i,S+1} = R_i. Every token
+   * of segment j gets how much its segment moved the value:
+   *
+   * <pre>δ_{i,t} = V_{i,j+1} − V_{i,j}   for b_{i,j} ≤ t &lt; b_{i,j+1}</pre>
+   *
+   * so the credits of a row's segments, one value each, add up to Σ_j (V_{i,j+1} − V_{i,j}) = R_i −
+   * V_{i,0} when every empty segment leaves the value unchanged: a row with fewer real boundaries
+   * puts its spare ones at len_i with value R_i (a tree's segments below the root hold at least one
+   * token each, so only such spare cuts are empty).
+   *
+   * @param starts b {@code [B, S]}, any integer dtype, S ≥ 0
+   * @param values V at the boundaries {@code [B, S]}
+   * @param sequenceRewards R {@code [B]}
+   * @param baseline V_{i,0} {@code [B]}
+   * @param mask completion mask {@code [B, T]}; δ is 0 on padding
+   */
+  public static Tensor segmentDeltas(
+      Tensor starts, Tensor values, Tensor sequenceRewards, Tensor baseline, Tensor mask) {
+    Shapes.requireDim("starts", starts, 2);
+    Shapes.requireSameShape("values", values, "starts", starts);
+    Shapes.requireDim("mask", mask, 2);
+    long b = mask.size(0), t = mask.size(1);
+    if (starts.size(0) != b || sequenceRewards.size(0) != b || baseline.size(0) != b) {
+      throw new IllegalArgumentException(
+          "starts, values, sequenceRewards and baseline need one row per completion ("
+              + b
+              + "), got "
+              + Shapes.of(starts)
+              + ", "
+              + Shapes.of(sequenceRewards)
+              + ", "
+              + Shapes.of(baseline));
+    }
+    Tensor r = sequenceRewards.detach();
+    Tensor m = Shapes.maskLike(mask, r);
+    Tensor v =
+        torch.cat(
+            new TensorVector(
+                baseline.detach().to(r.scalar_type()).reshape(b, 1),
+                values.detach().to(r.scalar_type()),
+                r.reshape(b, 1)),
+            1); // [B, S+2]
+    Tensor seg; // seg[i, t] = #{j : b_{i,j} ≤ t}, the segment token t lies in
+    if (starts.size(1) == 0) {
+      seg = torch.zeros(new long[] {b, t}, starts.options()).to(torch.ScalarType.Long);
+    } else {
+      Tensor pos =
+          torch
+              .arange(new org.bytedeco.pytorch.Scalar(t), starts.options())
+              .reshape(1, t, 1)
+              .to(torch.ScalarType.Long);
+      Tensor s = starts.to(torch.ScalarType.Long).unsqueeze(1); // [B, 1, S]
+      seg =
+          s.le(pos)
+              .sum(
+                  new long[] {2},
+                  false,
+                  new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Long));
+    }
+    Tensor vHere = torch.gather(v, 1, seg);
+    Tensor vNext = torch.gather(v, 1, seg.add(new org.bytedeco.pytorch.Scalar(1)));
+    return vNext.sub(vHere).mul(m);
+  }
+
+  /**
+   * The top-q entropy mask ({@code rl.token_mask.top_entropy}, the "forking tokens" of Wang et al.
+   * 2025): 1 on the ⌈q·n⌉ valid tokens of highest sampling entropy in the batch (n valid tokens;
+   * ties at the threshold all kept), 0 elsewhere and on padding.
+   *
+   * @param q share of tokens kept, in (0, 1]
+   */
+  public static Tensor topEntropyMask(Tensor entropy, Tensor mask, double q) {
+    Shapes.requireDim("entropy", entropy, 2);
+    Shapes.requireSameShape("mask", mask, "entropy", entropy);
+    if (!(q > 0 && q <= 1)) {
+      throw new IllegalArgumentException("rl.token_mask.top_entropy must be in (0, 1], got " + q);
+    }
+    Tensor h = entropy.detach();
+    Tensor m = Shapes.maskLike(mask, h);
+    Tensor valid = gt(m, 0.5);
+    long n = valid.sum().item_long();
+    if (n == 0) return m.mul(new org.bytedeco.pytorch.Scalar(0));
+    long k = Math.max(1, (long) Math.ceil(q * n - 1e-9));
+    Tensor vals = h.masked_select(valid);
+    double threshold = vals.topk(k).get0().min().item_double();
+    return Shapes.maskLike(h.ge(new org.bytedeco.pytorch.Scalar(threshold)), h).mul(m);
+  }
+
+  /**
+   * Where credit is non-zero: {share of valid tokens with A ≠ 0, share of groups with at least one
+   * such token}.
+   */
+  public static double[] nonZeroShares(Tensor advantages, Tensor mask, int groupSize) {
+    Shapes.requireDim("advantages", advantages, 2);
+    Shapes.requireSameShape("mask", mask, "advantages", advantages);
+    long b = advantages.size(0), t = advantages.size(1);
+    requireGroups(b, groupSize);
+    Tensor a = advantages.detach();
+    Tensor m = Shapes.maskLike(mask, a);
+    Tensor nz = Shapes.maskLike(gt(a.abs(), 0.0), a).mul(m);
+    double tokens = Masked.mean(nz, m).item_double();
+    Tensor perGroup = Ops.sum(nz.reshape(b / groupSize, groupSize * t), false, 1);
+    double groups = gt(perGroup, 0.0).to(torch.ScalarType.Double).mean().item_double();
+    return new double[] {tokens, groups};
   }
 
   private static void requireGroups(long b, int groupSize) {

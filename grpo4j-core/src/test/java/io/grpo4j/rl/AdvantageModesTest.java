@@ -20,7 +20,7 @@ class AdvantageModesTest {
 
   private static Advantages adv(
       AdvantageMode mode, double mu, double w, double floor, double kappa) {
-    return new Advantages(mode, 1.0, true, EPS, mu, w, floor, kappa);
+    return new Advantages(mode, 1.0, true, EPS, mu, w, floor, kappa, 0);
   }
 
   @Test

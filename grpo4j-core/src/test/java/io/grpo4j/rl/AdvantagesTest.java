@@ -42,7 +42,7 @@ class AdvantagesTest {
 
   /** The first four settings; no sequence share, process weight, std floor or entropy weight. */
   private static Advantages adv(AdvantageMode mode, double clip, boolean scale, double eps) {
-    return new Advantages(mode, clip, scale, eps, 0, 0, 0, 0);
+    return new Advantages(mode, clip, scale, eps, 0, 0, 0, 0, 0);
   }
 
   private static Advantages.Result run(Advantages adv) {
