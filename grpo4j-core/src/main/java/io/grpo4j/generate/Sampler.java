@@ -231,6 +231,329 @@ public final class Sampler {
   }
 
   /**
+   * Prefix-tree rollouts: for every prompt G = w_1·…·w_d completions that share prefixes by
+   * construction ({@link TreeShape}). The prompts are prefilled once; each prompt's row forks into
+   * w_1 rows, and a row at depth k &lt; d forks into w_{k+1} children at its next branch point: the
+   * children's KV cache rows are gathered from the parent's ({@link KvCache#regroup}), so a shared
+   * prefix is decoded once, and only the rows still generating take part in a decode step. A row
+   * that stops (stop token or length limit) before the tree reached depth d is a leaf for its whole
+   * subtree: it is copied into each of its n_k leaf slots (so every group keeps G rows, and the
+   * copies weigh it as the tree's sampling does), decoded once.
+   *
+   * <p>The samples come in group order, and within a group in lexicographic order of the branch
+   * choices (c_1, …, c_d): the leaves under a node are consecutive rows. {@link
+   * Rollout#segmentStarts} gives each sample's branch points; {@link Rollout#generatedTokens}
+   * counts each decoded token once. Always decodes with the dynamic cache (the static and CUDA
+   * graph loops keep a fixed batch; a tree's batch changes as it forks).
+   */
+  public Rollout generateTree(List<int[]> prompts, TreeShape tree, SamplingParams params) {
+    int promptLen = checkPrompts(prompts, params);
+    int promptCount = prompts.size();
+    long promptTokens = 0;
+    for (int[] p : prompts) promptTokens += p.length;
+    int g = tree.leaves();
+    int d = tree.depth();
+    int maxRows = promptCount * g;
+    int capacity = promptLen + params.maxNewTokens();
+    Device device = model.device();
+    Sample[] leaves = new Sample[maxRows];
+    int[][] starts = new int[maxRows][];
+    long generated = 0;
+    long t0 = System.nanoTime();
+    long tPrefill;
+    try (PointerScope outer = new PointerScope();
+        NoGradGuard noGrad = new NoGradGuard()) {
+      Generator gen = device.is_cpu() ? torch.createCPUGenerator(params.seed()) : null;
+      if (gen == null) torch.manual_seed(params.seed());
+      long[][] padded = new long[promptCount][promptLen];
+      long[] validFlat = new long[maxRows * capacity];
+      for (int p = 0; p < promptCount; p++) {
+        int[] prompt = prompts.get(p);
+        int pad = promptLen - prompt.length;
+        for (int i = 0; i < prompt.length; i++) padded[p][pad + i] = prompt[i];
+        for (int i = pad; i < promptLen; i++) validFlat[p * capacity + i] = 1;
+      }
+      // valid[r, j]: key position j of row r holds a real token; rows regrouped with the cache
+      Tensor valid =
+          Tensors.longs(validFlat).reshape(maxRows, capacity).to(device, torch.ScalarType.Bool);
+      KvCache cache =
+          KvCache.allocate(
+              model.config(), maxRows, capacity, Tensors.options(model.dtype(), device));
+      cache.regroup(torch.arange(new Scalar(promptCount), Tensors.options(DType.I64, device)));
+      Tensor lastLogits;
+      {
+        Tensor promptIds = Tensors.longs(padded).to(device, torch.ScalarType.Long);
+        Tensor h =
+            model.hiddenPadded(
+                promptIds, valid.narrow(0, 0, promptCount).narrow(1, 0, promptLen), cache);
+        Tensor last =
+            model.logits(h.narrow(1, promptLen - 1, 1)).squeeze(1).to(torch.ScalarType.Float);
+        lastLogits =
+            torch.zeros(new long[] {maxRows, last.size(1)}, Tensors.options(DType.F32, device));
+        lastLogits.narrow(0, 0, promptCount).copy_(last);
+      }
+      tPrefill = System.nanoTime();
+      // the live rows, in batch order; the root forks every prompt into w_1 rows
+      List<TreeRow> rows = new ArrayList<>();
+      List<TreeRow> roots = new ArrayList<>();
+      for (int p = 0; p < promptCount; p++) {
+        roots.add(new TreeRow(p, p * g, g, 0, prompts.get(p).length));
+      }
+      long[] forkIndex = forks(roots, tree, rows);
+      regroup(forkIndex, promptCount, cache, valid, lastLogits, device);
+      Tensor input = null;
+      for (int step = 0; step < params.maxNewTokens() && !rows.isEmpty(); step++) {
+        try (PointerScope stepScope = new PointerScope()) {
+          if (tree.branchAt() == TreeShape.BranchAt.ENTROPY && step > 0) {
+            // fork before picking: each child samples the uncertain position itself
+            float[] h = Tensors.toFloats(entropyOf(lastLogits.narrow(0, 0, rows.size()), params));
+            for (int r = 0; r < rows.size(); r++) {
+              TreeRow row = rows.get(r);
+              row.fork =
+                  row.depth < d
+                      && row.ids.size() > row.segmentStart
+                      && h[r] >= tree.entropyThreshold();
+            }
+            List<TreeRow> next = new ArrayList<>();
+            long[] index = forks(rows, tree, next);
+            if (next.size() != rows.size()) {
+              regroup(index, rows.size(), cache, valid, lastLogits, device);
+              rows = next;
+            }
+          }
+          int n = rows.size();
+          Tensor[] picked = pick(lastLogits.narrow(0, 0, n), params, gen);
+          long[] tok = Tensors.toLongs(picked[0]);
+          float[] lp = Tensors.toFloats(picked[1]);
+          float[] en = Tensors.toFloats(picked[2]);
+          generated += n;
+          List<TreeRow> next = new ArrayList<>();
+          List<Long> index = new ArrayList<>();
+          for (int r = 0; r < n; r++) {
+            TreeRow row = rows.get(r);
+            int t = (int) tok[r];
+            row.ids.add(t);
+            row.logps.add(lp[r]);
+            row.ents.add(en[r]);
+            Sample.FinishReason finish =
+                params.stopTokenIds().contains(t)
+                    ? Sample.FinishReason.STOP
+                    : row.ids.size() == params.maxNewTokens() ? Sample.FinishReason.LENGTH : null;
+            if (finish != null) {
+              row.finish(prompts.get(row.prompt), finish, d, leaves, starts);
+              continue;
+            }
+            row.fork =
+                tree.branchAt() == TreeShape.BranchAt.LINE_END
+                    && row.depth < d
+                    && tree.boundaryTokens().contains(t);
+            int copies = row.fork ? tree.width(row.depth + 1) : 1;
+            for (TreeRow child : row.children(tree)) next.add(child);
+            for (int c = 0; c < copies; c++) index.add((long) r);
+          }
+          if (next.isEmpty()) break;
+          boolean same = next.size() == n;
+          for (int r = 0; same && r < n; r++) same = index.get(r) == r;
+          if (!same) {
+            long[] idx = index.stream().mapToLong(Long::longValue).toArray();
+            regroup(idx, n, cache, valid, lastLogits, device);
+            Tensor inputAll =
+                Tensors.longs(selectLongs(tok, idx)).to(device, torch.ScalarType.Long);
+            input = inputAll.reshape(next.size(), 1);
+          } else {
+            input = picked[0].reshape(n, 1);
+          }
+          rows = next;
+          int m = rows.size();
+          int at = promptLen + step;
+          Tensor v = valid.narrow(0, 0, m);
+          v.narrow(1, at, 1).fill_(new Scalar(1));
+          long[] pos = new long[m];
+          for (int r = 0; r < m; r++) pos[r] = rows.get(r).nextPos++;
+          Tensor h =
+              model.hidden(
+                  input,
+                  Tensors.longs(pos).reshape(m, 1).to(device, torch.ScalarType.Long),
+                  AttentionMask.of(v.narrow(1, 0, at + 1), 1),
+                  cache);
+          lastLogits.narrow(0, 0, m).copy_(model.logits(h).squeeze(1));
+        }
+      }
+    }
+    long t1 = System.nanoTime();
+    List<Sample> samples = new ArrayList<>(maxRows);
+    List<int[]> segmentStarts = new ArrayList<>(maxRows);
+    for (int i = 0; i < maxRows; i++) {
+      if (leaves[i] == null) throw new IllegalStateException("tree leaf " + i + " was not filled");
+      samples.add(leaves[i]);
+      segmentStarts.add(starts[i]);
+    }
+    return new Rollout(
+        samples,
+        promptTokens,
+        (tPrefill - t0) / 1e9,
+        (t1 - tPrefill) / 1e9,
+        generated,
+        segmentStarts);
+  }
+
+  /** A live row of a tree: one node's path so far. */
+  private static final class TreeRow {
+    final int prompt;
+    final int firstLeaf; // the leaf slots [firstLeaf, firstLeaf + span) of this node's subtree
+    final int span;
+    final int depth; // 0 before the root's fork; the node's depth k after it
+    final List<Integer> ids;
+    final List<Float> logps;
+    final List<Float> ents;
+    final List<Integer> starts; // the offsets at which the path entered depths 2 … k
+    int nextPos;
+    int segmentStart;
+    boolean fork;
+
+    TreeRow(int prompt, int firstLeaf, int span, int depth, int nextPos) {
+      this(
+          prompt,
+          firstLeaf,
+          span,
+          depth,
+          nextPos,
+          new ArrayList<>(),
+          new ArrayList<>(),
+          new ArrayList<>(),
+          new ArrayList<>());
+    }
+
+    private TreeRow(
+        int prompt,
+        int firstLeaf,
+        int span,
+        int depth,
+        int nextPos,
+        List<Integer> ids,
+        List<Float> logps,
+        List<Float> ents,
+        List<Integer> starts) {
+      this.prompt = prompt;
+      this.firstLeaf = firstLeaf;
+      this.span = span;
+      this.depth = depth;
+      this.nextPos = nextPos;
+      this.ids = ids;
+      this.logps = logps;
+      this.ents = ents;
+      this.starts = starts;
+      this.segmentStart = ids.size();
+    }
+
+    /** This row unchanged, or its w_{k+1} children when it forks here. */
+    List<TreeRow> children(TreeShape tree) {
+      if (!fork) return List.of(this);
+      int w = tree.width(depth + 1);
+      int childSpan = span / w;
+      List<Integer> childStarts = new ArrayList<>(starts);
+      if (depth > 0) childStarts.add(ids.size()); // the root's fork is at offset 0: not a cut
+      List<TreeRow> out = new ArrayList<>(w);
+      for (int c = 0; c < w; c++) {
+        out.add(
+            new TreeRow(
+                prompt,
+                firstLeaf + c * childSpan,
+                childSpan,
+                depth + 1,
+                nextPos,
+                new ArrayList<>(ids),
+                new ArrayList<>(logps),
+                new ArrayList<>(ents),
+                new ArrayList<>(childStarts)));
+      }
+      return out;
+    }
+
+    /** Writes this finished path into every leaf slot of its subtree. */
+    void finish(int[] promptIds, Sample.FinishReason reason, int d, Sample[] leaves, int[][] cut) {
+      int[] s = new int[d - 1];
+      for (int k = 0; k < s.length; k++) s[k] = k < starts.size() ? starts.get(k) : ids.size();
+      Sample sample =
+          new Sample(
+              prompt, promptIds.clone(), toInts(ids), toFloats(logps), toFloats(ents), reason);
+      for (int i = firstLeaf; i < firstLeaf + span; i++) {
+        leaves[i] = sample;
+        cut[i] = s.clone();
+      }
+    }
+  }
+
+  /**
+   * Fills {@code next} with the rows after the forks marked in {@code rows} (the root rows of depth
+   * 0 always fork) and returns, for each new row, the index of the row it continues.
+   */
+  private static long[] forks(List<TreeRow> rows, TreeShape tree, List<TreeRow> next) {
+    List<Long> index = new ArrayList<>();
+    for (int r = 0; r < rows.size(); r++) {
+      TreeRow row = rows.get(r);
+      if (row.depth == 0) row.fork = true;
+      for (TreeRow child : row.children(tree)) {
+        next.add(child);
+        index.add((long) r);
+      }
+      row.fork = false;
+    }
+    return index.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /** Rearranges the rows of the cache, key validity and last logits: row i ← row index[i]. */
+  private static void regroup(
+      long[] index, int rows, KvCache cache, Tensor valid, Tensor lastLogits, Device device) {
+    try (PointerScope scope = new PointerScope()) {
+      Tensor idx = Tensors.longs(index).to(device, torch.ScalarType.Long);
+      cache.regroup(idx);
+      KvCache.regroupRows(valid, rows, idx);
+      KvCache.regroupRows(lastLogits, rows, idx);
+    }
+  }
+
+  private static long[] selectLongs(long[] values, long[] index) {
+    long[] out = new long[index.length];
+    for (int i = 0; i < index.length; i++) out[i] = values[(int) index[i]];
+    return out;
+  }
+
+  /** The entropy of each row's sampling distribution, [rows]. */
+  private Tensor entropyOf(Tensor logits, SamplingParams p) {
+    Tensor z = vocabulary.mask(logits);
+    if (!p.greedy()) z = LogitsWarper.warp(z, p, vocabulary.samplable());
+    Tensor logp = torch.log_softmax(z, -1);
+    return logp.exp()
+        .mul(logp.masked_fill(torch.isinf(logp), new Scalar(0.0)))
+        .sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional())
+        .neg();
+  }
+
+  /** Checks the prompts and the length budget; returns the longest prompt's length. */
+  private int checkPrompts(List<int[]> prompts, SamplingParams params) {
+    if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts");
+    int promptLen = 0;
+    for (int[] p : prompts) {
+      if (p.length == 0)
+        throw new IllegalArgumentException("empty prompt: give at least one token");
+      vocabulary.checkPrompt(p);
+      promptLen = Math.max(promptLen, p.length);
+    }
+    int capacity = promptLen + params.maxNewTokens();
+    if (capacity > model.config().maxPositionEmbeddings()) {
+      throw new IllegalArgumentException(
+          "prompt ("
+              + promptLen
+              + ") + max_new_tokens ("
+              + params.maxNewTokens()
+              + ") exceeds the model's max_position_embeddings "
+              + model.config().maxPositionEmbeddings());
+    }
+    return promptLen;
+  }
+
+  /**
    * The decode loop of {@link Decode#STATIC} and {@link Decode#CUDA_GRAPH}: the same picks as the
    * dynamic loop, kept on the device and read once at the end; rows are cut at their first stop
    * token as there.

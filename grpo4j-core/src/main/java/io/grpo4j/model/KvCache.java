@@ -17,11 +17,17 @@ public final class KvCache extends AttentionCache {
   private final int capacity;
   private int length;
 
+  /**
+   * Rows in use: the first {@code rows} of the buffers ({@link #regroup}); all of them at first.
+   */
+  private int rows;
+
   private KvCache(Tensor[] keys, Tensor[] values, int capacity, int length) {
     this.keys = keys;
     this.values = values;
     this.capacity = capacity;
     this.length = length;
+    this.rows = (int) keys[0].size(0);
   }
 
   /** An empty cache for {@code batch} rows and up to {@code capacity} positions. */
@@ -51,6 +57,46 @@ public final class KvCache extends AttentionCache {
     return capacity;
   }
 
+  /** Rows in use ({@link #regroup}); the buffers' batch size unless regrouped. */
+  public int rows() {
+    return rows;
+  }
+
+  /**
+   * Rearranges the rows in place: afterwards row i holds what row {@code index[i]} held, and {@code
+   * index.size(0)} rows are in use (at most the buffers' batch size). Rows may repeat (a row forked
+   * into its children, which then continue from the same keys and values) or be left out (finished
+   * rows). The buffers stay the same, so nothing is allocated beyond one gather per layer.
+   *
+   * @param index int64 {@code [n]} on the cache's device, entries in [0, rows())
+   */
+  public void regroup(Tensor index) {
+    long n = index.size(0);
+    if (n > keys[0].size(0)) {
+      throw new IllegalArgumentException(
+          "regroup to " + n + " rows, but the cache holds at most " + keys[0].size(0));
+    }
+    for (int l = 0; l < keys.length; l++) {
+      regroupRows(keys[l], rows, index);
+      regroupRows(values[l], rows, index);
+    }
+    rows = (int) n;
+  }
+
+  /**
+   * {@code buffer[0:n] = buffer[0:rows][index]} in place, n = index.size(0) (the gather copies
+   * first, so rows may move onto each other).
+   */
+  public static void regroupRows(Tensor buffer, int rows, Tensor index) {
+    Tensor gathered = buffer.narrow(0, 0, rows).index_select(0, index);
+    buffer.narrow(0, 0, index.size(0)).copy_(gathered);
+  }
+
+  /** The rows in use of a per-row buffer [maxRows, …]. */
+  private Tensor inUse(Tensor buffer) {
+    return rows == buffer.size(0) ? buffer : buffer.narrow(0, 0, rows);
+  }
+
   /**
    * Writes the new keys/values [B, kvHeads, T, headDim] of layer {@code layer} at the current
    * length and returns views of everything cached so far, [B, kvHeads, length + T, headDim].
@@ -62,11 +108,11 @@ public final class KvCache extends AttentionCache {
       throw new IllegalStateException(
           "KV cache full: " + length + " + " + t + " > capacity " + capacity);
     }
-    keys[layer].narrow(2, length, t).copy_(k);
-    values[layer].narrow(2, length, t).copy_(v);
-    return new Tensor[] {
-      keys[layer].narrow(2, 0, length + t), values[layer].narrow(2, 0, length + t)
-    };
+    Tensor kb = inUse(keys[layer]);
+    Tensor vb = inUse(values[layer]);
+    kb.narrow(2, length, t).copy_(k);
+    vb.narrow(2, length, t).copy_(v);
+    return new Tensor[] {kb.narrow(2, 0, length + t), vb.narrow(2, 0, length + t)};
   }
 
   /** Marks {@code t} more positions as filled (after all layers appended them). */
@@ -77,12 +123,12 @@ public final class KvCache extends AttentionCache {
 
   /** Keys [B, kvHeads, length, headDim] of layer {@code layer} (a view). */
   Tensor keys(int layer) {
-    return keys[layer].narrow(2, 0, length);
+    return inUse(keys[layer]).narrow(2, 0, length);
   }
 
   /** Values [B, kvHeads, length, headDim] of layer {@code layer} (a view). */
   Tensor values(int layer) {
-    return values[layer].narrow(2, 0, length);
+    return inUse(values[layer]).narrow(2, 0, length);
   }
 
   int layers() {
