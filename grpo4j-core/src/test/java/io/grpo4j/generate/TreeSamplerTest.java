@@ -63,15 +63,28 @@ class TreeSamplerTest {
     }
   }
 
+  /**
+   * Shapes and stop sets where rows fork, finish and move within one decode step (a row that stops
+   * while another forks, so the batch keeps its size but not its order).
+   */
   @Test
   void everyLeafIsScoredAsIfDecodedAlone() {
-    TreeShape tree = lineTree(2, 2, 2);
+    Set<Integer> manyStops = new HashSet<>();
+    for (int i = 40; i < 50; i++) manyStops.add(i);
+    for (int[] widths : new int[][] {{2, 2, 2}, {4, 2}}) {
+      for (Set<Integer> stops : List.of(Set.of(49), manyStops)) {
+        everyLeafIsScoredAsIfDecodedAlone(lineTree(widths), stops);
+      }
+    }
+  }
+
+  private static void everyLeafIsScoredAsIfDecodedAlone(TreeShape tree, Set<Integer> stops) {
     Rollout r =
-        new Sampler(MODEL, 50)
-            .generateTree(PROMPTS, tree, SamplingParams.sample(14, Set.of(49), 5));
-    assertThat(r.samples()).hasSize(24);
+        new Sampler(MODEL, 50).generateTree(PROMPTS, tree, SamplingParams.sample(14, stops, 5));
+    int g = tree.leaves(), d = tree.depth();
+    assertThat(r.samples()).hasSize(3 * g);
     int branched = 0;
-    for (int i = 0; i < 24; i++) {
+    for (int i = 0; i < 3 * g; i++) {
       Sample s = r.samples().get(i);
       assertThat(s.promptIndex()).isEqualTo(i / g);
       assertThat(s.promptIds()).containsExactly(PROMPTS.get(i / g));

@@ -6,6 +6,7 @@ import io.grpo4j.rl.Advantages;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlEstimator;
 import io.grpo4j.rl.LossAggregation;
+import io.grpo4j.rl.TokenMask;
 import io.grpo4j.task.countdown.CountdownRewards;
 import io.grpo4j.task.countdown.CountdownSettings;
 import io.grpo4j.task.jsonl.JsonlSettings;
@@ -62,6 +63,16 @@ public record RunConfig(
             && reward != null
             && distributed != null,
         "every section (model, task, countdown, data, sampling, rl, train, sft, logging, reward, distributed) must be present");
+    require(
+        rl.advantage().mode() != io.grpo4j.rl.AdvantageMode.TREE
+            || sampling.tree().leaves() == rl.groupSize(),
+        "rl.advantage.mode=tree samples trees of sampling.tree.widths "
+            + sampling.tree().widths()
+            + " = "
+            + sampling.tree().leaves()
+            + " leaves, but rl.group_size is "
+            + rl.groupSize()
+            + ": make their product the group size");
   }
 
   /** Default {@code seed}: any fixed seed makes runs repeatable; 0 is the conventional one. */
@@ -476,10 +487,22 @@ public record RunConfig(
    *     picks on the device (no host sync per token); cuda_graph replays the decode step as a CUDA
    *     graph (CUDA only; 5.04 ms per step against static's 16.46 ms on an H200, docs/gpu.md)
    *     ({@link #DECODE})
+   * @param tree the prefix-tree rollouts of {@code rl.advantage.mode: tree} ({@code
+   *     sampling.tree.*}, {@link Tree}); every other mode samples G independent completions
+   * @param mcSamples K, continuations per cut of {@code rl.advantage.mode: mc_prefix} ({@link
+   *     #MC_SAMPLES})
    */
   public record Sampling(
-      double temperature, double topP, int topK, int maxNewTokens, String decode) {
+      double temperature,
+      double topP,
+      int topK,
+      int maxNewTokens,
+      String decode,
+      Tree tree,
+      int mcSamples) {
     public Sampling {
+      require(tree != null, "sampling.tree must be present");
+      require(mcSamples >= 1, "sampling.mc_samples must be >= 1, got " + mcSamples);
       Sampler.Decode.parse(decode == null ? "null" : decode); // fails naming the allowed values
       require(temperature > 0, "sampling.temperature must be > 0, got " + temperature);
       require(topP > 0 && topP <= 1, "sampling.top_p must be in (0, 1], got " + topP);
@@ -511,8 +534,25 @@ public record RunConfig(
     /** Default {@code sampling.decode}: on a CPU nothing is faster. */
     public static final String DECODE = "dynamic";
 
+    /**
+     * Default {@code sampling.mc_samples}: VinePPO uses 9 on math; Countdown's cuts are few and
+     * often decided (a dead end is valued by the verifier), and every continuation costs generated
+     * tokens that the matched budget takes from the training rollouts.
+     */
+    public static final int MC_SAMPLES = 4;
+
     static Sampling defaults() {
-      return new Sampling(TEMPERATURE, TOP_P, TOP_K, MAX_NEW_TOKENS, DECODE);
+      return new Sampling(
+          TEMPERATURE, TOP_P, TOP_K, MAX_NEW_TOKENS, DECODE, Tree.defaults(), MC_SAMPLES);
+    }
+
+    /** The tree rollouts' shape, the line-end token ids given. */
+    public io.grpo4j.generate.TreeShape treeShape(java.util.Set<Integer> lineEnds) {
+      return new io.grpo4j.generate.TreeShape(
+          tree.widths().stream().mapToInt(Integer::intValue).toArray(),
+          io.grpo4j.generate.TreeShape.BranchAt.parse(tree.branchAt()),
+          lineEnds,
+          tree.entropyThreshold());
     }
 
     public Sampler.Decode decodeMode() {
@@ -525,6 +565,58 @@ public record RunConfig(
      */
     public boolean samplesFromPolicy() {
       return topP == 1.0 && topK == 0;
+    }
+  }
+
+  /**
+   * Prefix-tree rollouts ({@code sampling.tree.*}, used by {@code rl.advantage.mode: tree}; {@link
+   * io.grpo4j.generate.Sampler#generateTree}): each prompt forks into w_1 rows, and each row at
+   * depth k &lt; d forks into w_{k+1} children at its next branch point, so G = w_1·…·w_d leaves
+   * share prefixes that are decoded once.
+   *
+   * @param widths w_1 … w_d; their product must equal {@code rl.group_size} ({@link #WIDTHS})
+   * @param branchAt {@code line_end}: after a token that ends a step (the task's delimiter, a
+   *     newline for Countdown); {@code entropy}: at a position whose sampling entropy is at least
+   *     {@code entropy_threshold} ({@link #BRANCH_AT})
+   * @param entropyThreshold nats, for {@code branch_at: entropy} ({@link #ENTROPY_THRESHOLD})
+   */
+  public record Tree(java.util.List<Integer> widths, String branchAt, double entropyThreshold) {
+    public Tree {
+      require(
+          widths != null && !widths.isEmpty(), "sampling.tree.widths must list at least one width");
+      widths = java.util.List.copyOf(widths);
+      for (int w : widths) require(w >= 1, "sampling.tree.widths must all be >= 1, got " + widths);
+      io.grpo4j.generate.TreeShape.BranchAt.parse(branchAt); // fails naming the allowed values
+      require(
+          entropyThreshold >= 0 && Double.isFinite(entropyThreshold),
+          "sampling.tree.entropy_threshold must be >= 0, got " + entropyThreshold);
+    }
+
+    /**
+     * Default {@code sampling.tree.widths}: 4 different first steps, each continued twice — the
+     * first line decides most Countdown answers (docs/experiments.md), so it gets the most siblings
+     * to be judged against.
+     */
+    public static final java.util.List<Integer> WIDTHS = java.util.List.of(4, 2);
+
+    /** Default {@code sampling.tree.branch_at}: Countdown's decisions are its lines. */
+    public static final String BRANCH_AT = "line_end";
+
+    /**
+     * Default {@code sampling.tree.entropy_threshold}: about a coin flip between three tokens (ln 3
+     * = 1.1); the tiny model's forking tokens carry more than 0.5 nats.
+     */
+    public static final double ENTROPY_THRESHOLD = 1.0;
+
+    static Tree defaults() {
+      return new Tree(WIDTHS, BRANCH_AT, ENTROPY_THRESHOLD);
+    }
+
+    /** G, the leaves of one prompt's tree. */
+    public int leaves() {
+      int g = 1;
+      for (int w : widths) g *= w;
+      return g;
     }
   }
 
@@ -543,6 +635,8 @@ public record RunConfig(
    *     EntropyReward})
    * @param kl the KL terms to π_ref
    * @param clip the PPO ratio clip range
+   * @param tokenMask which tokens carry the policy gradient ({@code rl.token_mask.*}, see {@link
+   *     TokenMask})
    */
   public record Rl(
       int groupSize,
@@ -552,7 +646,8 @@ public record RunConfig(
       Advantages advantage,
       EntropyReward entropy,
       Kl kl,
-      Clip clip) {
+      Clip clip,
+      TokenMask tokenMask) {
     public Rl {
       require(
           groupSize >= 2,
@@ -561,8 +656,8 @@ public record RunConfig(
       require(microBatch >= 1, "rl.micro_batch must be >= 1, got " + microBatch);
       require(aggregation != null, "rl.aggregation must be set");
       require(
-          advantage != null && entropy != null && kl != null && clip != null,
-          "rl.advantage, rl.entropy, rl.kl and rl.clip must be present");
+          advantage != null && entropy != null && kl != null && clip != null && tokenMask != null,
+          "rl.advantage, rl.entropy, rl.kl, rl.clip and rl.token_mask must be present");
     }
 
     /** Default {@code rl.group_size}: the seed's recipe. */
@@ -589,7 +684,8 @@ public record RunConfig(
           Advantages.DEFAULTS,
           EntropyReward.DEFAULTS,
           Kl.defaults(),
-          Clip.defaults());
+          Clip.defaults(),
+          TokenMask.DEFAULTS);
     }
   }
 
@@ -714,6 +810,11 @@ public record RunConfig(
    * @param maxSkippedSteps an update whose loss or gradient norm is NaN/infinite is skipped and
    *     counted ({@code skipped_steps} in metrics); this many in a row stop the run, keeping the
    *     last good checkpoint. SFT uses the same setting ({@link #MAX_SKIPPED_STEPS})
+   * @param maxGeneratedTokens stop (and save) after the step in which the run's generated tokens
+   *     reach this many, 0 = no limit: the rollouts' tokens, each decoded token once (a prefix that
+   *     tree rollouts share counts once), Monte-Carlo continuations included — so runs of different
+   *     advantage modes compare at a matched budget of generation ({@code tokens/generated_total}
+   *     in metrics; {@link #MAX_GENERATED_TOKENS})
    */
   public record Train(
       int steps,
@@ -727,7 +828,8 @@ public record RunConfig(
       int saveEvery,
       int samplesPerStep,
       double budgetMinutes,
-      int maxSkippedSteps) {
+      int maxSkippedSteps,
+      long maxGeneratedTokens) {
     public Train {
       require(steps >= 1, "train.steps must be >= 1, got " + steps);
       require(lr > 0, "train.lr must be > 0, got " + lr);
@@ -742,6 +844,9 @@ public record RunConfig(
       require(samplesPerStep >= 0, "train.samples_per_step must be >= 0");
       require(budgetMinutes >= 0, "train.budget_minutes must be >= 0");
       require(maxSkippedSteps >= 1, "train.max_skipped_steps must be >= 1, got " + maxSkippedSteps);
+      require(
+          maxGeneratedTokens >= 0,
+          "train.max_generated_tokens must be >= 0 (0 = no limit), got " + maxGeneratedTokens);
     }
 
     /** Default {@code train.steps}. */
@@ -786,6 +891,9 @@ public record RunConfig(
      */
     public static final int MAX_SKIPPED_STEPS = 5;
 
+    /** Default {@code train.max_generated_tokens}: no limit, {@code train.steps} ends the run. */
+    public static final long MAX_GENERATED_TOKENS = 0;
+
     static Train defaults() {
       return new Train(
           STEPS,
@@ -799,7 +907,8 @@ public record RunConfig(
           SAVE_EVERY,
           SAMPLES_PER_STEP,
           BUDGET_MINUTES,
-          MAX_SKIPPED_STEPS);
+          MAX_SKIPPED_STEPS,
+          MAX_GENERATED_TOKENS);
     }
   }
 

@@ -42,6 +42,33 @@ public final class MetricNames {
   /** Share of groups whose G rewards are all equal (no learning signal). */
   public static final String FRAC_ZERO_STD_GROUPS = "frac_zero_std_groups";
 
+  /**
+   * Tokens the model decoded for the step, all ranks: each shared prefix of a tree rollout once,
+   * Monte-Carlo continuations (mc_prefix) included.
+   */
+  public static final String TOKENS_GENERATED = "tokens/generated";
+
+  /** Tokens decoded by the run so far (what {@code train.max_generated_tokens} bounds). */
+  public static final String TOKENS_GENERATED_TOTAL = "tokens/generated_total";
+
+  /** Share of valid completion tokens whose advantage |A_t| exceeds 1e-3 (rank 0's batch). */
+  public static final String ADV_NONZERO_TOKEN_SHARE = "adv/nonzero_token_share";
+
+  /** Share of groups with at least one token whose |A_t| exceeds 1e-3 (rank 0's batch). */
+  public static final String ADV_NONZERO_GROUP_SHARE = "adv/nonzero_group_share";
+
+  /** mc_prefix: continuations sampled from the step's cuts (this rank). */
+  public static final String MC_PREFIX_CONTINUATIONS = "mc_prefix/continuations";
+
+  /** mc_prefix: cuts whose value was estimated by sampling (this rank). */
+  public static final String MC_PREFIX_SAMPLED_CUTS = "mc_prefix/sampled_cuts";
+
+  /** mc_prefix: cuts whose value needed no sampling (this rank). */
+  public static final String MC_PREFIX_KNOWN_CUTS = "mc_prefix/known_cuts";
+
+  /** mc_prefix: tokens the continuations decoded (this rank). */
+  public static final String MC_PREFIX_TOKENS = "mc_prefix/tokens";
+
   /** With dynamic sampling: the share of zero-std groups among those drawn, before dropping. */
   public static final String DYNAMIC_FRAC_ZERO_STD_DRAWN = "dynamic_sampling/frac_zero_std_drawn";
 

@@ -102,7 +102,11 @@ public record Evaluation(
         }
       }
       double adv = Double.NaN;
-      if (k >= 2) {
+      var mode = cfg.rl().advantage().mode();
+      // the segment modes need tree rollouts or continuations, which an evaluation does not sample
+      boolean segmentMode =
+          mode == io.grpo4j.rl.AdvantageMode.TREE || mode == io.grpo4j.rl.AdvantageMode.MC_PREFIX;
+      if (k >= 2 && !segmentMode) {
         RolloutBatch b = RolloutBatch.of(report.samples(), device);
         var r = cfg.rl().entropy().tokenRewards(b.prefixReward(), b.entropy(), b.mask());
         adv = cfg.rl().advantage().compute(r, b.mask(), b.completion(), b.entropy(), k).tokenMean();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.config.RunConfig;
+import io.grpo4j.metrics.MetricNames;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.AtomicFiles;
@@ -69,7 +70,14 @@ public record Sweep(
       if (passK > 8) m.add("pass@8");
       m.add("pass@" + passK);
     }
-    m.addAll(List.of("kl_forward", "kl_reverse", "reward_per_prompt", "grpo_seconds"));
+    m.addAll(
+        List.of(
+            "kl_forward",
+            "kl_reverse",
+            "reward_per_prompt",
+            "generated_tokens",
+            "steps",
+            "grpo_seconds"));
     return m;
   }
 
@@ -200,12 +208,29 @@ public record Sweep(
         r.set("params", JSON.valueToTree(c.params()));
         r.put("seed", k);
         r.put("model", model.toString());
-        r.set("metrics", evaluate(cfg, model, seconds, log));
+        ObjectNode metrics = evaluate(cfg, model, seconds, log);
+        JsonNode last = lastMetricsRow(runDir);
+        if (last != null) {
+          metrics.put("generated_tokens", last.path(MetricNames.TOKENS_GENERATED_TOTAL).asDouble(Double.NaN));
+          metrics.put("steps", last.path(MetricNames.STEP).asDouble(Double.NaN));
+        }
+        r.set("metrics", metrics);
         AtomicFiles.writeString(result, JSON.writeValueAsString(r) + "\n");
         tables = writeTables(cells, log);
       }
     }
     return tables != null ? tables : writeTables(cells, log);
+  }
+
+  /** The last row of a run's metrics.jsonl, or null when it has none. */
+  static JsonNode lastMetricsRow(Path runDir) throws IOException {
+    Path f = runDir.resolve("metrics.jsonl");
+    if (!Files.isRegularFile(f)) return null;
+    JsonNode last = null;
+    for (String line : Files.readAllLines(f)) {
+      if (!line.isBlank()) last = JSON.readTree(line);
+    }
+    return last;
   }
 
   /** Greedy held-out evaluation (+ KL to the start model) and, with passK, the sampled one. */
@@ -345,8 +370,9 @@ public record Sweep(
 
   private static String fmt(String metric, double mean, double sd) {
     boolean rate = metric.equals("success_rate") || metric.startsWith("pass@");
-    boolean time = metric.endsWith("_seconds");
-    String f = rate ? "%.1f" : time ? "%.0f" : "%.4f";
+    boolean count =
+        metric.endsWith("_seconds") || metric.equals("generated_tokens") || metric.equals("steps");
+    String f = rate ? "%.1f" : count ? "%.0f" : "%.4f";
     double scale = rate ? 100 : 1;
     String m = String.format(f, mean * scale);
     return Double.isNaN(sd) ? m : m + " ± " + String.format(f, sd * scale);

@@ -51,6 +51,17 @@ public interface Task<D> extends AutoCloseable {
   Verifier<D> verifier();
 
   /**
+   * Where an answer divides into steps, for credit that needs cut points: the text that ends a step
+   * (token-level credit from prefix trees branches after a token containing it, {@code
+   * sampling.tree.branch_at: line_end}; Monte-Carlo prefix values, {@code rl.advantage.mode:
+   * mc_prefix}, are measured after such tokens). By default a newline: Countdown writes one step
+   * per line, and the answers of most JSONL tasks are lines of reasoning.
+   */
+  default String segmentDelimiter() {
+    return "\n";
+  }
+
+  /**
    * The prompt as chat messages, for {@link PromptStyle#CHAT}; the caller renders them through the
    * model's chat template. By default one user message with {@code prompt(problem, CHAT)}.
    */

@@ -21,6 +21,8 @@ import io.grpo4j.rl.KlPenalty;
 import io.grpo4j.rl.LossAggregation;
 import io.grpo4j.rl.Masked;
 import io.grpo4j.rl.PolicyLoss;
+import io.grpo4j.rl.Segments;
+import io.grpo4j.rl.TokenCredit;
 import io.grpo4j.task.Problem;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.MemoryStats;
@@ -29,14 +31,19 @@ import io.grpo4j.torch.Torch;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.AdamW;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 
 /**
  * The GRPO loop. One step:
@@ -82,6 +89,15 @@ public final class GrpoTrainer<D> {
   private final NonFiniteGuard guard;
   private final DataParallel dp;
   private final TrainLoop loop;
+
+  /**
+   * The token ids that end a step of an answer (tree branch points, Monte-Carlo cuts); null when
+   * the advantage mode needs none.
+   */
+  private final Set<Integer> cutTokens;
+
+  /** Tokens generated so far by the run, all ranks (train.max_generated_tokens counts them). */
+  private long generatedTotal;
 
   /**
    * A rank of a data-parallel job ({@link DataParallel}; {@link DistGroup#single()} for one
@@ -132,6 +148,15 @@ public final class GrpoTrainer<D> {
                 : WorkingWeights.of(policy, compute);
     this.options = cfg.model().trainOptions();
     this.guard = new NonFiniteGuard(t.maxSkippedSteps(), out);
+    AdvantageMode mode = rl.advantage().mode();
+    this.cutTokens =
+        mode == AdvantageMode.TREE || mode == AdvantageMode.MC_PREFIX
+            ? SegmentCuts.tokens(
+                setup.folder().tokenizer(),
+                setup.folder().samplableVocab(),
+                setup.task().segmentDelimiter(),
+                setup.folder().stopTokenIds())
+            : null;
     this.loop = loop();
   }
 
@@ -142,6 +167,15 @@ public final class GrpoTrainer<D> {
   /** Restores what a checkpoint's trainer_state.json holds beyond the weights and optimizer. */
   public void restore(JsonNode state) {
     if (klScale != null && state.has("kl_scale")) klScale.reset(state.path("kl_scale").asDouble());
+    generatedTotal = state.path("generated_tokens").asLong(0);
+  }
+
+  /**
+   * Tokens generated before this trainer's first step that the run's budget counts (e.g. an offline
+   * stage that sampled from π_ref).
+   */
+  public void addGeneratedTokens(long tokens) {
+    generatedTotal += tokens;
   }
 
   /** The KL weights in force this step: the configured ones, times the controller's factor. */
@@ -155,8 +189,8 @@ public final class GrpoTrainer<D> {
   }
 
   /**
-   * Runs steps {@code firstStep..train.steps} (or until the time budget); returns the last step
-   * done.
+   * Runs steps {@code firstStep..train.steps} (or until the time or generated-token budget);
+   * returns the last step done.
    */
   public long train(long firstStep) throws IOException {
     return loop.run(firstStep);
@@ -219,6 +253,17 @@ public final class GrpoTrainer<D> {
           public void addState(ObjectNode state) {
             state.put("model_init", cfg.model().init());
             if (klScale != null) state.put("kl_scale", klScale.value());
+            state.put("generated_tokens", generatedTotal);
+          }
+
+          @Override
+          public String budgetSpent() {
+            // the generated tokens are summed over ranks in the row, so every rank agrees
+            long budget = cfg.train().maxGeneratedTokens();
+            return budget > 0 && generatedTotal >= budget
+                ? String.format(
+                    "generated-token budget of %,d reached (%,d tokens)", budget, generatedTotal)
+                : null;
           }
         });
   }
@@ -260,6 +305,10 @@ public final class GrpoTrainer<D> {
    * @param firstFailure the first failure's reason, or null
    * @param fracZeroStdDrawn with dynamic sampling, the share of drawn groups whose rewards were all
    *     equal (before dropping them); NaN without
+   * @param generatedTokens tokens the model decoded for this step: each shared tree prefix once,
+   *     Monte-Carlo continuations included
+   * @param segments the cuts (and for mc_prefix the values) of the scored rows, or null
+   * @param mc the Monte-Carlo continuations' counts, or null
    */
   record Rollouts(
       List<ScoredSample> scored,
@@ -269,7 +318,16 @@ public final class GrpoTrainer<D> {
       int failures,
       int droppedGroups,
       String firstFailure,
-      double fracZeroStdDrawn) {}
+      double fracZeroStdDrawn,
+      long generatedTokens,
+      SegmentArrays segments,
+      McPrefix.Values mc) {}
+
+  /**
+   * Per scored row: where its segments start and, for mc_prefix, the values there (null for a
+   * tree).
+   */
+  record SegmentArrays(long[][] starts, double[][] values) {}
 
   /**
    * Steps 1–2 for shard {@code rank} of {@code worldSize}: the step's prompts are drawn as in a
@@ -300,9 +358,13 @@ public final class GrpoTrainer<D> {
             s.maxNewTokens(),
             setup.folder().stopTokenIds(),
             DataParallel.rankSeed(Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step), rank, worldSize));
+    Sampler sampler =
+        new Sampler(weights.rollout(), setup.folder().samplableVocab(), s.decodeMode());
+    AdvantageMode mode = rl.advantage().mode();
     Rollout rollout =
-        new Sampler(weights.rollout(), setup.folder().samplableVocab(), s.decodeMode())
-            .generate(promptIds, g, sp);
+        mode == AdvantageMode.TREE
+            ? sampler.generateTree(promptIds, s.treeShape(cutTokens), sp)
+            : sampler.generate(promptIds, g, sp);
     // 2. scores: the whole step in one judge call; a group with a failed reward request leaves
     // the step (a failure is not a reward), counted in reward/failures
     RewardFailures judged = RewardFailures.of(setup.scoreAll(problems, rollout.samples()), g);
@@ -314,6 +376,37 @@ public final class GrpoTrainer<D> {
       fracZeroStdDrawn = Advantages.fracZeroStdGroups(Tensors.doubles(rewards), g);
       scored = DynamicSampling.keep(scored, g, wanted / worldSize);
     }
+    long generated = rollout.generatedTokens();
+    SegmentArrays segments = null;
+    McPrefix.Values mc = null;
+    if (mode == AdvantageMode.TREE || mode == AdvantageMode.MC_PREFIX) {
+      // the scored rows are new Sample records (renumbered groups), but their completion arrays
+      // are the rollout's: they find each row's rollout row (a leaf copied into its finished
+      // subtree is one array, with one set of cuts)
+      Map<int[], Integer> rowOf = new IdentityHashMap<>();
+      for (int i = 0; i < rollout.samples().size(); i++) {
+        rowOf.put(rollout.samples().get(i).completionIds(), i);
+      }
+      int[] origin = new int[scored.size()];
+      for (int i = 0; i < origin.length; i++) {
+        Integer o = rowOf.get(scored.get(i).sample().completionIds());
+        if (o == null) throw new IllegalStateException("a scored row lost its rollout row");
+        origin[i] = o;
+      }
+      if (mode == AdvantageMode.TREE) {
+        long[][] starts = new long[scored.size()][];
+        for (int i = 0; i < starts.length; i++) {
+          starts[i] = Arrays.stream(rollout.segmentStarts().get(origin[i])).asLongStream().toArray();
+        }
+        segments = new SegmentArrays(starts, null);
+      } else if (!scored.isEmpty()) {
+        List<Problem<D>> rowProblems = new ArrayList<>(scored.size());
+        for (int o : origin) rowProblems.add(problems.get(rollout.samples().get(o).promptIndex()));
+        mc = McPrefix.estimate(setup, sampler, rowProblems, scored, s.mcSamples(), sp, cutTokens);
+        generated += mc.generatedTokens();
+        segments = new SegmentArrays(mc.starts(), mc.values());
+      }
+    }
     return new Rollouts(
         scored,
         rollout.promptTokens(),
@@ -322,7 +415,10 @@ public final class GrpoTrainer<D> {
         judged.failures(),
         judged.droppedGroups(),
         judged.firstFailure(),
-        fracZeroStdDrawn);
+        fracZeroStdDrawn,
+        generated,
+        segments,
+        mc);
   }
 
   /** Reward requests of a step that failed, and the groups they took out (summed over ranks). */
@@ -343,6 +439,8 @@ public final class GrpoTrainer<D> {
    * @param zeroStdGroups groups whose G rewards are all equal
    * @param forwardPositions sequence positions the training forward computed
    * @param forwardPositionsUnshared those it would compute without shared prompts
+   * @param generatedTokens tokens decoded for the step (shared tree prefixes once, Monte-Carlo
+   *     continuations included)
    */
   private record StepSums(
       double completions,
@@ -357,7 +455,8 @@ public final class GrpoTrainer<D> {
       double zeroStdGroups,
       double groups,
       double forwardPositions,
-      double forwardPositionsUnshared) {}
+      double forwardPositionsUnshared,
+      double generatedTokens) {}
 
   /**
    * One epoch's sums over its micro-batches: the loss terms as the optimizer saw them (each
@@ -412,6 +511,8 @@ public final class GrpoTrainer<D> {
       row.put(REWARD_FAILURES, (int) failed.requests());
       row.put(REWARD_DROPPED_GROUPS, (int) failed.groups());
       row.put(TIME_ROLLOUT_S, dp.max(ro.seconds()));
+      generatedTotal += (long) dp.sum(ro.generatedTokens());
+      row.put(TOKENS_GENERATED_TOTAL, generatedTotal);
       row.put(SKIPPED_STEPS, 1);
       out.printf(
           "step %d: every group had a failed reward request (%s); no update%n",
@@ -427,7 +528,18 @@ public final class GrpoTrainer<D> {
     // 3. rewards and advantages
     Tensor r = entropyReward.tokenRewards(batch.prefixReward(), batch.entropy(), batch.mask());
     Advantages.Result adv =
-        advantages.compute(r, batch.mask(), batch.completion(), batch.entropy(), g);
+        rl.tokenMask()
+            .apply(
+                advantages.compute(
+                    r,
+                    batch.mask(),
+                    batch.completion(),
+                    batch.entropy(),
+                    g,
+                    segments(ro.segments(), batch),
+                    successes(scored, batch)),
+                batch.entropy(),
+                batch.mask());
     // 4. μ epochs of the clipped surrogate + KL
     boolean rolloutIsPiOld = rl.epochs() == 1 && cfg.sampling().samplesFromPolicy();
     List<Tensor> oldLogProbs =
@@ -505,7 +617,8 @@ public final class GrpoTrainer<D> {
                 rewards.length / g,
                 MicroBatches.forwardPositions(
                     micro, options.sharePrompt() && !options.gradientCheckpointing()),
-                MicroBatches.forwardPositions(micro, false)));
+                MicroBatches.forwardPositions(micro, false),
+                ro.generatedTokens()));
     Seconds slowest = dp.max(new Seconds(ro.seconds(), (t2 - t1) / 1e9));
     double n = m.completions();
     double mean = m.rewards() / n;
@@ -537,6 +650,18 @@ public final class GrpoTrainer<D> {
     row.put(GRAD_NORM, gradNorms / rl.epochs());
     row.put(LR, lr);
     row.put(COMPLETION_LEN_MEAN, m.completionTokens() / n);
+    generatedTotal += (long) m.generatedTokens();
+    row.put(TOKENS_GENERATED, (long) m.generatedTokens());
+    row.put(TOKENS_GENERATED_TOTAL, generatedTotal);
+    double[] nonZero = TokenCredit.nonZeroShares(adv.advantages(), batch.mask(), g);
+    row.put(ADV_NONZERO_TOKEN_SHARE, nonZero[0]);
+    row.put(ADV_NONZERO_GROUP_SHARE, nonZero[1]);
+    if (ro.mc() != null) {
+      row.put(MC_PREFIX_CONTINUATIONS, ro.mc().continuations());
+      row.put(MC_PREFIX_SAMPLED_CUTS, ro.mc().sampledCuts());
+      row.put(MC_PREFIX_KNOWN_CUTS, ro.mc().knownCuts());
+      row.put(MC_PREFIX_TOKENS, ro.mc().generatedTokens());
+    }
     row.put(FRAC_ZERO_STD_GROUPS, m.zeroStdGroups() / m.groups());
     if (!Double.isNaN(ro.fracZeroStdDrawn())) {
       row.put(DYNAMIC_FRAC_ZERO_STD_DRAWN, ro.fracZeroStdDrawn());
@@ -555,6 +680,37 @@ public final class GrpoTrainer<D> {
     row.put(SKIPPED_STEPS, skipped);
     row.putAll(MemoryStats.row());
     return row;
+  }
+
+  /** The rows' segments as tensors on the batch's device, or null without any. */
+  private Segments segments(SegmentArrays a, RolloutBatch batch) {
+    if (a == null) return null;
+    Device device = batch.mask().device();
+    int b = a.starts().length;
+    int width = b == 0 ? 0 : a.starts()[0].length;
+    Tensor starts =
+        width == 0
+            ? torch.zeros(new long[] {b, 0}, Tensors.options(DType.I64, device))
+            : Tensors.longs(a.starts()).to(device, torch.ScalarType.Long);
+    if (a.values() == null) {
+      return Segments.tree(
+          starts, cfg.sampling().tree().widths().stream().mapToInt(Integer::intValue).toArray());
+    }
+    double[] flat = new double[b * width];
+    for (int i = 0; i < b; i++) System.arraycopy(a.values()[i], 0, flat, i * width, width);
+    Tensor values =
+        width == 0
+            ? torch.zeros(new long[] {b, 0}, Tensors.options(DType.F32, device))
+            : Tensors.doubles(flat).reshape(b, width).to(device, torch.ScalarType.Float);
+    return Segments.measured(starts, values);
+  }
+
+  /** 1 where a row's completion solved its problem, [B], for the validator fallback. */
+  private Tensor successes(List<ScoredSample> scored, RolloutBatch batch) {
+    if (!(advantages.fallbackWeight() > 0)) return null;
+    double[] v = new double[scored.size()];
+    for (int i = 0; i < v.length; i++) v[i] = scored.get(i).outcome().success() ? 1 : 0;
+    return Tensors.doubles(v).to(batch.mask().device(), torch.ScalarType.Float);
   }
 
   /**

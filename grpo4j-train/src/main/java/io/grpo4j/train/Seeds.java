@@ -20,6 +20,11 @@ final class Seeds {
   /** A data-parallel rank's seed, derived from the seed one process would use. */
   static final long RANK = 5;
 
+  /**
+   * The continuations of Monte-Carlo prefix values ({@link McPrefix}), from a step's rollout seed.
+   */
+  static final long MC_PREFIX = 6;
+
   private Seeds() {}
 
   static long derive(long seed, long purpose, long step) {

@@ -16,13 +16,14 @@ import org.bytedeco.pytorch.AdamW;
  * The loop around a trainer's step, the same for SFT and GRPO:
  *
  * <pre>
+ *   (the trainer's own budget already spent, e.g. on resume: no step)
  *   for step = first .. steps:
  *     row = step(step)                              (in its own PointerScope)
- *     last = step == steps or out of time (every rank agrees)
+ *     last = step == steps or out of time or the trainer's budget spent (every rank agrees)
  *     evaluate held-out into row when step % eval_every == 0 or last   (eval_every 0: only last)
  *     rank 0: append row to metrics.jsonl (+ TensorBoard), print progress,
  *             checkpoint when step % save_every == 0 or last, unless the step was skipped
- *     out of time: stop (resume continues)
+ *     out of time: stop (resume continues); budget spent: stop
  * </pre>
  *
  * Only rank 0 writes files; every rank runs the same collectives in the same order.
@@ -60,6 +61,14 @@ final class TrainLoop {
 
     /** Fields of trainer_state.json beyond the common ones. */
     void addState(ObjectNode state);
+
+    /**
+     * Null while the trainer's own budget lasts (GRPO: {@code train.max_generated_tokens}), else
+     * why it is spent; the same on every rank.
+     */
+    default String budgetSpent() {
+      return null;
+    }
   }
 
   private final RunSetup<?> setup;
@@ -84,9 +93,17 @@ final class TrainLoop {
     this.trainer = trainer;
   }
 
-  /** Runs steps {@code firstStep..steps} (or until the time budget); returns the last step done. */
+  /**
+   * Runs steps {@code firstStep..steps} (or until the time budget or the trainer's own); returns
+   * the last step done.
+   */
   long run(long firstStep) throws IOException {
     Path run = setup.runDir();
+    String spentBefore = trainer.budgetSpent();
+    if (spentBefore != null) {
+      if (dp.isMain()) out.printf("%s before step %d: done%n", spentBefore, firstStep);
+      return firstStep - 1;
+    }
     long deadline =
         schedule.budgetMinutes() > 0
             ? System.nanoTime() + (long) (schedule.budgetMinutes() * 60e9)
@@ -111,7 +128,8 @@ final class TrainLoop {
         // every rank stops after the same step: out of time when any rank is
         boolean outOfTime =
             schedule.budgetMinutes() > 0 && dp.max(System.nanoTime() > deadline ? 1 : 0) > 0;
-        boolean lastStep = step == schedule.steps() || outOfTime;
+        String spent = trainer.budgetSpent();
+        boolean lastStep = step == schedule.steps() || outOfTime || spent != null;
         boolean evalNow =
             (schedule.evalEvery() > 0 && step % schedule.evalEvery() == 0) || lastStep;
         if (evalNow) setup.evaluateInto(row, trainer.evaluated(), dp);
@@ -123,6 +141,10 @@ final class TrainLoop {
           if ((step % schedule.saveEvery() == 0 || lastStep) && guard.consecutive() == 0) {
             save(step);
           }
+        }
+        if (spent != null && step < schedule.steps()) {
+          if (main) out.printf("%s after step %d; saved%n", spent, step);
+          break;
         }
         if (outOfTime && step < schedule.steps()) {
           if (main) {
