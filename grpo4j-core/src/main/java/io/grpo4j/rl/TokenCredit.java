@@ -307,8 +307,9 @@ public final class TokenCredit {
   }
 
   /**
-   * Where credit is non-zero: {share of valid tokens with A ≠ 0, share of groups with at least one
-   * such token}.
+   * Where credit is non-zero: {share of valid tokens with |A| &gt; {@link #NONZERO}, share of
+   * groups with at least one such token}. The tolerance keeps float rounding (the mean of G equal
+   * rewards in float32, divided by the ε of a zero std) from counting as credit.
    */
   public static double[] nonZeroShares(Tensor advantages, Tensor mask, int groupSize) {
     Shapes.requireDim("advantages", advantages, 2);
@@ -317,12 +318,15 @@ public final class TokenCredit {
     requireGroups(b, groupSize);
     Tensor a = advantages.detach();
     Tensor m = Shapes.maskLike(mask, a);
-    Tensor nz = Shapes.maskLike(gt(a.abs(), 0.0), a).mul(m);
+    Tensor nz = Shapes.maskLike(gt(a.abs(), NONZERO), a).mul(m);
     double tokens = Masked.mean(nz, m).item_double();
     Tensor perGroup = Ops.sum(nz.reshape(b / groupSize, groupSize * t), false, 1);
     double groups = gt(perGroup, 0.0).to(torch.ScalarType.Double).mean().item_double();
     return new double[] {tokens, groups};
   }
+
+  /** |A| above this counts as credit in {@link #nonZeroShares}. */
+  public static final double NONZERO = 1e-3;
 
   private static void requireGroups(long b, int groupSize) {
     if (groupSize < 1 || b == 0 || b % groupSize != 0) {

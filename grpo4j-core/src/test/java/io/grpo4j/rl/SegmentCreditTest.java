@@ -317,7 +317,9 @@ class SegmentCreditTest {
   @Test
   void nonZeroSharesCountTokensAndGroups() {
     try (var scope = new PointerScope()) {
-      double[][] a = {{0, 0.5, 3}, {0, 0, 0}, {0, 0, 0}, {0, 0, 0}};
+      double[][] a = {
+        {0, 0.5, 3}, {0, 1e-5, 0}, {0, 0, 0}, {0, 0, 0}
+      }; // 1e-5: rounding, not credit
       double[][] mask = {{1, 1, 0}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}};
       // 1 of 11 valid tokens (the 3 is padding); group 0 has it, group 1 not
       assertThat(TokenCredit.nonZeroShares(T.of(a), T.of(mask), 2))

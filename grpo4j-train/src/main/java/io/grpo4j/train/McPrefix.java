@@ -52,7 +52,7 @@ final class McPrefix {
       int sampledCuts) {}
 
   /**
-   * @param problems the step's problems, indexed by the samples' prompt index
+   * @param rowProblems the problem of each scored row
    * @param scored the rollouts, scored
    * @param k continuations per distinct uncertain prefix, K ≥ 1
    * @param params the rollout sampling parameters (temperature, length limit, stops, seed)
@@ -60,7 +60,7 @@ final class McPrefix {
   static <D> Values estimate(
       RunSetup<D> setup,
       Sampler sampler,
-      List<Problem<D>> problems,
+      List<Problem<D>> rowProblems,
       List<ScoredSample> scored,
       int k,
       SamplingParams params,
@@ -70,11 +70,14 @@ final class McPrefix {
     List<List<Double>> known = new ArrayList<>(b); // NaN: to be sampled
     Map<String, Integer> requestOf = new LinkedHashMap<>();
     List<int[]> reqPrefix = new ArrayList<>();
-    List<Integer> reqPrompt = new ArrayList<>();
+    List<Integer> reqRow = new ArrayList<>(); // the first row that asked
+    List<Problem<D>> reqProblem = new ArrayList<>();
     List<List<Integer>> rowRequests = new ArrayList<>(b);
     int knownCuts = 0;
-    for (ScoredSample x : scored) {
+    for (int row = 0; row < b; row++) {
+      ScoredSample x = scored.get(row);
       Sample s = x.sample();
+      Problem<D> problem = rowProblems.get(row);
       int[] ids = s.completionIds();
       List<Integer> c = new ArrayList<>();
       List<Double> v = new ArrayList<>();
@@ -82,7 +85,6 @@ final class McPrefix {
       for (int at = 1; at < ids.length; at++) {
         if (!cutTokens.contains(ids[at - 1])) continue;
         int[] prefix = Arrays.copyOf(ids, at);
-        Problem<D> problem = problems.get(s.promptIndex());
         PrefixScore score =
             setup.task().verifier().score(problem, setup.folder().tokenizer().decode(prefix));
         c.add(at);
@@ -91,13 +93,14 @@ final class McPrefix {
           rq.add(-1);
           knownCuts++;
         } else {
-          String key = s.promptIndex() + ":" + Arrays.toString(prefix);
+          String key = problem.id() + ":" + Arrays.toString(prefix);
           Integer q = requestOf.get(key);
           if (q == null) {
             q = reqPrefix.size();
             requestOf.put(key, q);
             reqPrefix.add(prefix);
-            reqPrompt.add(s.promptIndex());
+            reqRow.add(row);
+            reqProblem.add(problem);
           }
           v.add(Double.NaN);
           rq.add(q);
@@ -114,7 +117,7 @@ final class McPrefix {
       int shortest = Integer.MAX_VALUE;
       List<int[]> prompts = new ArrayList<>();
       for (int q = 0; q < reqPrefix.size(); q++) {
-        int[] prompt = firstPromptIds(scored, reqPrompt.get(q));
+        int[] prompt = scored.get(reqRow.get(q)).sample().promptIds();
         int[] full = Arrays.copyOf(prompt, prompt.length + reqPrefix.get(q).length);
         System.arraycopy(reqPrefix.get(q), 0, full, prompt.length, reqPrefix.get(q).length);
         prompts.add(full);
@@ -143,14 +146,14 @@ final class McPrefix {
         tokens += len;
         whole.add(
             new Sample(
-                reqPrompt.get(q),
-                firstPromptIds(scored, reqPrompt.get(q)),
+                q,
+                scored.get(reqRow.get(q)).sample().promptIds(),
                 ids,
                 new float[ids.length],
                 new float[ids.length],
                 finish));
       }
-      List<Scoring.Result> judged = setup.scoreAll(problems, whole);
+      List<Scoring.Result> judged = setup.scoreAll(reqProblem, whole);
       double[] sum = new double[mean.length];
       int[] n = new int[mean.length];
       for (int j = 0; j < judged.size(); j++) {
@@ -192,12 +195,5 @@ final class McPrefix {
       }
     }
     return new Values(starts, values, tokens, reqPrefix.size() * k, knownCuts, sampled);
-  }
-
-  private static int[] firstPromptIds(List<ScoredSample> scored, int promptIndex) {
-    for (ScoredSample s : scored) {
-      if (s.sample().promptIndex() == promptIndex) return s.sample().promptIds();
-    }
-    throw new IllegalStateException("no sample of prompt " + promptIndex);
   }
 }

@@ -205,7 +205,10 @@ class DataParallelTest {
         a.failures() + b.failures(),
         a.droppedGroups() + b.droppedGroups(),
         a.firstFailure() != null ? a.firstFailure() : b.firstFailure(),
-        a.fracZeroStdDrawn());
+        a.fracZeroStdDrawn(),
+        a.generatedTokens() + b.generatedTokens(),
+        null,
+        null);
   }
 
   private static double[] initialWeights() throws Exception {
