@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.metrics.MetricsLog;
+import io.grpo4j.run.Runs;
 import io.grpo4j.model.TinyPreset;
 import io.grpo4j.torch.DType;
 import java.io.ByteArrayOutputStream;
