@@ -80,11 +80,14 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * TokenCredit#segmentDeltas}), σ_g the group's sample std of R (1 when not {@code scaleRewards})
  * and μ = {@code sequenceWeight}:
  *
- * <pre>A_{i,t} = clip(δ_{i,t} / (σ_g + ε) + μ·A_i, −c, c)</pre>
+ * <pre>A_{i,t} = δ_{i,t} / (σ_g + ε) + μ·A_i</pre>
  *
- * The segments' credits along a completion, one value each, add up to R_i − mean_g R, its sequence
- * advantage (before the clip): a tree of one level, widths [G], is SEQUENCE exactly (clip c = ∞),
- * and deeper trees move each completion's credit onto the segment whose choice changed the value.
+ * The segments' credits along a completion, one value each, add up to (R_i − mean_g R)/(σ_g + ε),
+ * its sequence advantage: a tree of one level, widths [G], is SEQUENCE exactly, and deeper trees
+ * move each completion's credit onto the segment whose choice changed the value. Not clipped, like
+ * SEQUENCE and PREFIX: the credits are differences of group means, bounded as the z-scores are, and
+ * a clip at c = 1 would cut the one success of an all-but-one-fail group (z ≈ 2.5 for G = 8) to
+ * less than half exactly where rewards are sparse (docs/experiments.md measures the clipped tree).
  *
  * <p><b>Validator fallback</b> (all modes, w_f = {@code fallbackWeight} &gt; 0): in a group whose G
  * completions all succeed or all fail, where the outcome says nothing about which answer was
@@ -368,7 +371,7 @@ public record Advantages(
     return delta.mul(m3);
   }
 
-  /** clip(δ_{i,t} / (σ_g + ε) + μ·A_i, −c, c) from the values at the segment cuts. */
+  /** δ_{i,t} / (σ_g + ε) + μ·A_i from the values at the segment cuts; never clipped. */
   private Tensor segmentCredit(Tensor r3, Tensor m3, Tensor mask, Segments segments) {
     if (segments == null) {
       throw new IllegalArgumentException(
@@ -384,7 +387,7 @@ public record Advantages(
             .reshape(p, g, t);
     if (scaleRewards) delta = delta.div(scale(R).unsqueeze(2));
     if (sequenceWeight > 0) delta = delta.add(mul(sequence(r3, m3), sequenceWeight));
-    return clipped(delta.mul(m3)).mul(m3);
+    return delta.mul(m3);
   }
 
   /** clip(w_f·r, −c, c) on the tokens of groups whose completions all succeed or all fail. */

@@ -69,15 +69,15 @@ class SegmentCreditTest {
           new double[][] {
             {0.5, 0.5, 1, 1}, {0.5, 0.5, -1, -1}, {-0.5, -0.5, 0, 0}, {-0.5, -0.5, 0, 0}
           });
-      // with μ = 1 the z-score of the whole completion is added, (R − 1/4)/(1/2) = 3/2 or −1/2,
-      // then clipped to ±1
+      // with μ = 1 the z-score of the whole completion is added, (R − 1/4)/(1/2) = 3/2 or −1/2;
+      // never clipped, whatever rl.advantage.clip says (it bounds the token-reward modes)
       var mixed =
           adv(AdvantageMode.TREE, 1.0, 1.0, 0)
               .compute(T.of(rewards), T.of(mask), null, null, 4, seg, null);
       T.assertRows(
           mixed.advantages(),
           new double[][] {
-            {1, 1, 1, 1}, {0, 0, -1, -1}, {-1, -1, -0.5, -0.5}, {-1, -1, -0.5, -0.5}
+            {2, 2, 2.5, 2.5}, {0, 0, -1.5, -1.5}, {-1, -1, -0.5, -0.5}, {-1, -1, -0.5, -0.5}
           });
     }
   }
@@ -103,7 +103,10 @@ class SegmentCreditTest {
     }
   }
 
-  /** A tree that branches only at the root, widths [G], is standard GRPO to the last bit. */
+  /**
+   * A tree that branches only at the root, widths [G], is standard GRPO to the last bit (with the
+   * default clip c = 1, which SEQUENCE and TREE both ignore).
+   */
   @Test
   void aOneLevelTreeEqualsSequence() {
     Random rnd = new Random(3);
@@ -121,7 +124,7 @@ class SegmentCreditTest {
         }
         Segments seg = Segments.tree(starts(new long[b][0]), new int[] {g});
         Tensor tree =
-            adv(AdvantageMode.TREE, Double.POSITIVE_INFINITY, 0, 0)
+            adv(AdvantageMode.TREE, 1.0, 0, 0)
                 .compute(T.of(rewards), T.of(mask), null, null, g, seg, null)
                 .advantages();
         Tensor seq =
