@@ -211,7 +211,9 @@ public record Sweep(
         ObjectNode metrics = evaluate(cfg, model, seconds, log);
         JsonNode last = lastMetricsRow(runDir);
         if (last != null) {
-          metrics.put("generated_tokens", last.path(MetricNames.TOKENS_GENERATED_TOTAL).asDouble(Double.NaN));
+          metrics.put(
+              "generated_tokens",
+              last.path(MetricNames.TOKENS_GENERATED_TOTAL).asDouble(Double.NaN));
           metrics.put("steps", last.path(MetricNames.STEP).asDouble(Double.NaN));
         }
         r.set("metrics", metrics);

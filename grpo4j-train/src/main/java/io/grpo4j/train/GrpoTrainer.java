@@ -396,7 +396,8 @@ public final class GrpoTrainer<D> {
       if (mode == AdvantageMode.TREE) {
         long[][] starts = new long[scored.size()][];
         for (int i = 0; i < starts.length; i++) {
-          starts[i] = Arrays.stream(rollout.segmentStarts().get(origin[i])).asLongStream().toArray();
+          starts[i] =
+              Arrays.stream(rollout.segmentStarts().get(origin[i])).asLongStream().toArray();
         }
         segments = new SegmentArrays(starts, null);
       } else if (!scored.isEmpty()) {
