@@ -35,7 +35,7 @@ final class ExportCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Torch.init(0, 0);
     DType storage = DType.parse(dtype);
-    try (ModelFolder folder = model.open()) {
+    try (ModelFolder folder = model.openAnyKind()) { // a masked-diffusion folder exports as one
       if (!folder.adapters().isEmpty() && !merge)
         throw new IllegalArgumentException(
             model

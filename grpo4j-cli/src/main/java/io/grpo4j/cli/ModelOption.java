@@ -1,6 +1,7 @@
 package io.grpo4j.cli;
 
 import io.grpo4j.model.ModelFolder;
+import io.grpo4j.model.ModelKind;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,6 +61,20 @@ final class ModelOption {
             "--adapter: two adapters are named '" + name + "'; name them with NAME=DIR");
     }
     return out;
+  }
+
+  /**
+   * Opens the folder as whichever kind its config.json declares (for kind-neutral commands); {@link
+   * #open} refuses a masked-diffusion folder, saying what it is.
+   */
+  ModelFolder openAnyKind() throws IOException {
+    if (ModelKind.of(dir) != ModelKind.MASKED_DIFFUSION) return open();
+    if (adapter() != null)
+      throw new IllegalArgumentException(
+          "--adapter: "
+              + dir
+              + " is a masked-diffusion model; LoRA adapters apply to autoregressive ones");
+    return ModelFolder.open(dir, ModelKind.MASKED_DIFFUSION);
   }
 
   @Override

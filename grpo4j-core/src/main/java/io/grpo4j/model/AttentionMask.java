@@ -40,6 +40,23 @@ public final class AttentionMask {
     return torch.logical_or(torch.logical_and(causal, valid), self);
   }
 
+  /**
+   * The bidirectional mask of a masked-diffusion model, [B, 1, S, S]: every query sees every real
+   * key of its row, before or after it (and itself, so a padding row's softmax stays finite).
+   *
+   * @param keyValid [B, S] bool, true for real tokens
+   */
+  public static Tensor bidirectional(Tensor keyValid) {
+    long s = keyValid.size(1);
+    TensorOptions bools =
+        new TensorOptions()
+            .dtype(new org.bytedeco.pytorch.ScalarTypeOptional(torch.ScalarType.Bool))
+            .device(new org.bytedeco.pytorch.DeviceOptional(keyValid.device()));
+    Tensor self = torch.eye(s, bools); // [S,S]
+    Tensor valid = keyValid.to(torch.ScalarType.Bool).unsqueeze(1).unsqueeze(1); // [B,1,1,S]
+    return torch.logical_or(valid, self); // [B,1,S,S]
+  }
+
   /** Position ids [B, S] for left-padded rows: 0 at each row's first real token. */
   public static Tensor positions(Tensor keyValid) {
     Tensor c =

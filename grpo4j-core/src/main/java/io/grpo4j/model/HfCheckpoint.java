@@ -108,14 +108,63 @@ public final class HfCheckpoint {
     if (model.lora() != null)
       throw new IllegalArgumentException(
           "a model with LoRA adapters saves as its adapters (LoraAdapters.save) or merged (merged())");
+    write(
+        model.parameters(),
+        model.config().toJson(original, storage.torchName()),
+        model.config(),
+        dir,
+        storage,
+        source,
+        maxShardBytes);
+  }
+
+  /**
+   * Loads a masked-diffusion model's weights (the Qwen2 block stack's names and shapes, {@link
+   * #loadWeights}) from {@code dir}.
+   */
+  public static MaskedDiffusionModel loadDiffusion(
+      Path dir, DiffusionConfig config, DType dtype, Device device) throws IOException {
+    return new MaskedDiffusionModel(config, loadWeights(dir, config.backbone(), dtype, device));
+  }
+
+  /**
+   * Writes a masked-diffusion model as {@link #save} writes a Qwen2 model, with its own config.json
+   * ({@link DiffusionConfig#toJson}: model_type {@code qwen2_mdm}, the mask id).
+   */
+  public static void saveDiffusion(
+      MaskedDiffusionModel model,
+      Path dir,
+      DType storage,
+      ObjectNode original,
+      Path source,
+      long maxShardBytes)
+      throws IOException {
+    write(
+        model.parameters(),
+        model.config().toJson(original, storage.torchName()),
+        model.config().backbone(),
+        dir,
+        storage,
+        source,
+        maxShardBytes);
+  }
+
+  private static void write(
+      SequencedMap<String, Tensor> params,
+      ObjectNode cfg,
+      Qwen2Config shape,
+      Path dir,
+      DType storage,
+      Path source,
+      long maxShardBytes)
+      throws IOException {
     Files.createDirectories(dir);
     SequencedMap<String, Tensor> out = new LinkedHashMap<>();
-    for (var e : model.parameters().entrySet()) {
+    for (var e : params.entrySet()) {
       out.put(
           e.getKey(), e.getValue().detach().to(new Device("cpu"), storage.scalarType).contiguous());
     }
     SafetensorsCheckpoint.write(dir, out, maxShardBytes);
-    ObjectNode cfg = model.config().toJson(original, storage.torchName());
     AtomicFiles.writeString(dir.resolve("config.json"), JSON.writeValueAsString(cfg) + "\n");
     if (source != null
         && !source.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
@@ -133,7 +182,7 @@ public final class HfCheckpoint {
     if (!Files.exists(dir.resolve("generation_config.json"))) {
       AtomicFiles.writeString(
           dir.resolve("generation_config.json"),
-          JSON.writeValueAsString(generationConfig(model.config())) + "\n");
+          JSON.writeValueAsString(generationConfig(shape)) + "\n");
     }
   }
 

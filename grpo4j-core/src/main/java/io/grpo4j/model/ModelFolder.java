@@ -26,6 +26,10 @@ import org.bytedeco.pytorch.Device;
  * adapter's {@code base_model_name_or_path} when that is a local folder (grpo4j's LoRA checkpoints
  * record their base's path there); {@link #withAdapter} puts an adapter on any base. The adapter's
  * base may itself be an adapter folder: the inner adapters are merged into the base when loading.
+ *
+ * <p>A folder is of one {@link ModelKind}: {@link #open} opens autoregressive Qwen2 folders and
+ * refuses masked-diffusion ones, {@link #openDiffusion} the reverse, so neither model is ever run
+ * as the other. Tokenizer, prompts, stop tokens and scoring are the same for both.
  */
 public final class ModelFolder implements AutoCloseable {
   private final Path dir;
@@ -34,6 +38,7 @@ public final class ModelFolder implements AutoCloseable {
   private final Tokenizer tokenizer;
   private final ChatTemplate chatTemplate;
   private final Set<Integer> stopTokenIds;
+  private final DiffusionConfig diffusion; // null for an autoregressive folder
 
   /** Adapter folders applied on top of the weights in {@link #dir}, innermost first. */
   private final List<Path> adapters;
@@ -42,6 +47,7 @@ public final class ModelFolder implements AutoCloseable {
       Path dir,
       ObjectNode rawConfig,
       Qwen2Config config,
+      DiffusionConfig diffusion,
       Tokenizer tokenizer,
       ChatTemplate chatTemplate,
       Set<Integer> stops,
@@ -49,19 +55,35 @@ public final class ModelFolder implements AutoCloseable {
     this.dir = dir;
     this.rawConfig = rawConfig;
     this.config = config;
+    this.diffusion = diffusion;
     this.tokenizer = tokenizer;
     this.chatTemplate = chatTemplate;
     this.stopTokenIds = stops;
     this.adapters = List.copyOf(adapters);
   }
 
+  /** Opens an autoregressive Qwen2 folder; a masked-diffusion folder is an error saying so. */
   public static ModelFolder open(Path dir) throws IOException {
+    return open(dir, ModelKind.CAUSAL);
+  }
+
+  /**
+   * Opens a masked-diffusion folder ({@link DiffusionConfig}); an autoregressive folder is an error
+   * saying so.
+   */
+  public static ModelFolder openDiffusion(Path dir) throws IOException {
+    return open(dir, ModelKind.MASKED_DIFFUSION);
+  }
+
+  /** Opens a folder that must be of {@code kind}. */
+  public static ModelFolder open(Path dir, ModelKind kind) throws IOException {
     if (!Files.isDirectory(dir)) {
       throw new java.nio.file.NoSuchFileException(
           dir
               + " (expected a Hugging Face model folder with config.json, *.safetensors and tokenizer.json)");
     }
-    if (Files.isRegularFile(dir.resolve(LoraAdapters.CONFIG_FILE))
+    if (kind == ModelKind.CAUSAL
+        && Files.isRegularFile(dir.resolve(LoraAdapters.CONFIG_FILE))
         && !Files.isRegularFile(dir.resolve("config.json"))) {
       return openAdapter(dir);
     }
@@ -70,8 +92,26 @@ public final class ModelFolder implements AutoCloseable {
     Path cfgFile = dir.resolve("config.json");
     JsonNode raw = HfCheckpoint.readJson(cfgFile);
     if (!raw.isObject()) throw new IOException(cfgFile + ": expected a JSON object");
-    Qwen2Config config = Qwen2Config.read(cfgFile);
+    DiffusionConfig diffusion = null;
+    Qwen2Config config;
+    if (kind == ModelKind.MASKED_DIFFUSION) {
+      diffusion = DiffusionConfig.read(cfgFile);
+      config = diffusion.backbone();
+    } else {
+      config = Qwen2Config.read(cfgFile);
+    }
     Tokenizer tok = Tokenizer.load(dir);
+    if (diffusion != null) {
+      int mask = diffusion.maskTokenId();
+      if (java.util.Arrays.stream(tok.specialTokenIds()).noneMatch(id -> id == mask)) {
+        throw new IllegalArgumentException(
+            dir.resolve("tokenizer.json")
+                + ": config.json's mask_token_id "
+                + mask
+                + " is not a special token of this tokenizer: a masked-diffusion model's"
+                + " tokenizer declares its [MASK] token (e.g. <|mask|>)");
+      }
+    }
     Path tc = dir.resolve("tokenizer_config.json");
     ChatTemplate chat = Files.isRegularFile(tc) ? ChatTemplate.fromTokenizerConfig(tc) : null;
     Set<Integer> stops = new LinkedHashSet<>(config.eosTokenIds());
@@ -81,7 +121,8 @@ public final class ModelFolder implements AutoCloseable {
       if (g.isArray()) g.forEach(x -> stops.add(x.asInt()));
       else if (g.isIntegralNumber()) stops.add(g.asInt());
     }
-    return new ModelFolder(dir, (ObjectNode) raw, config, tok, chat, Set.copyOf(stops), List.of());
+    return new ModelFolder(
+        dir, (ObjectNode) raw, config, diffusion, tok, chat, Set.copyOf(stops), List.of());
   }
 
   /** An adapter folder: its base from base_model_name_or_path, the adapter on top. */
@@ -116,11 +157,15 @@ public final class ModelFolder implements AutoCloseable {
    * only the returned one.
    */
   public ModelFolder withAdapter(Path adapterDir) throws IOException {
+    if (diffusion != null)
+      throw new IllegalArgumentException(
+          dir + " is a masked-diffusion model folder: LoRA adapters apply to autoregressive ones");
     LoraAdapters.readConfig(adapterDir);
     if (CheckpointManifest.present(adapterDir)) CheckpointManifest.verify(adapterDir);
     List<Path> chain = new ArrayList<>(adapters);
     chain.add(adapterDir);
-    return new ModelFolder(dir, rawConfig, config, tokenizer, chatTemplate, stopTokenIds, chain);
+    return new ModelFolder(
+        dir, rawConfig, config, diffusion, tokenizer, chatTemplate, stopTokenIds, chain);
   }
 
   /** The adapter folders on top of the base weights, innermost first (empty for a plain model). */
@@ -161,8 +206,21 @@ public final class ModelFolder implements AutoCloseable {
     return dir;
   }
 
+  /** The Qwen2 block stack's shape (for a masked-diffusion folder: its backbone's). */
   public Qwen2Config config() {
     return config;
+  }
+
+  public ModelKind kind() {
+    return diffusion == null ? ModelKind.CAUSAL : ModelKind.MASKED_DIFFUSION;
+  }
+
+  /** The masked-diffusion config; only for a folder opened with {@link #openDiffusion}. */
+  public DiffusionConfig diffusionConfig() {
+    if (diffusion == null)
+      throw new IllegalStateException(
+          dir + " is an autoregressive model folder, not a diffusion one");
+    return diffusion;
   }
 
   /** config.json as it is on disk (kept so saves preserve fields grpo4j does not model). */
@@ -197,6 +255,9 @@ public final class ModelFolder implements AutoCloseable {
    * adapter as a view ({@link Qwen2Model#withLora}) and any inner ones merged into the base.
    */
   public Qwen2Model loadModel(DType dtype, Device device) throws IOException {
+    if (diffusion != null)
+      throw new IllegalStateException(
+          dir + " is a masked-diffusion model folder: load it with loadDiffusionModel");
     Qwen2Model m = HfCheckpoint.loadWeights(dir, config, dtype, device);
     for (int i = 0; i < adapters.size(); i++) {
       Qwen2Model adapted = m.withLora(LoraAdapters.load(adapters.get(i), config, device));
@@ -216,6 +277,16 @@ public final class ModelFolder implements AutoCloseable {
     return loadMerged(dtype, Torch.device(device));
   }
 
+  /** The masked-diffusion model's weights; only for a folder opened with {@link #openDiffusion}. */
+  public MaskedDiffusionModel loadDiffusionModel(DType dtype, Device device) throws IOException {
+    return HfCheckpoint.loadDiffusion(dir, diffusionConfig(), dtype, device);
+  }
+
+  /** {@link #loadDiffusionModel(DType, Device)} onto a device named as on the command line. */
+  public MaskedDiffusionModel loadDiffusionModel(DType dtype, String device) throws IOException {
+    return loadDiffusionModel(dtype, Torch.device(device));
+  }
+
   /**
    * Loads the weights onto a device named as on the command line ({@code cpu}, {@code cuda}, {@code
    * cuda:N}; see {@link Torch#device}), so callers outside the tensor packages never hold a JavaCPP
@@ -233,6 +304,16 @@ public final class ModelFolder implements AutoCloseable {
    */
   public void exportTo(Path out, DType storage) throws IOException {
     try (PointerScope scope = new PointerScope()) {
+      if (diffusion != null) {
+        HfCheckpoint.saveDiffusion(
+            loadDiffusionModel(DType.F32, Torch.device("cpu")),
+            out,
+            storage,
+            rawConfig(),
+            dir,
+            HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+        return;
+      }
       HfCheckpoint.save(
           loadMerged(DType.F32, Torch.device("cpu")),
           out,

@@ -126,6 +126,26 @@ public record Qwen2Config(
         torchDtype);
   }
 
+  /** This config with another vocabulary size (e.g. one more id for a [MASK] token). */
+  public Qwen2Config withVocabSize(int vocab) {
+    return new Qwen2Config(
+        vocab,
+        hiddenSize,
+        intermediateSize,
+        numHiddenLayers,
+        numAttentionHeads,
+        numKeyValueHeads,
+        headDim,
+        maxPositionEmbeddings,
+        ropeTheta,
+        rmsNormEps,
+        tieWordEmbeddings,
+        initializerRange,
+        bosTokenId,
+        eosTokenIds,
+        torchDtype);
+  }
+
   public int groups() {
     return numAttentionHeads / numKeyValueHeads;
   }
@@ -163,14 +183,35 @@ public record Qwen2Config(
     }
   }
 
-  /** Validates a parsed {@code config.json}. */
+  /**
+   * Validates a parsed {@code config.json} of an autoregressive Qwen2 model. A masked-diffusion
+   * checkpoint ({@link DiffusionConfig#MODEL_TYPE}) is refused here with a message saying so: its
+   * weights would load into the causal decoder without complaint and produce nonsense.
+   */
   public static Qwen2Config fromJson(JsonNode root) {
     if (!root.isObject()) throw new IllegalArgumentException("config must be a JSON object");
     String modelType = root.path("model_type").asText("qwen2");
+    if (modelType.equals(DiffusionConfig.MODEL_TYPE)) {
+      throw new IllegalArgumentException(
+          "model_type '"
+              + modelType
+              + "' is a masked-diffusion checkpoint (bidirectional attention, a [MASK] token), not"
+              + " an autoregressive one: the causal sampler and trainers cannot run it; use it with"
+              + " model.architecture=masked_diffusion (docs/diffusion.md)");
+    }
     if (!modelType.equals("qwen2")) {
       throw new IllegalArgumentException(
           "model_type '" + modelType + "' is not supported: grpo4j implements qwen2");
     }
+    return backboneFromJson(root);
+  }
+
+  /**
+   * The Qwen2 fields of a config.json whatever its {@code model_type}: the shape of the block stack
+   * that a Qwen2 model and a masked-diffusion model ({@link DiffusionConfig}) share.
+   */
+  static Qwen2Config backboneFromJson(JsonNode root) {
+    if (!root.isObject()) throw new IllegalArgumentException("config must be a JSON object");
     String act = root.path("hidden_act").asText("silu");
     if (!act.equals("silu")) {
       throw new IllegalArgumentException(

@@ -27,6 +27,26 @@ public final class TinyPreset {
     };
   }
 
+  /**
+   * Writes a random-initialised tiny masked-diffusion model folder ({@link DiffusionConfig#tiny}:
+   * the tiny Qwen2 shape, bidirectional, the byte tokenizer with {@code <|mask|>} added). The same
+   * seed gives byte-identical files.
+   */
+  public static void writeDiffusion(Path dir, long seed, DType storage) throws IOException {
+    DiffusionConfig c = DiffusionConfig.tiny();
+    Files.createDirectories(dir);
+    try (PointerScope scope = new PointerScope()) {
+      MaskedDiffusionModel model =
+          MaskedDiffusionModel.initialize(c, seed, DType.F32, new Device("cpu"));
+      TinyTokenizer.writeFiles(dir, TinyTokenizer.DEFAULT_MODEL_MAX_LENGTH, true);
+      AtomicFiles.writeString(
+          dir.resolve("generation_config.json"),
+          HfCheckpoint.JSON.writeValueAsString(HfCheckpoint.generationConfig(c.backbone())) + "\n");
+      HfCheckpoint.saveDiffusion(
+          model, dir, storage, null, null, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+    }
+  }
+
   public static void write(String preset, Path dir, long seed, DType storage) throws IOException {
     Qwen2Config c = config(preset);
     Files.createDirectories(dir);

@@ -49,6 +49,18 @@ public final class TinyTokenizer {
   public static final int IM_START_ID = 257;
   public static final int IM_END_ID = 258;
 
+  /**
+   * The masked-diffusion model's {@code [MASK]} token ({@link DiffusionConfig}): written only into
+   * a diffusion model's tokenizer files, as the fourth special token, so autoregressive folders
+   * keep their 259 ids and byte-identical files.
+   */
+  public static final String MASK = "<|mask|>";
+
+  public static final int MASK_ID = 259;
+
+  /** 256 byte tokens, 3 special tokens and {@code <|mask|>}. */
+  public static final int VOCAB_SIZE_WITH_MASK = 260;
+
   /** {@code model_max_length} written when none is given. */
   public static final int DEFAULT_MODEL_MAX_LENGTH = 2048;
 
@@ -64,7 +76,7 @@ public final class TinyTokenizer {
       """
           .stripTrailing();
 
-  private static final String[] SPECIALS = {ENDOFTEXT, IM_START, IM_END};
+  private static final String[] SPECIALS = {ENDOFTEXT, IM_START, IM_END, MASK};
 
   private TinyTokenizer() {}
 
@@ -75,16 +87,33 @@ public final class TinyTokenizer {
 
   /** As {@link #writeFiles(Path)}, with the model's context length as {@code model_max_length}. */
   public static void writeFiles(Path dir, int modelMaxLength) throws IOException {
+    writeFiles(dir, modelMaxLength, false);
+  }
+
+  /**
+   * As {@link #writeFiles(Path, int)}; with {@code maskToken} the files also declare {@code
+   * <|mask|>} = {@link #MASK_ID} (a masked-diffusion model's tokenizer, {@code mask_token} in
+   * tokenizer_config.json).
+   */
+  public static void writeFiles(Path dir, int modelMaxLength, boolean maskToken)
+      throws IOException {
     if (modelMaxLength <= 0) {
       throw new IllegalArgumentException(
           "model_max_length must be positive, got " + modelMaxLength);
     }
     Files.createDirectories(dir);
-    writeAtomically(dir.resolve("tokenizer.json"), json(tokenizerJson()));
-    writeAtomically(dir.resolve("tokenizer_config.json"), json(tokenizerConfig(modelMaxLength)));
+    int specials = maskToken ? SPECIALS.length : SPECIALS.length - 1;
+    writeAtomically(dir.resolve("tokenizer.json"), json(tokenizerJson(specials)));
+    writeAtomically(
+        dir.resolve("tokenizer_config.json"), json(tokenizerConfig(modelMaxLength, specials)));
   }
 
   static Map<String, Object> tokenizerJson() {
+    return tokenizerJson(SPECIALS.length - 1);
+  }
+
+  /** tokenizer.json with the first {@code specials} special tokens. */
+  private static Map<String, Object> tokenizerJson(int specials) {
     Map<String, Object> byteLevel = new LinkedHashMap<>();
     byteLevel.put("type", "ByteLevel");
     byteLevel.put("add_prefix_space", false);
@@ -112,7 +141,7 @@ public final class TinyTokenizer {
     root.put("truncation", null);
     root.put("padding", null);
     List<Object> added = new ArrayList<>();
-    for (int i = 0; i < SPECIALS.length; i++) added.add(addedToken(i));
+    for (int i = 0; i < specials; i++) added.add(addedToken(i));
     root.put("added_tokens", added);
     root.put("normalizer", null);
     root.put("pre_tokenizer", byteLevel);
@@ -140,8 +169,12 @@ public final class TinyTokenizer {
    * for tokenizer_class).
    */
   static Map<String, Object> tokenizerConfig(int modelMaxLength) {
+    return tokenizerConfig(modelMaxLength, SPECIALS.length - 1);
+  }
+
+  private static Map<String, Object> tokenizerConfig(int modelMaxLength, int specials) {
     Map<String, Object> addedDecoder = new LinkedHashMap<>();
-    for (int i = 0; i < SPECIALS.length; i++) {
+    for (int i = 0; i < specials; i++) {
       Map<String, Object> token = new TreeMap<>(addedToken(i)); // sorted, as transformers writes
       token.remove("id"); // the key of added_tokens_decoder
       addedDecoder.put(String.valueOf(256 + i), token);
@@ -156,6 +189,7 @@ public final class TinyTokenizer {
     config.put("clean_up_tokenization_spaces", false);
     config.put("eos_token", IM_END);
     config.put("errors", "replace");
+    if (specials > 3) config.put("mask_token", MASK);
     config.put("model_max_length", modelMaxLength);
     config.put("pad_token", ENDOFTEXT);
     config.put("split_special_tokens", false);

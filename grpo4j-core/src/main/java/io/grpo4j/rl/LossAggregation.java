@@ -72,6 +72,34 @@ public enum LossAggregation implements ConfigName {
   }
 
   /**
+   * Per-token weights w {@code [B, T]} with {@code reduce(L, mask, C) = Σ_{i,t} w_{i,t}·L_{i,t}}
+   * for every L: TOKEN w = m / Σ m; SEQUENCE w = m_{i,t} / (n_i·B'), n_i the row's valid tokens;
+   * CONSTANT w = m / (B·C). For losses whose tokens are not computed row by row — a
+   * masked-diffusion trajectory computes the tokens committed at one denoising step together — a
+   * part of the batch then carries Σ_{(i,t) in part} w·L, and the parts add up to the whole.
+   */
+  public Tensor tokenWeights(Tensor mask, long maxCompletionLength) {
+    Shapes.requireDim("mask", mask, 2);
+    Tensor m = mask.to(org.bytedeco.pytorch.global.torch.ScalarType.Double);
+    return switch (this) {
+      case TOKEN -> m.div(clampMin(m.sum(), 1.0));
+      case SEQUENCE -> {
+        Tensor n = Masked.count(m, 1).unsqueeze(1); // [B, 1]
+        Tensor nonEmpty = gt(n, 0.0).to(m.scalar_type()).sum();
+        yield m.div(clampMin(n, 1.0)).div(clampMin(nonEmpty, 1.0));
+      }
+      case CONSTANT -> {
+        if (maxCompletionLength < 1) {
+          throw new IllegalArgumentException(
+              "constant loss aggregation needs the maximum completion length >= 1, got "
+                  + maxCompletionLength);
+        }
+        yield div(m, (double) mask.size(0) * maxCompletionLength);
+      }
+    };
+  }
+
+  /**
    * @param perToken L {@code [B, T]}
    * @param mask completion mask {@code [B, T]}
    * @param maxCompletionLength C for {@link #CONSTANT} ({@code sampling.max_new_tokens}); ignored

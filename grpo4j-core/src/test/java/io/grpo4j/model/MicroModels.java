@@ -29,6 +29,15 @@ public final class MicroModels {
     return m;
   }
 
+  /** The [MASK] id of {@link #diffusion}: a real id of the 50-id micro vocabulary. */
+  public static final int MICRO_MASK = 48;
+
+  /** A micro masked-diffusion model: {@link #random} weights of {@code config(layers)}, mask 48. */
+  public static MaskedDiffusionModel diffusion(int layers, long seed) {
+    Qwen2Config c = config(layers);
+    return new MaskedDiffusionModel(new DiffusionConfig(c, MICRO_MASK), random(c, seed));
+  }
+
   /** Logits [B, T, V] of left-padded rows {@code ids} with validity {@code valid} [B, T] bool. */
   public static Tensor logits(Qwen2Model m, Tensor ids, Tensor valid) {
     return m.logits(

@@ -24,7 +24,11 @@ import org.jfree.data.xy.XYSeriesCollection;
  * headless AWT.
  */
 public final class Plots {
-  /** The curves plotted, when at least one run logs them. */
+  /**
+   * The curves plotted, when at least one run logs them (the last seven are the masked-diffusion
+   * probe's, docs/diffusion.md; clip_ratio, frac_zero_std_groups and grad_norm exist for every GRPO
+   * run).
+   */
   public static final List<String> METRICS =
       List.of(
           "reward/mean",
@@ -36,7 +40,15 @@ public final class Plots {
           "loss/policy",
           "adv/token_abs_mean",
           "completion_len/mean",
-          "tokens_per_s");
+          "tokens_per_s",
+          // the masked-diffusion probe's convergence diagnostics (docs/diffusion.md)
+          "eval/sampled_success_rate",
+          "probe/kl_forward",
+          "grad/half_cosine",
+          "likelihood/e1_e2_corr",
+          "clip_ratio",
+          "frac_zero_std_groups",
+          "grad_norm");
 
   static final Color[] COLOURS = {
     new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd),

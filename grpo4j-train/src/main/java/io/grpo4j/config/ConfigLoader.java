@@ -18,6 +18,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.grpo4j.dist.BackendKind;
 import io.grpo4j.rl.AdvantageMode;
+import io.grpo4j.rl.DiffusionAdvantage;
+import io.grpo4j.rl.DiffusionLikelihood;
 import io.grpo4j.rl.KlEstimator;
 import io.grpo4j.rl.LossAggregation;
 import java.io.IOException;
@@ -55,6 +57,12 @@ public final class ConfigLoader {
                   .addDeserializer(LossAggregation.class, parser(LossAggregation::parse))
                   .addSerializer(configName(KlEstimator.class, KlEstimator::configName))
                   .addDeserializer(KlEstimator.class, parser(KlEstimator::parse))
+                  .addSerializer(
+                      configName(DiffusionLikelihood.class, DiffusionLikelihood::configName))
+                  .addDeserializer(DiffusionLikelihood.class, parser(DiffusionLikelihood::parse))
+                  .addSerializer(
+                      configName(DiffusionAdvantage.class, DiffusionAdvantage::configName))
+                  .addDeserializer(DiffusionAdvantage.class, parser(DiffusionAdvantage::parse))
                   .addSerializer(configName(BackendKind.class, BackendKind::configName))
                   .addDeserializer(BackendKind.class, parser(BackendKind::parse)));
 

@@ -1,8 +1,12 @@
 package io.grpo4j.config;
 
 import io.grpo4j.dist.BackendKind;
+import io.grpo4j.generate.DiffusionSampler;
 import io.grpo4j.generate.Sampler;
+import io.grpo4j.model.ModelKind;
 import io.grpo4j.rl.Advantages;
+import io.grpo4j.rl.DiffusionAdvantage;
+import io.grpo4j.rl.DiffusionLikelihood;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlEstimator;
 import io.grpo4j.rl.LossAggregation;
@@ -34,6 +38,8 @@ import java.util.Map;
  * @param reward where rewards come from for tasks without a built-in verifier ({@code reward.*};
  *     see {@link RewardConfig}, docs/tasks.md)
  * @param distributed data-parallel ranks: backend, timeouts, gradient buckets (docs/distributed.md)
+ * @param diffusion the masked-diffusion probe's settings, read when {@code model.architecture} is
+ *     {@code masked_diffusion} (docs/diffusion.md)
  */
 public record RunConfig(
     long seed,
@@ -47,7 +53,8 @@ public record RunConfig(
     Sft sft,
     Logging logging,
     RewardConfig reward,
-    Distributed distributed) {
+    Distributed distributed,
+    Diffusion diffusion) {
 
   public RunConfig {
     require(
@@ -61,8 +68,9 @@ public record RunConfig(
             && sft != null
             && logging != null
             && reward != null
-            && distributed != null,
-        "every section (model, task, countdown, data, sampling, rl, train, sft, logging, reward, distributed) must be present");
+            && distributed != null
+            && diffusion != null,
+        "every section (model, task, countdown, data, sampling, rl, train, sft, logging, reward, distributed, diffusion) must be present");
     require(
         rl.advantage().mode() != io.grpo4j.rl.AdvantageMode.TREE
             || sampling.tree().leaves() == rl.groupSize(),
@@ -92,7 +100,8 @@ public record RunConfig(
         Sft.defaults(),
         Logging.defaults(),
         RewardConfig.DEFAULTS,
-        Distributed.defaults());
+        Distributed.defaults(),
+        Diffusion.defaults());
   }
 
   static void require(boolean ok, String message) {
@@ -123,6 +132,10 @@ public record RunConfig(
    *     the CPU; SFT ignores it ({@link #OFFLOAD_OPTIMIZER})
    * @param lora train LoRA adapters instead of every weight ({@code model.lora.*}, {@link Lora});
    *     off unless {@code model.lora.r} &gt; 0
+   * @param architecture {@code causal} (an autoregressive Qwen2) or {@code masked_diffusion} (the
+   *     same blocks with bidirectional attention and a [MASK] token, docs/diffusion.md): which
+   *     model {@code sft} initialises when {@code init} is unset, and which kind of folder {@code
+   *     init} must be — a folder of the other kind is refused, naming both ({@link #ARCHITECTURE})
    */
   public record Model(
       String init,
@@ -134,15 +147,22 @@ public record RunConfig(
       int logitsChunk,
       boolean sharePrompt,
       boolean offloadOptimizer,
-      Lora lora) {
+      Lora lora,
+      String architecture) {
     public Model {
       require(threads >= 0, "model.threads must be >= 0");
+      ModelKind.parse("model.architecture", architecture); // fails naming the allowed values
       require(logitsChunk >= 1, "model.logits_chunk must be >= 1, got " + logitsChunk);
       require(lora != null, "model.lora must be a mapping (model.lora.r: 0 turns LoRA off)");
       require(
           !(lora.enabled() && offloadOptimizer),
           "model.offload_optimizer is for full fine-tuning; with model.lora.r > 0 the optimizer"
               + " state is the adapters' (a few MB): set model.offload_optimizer: false");
+      require(
+          !(lora.enabled()
+              && ModelKind.parse("model.architecture", architecture) == ModelKind.MASKED_DIFFUSION),
+          "model.lora: LoRA trains autoregressive models; with model.architecture=masked_diffusion"
+              + " set model.lora.r: 0");
     }
 
     /**
@@ -195,6 +215,9 @@ public record RunConfig(
      */
     public static final boolean OFFLOAD_OPTIMIZER = false;
 
+    /** Default {@code model.architecture}: the autoregressive model every recipe but one uses. */
+    public static final String ARCHITECTURE = "causal";
+
     static Model defaults() {
       return new Model(
           INIT,
@@ -206,7 +229,13 @@ public record RunConfig(
           LOGITS_CHUNK,
           SHARE_PROMPT,
           OFFLOAD_OPTIMIZER,
-          Lora.defaults());
+          Lora.defaults(),
+          ARCHITECTURE);
+    }
+
+    /** {@link #architecture} parsed. */
+    public ModelKind kind() {
+      return ModelKind.parse("model.architecture", architecture);
     }
 
     /** The training-pass switches these settings describe. */
@@ -1061,6 +1090,129 @@ public record RunConfig(
 
     static Distributed defaults() {
       return new Distributed(BACKEND, INIT_TIMEOUT_S, TIMEOUT_S, BUCKET_MB);
+    }
+  }
+
+  /**
+   * The masked-diffusion probe ({@code diffusion.*}, docs/diffusion.md): how the diffusion model
+   * generates, and which likelihood estimator and advantage its GRPO steps use. Read only when
+   * {@code model.architecture} is {@code masked_diffusion}; G, the KL weights, clipping, the
+   * optimiser and the verifier are the GRPO settings above, shared with the autoregressive model.
+   *
+   * @param genLength L, positions generated per completion: the answer, its end-of-text token and
+   *     end-of-text padding after it ({@link #GEN_LENGTH})
+   * @param steps T, denoising steps per completion, 1..L; rollouts and evaluation both take T
+   *     ({@link #STEPS})
+   * @param rolloutOrder which masked positions a rollout step commits: {@code random}
+   *     (model-independent, so the trajectory likelihood is exact) or {@code low_confidence}
+   *     (LLaDA's; only with {@code likelihood: one_step}) ({@link #ROLLOUT_ORDER})
+   * @param likelihood {@code one_step} (E1, d1's mean-field estimate) or {@code trajectory} (E2,
+   *     the exact random-order trajectory likelihood) ({@link DiffusionLikelihood}, {@link
+   *     #LIKELIHOOD})
+   * @param advantage {@code sequence} (A1), {@code step_delta} (A2, MDPO's) or {@code state_delta}
+   *     (A3, the verifier's partial score before and after each denoising pass) ({@link
+   *     DiffusionAdvantage}, {@link #ADVANTAGE})
+   * @param promptMask E1's probability of masking each prompt token ({@link #PROMPT_MASK})
+   * @param probeProblems held-out problems whose reference answers, masked at 4 fixed ratios, make
+   *     the fixed probe set of partially masked states on which the exact KL to the start model is
+   *     measured ({@link #PROBE_PROBLEMS})
+   * @param probeEvery measure the probe KL every N GRPO steps, 0 = never ({@link #PROBE_EVERY})
+   * @param evalProblems held-out problems of the in-training evaluation at {@code train.eval_every}
+   *     (the first ones of the held-out set; the sweep's final evaluation uses all {@code
+   *     data.eval_size}) ({@link #EVAL_PROBLEMS})
+   * @param sftMinNoise the smallest masking rate t the SFT loss draws, keeping its 1/t weight
+   *     bounded ({@link #SFT_MIN_NOISE})
+   */
+  public record Diffusion(
+      int genLength,
+      int steps,
+      String rolloutOrder,
+      DiffusionLikelihood likelihood,
+      DiffusionAdvantage advantage,
+      double promptMask,
+      int probeProblems,
+      int probeEvery,
+      int evalProblems,
+      double sftMinNoise) {
+    public Diffusion {
+      require(genLength >= 1, "diffusion.gen_length must be >= 1, got " + genLength);
+      require(
+          steps >= 1 && steps <= genLength,
+          "diffusion.steps must be in [1, diffusion.gen_length = " + genLength + "], got " + steps);
+      DiffusionSampler.Order order =
+          DiffusionSampler.Order.parse("diffusion.rollout_order", rolloutOrder);
+      require(likelihood != null, "diffusion.likelihood must be one_step or trajectory");
+      require(advantage != null, "diffusion.advantage must be sequence, step_delta or state_delta");
+      require(
+          likelihood != DiffusionLikelihood.TRAJECTORY || order == DiffusionSampler.Order.RANDOM,
+          "diffusion.likelihood=trajectory needs diffusion.rollout_order=random: the trajectory"
+              + " likelihood is exact only when the unmasking order does not depend on the model");
+      require(
+          promptMask >= 0 && promptMask < 1,
+          "diffusion.prompt_mask must be in [0, 1), got " + promptMask);
+      require(probeProblems >= 1, "diffusion.probe_problems must be >= 1, got " + probeProblems);
+      require(probeEvery >= 0, "diffusion.probe_every must be >= 0, got " + probeEvery);
+      require(evalProblems >= 1, "diffusion.eval_problems must be >= 1, got " + evalProblems);
+      require(
+          sftMinNoise > 0 && sftMinNoise <= 1,
+          "diffusion.sft_min_noise must be in (0, 1], got " + sftMinNoise);
+    }
+
+    /**
+     * Default {@code diffusion.gen_length}: the longest 3-number, 2-step reference answer is 20
+     * bytes, plus its end-of-text token (docs/diffusion.md).
+     */
+    public static final int GEN_LENGTH = 24;
+
+    /**
+     * Default {@code diffusion.steps}: 3 positions per step; each step is a full forward pass over
+     * the row, so T sets the cost of a rollout (and of E2's likelihood) on a 2-core CPU.
+     */
+    public static final int STEPS = 8;
+
+    /** Default {@code diffusion.rollout_order}: the order under which E2 is exact. */
+    public static final String ROLLOUT_ORDER = "random";
+
+    /** Default {@code diffusion.likelihood}: the exact one. */
+    public static final DiffusionLikelihood LIKELIHOOD = DiffusionLikelihood.TRAJECTORY;
+
+    /** Default {@code diffusion.advantage}: standard GRPO's, the control of A2 and A3. */
+    public static final DiffusionAdvantage ADVANTAGE = DiffusionAdvantage.SEQUENCE;
+
+    /** Default {@code diffusion.prompt_mask}: d1's 15 %. */
+    public static final double PROMPT_MASK = 0.15;
+
+    /** Default {@code diffusion.probe_problems}: 32 × 4 = 128 probe states, one forward pass. */
+    public static final int PROBE_PROBLEMS = 32;
+
+    /** Default {@code diffusion.probe_every}: every step, the curve the question asks for. */
+    public static final int PROBE_EVERY = 1;
+
+    /**
+     * Default {@code diffusion.eval_problems}: a curve point (greedy and sampled) costs 2 × 2
+     * batches × T forward passes, a few seconds, instead of a minute for 500 problems.
+     */
+    public static final int EVAL_PROBLEMS = 100;
+
+    /** Default {@code diffusion.sft_min_noise}: LLaDA's ε. */
+    public static final double SFT_MIN_NOISE = 1e-3;
+
+    static Diffusion defaults() {
+      return new Diffusion(
+          GEN_LENGTH,
+          STEPS,
+          ROLLOUT_ORDER,
+          LIKELIHOOD,
+          ADVANTAGE,
+          PROMPT_MASK,
+          PROBE_PROBLEMS,
+          PROBE_EVERY,
+          EVAL_PROBLEMS,
+          SFT_MIN_NOISE);
+    }
+
+    public DiffusionSampler.Order order() {
+      return DiffusionSampler.Order.parse("diffusion.rollout_order", rolloutOrder);
     }
   }
 }

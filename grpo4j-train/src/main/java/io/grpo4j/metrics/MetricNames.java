@@ -140,4 +140,35 @@ public final class MetricNames {
 
   /** Mean completion length on the held-out set. */
   public static final String EVAL_MEAN_LEN = "eval/mean_len";
+
+  // masked diffusion (model.architecture: masked_diffusion, docs/diffusion.md)
+  /** Held-out success of random-order samples at τ = 1 (the policy RL trains). */
+  public static final String EVAL_SAMPLED_SUCCESS_RATE = "eval/sampled_success_rate";
+
+  /** Exact per-position KL(π‖π_ref) on the fixed probe set of partially masked states. */
+  public static final String PROBE_KL_FORWARD = "probe/kl_forward";
+
+  /** Exact per-position KL(π_ref‖π) on the fixed probe set. */
+  public static final String PROBE_KL_REVERSE = "probe/kl_reverse";
+
+  /** Cosine between the gradients of two disjoint half-batches (whole groups). */
+  public static final String GRAD_HALF_COSINE = "grad/half_cosine";
+
+  /** Pearson correlation over the batch's rows of Σ_k E1 terms with Σ_k E2 terms under π_old. */
+  public static final String LIKELIHOOD_E1_E2_CORR = "likelihood/e1_e2_corr";
+
+  /** Mean over rows of Σ_k E1 (one-step) log-likelihood terms under π_old. */
+  public static final String LIKELIHOOD_E1_MEAN = "likelihood/e1_mean";
+
+  /** Mean over rows of Σ_k E2 (exact trajectory) log-likelihood terms under π_old. */
+  public static final String LIKELIHOOD_E2_MEAN = "likelihood/e2_mean";
+
+  /** Fraction of (group, denoising step) pairs whose step rewards are all equal (A2/A3). */
+  public static final String FRAC_ZERO_STD_STEPS = "frac_zero_std_steps";
+
+  /** Seconds spent on the probe-set KL. */
+  public static final String TIME_PROBE_S = "time/probe_s";
+
+  /** Masked answer positions the SFT step's loss covers. */
+  public static final String MASKED_TOKENS = "masked_tokens";
 }

@@ -9,6 +9,7 @@ import io.grpo4j.eval.PassAtK;
 import io.grpo4j.eval.Prompts;
 import io.grpo4j.metrics.CountProgress;
 import io.grpo4j.model.ModelFolder;
+import io.grpo4j.model.ModelKind;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.PromptStyle;
@@ -27,7 +28,8 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 
 /**
- * Held-out evaluation as the {@code eval} command and the quickstart report it: success rate,
+ * Held-out evaluation as the {@code eval} command and the quickstart report it (of a
+ * masked-diffusion folder: {@link DiffusionEvaluation}, chosen by its config.json): success rate,
  * validator reward per prompt and per token, completion length, KL drift to a reference, and (with
  * k ≥ 2 samples per prompt) the mean token advantage under the run's advantage mode.
  *
@@ -74,6 +76,9 @@ public record Evaluation(
       int k,
       PrintStream out)
       throws IOException {
+    if (adapterDir == null && ModelKind.of(modelDir) == ModelKind.MASKED_DIFFUSION) {
+      return DiffusionEvaluation.run(cfg, task, problems, modelDir, refDir, k, out).evaluation();
+    }
     Torch.init(cfg.model().threads(), cfg.seed());
     Device device = Torch.device(cfg.model().device());
     DType dtype = DType.parse(cfg.model().dtype());

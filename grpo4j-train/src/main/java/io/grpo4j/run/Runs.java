@@ -7,7 +7,9 @@ import io.grpo4j.dist.DistEnv;
 import io.grpo4j.dist.DistGroup;
 import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.model.LoraAdapters;
+import io.grpo4j.model.MaskedDiffusionModel;
 import io.grpo4j.model.ModelFolder;
+import io.grpo4j.model.ModelKind;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TinyPreset;
 import io.grpo4j.task.Task;
@@ -15,6 +17,8 @@ import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Torch;
 import io.grpo4j.train.Checkpoints;
+import io.grpo4j.train.DiffusionGrpoTrainer;
+import io.grpo4j.train.DiffusionSftTrainer;
 import io.grpo4j.train.GrpoTrainer;
 import io.grpo4j.train.RunSetup;
 import io.grpo4j.train.SftTrainer;
@@ -61,10 +65,15 @@ public final class Runs {
       if (cfg.model().init() == null) {
         Path initDir = runDir.resolve("init-model");
         if (group.isMain()) {
+          boolean mdm = cfg.model().kind() == ModelKind.MASKED_DIFFUSION;
           out.printf(
-              "model.init not set: initialising the tiny preset (seed %d) in %s%n",
-              cfg.seed(), initDir);
-          TinyPreset.write("tiny", initDir, cfg.seed(), DType.F32);
+              "model.init not set: initialising the tiny%s preset (seed %d) in %s%n",
+              mdm ? " masked-diffusion" : "", cfg.seed(), initDir);
+          if (mdm) {
+            TinyPreset.writeDiffusion(initDir, cfg.seed(), DType.F32);
+          } else {
+            TinyPreset.write("tiny", initDir, cfg.seed(), DType.F32);
+          }
         }
         cfg = withInit(cfg, initDir.toString());
       }
@@ -258,8 +267,85 @@ public final class Runs {
     return Checkpoints.latest(runDir).orElseThrow();
   }
 
+  /** What a masked-diffusion run kind does with its opened folder and trainable weights. */
+  private interface DiffusionBody {
+    void run(ModelFolder folder, RunSetup<?> setup, MaskedDiffusionModel trainable)
+        throws IOException;
+  }
+
+  /**
+   * {@link #train} for {@code model.architecture: masked_diffusion}: opens {@code model.init} as a
+   * diffusion folder (an autoregressive one is refused, naming it) and loads the f32 weights. One
+   * process only.
+   */
+  private static Path trainDiffusion(Job job, Path checkpoint, Device on, DiffusionBody body)
+      throws IOException {
+    RunConfig cfg = job.cfg();
+    if (job.group().worldSize() > 1)
+      throw new IllegalArgumentException(
+          "model.architecture=masked_diffusion runs in one process; WORLD_SIZE is "
+              + job.group().worldSize());
+    Task<?> given = job.given();
+    Task<?> task = given != null ? given : Tasks.create(cfg);
+    try (ModelFolder folder = ModelFolder.openDiffusion(Path.of(cfg.model().init()))) {
+      RunPreflight.check(
+          job.runDir(), folder.config().parameterCount(), DType.parse(cfg.model().saveDtype()));
+      RunSetup<?> setup = RunSetup.of(cfg, job.runDir(), task, folder);
+      MaskedDiffusionModel trainable =
+          checkpoint == null
+              ? folder.loadDiffusionModel(DType.F32, on)
+              : io.grpo4j.model.HfCheckpoint.loadDiffusion(
+                  checkpoint, folder.diffusionConfig(), DType.F32, on);
+      body.run(folder, setup, trainable);
+    } finally {
+      if (given == null) task.close();
+    }
+    return Checkpoints.latest(job.runDir()).orElseThrow();
+  }
+
+  private static Path runDiffusionGrpo(Job job, long firstStep, Path checkpoint, Device device)
+      throws IOException {
+    RunConfig cfg = job.cfg();
+    PrintStream out = job.out();
+    DiffusionBody body =
+        (folder, setup, policy) -> {
+          boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
+          MaskedDiffusionModel reference =
+              needRef ? folder.loadDiffusionModel(DType.F32, device) : null;
+          DiffusionGrpoTrainer<?> trainer =
+              new DiffusionGrpoTrainer<>(setup, policy, reference, out);
+          if (checkpoint != null) {
+            Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+            trainer.restore(Checkpoints.readState(checkpoint));
+          }
+          if (firstStep == 1) {
+            RunConfig.Diffusion d = cfg.diffusion();
+            out.printf(
+                "GRPO (masked diffusion): %s (%,d parameters), %d steps of %d prompts x %d samples,"
+                    + " L %d, T %d, likelihood %s, advantage %s, lambda_F %.3g, lambda_R %.3g;"
+                    + " run folder %s%n",
+                folder.dir(),
+                policy.config().backbone().parameterCount(),
+                cfg.train().steps(),
+                cfg.data().promptsPerStep(),
+                cfg.rl().groupSize(),
+                d.genLength(),
+                d.steps(),
+                d.likelihood().configName(),
+                d.advantage().configName(),
+                cfg.rl().kl().forward(),
+                cfg.rl().kl().reverse(),
+                job.runDir());
+          }
+          trainer.train(firstStep);
+        };
+    return trainDiffusion(job, checkpoint, device, body);
+  }
+
   private static Path runGrpo(Job job, long firstStep, Path checkpoint) throws IOException {
     RunConfig cfg = job.cfg();
+    if (cfg.model().kind() == ModelKind.MASKED_DIFFUSION)
+      return runDiffusionGrpo(job, firstStep, checkpoint, init(cfg, job.group()));
     PrintStream out = job.out();
     Device device = init(cfg, job.group());
     // offload_optimizer: the f32 master (and so AdamW's state) in host memory
@@ -303,6 +389,27 @@ public final class Runs {
     RunConfig cfg = job.cfg();
     PrintStream out = job.out();
     Device device = init(cfg, job.group());
+    if (cfg.model().kind() == ModelKind.MASKED_DIFFUSION) {
+      DiffusionBody body =
+          (folder, setup, model) -> {
+            DiffusionSftTrainer<?> trainer = new DiffusionSftTrainer<>(setup, model, out);
+            if (checkpoint != null) {
+              Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
+            } else {
+              out.printf(
+                  "SFT (masked diffusion, L %d): %s (%,d parameters) for %d steps of %d examples;"
+                      + " run folder %s%n",
+                  cfg.diffusion().genLength(),
+                  folder.dir(),
+                  model.config().backbone().parameterCount(),
+                  cfg.sft().steps(),
+                  cfg.sft().batchSize(),
+                  job.runDir());
+            }
+            trainer.train(step + 1);
+          };
+      return trainDiffusion(job, checkpoint, device, body);
+    }
     RunBody body =
         (folder, setup, model) -> {
           SftTrainer<?> trainer = new SftTrainer<>(setup, model, out, job.group());
@@ -416,7 +523,8 @@ public final class Runs {
             m.logitsChunk(),
             m.sharePrompt(),
             m.offloadOptimizer(),
-            m.lora()),
+            m.lora(),
+            m.architecture()),
         c.task(),
         c.countdown(),
         c.data(),
@@ -426,6 +534,7 @@ public final class Runs {
         c.sft(),
         c.logging(),
         c.reward(),
-        c.distributed());
+        c.distributed(),
+        c.diffusion());
   }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.config.RunConfig;
 import io.grpo4j.metrics.MetricNames;
+import io.grpo4j.model.ModelKind;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.AtomicFiles;
@@ -36,10 +37,12 @@ import java.util.Set;
  * the start model ({@code model.init}).
  *
  * <p>Metrics per run: {@code success_rate} (held-out greedy success), {@code reward_per_prompt},
- * {@code kl_forward} and {@code kl_reverse} (per-token KL of the greedy answers to the start
- * model), {@code pass@1} and {@code pass@k} (unbiased, k samples per problem at temperature 1 on
- * the first {@code passProblems} held-out problems), {@code grpo_seconds} (wall time of training).
- * sd is the sample standard deviation over seeds (0 for one seed).
+ * {@code kl_forward} and {@code kl_reverse} (per-token KL of the greedy answers to the start model;
+ * a masked-diffusion run's at its answers' commit states, plus {@code probe_kl_forward} and {@code
+ * probe_kl_reverse} on the fixed probe states, {@link DiffusionEvaluation}), {@code pass@1} and
+ * {@code pass@k} (unbiased, k samples per problem at temperature 1 on the first {@code
+ * passProblems} held-out problems), {@code grpo_seconds} (wall time of training). sd is the sample
+ * standard deviation over seeds (0 for one seed).
  *
  * @param config the YAML config (null: defaults)
  * @param overrides {@code key=value} applied to every run, before the cell's own values
@@ -248,7 +251,16 @@ public record Sweep(
     List<Problem<D>> heldOut = task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
     Path start = Path.of(cfg.model().init());
     boolean isStart = model.toAbsolutePath().normalize().equals(start.toAbsolutePath().normalize());
-    Evaluation greedy = Evaluation.run(cfg, task, heldOut, model, isStart ? null : start, 0, log);
+    Path ref = isStart ? null : start;
+    Evaluation greedy;
+    double[] probe = null;
+    if (ModelKind.of(model) == ModelKind.MASKED_DIFFUSION) {
+      DiffusionEvaluation de = DiffusionEvaluation.run(cfg, task, heldOut, model, ref, 0, log);
+      greedy = de.evaluation();
+      probe = new double[] {de.probeKlForward(), de.probeKlReverse()};
+    } else {
+      greedy = Evaluation.run(cfg, task, heldOut, model, ref, 0, log);
+    }
     ObjectNode m = JSON.createObjectNode();
     m.put("success_rate", greedy.scores().successRate());
     if (passK >= 2) {
@@ -258,6 +270,10 @@ public record Sweep(
     }
     m.put("kl_forward", isStart ? 0.0 : greedy.klForward());
     m.put("kl_reverse", isStart ? 0.0 : greedy.klReverse());
+    if (probe != null) { // masked diffusion: the KL on the fixed probe states too
+      m.put("probe_kl_forward", isStart ? 0.0 : probe[0]);
+      m.put("probe_kl_reverse", isStart ? 0.0 : probe[1]);
+    }
     m.put("reward_per_prompt", greedy.scores().rewardPerPrompt());
     if (!Double.isNaN(seconds)) m.put("grpo_seconds", seconds);
     m.put("eval_problems", heldOut.size());
@@ -332,7 +348,10 @@ public record Sweep(
 
   /** sweep.md: one row per cell, "mean ± sd (n runs)" per metric; rates in percent. */
   String markdown(ObjectNode root) throws IOException {
-    List<String> metrics = metricNames(passK);
+    List<String> metrics = new ArrayList<>(metricNames(passK));
+    boolean probed = false;
+    for (JsonNode c : root.get("cells")) probed |= c.path("metrics").has("probe_kl_forward");
+    if (probed) metrics.add(metrics.indexOf("kl_reverse") + 1, "probe_kl_forward");
     StringBuilder sb = new StringBuilder();
     sb.append("| cell | runs |");
     for (String m : metrics) sb.append(' ').append(m).append(" |");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.model.HfCheckpoint;
 import io.grpo4j.model.LoraAdapters;
+import io.grpo4j.model.MaskedDiffusionModel;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.torch.AtomicFiles;
@@ -69,6 +70,31 @@ public final class Checkpoints {
         step,
         tmp ->
             HfCheckpoint.save(
+                model,
+                tmp,
+                storage,
+                source.rawConfig(),
+                source.dir(),
+                HfCheckpoint.DEFAULT_MAX_SHARD_BYTES),
+        optimizer,
+        state);
+  }
+
+  /** {@link #save} of a masked-diffusion model (its own config.json: model_type qwen2_mdm). */
+  public static Path save(
+      Path run,
+      long step,
+      MaskedDiffusionModel model,
+      DType storage,
+      ModelFolder source,
+      AdamW optimizer,
+      ObjectNode state)
+      throws IOException {
+    return save(
+        run,
+        step,
+        tmp ->
+            HfCheckpoint.saveDiffusion(
                 model,
                 tmp,
                 storage,

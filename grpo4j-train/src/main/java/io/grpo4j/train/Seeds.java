@@ -25,6 +25,16 @@ final class Seeds {
    */
   static final long MC_PREFIX = 6;
 
+  // the masked-diffusion probe's purposes start at 10, clear of the others' (LoRA has 6 and 7)
+  /** The masked-diffusion SFT's noise levels and masks. */
+  static final long SFT_MASKS = 10;
+
+  /** E1's prompt masks (the one-step likelihood estimate). */
+  static final long ONE_STEP_MASKS = 11;
+
+  /** The masked-diffusion probe set's masks. */
+  static final long PROBE = 12;
+
   private Seeds() {}
 
   static long derive(long seed, long purpose, long step) {
