@@ -123,8 +123,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *     ({@code rl.advantage.scale_rewards}, {@link #SCALE_REWARDS})
  * @param epsilon ε added to the standard deviation, so equal-reward groups give 0 ({@code
  *     rl.advantage.epsilon}, {@link #EPSILON})
- * @param sequenceWeight μ of PREFIX mode, ≥ 0 ({@code rl.advantage.sequence_weight}, {@link
- *     #SEQUENCE_WEIGHT})
+ * @param sequenceWeight μ of PREFIX, TREE and MC_PREFIX modes, ≥ 0 ({@code
+ *     rl.advantage.sequence_weight}, {@link #SEQUENCE_WEIGHT})
  * @param processWeight w of HYBRID mode, ≥ 0 ({@code rl.advantage.process_weight}, {@link
  *     #PROCESS_WEIGHT})
  * @param stdFloor f: the group std is at least this when scaling, ≥ 0, 0 = off ({@code
@@ -160,7 +160,10 @@ public record Advantages(
   /** Default {@code rl.advantage.epsilon}: as TRL. */
   public static final double EPSILON = 1e-4;
 
-  /** Default {@code rl.advantage.sequence_weight}: prefix credit only. */
+  /**
+   * Default {@code rl.advantage.sequence_weight}: prefix (tree, Monte-Carlo) credit only; its
+   * segments already add up to the sequence advantage.
+   */
   public static final double SEQUENCE_WEIGHT = 0.0;
 
   /**
@@ -179,8 +182,9 @@ public record Advantages(
   public static final double ENTROPY_WEIGHT = 0.0;
 
   /**
-   * Default {@code rl.advantage.fallback_weight}: off. With Countdown's rewards 5 turns a dead-end
-   * step's −0.2 into −1 (the clip) and a valid step's +0.1 into +0.5.
+   * Default {@code rl.advantage.fallback_weight}: off, so every mode is its formula alone unless an
+   * experiment asks for the verifier's credit. With Countdown's rewards 5 turns a dead-end step's
+   * −0.2 into −1 (the clip) and a valid step's +0.1 into +0.5.
    */
   public static final double FALLBACK_WEIGHT = 0.0;
 

@@ -18,7 +18,10 @@ import org.bytedeco.pytorch.Tensor;
  * @param topEntropy q in [0, 1], 0 = off, every token keeps its advantage ({@link #TOP_ENTROPY})
  */
 public record TokenMask(double topEntropy) {
-  /** Default {@code rl.token_mask.top_entropy}: off. */
+  /**
+   * Default {@code rl.token_mask.top_entropy}: off, every token keeps its advantage as in GRPO (the
+   * forking-token result, Wang et al. 2025, is from 8B–32B models).
+   */
   public static final double TOP_ENTROPY = 0.0;
 
   /** The defaults, the run config's {@code rl.token_mask} section unless it is set. */
