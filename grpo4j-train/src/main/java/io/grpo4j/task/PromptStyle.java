@@ -13,13 +13,7 @@ public enum PromptStyle {
 
   /** Parses {@code plain} or {@code chat} (any case), as written in config files and flags. */
   public static PromptStyle parse(String text) {
-    for (PromptStyle style : values()) {
-      if (style.name().equalsIgnoreCase(text == null ? "" : text.strip())) {
-        return style;
-      }
-    }
-    throw new IllegalArgumentException(
-        "prompt style must be 'plain' or 'chat', got '" + text + "'");
+    return Modes.parse(PromptStyle.class, "prompt style", text);
   }
 
   /** The lower-case name used in config files. */

@@ -1,5 +1,7 @@
 package io.grpo4j.task.countdown;
 
+import io.grpo4j.task.Modes;
+
 /** How answers are written, chosen per run: step lines or a TinyZero-style expression. */
 public enum AnswerFormat {
   /** One move per line, {@code 3+5=8}; partial answers earn partial credit. */
@@ -9,12 +11,6 @@ public enum AnswerFormat {
 
   /** Parses {@code steps} or {@code expression} (any case). */
   public static AnswerFormat parse(String text) {
-    for (AnswerFormat f : values()) {
-      if (f.name().equalsIgnoreCase(text == null ? "" : text.strip())) {
-        return f;
-      }
-    }
-    throw new IllegalArgumentException(
-        "answer format must be 'steps' or 'expression', got '" + text + "'");
+    return Modes.parse(AnswerFormat.class, "answer format", text);
   }
 }
