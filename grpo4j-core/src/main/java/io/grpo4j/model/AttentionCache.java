@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.Tensor;
  * every decode step's shapes fixed (for CUDA graphs).
  */
 public abstract sealed class AttentionCache
-    permits KvCache, SlotKvCache, SharedPromptKv, StaticKvCache {
+    permits KvCache, SlotKvCache, SharedPromptKv, StaticKvCache, TurnKvCache {
   AttentionCache() {}
 
   /**

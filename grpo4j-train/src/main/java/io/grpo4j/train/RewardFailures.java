@@ -2,7 +2,6 @@ package io.grpo4j.train;
 
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.eval.Scoring;
-import io.grpo4j.generate.Sample;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,19 +42,9 @@ public record RewardFailures(
       int renumbered = group - dropped; // the groups kept before this one
       for (Scoring.Result r : members) {
         ScoredSample x = r.scored();
-        Sample s = x.sample();
         kept.add(
             new ScoredSample(
-                new Sample(
-                    renumbered,
-                    s.promptIds(),
-                    s.completionIds(),
-                    s.logprobs(),
-                    s.entropies(),
-                    s.finishReason()),
-                x.text(),
-                x.tokenRewards(),
-                x.outcome()));
+                x.sample().withPromptIndex(renumbered), x.text(), x.tokenRewards(), x.outcome()));
       }
     }
     return new RewardFailures(List.copyOf(kept), failures, dropped, first);
