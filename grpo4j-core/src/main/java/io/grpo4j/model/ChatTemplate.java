@@ -137,9 +137,96 @@ public final class ChatTemplate {
     context.put("messages", messages);
     context.put("tools", tools);
     context.put("add_generation_prompt", addGenerationPrompt);
+    boolean shield = ControlChars.needed(context);
+    if (shield) context = ControlChars.shield(context);
     RenderResult result = jinjava.renderForResult(text, context);
     throwOnErrors(result.getErrors(), "rendering");
-    return result.getOutput();
+    return shield ? ControlChars.unshield(result.getOutput()) : result.getOutput();
+  }
+
+  /**
+   * jinjava's Python-style value printing writes the control characters U+0000–U+0008, U+000B and
+   * U+000E–U+001F as six-character backslash-u escapes, where jinja2 prints them as they are (a
+   * sampled model turn may hold any byte). They cross the render as characters of the Supplementary
+   * Private Use Area-B (U+100000 + c), which jinjava prints unchanged, and are put back afterwards
+   * (and before {@code tojson} reads a value, which escapes them as Python does); a render whose
+   * input already holds such characters is left as it is.
+   */
+  static final class ControlChars {
+    private static final int BASE = 0x100000;
+
+    private ControlChars() {}
+
+    static boolean escaped(int c) {
+      return c <= 0x08 || c == 0x0B || (c >= 0x0E && c <= 0x1F);
+    }
+
+    /** True when some string holds a character jinjava would escape and none holds a stand-in. */
+    static boolean needed(Object value) {
+      boolean[] found = new boolean[2];
+      scan(value, found);
+      return found[0] && !found[1];
+    }
+
+    private static void scan(Object value, boolean[] found) {
+      switch (value) {
+        case CharSequence s ->
+            s.codePoints()
+                .forEach(
+                    c -> {
+                      if (escaped(c)) found[0] = true;
+                      if (c >= BASE && c <= BASE + 0x1F) found[1] = true;
+                    });
+        case Map<?, ?> m -> m.values().forEach(v -> scan(v, found));
+        case java.util.Collection<?> c -> c.forEach(v -> scan(v, found));
+        case null, default -> {}
+      }
+    }
+
+    /** A copy of {@code context} with every escaped control character replaced by its stand-in. */
+    @SuppressWarnings("unchecked")
+    static <T> T shield(T value) {
+      return (T)
+          switch (value) {
+            case CharSequence s -> {
+              StringBuilder b = new StringBuilder(s.length());
+              s.codePoints().forEach(c -> b.appendCodePoint(escaped(c) ? BASE + c : c));
+              yield b.toString();
+            }
+            case Map<?, ?> m -> {
+              Map<Object, Object> out = new java.util.LinkedHashMap<>();
+              m.forEach((k, v) -> out.put(k, shield(v)));
+              yield out;
+            }
+            case List<?> l -> l.stream().map(ControlChars::shield).toList();
+            case null -> null;
+            default -> value;
+          };
+    }
+
+    /** {@code value} with the stand-ins put back (for filters that read strings: tojson). */
+    @SuppressWarnings("unchecked")
+    static <T> T unshieldAll(T value) {
+      return (T)
+          switch (value) {
+            case CharSequence s -> unshield(s.toString());
+            case Map<?, ?> m -> {
+              Map<Object, Object> out = new java.util.LinkedHashMap<>();
+              m.forEach((k, v) -> out.put(k, unshieldAll(v)));
+              yield out;
+            }
+            case List<?> l -> l.stream().map(ControlChars::unshieldAll).toList();
+            case null -> null;
+            default -> value;
+          };
+    }
+
+    static String unshield(String text) {
+      StringBuilder b = new StringBuilder(text.length());
+      text.codePoints()
+          .forEach(c -> b.appendCodePoint(c >= BASE && c <= BASE + 0x1F ? c - BASE : c));
+      return b.toString();
+    }
   }
 
   /**
@@ -302,7 +389,7 @@ public final class ChatTemplate {
               bound.get("indent"),
               (List<?>) separators,
               truthy(bound.get("sort_keys")));
-      return PythonJson.dumps(var, options);
+      return PythonJson.dumps(ControlChars.unshieldAll(var), options);
     }
 
     private static boolean truthy(Object o) {

@@ -105,6 +105,30 @@ class ChatTemplateTest {
   }
 
   @Test
+  void controlCharactersInMessagesAreRenderedAsThemselvesAsJinja2Does() throws IOException {
+    // a sampled model turn may hold any byte; jinjava's Python-style printing would write
+    // U+0005 as a backslash, "u" and four digits
+    StringBuilder all = new StringBuilder();
+    for (char c = 0; c < 0x20; c++) all.append(c);
+    String content = "a" + all + "\u0005 é";
+    String out =
+        qwen()
+            .render(
+                List.of(
+                    Map.of("role", "user", "content", content),
+                    Map.of("role", "assistant", "content", "x\u001f")),
+                true);
+    assertThat(out)
+        .contains("<|im_start|>user\n" + content + "<|im_end|>")
+        .contains("<|im_start|>assistant\nx\u001f<|im_end|>")
+        .doesNotContain("\\u00");
+    // a text that already holds the stand-ins is rendered as it is
+    String standIn = new String(Character.toChars(0x100005));
+    assertThat(qwen().render(List.of(Map.of("role", "user", "content", standIn)), false))
+        .contains(standIn);
+  }
+
+  @Test
   void syntaxErrorsAreRefusedWhenTheTemplateIsCreated() {
     assertThatThrownBy(() -> template("{% for m in messages %}{{ m.content }}", null, null))
         .isInstanceOf(IllegalArgumentException.class)

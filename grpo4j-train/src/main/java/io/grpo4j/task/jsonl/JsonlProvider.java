@@ -43,16 +43,39 @@ public final class JsonlProvider implements TaskProvider {
             context.text("task.system_prompt", d.systemPrompt()),
             context.text("task.prompt_template", d.promptTemplate()));
     RewardConfig config = rewardConfig(context.at("reward"));
-    if (config.sources().isEmpty()) {
+    boolean env =
+        !context.text("env.command", "").isBlank() || !context.text("env.name", "").isBlank();
+    if (env && !config.sources().isEmpty()) {
+      throw new IllegalArgumentException(
+          "with env.command or env.name the reward comes from the environment's done replies;"
+              + " remove reward.sources");
+    }
+    if (!env && config.sources().isEmpty()) {
       throw new IllegalArgumentException(
           "task.name jsonl needs at least one reward source under reward.sources, e.g."
-              + " [{type: math}] or [{type: command, command: \"python3 reward.py\"}]");
+              + " [{type: math}] or [{type: command, command: \"python3 reward.py\"}]"
+              + " (or an environment under env:)");
     }
     Path trainFile = context.file("data.train_file");
     List<Problem<JsonlRow>> train =
         trainFile == null ? List.of() : JsonlDataset.read(trainFile, settings);
-    return new JsonlTask(settings, train, Rewards.create(config, context.workDir()));
+    return new JsonlTask(
+        settings, train, env ? FROM_ENVIRONMENT : Rewards.create(config, context.workDir()));
   }
+
+  /**
+   * The rewards of an environment run: they come with the episodes (the environment's done
+   * replies), so judging a completion on its own is a failure that says so.
+   */
+  static final io.grpo4j.task.reward.RewardSource FROM_ENVIRONMENT =
+      batch ->
+          batch.stream()
+              .map(
+                  r ->
+                      io.grpo4j.task.reward.Judgement.failure(
+                          "this run's rewards come from its environment (env:), which judges"
+                              + " whole episodes"))
+              .toList();
 
   /** Binds a {@code reward:} tree (snake_case keys; missing keys keep their defaults). */
   public static RewardConfig rewardConfig(JsonNode node) {

@@ -13,6 +13,7 @@ import io.grpo4j.task.PromptStyle;
 import io.grpo4j.task.Task;
 import io.grpo4j.task.Verdict;
 import io.grpo4j.task.Verifier;
+import io.grpo4j.task.env.EpisodeRows;
 import io.grpo4j.task.reward.Judgement;
 import io.grpo4j.task.reward.RewardRequest;
 import io.grpo4j.task.reward.RewardSource;
@@ -35,7 +36,8 @@ import java.util.stream.Collectors;
  * <p>Training problems are visited epoch by epoch in a seeded order ({@link #trainBatch}); {@link
  * #draw} gives the first {@code n} of that order.
  */
-public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow> {
+public final class JsonlTask
+    implements Task<JsonlRow>, EpochData<JsonlRow>, EpisodeRows<JsonlRow> {
   /** The task name in config files. */
   public static final String NAME = "jsonl";
 
@@ -124,6 +126,18 @@ public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow> {
   /** The request a reward source receives for a completion (see {@link RewardRequest}). */
   public RewardRequest request(String id, Problem<JsonlRow> problem, String completion) {
     JsonlRow row = problem.data();
+    return new RewardRequest(id, promptNode(row), completion, row.answer(), row.metadata());
+  }
+
+  /** The row's prompt, answer and other fields, as an environment receives them. */
+  @Override
+  public EpisodeRows.Row row(Problem<JsonlRow> problem) {
+    JsonlRow row = problem.data();
+    return new EpisodeRows.Row(promptNode(row), row.answer(), row.metadata());
+  }
+
+  /** The prompt before any template: the string, or the chat messages. */
+  private static JsonNode promptNode(JsonlRow row) {
     JsonNode prompt;
     if (row.prompt() != null) {
       prompt = TextNode.valueOf(row.prompt());
@@ -134,7 +148,7 @@ public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow> {
       }
       prompt = messages;
     }
-    return new RewardRequest(id, prompt, completion, row.answer(), row.metadata());
+    return prompt;
   }
 
   /** One batch request to the reward sources; request ids are {@code <index>:<problem id>}. */
