@@ -157,6 +157,28 @@ class EpisodeSamplerTest {
   }
 
   @Test
+  void withRepliesArrivingLateTheLogProbsStillEqualOneForward() {
+    // rows leave the decode batch while they wait and rejoin in the order their replies arrive
+    // (random delays): the cache rows they come back to must still give one forward's log-probs
+    for (int delayMs : new int[] {2, 5, 15}) {
+      Scripted env = new Scripted(3, delayMs);
+      EpisodeSampler.Result r = run(SamplingParams.sample(4, Set.of(), 5 + delayMs), env, 4);
+      for (int row = 0; row < r.samples().size(); row++) {
+        Sample s = r.samples().get(row);
+        assertThat(s.turns()).isEqualTo(3);
+        float[] full = logProbsByOneForward(s);
+        for (int i = 0; i < s.length(); i++) {
+          if (s.isModelToken(i)) {
+            assertThat(s.logprobs()[i])
+                .as("delay %d row %d token %d", delayMs, row, i)
+                .isCloseTo(full[i], within(1e-4f));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void theOrderInWhichRepliesArriveDoesNotChangeTheEpisodes() {
     SamplingParams p = new SamplingParams(0.9, 0, 0.95, false, 4, Set.of(), 5);
     EpisodeSampler.Result instant = run(p, new Scripted(3, 0), 4);
