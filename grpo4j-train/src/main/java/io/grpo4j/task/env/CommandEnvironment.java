@@ -232,7 +232,8 @@ public final class CommandEnvironment implements EnvironmentClient {
 
       void begin() {
         Writer in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-        Thread.ofVirtual()
+        Thread.ofPlatform()
+            .daemon(true)
             .name("env-stdin-" + index)
             .start(
                 () -> {
@@ -297,12 +298,13 @@ public final class CommandEnvironment implements EnvironmentClient {
   }
 
   /**
-   * Hands each line of {@code in} to {@code line} on a virtual thread named {@code name}, then runs
+   * Hands each line of {@code in} to {@code line} on a daemon thread named {@code name}, then runs
    * {@code atEnd} (if not null) at the end of the stream or when the process was killed.
    */
   private static void readLines(
       String name, InputStream in, Consumer<String> line, Runnable atEnd) {
-    Thread.ofVirtual()
+    Thread.ofPlatform()
+        .daemon(true)
         .name(name)
         .start(
             () -> {
