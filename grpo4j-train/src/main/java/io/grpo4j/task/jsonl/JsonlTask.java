@@ -36,8 +36,7 @@ import java.util.stream.Collectors;
  * <p>Training problems are visited epoch by epoch in a seeded order ({@link #trainBatch}); {@link
  * #draw} gives the first {@code n} of that order.
  */
-public final class JsonlTask
-    implements Task<JsonlRow>, EpochData<JsonlRow>, EpisodeRows<JsonlRow> {
+public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow>, EpisodeRows<JsonlRow> {
   /** The task name in config files. */
   public static final String NAME = "jsonl";
 
