@@ -18,6 +18,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.grpo4j.dist.BackendKind;
 import io.grpo4j.rl.AdvantageMode;
+import io.grpo4j.rl.Algorithm;
 import io.grpo4j.rl.DiffusionAdvantage;
 import io.grpo4j.rl.DiffusionLikelihood;
 import io.grpo4j.rl.KlEstimator;
@@ -51,6 +52,8 @@ public final class ConfigLoader {
           .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
           .registerModule(
               new SimpleModule("grpo4j-modes")
+                  .addSerializer(configName(Algorithm.class, Algorithm::configName))
+                  .addDeserializer(Algorithm.class, parser(Algorithm::parse))
                   .addSerializer(configName(AdvantageMode.class, AdvantageMode::configName))
                   .addDeserializer(AdvantageMode.class, parser(AdvantageMode::parse))
                   .addSerializer(configName(LossAggregation.class, LossAggregation::configName))

@@ -4,7 +4,9 @@ import io.grpo4j.dist.BackendKind;
 import io.grpo4j.generate.DiffusionSampler;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.model.ModelKind;
+import io.grpo4j.rl.AStarPo;
 import io.grpo4j.rl.Advantages;
+import io.grpo4j.rl.Algorithm;
 import io.grpo4j.rl.DiffusionAdvantage;
 import io.grpo4j.rl.DiffusionLikelihood;
 import io.grpo4j.rl.EntropyReward;
@@ -652,6 +654,11 @@ public record RunConfig(
   /**
    * The GRPO objective ({@code rl.*}): group size, advantages, entropy reward, KL, clipping.
    *
+   * @param algorithm {@code grpo} or {@code astar_po} (A*-PO: offline V̂* from π_ref, then one
+   *     sample per prompt and a least-squares loss; see {@link AStarPo}); with {@code astar_po},
+   *     {@code group_size}, {@code advantage}, {@code entropy}, {@code clip} and the KL weights do
+   *     not apply, {@code data.prompts_per_step} is the prompts (= samples) per step ({@link
+   *     #ALGORITHM})
    * @param groupSize G, completions per prompt; advantages are relative within a group ({@link
    *     #GROUP_SIZE})
    * @param epochs μ, passes of the clipped surrogate over one batch of rollouts ({@link #EPOCHS})
@@ -666,8 +673,11 @@ public record RunConfig(
    * @param clip the PPO ratio clip range
    * @param tokenMask which tokens carry the policy gradient ({@code rl.token_mask.*}, see {@link
    *     TokenMask})
+   * @param astar A*-PO's settings ({@code rl.astar.*}: the keys, their defaults and the formulas
+   *     are in {@link AStarPo})
    */
   public record Rl(
+      Algorithm algorithm,
       int groupSize,
       int epochs,
       int microBatch,
@@ -676,8 +686,11 @@ public record RunConfig(
       EntropyReward entropy,
       Kl kl,
       Clip clip,
-      TokenMask tokenMask) {
+      TokenMask tokenMask,
+      AStarPo astar) {
     public Rl {
+      require(algorithm != null, "rl.algorithm must be set");
+      require(astar != null, "rl.astar must be present");
       require(
           groupSize >= 2,
           "rl.group_size must be >= 2 (advantages are relative within a group), got " + groupSize);
@@ -688,6 +701,9 @@ public record RunConfig(
           advantage != null && entropy != null && kl != null && clip != null && tokenMask != null,
           "rl.advantage, rl.entropy, rl.kl, rl.clip and rl.token_mask must be present");
     }
+
+    /** Default {@code rl.algorithm}: GRPO, the seed's. */
+    public static final Algorithm ALGORITHM = Algorithm.GRPO;
 
     /** Default {@code rl.group_size}: the seed's recipe. */
     public static final int GROUP_SIZE = 8;
@@ -706,6 +722,7 @@ public record RunConfig(
 
     static Rl defaults() {
       return new Rl(
+          ALGORITHM,
           GROUP_SIZE,
           EPOCHS,
           MICRO_BATCH,
@@ -714,7 +731,8 @@ public record RunConfig(
           EntropyReward.DEFAULTS,
           Kl.defaults(),
           Clip.defaults(),
-          TokenMask.DEFAULTS);
+          TokenMask.DEFAULTS,
+          AStarPo.DEFAULTS);
     }
   }
 

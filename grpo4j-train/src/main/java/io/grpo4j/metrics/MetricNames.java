@@ -51,6 +51,30 @@ public final class MetricNames {
   /** Tokens decoded by the run so far (what {@code train.max_generated_tokens} bounds). */
   public static final String TOKENS_GENERATED_TOTAL = "tokens/generated_total";
 
+  /** Prompt tokens the step's completions were sampled from (each prompt once per row). */
+  public static final String TOKENS_PROMPT = "tokens/prompt";
+
+  /** A*-PO: mean V̂*(x) of the step's prompts. */
+  public static final String ASTAR_V_STAR_MEAN = "astar/v_star_mean";
+
+  /** A*-PO: mean r − V̂*(x) of the step's completions. */
+  public static final String ASTAR_ADVANTAGE_MEAN = "astar/advantage_mean";
+
+  /** A*-PO: mean Σ_t log π_θ/π_ref per completion, before the update. */
+  public static final String ASTAR_LOG_RATIO_MEAN = "astar/log_ratio_mean";
+
+  /** A*-PO: root mean squared residual β2·log-ratio − (r − V̂*), before the update. */
+  public static final String ASTAR_RESIDUAL_RMS = "astar/residual_rms";
+
+  /** A*-PO: stage 1's wall time (the same every step). */
+  public static final String ASTAR_STAGE1_S = "astar/stage1_s";
+
+  /** A*-PO: tokens stage 1 generated (counted in {@link #TOKENS_GENERATED_TOTAL}). */
+  public static final String ASTAR_STAGE1_TOKENS = "astar/stage1_tokens";
+
+  /** A*-PO: prompt tokens stage 1 sampled from. */
+  public static final String ASTAR_STAGE1_PROMPT_TOKENS = "astar/stage1_prompt_tokens";
+
   /** Share of valid completion tokens whose advantage |A_t| exceeds 1e-3 (rank 0's batch). */
   public static final String ADV_NONZERO_TOKEN_SHARE = "adv/nonzero_token_share";
 

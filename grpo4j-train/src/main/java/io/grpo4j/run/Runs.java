@@ -12,6 +12,8 @@ import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.ModelKind;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TinyPreset;
+import io.grpo4j.rl.AStarPo;
+import io.grpo4j.rl.Algorithm;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.AtomicFiles;
 import io.grpo4j.torch.DType;
@@ -352,7 +354,10 @@ public final class Runs {
     Device master = cfg.model().offloadOptimizer() ? new Device("cpu") : device;
     RunBody body =
         (folder, setup, policy) -> {
-          boolean needRef = cfg.rl().kl().forward() > 0 || cfg.rl().kl().reverse() > 0;
+          boolean needRef =
+              cfg.rl().kl().forward() > 0
+                  || cfg.rl().kl().reverse() > 0
+                  || cfg.rl().algorithm() == Algorithm.ASTAR_PO;
           // with LoRA, π_ref is the frozen base itself: the policy without its adapters
           Qwen2Model reference =
               !needRef
@@ -365,7 +370,21 @@ public final class Runs {
             Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());
             trainer.restore(Checkpoints.readState(checkpoint));
           }
-          if (firstStep == 1) {
+          if (firstStep == 1 && cfg.rl().algorithm() == Algorithm.ASTAR_PO) {
+            AStarPo a = cfg.rl().astar();
+            out.printf(
+                "A*-PO: %s (%,d parameters), %d steps of %d prompts x 1 sample, V* from %d samples"
+                    + " of pi_ref for each of %d prompts, beta1 %.3g, beta2 %.3g; run folder %s%n",
+                folder.dir(),
+                policy.config().parameterCount(),
+                cfg.train().steps(),
+                cfg.data().promptsPerStep(),
+                a.samples(),
+                a.prompts(),
+                a.beta1(),
+                a.beta2(),
+                job.runDir());
+          } else if (firstStep == 1) {
             out.printf(
                 "GRPO: %s (%,d parameters%s), %d steps of %d prompts x %d samples, advantage %s, lambda_F %.3g, lambda_R %.3g; run folder %s%n",
                 folder.dir(),

@@ -38,14 +38,17 @@ final class ChunkedHead {
    * Per-token terms [B, T] (0 at masked-out positions).
    *
    * @param kl null without a reference model
+   * @param refLogProbs log π_ref(a_t) at the same temperature as {@code logProbs} (A*-PO's
+   *     log-ratio); null unless asked for
    */
-  record Terms(Tensor logProbs, KlPenalty.Terms kl) {}
+  record Terms(Tensor logProbs, KlPenalty.Terms kl, Tensor refLogProbs) {}
 
   private final Qwen2Model policy;
   private final Qwen2Model reference;
   private final KlPenalty kl;
   private final int chunk;
   private final double temperature;
+  private final boolean withRefLogProbs;
   private final Tensor hidden;
   private final Tensor refHidden;
   private final Tensor ids;
@@ -81,7 +84,7 @@ final class ChunkedHead {
       Tensor mask,
       int chunk,
       double temperature) {
-    return new ChunkedHead(policy, hidden, tokenIds, mask, chunk, temperature, null);
+    return new ChunkedHead(policy, hidden, tokenIds, mask, chunk, temperature, null, false);
   }
 
   /**
@@ -97,7 +100,23 @@ final class ChunkedHead {
       double temperature,
       Reference reference) {
     if (reference == null) throw new IllegalArgumentException("withKl needs a reference");
-    return new ChunkedHead(policy, hidden, tokenIds, mask, chunk, temperature, reference);
+    return new ChunkedHead(policy, hidden, tokenIds, mask, chunk, temperature, reference, false);
+  }
+
+  /**
+   * As {@link #withKl}, and also log π_ref(a_t) at temperature τ ({@link Terms#refLogProbs}), a
+   * constant of the loss (A*-PO's log-ratio).
+   */
+  static ChunkedHead withKlAndRefLogProbs(
+      Qwen2Model policy,
+      Tensor hidden,
+      Tensor tokenIds,
+      Tensor mask,
+      int chunk,
+      double temperature,
+      Reference reference) {
+    if (reference == null) throw new IllegalArgumentException("log π_ref needs a reference");
+    return new ChunkedHead(policy, hidden, tokenIds, mask, chunk, temperature, reference, true);
   }
 
   private ChunkedHead(
@@ -107,7 +126,8 @@ final class ChunkedHead {
       Tensor mask,
       int chunk,
       double temperature,
-      Reference ref) {
+      Reference ref,
+      boolean withRefLogProbs) {
     if (chunk < 1) throw new IllegalArgumentException("logits chunk must be >= 1, got " + chunk);
     if (!(temperature > 0) || Double.isInfinite(temperature)) {
       throw new IllegalArgumentException("temperature must be finite and > 0, got " + temperature);
@@ -118,6 +138,7 @@ final class ChunkedHead {
     if (ref != null && (reference == null || refHidden == null || kl == null)) {
       throw new IllegalArgumentException("reference, its hidden states and kl must all be given");
     }
+    this.withRefLogProbs = withRefLogProbs;
     this.policy = policy;
     this.reference = reference;
     this.kl = kl;
@@ -162,7 +183,7 @@ final class ChunkedHead {
               .reshape(b, t);
     }
     KlPenalty.Terms klTerms = reference != null ? new KlPenalty.Terms(full[1], full[2]) : null;
-    this.terms = new Terms(full[0], klTerms);
+    this.terms = new Terms(full[0], klTerms, withRefLogProbs ? full[3].detach() : null);
   }
 
   Terms terms() {
@@ -219,7 +240,7 @@ final class ChunkedHead {
   }
 
   private int termCount() {
-    return 1 + (reference != null ? 2 : 0);
+    return 1 + (reference != null ? 2 : 0) + (withRefLogProbs ? 1 : 0);
   }
 
   /**
@@ -240,6 +261,12 @@ final class ChunkedHead {
       KlPenalty.Terms t = kl.terms(z, zRef, tok);
       out[1] = t.forward().reshape(-1);
       out[2] = t.reverse().reshape(-1);
+      if (withRefLogProbs) {
+        try (NoGradGuard ng = new NoGradGuard()) {
+          Tensor zRefTau = temperature == 1.0 ? zRef : zRef.div(new Scalar(temperature));
+          out[3] = TokenLogProbs.of(zRefTau, tok).reshape(-1);
+        }
+      }
     }
     for (int i = 0; i < out.length; i++) out[i] = out[i].to(termType);
     return out;

@@ -8,13 +8,16 @@ import io.grpo4j.config.RunConfig;
 import io.grpo4j.config.TrainOptions;
 import io.grpo4j.dist.DistGroup;
 import io.grpo4j.eval.ScoredSample;
+import io.grpo4j.eval.Scoring;
 import io.grpo4j.generate.Rollout;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.model.Qwen2Model;
+import io.grpo4j.rl.AStarPo;
 import io.grpo4j.rl.AdvantageMode;
 import io.grpo4j.rl.Advantages;
+import io.grpo4j.rl.Algorithm;
 import io.grpo4j.rl.EntropyReward;
 import io.grpo4j.rl.KlController;
 import io.grpo4j.rl.KlPenalty;
@@ -63,6 +66,13 @@ import org.bytedeco.pytorch.global.torch;
  * weights, no second model), and rollouts sample through the current adapters ({@link
  * WorkingWeights#rollout}).
  *
+ * <p>With {@code rl.algorithm=astar_po} ({@link AStarPo}) the run starts with A*-PO's stage 1
+ * ({@link OptimalValues}: V̂* of a fixed pool of prompts from π_ref, once, resumable; its generated
+ * tokens count in {@code tokens/generated_total} and {@code train.max_generated_tokens}), and each
+ * step samples one completion for each of P prompts of that pool and minimises the regression
+ * (β2·Σ_t log π_θ/π_ref − (r − V̂*))² instead of steps 3–4 (no advantages, clip or KL penalty; the
+ * exact KL to π_ref is still measured).
+ *
  * <p>On W data-parallel ranks ({@link DataParallel}) each rank does steps 1–3 on its P/W prompts,
  * divides its loss by the counts of all ranks and sums gradients over ranks before the optimizer
  * step, so the update is that of one process on the whole batch; rank 0 alone writes files.
@@ -78,6 +88,10 @@ public final class GrpoTrainer<D> {
   private final EntropyReward entropyReward;
   private final PolicyLoss policyLoss;
   private final KlPenalty kl;
+  private final Algorithm algorithm;
+
+  /** A*-PO's stage 1 (its prompts and V̂*), set when {@link #train} starts; null for GRPO. */
+  private OptimalValues<D> optimal;
 
   /** Scales λ_F and λ_R together when rl.kl.target &gt; 0; null when the weights are fixed. */
   private final KlController klScale;
@@ -107,7 +121,7 @@ public final class GrpoTrainer<D> {
    *     LoRA, the frozen base with the adapters ({@link Qwen2Model#withLora}), of which only the
    *     adapters train
    * @param reference π_ref, frozen; null when both KL weights are 0 (with LoRA: {@code
-   *     policy.base()}, the same weights without the adapters)
+   *     policy.base()}, the same weights without the adapters; never null with A*-PO)
    */
   public GrpoTrainer(
       RunSetup<D> setup,
@@ -131,9 +145,21 @@ public final class GrpoTrainer<D> {
     this.advantages = rl.advantage();
     this.entropyReward = rl.entropy();
     this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), rl.aggregation());
-    this.kl = new KlPenalty(rl.kl().forward(), rl.kl().reverse(), rl.kl().estimator());
+    this.algorithm = rl.algorithm();
+    if (algorithm == Algorithm.ASTAR_PO) {
+      if (reference == null) throw new IllegalArgumentException("A*-PO needs π_ref");
+      if (group.worldSize() > 1) {
+        throw new IllegalArgumentException(
+            "rl.algorithm=astar_po runs in one process (stage 1 is not sharded over ranks yet)");
+      }
+    }
+    // A*-PO's regression is its own trust region: the KL weights only apply to GRPO
+    this.kl =
+        algorithm == Algorithm.ASTAR_PO
+            ? new KlPenalty(0, 0, rl.kl().estimator())
+            : new KlPenalty(rl.kl().forward(), rl.kl().reverse(), rl.kl().estimator());
     this.klScale =
-        rl.kl().target() > 0
+        algorithm == Algorithm.GRPO && rl.kl().target() > 0
             ? new KlController(
                 1.0, rl.kl().target(), rl.kl().horizon(), rl.kl().minFactor(), rl.kl().maxFactor())
             : null;
@@ -150,7 +176,8 @@ public final class GrpoTrainer<D> {
     this.guard = new NonFiniteGuard(t.maxSkippedSteps(), out);
     AdvantageMode mode = rl.advantage().mode();
     this.cutTokens =
-        mode == AdvantageMode.TREE || mode == AdvantageMode.MC_PREFIX
+        algorithm == Algorithm.GRPO
+                && (mode == AdvantageMode.TREE || mode == AdvantageMode.MC_PREFIX)
             ? SegmentCuts.tokens(
                 setup.folder().tokenizer(),
                 setup.folder().samplableVocab(),
@@ -193,6 +220,12 @@ public final class GrpoTrainer<D> {
    * returns the last step done.
    */
   public long train(long firstStep) throws IOException {
+    if (algorithm == Algorithm.ASTAR_PO && optimal == null) {
+      optimal = OptimalValues.ensure(setup, reference, out);
+      // stage 1's samples count in the run's generated tokens; a resumed run's checkpoint already
+      // holds them (they were added before its first step)
+      if (firstStep == 1) addGeneratedTokens(optimal.cost().completionTokens());
+    }
     return loop.run(firstStep);
   }
 
@@ -309,6 +342,7 @@ public final class GrpoTrainer<D> {
    *     Monte-Carlo continuations included
    * @param segments the cuts (and for mc_prefix the values) of the scored rows, or null
    * @param mc the Monte-Carlo continuations' counts, or null
+   * @param optimalValues A*-PO: V̂* of each row of {@code scored}; null for GRPO
    */
   record Rollouts(
       List<ScoredSample> scored,
@@ -321,7 +355,36 @@ public final class GrpoTrainer<D> {
       double fracZeroStdDrawn,
       long generatedTokens,
       SegmentArrays segments,
-      McPrefix.Values mc) {}
+      McPrefix.Values mc,
+      double[] optimalValues) {
+    /** A GRPO step's rollouts. */
+    Rollouts(
+        List<ScoredSample> scored,
+        long promptTokens,
+        long completionTokens,
+        double seconds,
+        int failures,
+        int droppedGroups,
+        String firstFailure,
+        double fracZeroStdDrawn,
+        long generatedTokens,
+        SegmentArrays segments,
+        McPrefix.Values mc) {
+      this(
+          scored,
+          promptTokens,
+          completionTokens,
+          seconds,
+          failures,
+          droppedGroups,
+          firstFailure,
+          fracZeroStdDrawn,
+          generatedTokens,
+          segments,
+          mc,
+          null);
+    }
+  }
 
   /**
    * Per scored row: where its segments start and, for mc_prefix, the values there (null for a
@@ -336,14 +399,19 @@ public final class GrpoTrainer<D> {
    */
   Rollouts rollout(long step, int rank, int worldSize) {
     RunConfig.Rl rl = cfg.rl();
-    int g = rl.groupSize();
+    int g = groupSize();
     long t0 = System.nanoTime();
     // 1. rollouts from π_old
     int wanted = cfg.data().promptsPerStep(); // a multiple of worldSize (checked at start)
     // ⌈oversample·P⌉ rounded up to whole shares, so that every drawn prompt lands on a rank
     int drawn =
-        (int) Math.ceil(Math.ceil(cfg.data().oversample() * wanted) / worldSize) * worldSize;
-    List<Problem<D>> all = setup.trainProblems(Seeds.TRAIN_PROBLEMS, step, drawn);
+        optimal != null
+            ? wanted
+            : (int) Math.ceil(Math.ceil(cfg.data().oversample() * wanted) / worldSize) * worldSize;
+    List<Problem<D>> all =
+        optimal != null
+            ? astarProblems(step, wanted)
+            : setup.trainProblems(Seeds.TRAIN_PROBLEMS, step, drawn);
     int per = all.size() / worldSize;
     List<Problem<D>> problems = all.subList(rank * per, (rank + 1) * per);
     List<int[]> promptIds = new ArrayList<>();
@@ -360,15 +428,26 @@ public final class GrpoTrainer<D> {
             DataParallel.rankSeed(Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step), rank, worldSize));
     Sampler sampler =
         new Sampler(weights.rollout(), setup.folder().samplableVocab(), s.decodeMode());
-    AdvantageMode mode = rl.advantage().mode();
+    // A*-PO samples one i.i.d. completion per prompt whatever the advantage mode says
+    AdvantageMode mode = optimal != null ? AdvantageMode.SEQUENCE : rl.advantage().mode();
     Rollout rollout =
         mode == AdvantageMode.TREE
             ? sampler.generateTree(promptIds, s.treeShape(cutTokens), sp)
             : sampler.generate(promptIds, g, sp);
     // 2. scores: the whole step in one judge call; a group with a failed reward request leaves
     // the step (a failure is not a reward), counted in reward/failures
-    RewardFailures judged = RewardFailures.of(setup.scoreAll(problems, rollout.samples()), g);
+    List<Scoring.Result> results = setup.scoreAll(problems, rollout.samples());
+    RewardFailures judged = RewardFailures.of(results, g);
     List<ScoredSample> scored = judged.kept();
+    double[] values = null;
+    if (optimal != null) { // V̂* of each kept row (g = 1: a row is a prompt)
+      int[] index = astarIndices(step, wanted);
+      values = new double[scored.size()];
+      int k = 0;
+      for (int i = 0; i < results.size(); i++) {
+        if (!results.get(i).failed()) values[k++] = optimal.values()[index[i]];
+      }
+    }
     double fracZeroStdDrawn = Double.NaN;
     // DAPO dynamic sampling: train on groups whose rewards differ (none left: no update, below)
     if (drawn > wanted && !scored.isEmpty()) {
@@ -419,7 +498,24 @@ public final class GrpoTrainer<D> {
         fracZeroStdDrawn,
         generated,
         segments,
-        mc);
+        mc,
+        values);
+  }
+
+  /** Completions per prompt: G, or 1 for A*-PO's stage 2. */
+  private int groupSize() {
+    return algorithm == Algorithm.ASTAR_PO ? 1 : cfg.rl().groupSize();
+  }
+
+  /** A*-PO stage 2's prompts of a step: {@link OptimalValues#batch} of the stage-1 pool. */
+  private List<Problem<D>> astarProblems(long step, int n) {
+    List<Problem<D>> out = new ArrayList<>(n);
+    for (int i : astarIndices(step, n)) out.add(optimal.problems().get(i));
+    return out;
+  }
+
+  private int[] astarIndices(long step, int n) {
+    return OptimalValues.batch(cfg.seed(), step, n, optimal.problems().size());
   }
 
   /** Reward requests of a step that failed, and the groups they took out (summed over ranks). */
@@ -462,6 +558,9 @@ public final class GrpoTrainer<D> {
   /**
    * One epoch's sums over its micro-batches: the loss terms as the optimizer saw them (each
    * micro-batch weighted by its share of the batch), the KL means and the clipped tokens.
+   *
+   * @param logRatio A*-PO: mean over rows of Σ_t log π_θ/π_ref (0 for GRPO)
+   * @param residualSq A*-PO: mean squared residual β2·log-ratio − (r − V̂*) (0 for GRPO)
    */
   private record EpochSums(
       double policyLoss,
@@ -469,8 +568,10 @@ public final class GrpoTrainer<D> {
       double klForward,
       double klReverse,
       double clipTokens,
-      double tokens) {
-    static final EpochSums ZERO = new EpochSums(0, 0, 0, 0, 0, 0);
+      double tokens,
+      double logRatio,
+      double residualSq) {
+    static final EpochSums ZERO = new EpochSums(0, 0, 0, 0, 0, 0, 0, 0);
 
     EpochSums plus(EpochSums o) {
       return new EpochSums(
@@ -479,20 +580,25 @@ public final class GrpoTrainer<D> {
           klForward + o.klForward,
           klReverse + o.klReverse,
           clipTokens + o.clipTokens,
-          tokens + o.tokens);
+          tokens + o.tokens,
+          logRatio + o.logRatio,
+          residualSq + o.residualSq);
     }
   }
 
   /**
    * What every epoch of a step trains on: the micro-batches with their π_old log-probs and
-   * advantages, the KL weights of the step, and the batch of all ranks the loss is normalised by.
+   * advantages, the KL weights of the step, and the batch of all ranks the loss is normalised by;
+   * for A*-PO its per-row regression inputs instead of the advantages' role ({@code astar}, null
+   * for GRPO).
    */
   private record EpochInput(
       List<RolloutBatch> micro,
       List<Tensor> oldLogProbs,
       List<Tensor> advantages,
       KlPenalty kl,
-      BatchSize batch) {}
+      BatchSize batch,
+      AStarRows astar) {}
 
   /**
    * Steps 3–5 on this rank's rollouts: advantages within each group, the loss of every micro-batch
@@ -501,7 +607,8 @@ public final class GrpoTrainer<D> {
    */
   Map<String, Object> update(long step, Rollouts ro, MetricsLog samplesLog) throws IOException {
     RunConfig.Rl rl = cfg.rl();
-    int g = rl.groupSize();
+    int g = groupSize();
+    boolean astar = ro.optimalValues() != null;
     List<ScoredSample> scored = ro.scored();
     Failed failed = dp.sum(new Failed(ro.failures(), ro.droppedGroups()));
     long t1 = System.nanoTime();
@@ -526,25 +633,28 @@ public final class GrpoTrainer<D> {
             ? MicroBatches.byPrompt(batch.rowLengths(), batch.promptOf(), rl.microBatch())
             : MicroBatches.byLength(batch.rowLengths(), rl.microBatch());
     List<RolloutBatch> micro = plan.stream().map(batch::select).toList();
-    // 3. rewards and advantages
+    // 3. rewards and advantages (A*-PO: r − V̂*, its regression target, broadcast for the logs)
     Tensor r = entropyReward.tokenRewards(batch.prefixReward(), batch.entropy(), batch.mask());
+    AStarRows astarRows = astar ? AStarRows.of(scored, ro.optimalValues(), plan) : null;
     Advantages.Result adv =
-        rl.tokenMask()
-            .apply(
-                advantages.compute(
-                    r,
-                    batch.mask(),
-                    batch.completion(),
+        astar
+            ? astarRows.advantages(batch.mask())
+            : rl.tokenMask()
+                .apply(
+                    advantages.compute(
+                        r,
+                        batch.mask(),
+                        batch.completion(),
+                        batch.entropy(),
+                        g,
+                        segments(ro.segments(), batch),
+                        successes(scored, batch)),
                     batch.entropy(),
-                    g,
-                    segments(ro.segments(), batch),
-                    successes(scored, batch)),
-                batch.entropy(),
-                batch.mask());
-    // 4. μ epochs of the clipped surrogate + KL
+                    batch.mask());
+    // 4. μ epochs of the clipped surrogate + KL (A*-PO: of its regression, which needs no π_old)
     boolean rolloutIsPiOld = rl.epochs() == 1 && cfg.sampling().samplesFromPolicy();
     List<Tensor> oldLogProbs =
-        rolloutIsPiOld
+        rolloutIsPiOld || astar
             ? micro.stream().map(RolloutBatch::oldLogProbs).toList()
             : currentLogProbs(micro);
     double lr = schedule.at((int) step);
@@ -553,11 +663,16 @@ public final class GrpoTrainer<D> {
     BatchSize all =
         dp.sum(
             new BatchSize(
-                policyLoss.aggregation().size(batch.mask()),
+                astar ? batch.mask().size(0) : policyLoss.aggregation().size(batch.mask()),
                 Masked.count(batch.mask()).item_double()));
     EpochInput input =
         new EpochInput(
-            micro, oldLogProbs, MicroBatches.split(adv.advantages(), plan, micro), klStep, all);
+            micro,
+            oldLogProbs,
+            MicroBatches.split(adv.advantages(), plan, micro),
+            klStep,
+            all,
+            astarRows);
     EpochSums sums = EpochSums.ZERO;
     EpochSums first = null; // the KL before any update: the first epoch's
     double gradNorms = 0;
@@ -592,7 +707,9 @@ public final class GrpoTrainer<D> {
                 first.klForward(),
                 first.klReverse(),
                 sums.clipTokens(),
-                sums.tokens()));
+                sums.tokens(),
+                first.logRatio(),
+                first.residualSq()));
     // The controller sees this step's KL (measured before the update) and sets next step's weights.
     if (klScale != null) klScale.update(loss.klForward(), 1);
     long t2 = System.nanoTime();
@@ -645,6 +762,17 @@ public final class GrpoTrainer<D> {
     row.putAll(
         CreditMetrics.of(
             adv.advantages(), batch.entropy(), batch.mask(), scored, g, countdownSteps));
+    if (astar) { // one sample per prompt: no groups; A*-PO's own terms instead
+      row.remove("frac_all_success_groups");
+      row.remove("frac_all_fail_groups");
+      row.put(ASTAR_V_STAR_MEAN, Arrays.stream(ro.optimalValues()).average().orElse(0));
+      row.put(ASTAR_ADVANTAGE_MEAN, Arrays.stream(astarRows.advantage()).average().orElse(0));
+      row.put(ASTAR_LOG_RATIO_MEAN, loss.logRatio());
+      row.put(ASTAR_RESIDUAL_RMS, Math.sqrt(loss.residualSq()));
+      row.put(ASTAR_STAGE1_S, optimal.cost().seconds());
+      row.put(ASTAR_STAGE1_TOKENS, optimal.cost().completionTokens());
+      row.put(ASTAR_STAGE1_PROMPT_TOKENS, optimal.cost().promptTokens());
+    }
     row.put(LOSS_POLICY, loss.policyLoss() / rl.epochs());
     row.put(LOSS_TOTAL, loss.totalLoss() / rl.epochs());
     row.put(CLIP_RATIO, loss.clipTokens() / Math.max(1.0, loss.tokens()));
@@ -654,6 +782,7 @@ public final class GrpoTrainer<D> {
     generatedTotal += (long) m.generatedTokens();
     row.put(TOKENS_GENERATED, (long) m.generatedTokens());
     row.put(TOKENS_GENERATED_TOTAL, generatedTotal);
+    row.put(TOKENS_PROMPT, (long) m.promptTokens());
     double[] nonZero = TokenCredit.nonZeroShares(adv.advantages(), batch.mask(), g);
     row.put(ADV_NONZERO_TOKEN_SHARE, nonZero[0]);
     row.put(ADV_NONZERO_GROUP_SHARE, nonZero[1]);
@@ -663,7 +792,7 @@ public final class GrpoTrainer<D> {
       row.put(MC_PREFIX_KNOWN_CUTS, ro.mc().knownCuts());
       row.put(MC_PREFIX_TOKENS, ro.mc().generatedTokens());
     }
-    row.put(FRAC_ZERO_STD_GROUPS, m.zeroStdGroups() / m.groups());
+    if (!astar) row.put(FRAC_ZERO_STD_GROUPS, m.zeroStdGroups() / m.groups());
     if (!Double.isNaN(ro.fracZeroStdDrawn())) {
       row.put(DYNAMIC_FRAC_ZERO_STD_DRAWN, ro.fracZeroStdDrawn());
       row.put(DYNAMIC_GROUPS_KEPT, (int) m.groups());
@@ -732,6 +861,8 @@ public final class GrpoTrainer<D> {
     double klReverse = 0;
     double clipTokens = 0;
     double tokens = 0;
+    double logRatio = 0;
+    double residualSq = 0;
     for (int i = 0; i < in.micro().size(); i++) {
       RolloutBatch m = in.micro().get(i);
       try (PointerScope scope = new PointerScope()) {
@@ -742,7 +873,19 @@ public final class GrpoTrainer<D> {
                 options,
                 reference,
                 in.kl(),
-                cfg.sampling().temperature());
+                cfg.sampling().temperature(),
+                in.astar() != null);
+        if (in.astar() != null) {
+          EpochSums a = astarMicroBatch(pass, mask, in.astar(), i, in.batch());
+          policy += a.policyLoss();
+          total += a.totalLoss();
+          klForward += a.klForward();
+          klReverse += a.klReverse();
+          tokens += a.tokens();
+          logRatio += a.logRatio();
+          residualSq += a.residualSq();
+          continue;
+        }
         PolicyLoss.Result pl =
             policyLoss.compute(
                 pass.logProbs(), in.oldLogProbs().get(i), in.advantages().get(i), mask, c);
@@ -763,7 +906,81 @@ public final class GrpoTrainer<D> {
         tokens += mbTokens;
       }
     }
-    return new EpochSums(policy, total, klForward, klReverse, clipTokens, tokens);
+    return new EpochSums(
+        policy, total, klForward, klReverse, clipTokens, tokens, logRatio, residualSq);
+  }
+
+  /**
+   * A*-PO's regression on micro-batch {@code i} ({@link AStarPo#loss}), weighted by its share of
+   * the batch's rows; the exact KL to π_ref is measured, not penalised. Returns its sums.
+   */
+  private EpochSums astarMicroBatch(
+      TrainingPass pass, Tensor mask, AStarRows rows, int i, BatchSize batch) {
+    Tensor logProbs = pass.logProbs();
+    AStarPo.Result ar =
+        cfg.rl()
+            .astar()
+            .loss(
+                logProbs,
+                pass.refLogProbs(),
+                mask,
+                Tensors.doubles(rows.rewards().get(i))
+                    .to(logProbs.device(), logProbs.scalar_type()),
+                Tensors.doubles(rows.values().get(i))
+                    .to(logProbs.device(), logProbs.scalar_type()));
+    double w = mask.size(0) / batch.size();
+    Tensor loss = ar.loss().mul(new Scalar(w));
+    pass.backward(loss);
+    KlPenalty.Terms kl = pass.kl();
+    return new EpochSums(
+        ar.loss().item_double() * w,
+        loss.item_double(),
+        Masked.sum(kl.forward().detach(), mask).item_double() / batch.tokens(),
+        Masked.sum(kl.reverse().detach(), mask).item_double() / batch.tokens(),
+        0,
+        Masked.count(mask).item_double(),
+        ar.logRatio().sum().item_double() / batch.size(),
+        ar.residual().square().sum().item_double() / batch.size());
+  }
+
+  /**
+   * A*-PO's per-row inputs of a step, split like the micro-batches: the reward r_i and V̂*(x_i) of
+   * each row.
+   */
+  record AStarRows(List<double[]> rewards, List<double[]> values, double[] advantage) {
+    static AStarRows of(List<ScoredSample> scored, double[] optimalValues, List<int[]> plan) {
+      double[] adv = new double[scored.size()];
+      for (int j = 0; j < adv.length; j++) {
+        adv[j] = scored.get(j).outcome().reward() - optimalValues[j];
+      }
+      List<double[]> r = new ArrayList<>();
+      List<double[]> v = new ArrayList<>();
+      for (int[] rowsOf : plan) {
+        double[] ri = new double[rowsOf.length];
+        double[] vi = new double[rowsOf.length];
+        for (int k = 0; k < rowsOf.length; k++) {
+          ri[k] = scored.get(rowsOf[k]).outcome().reward();
+          vi[k] = optimalValues[rowsOf[k]];
+        }
+        r.add(ri);
+        v.add(vi);
+      }
+      return new AStarRows(r, v, adv);
+    }
+
+    /** r_i − V̂*(x_i) on every valid token of row i, for the logs and the credit metrics. */
+    Advantages.Result advantages(Tensor mask) {
+      Tensor m = mask.to(torch.ScalarType.Float);
+      float[] f = new float[advantage.length];
+      for (int i = 0; i < f.length; i++) f[i] = (float) advantage[i];
+      Tensor a = Tensors.floats(f).to(m.device(), torch.ScalarType.Float).unsqueeze(1);
+      Tensor perToken = a.mul(m);
+      double tokens = Math.max(1, Masked.count(m).item_double());
+      return new Advantages.Result(
+          perToken,
+          Masked.sum(perToken, m).item_double() / tokens,
+          Masked.sum(perToken.abs(), m).item_double() / tokens);
+    }
   }
 
   /**
@@ -807,7 +1024,7 @@ public final class GrpoTrainer<D> {
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("step", step);
       row.put("index", i);
-      row.put("group", i / cfg.rl().groupSize());
+      row.put("group", i / groupSize());
       row.put("prompt", setup.folder().tokenizer().decode(s.sample().promptIds()));
       row.put("completion", s.text());
       row.put("reward", s.outcome().reward());

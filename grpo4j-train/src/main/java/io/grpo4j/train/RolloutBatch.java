@@ -119,6 +119,17 @@ public record RolloutBatch(
    */
   TrainingPass trainingPass(
       Qwen2Model m, TrainOptions options, Qwen2Model reference, KlPenalty kl, double temperature) {
+    return trainingPass(m, options, reference, kl, temperature, false);
+  }
+
+  /** As above; {@code withRefLogProbs} (needs a reference) also computes log π_ref(a_t) (A*-PO). */
+  TrainingPass trainingPass(
+      Qwen2Model m,
+      TrainOptions options,
+      Qwen2Model reference,
+      KlPenalty kl,
+      double temperature,
+      boolean withRefLogProbs) {
     TrainingForward forward;
     Tensor hidden;
     if (options.sharePrompt() && !options.gradientCheckpointing() && sharesPrompts()) {
@@ -142,7 +153,10 @@ public record RolloutBatch(
     }
     ChunkedHead.Reference ref = new ChunkedHead.Reference(reference, refHidden, kl);
     return new TrainingPass(
-        forward, ChunkedHead.withKl(m, hidden, completion, mask, chunk, temperature, ref));
+        forward,
+        withRefLogProbs
+            ? ChunkedHead.withKlAndRefLogProbs(m, hidden, completion, mask, chunk, temperature, ref)
+            : ChunkedHead.withKl(m, hidden, completion, mask, chunk, temperature, ref));
   }
 
   /** True when fewer distinct prompts than rows: computing each prompt once saves work. */

@@ -35,6 +35,15 @@ final class Seeds {
   /** The masked-diffusion probe set's masks. */
   static final long PROBE = 12;
 
+  /** A*-PO: the training prompts stage 1 values ({@link OptimalValues}). */
+  static final long ASTAR_PROMPTS = 21;
+
+  /** A*-PO: stage 1's samples of π_ref, per batch of prompts. */
+  static final long ASTAR_STAGE1 = 22;
+
+  /** A*-PO: stage 2's order of the prompts, per epoch over them. */
+  static final long ASTAR_ORDER = 23;
+
   private Seeds() {}
 
   static long derive(long seed, long purpose, long step) {

@@ -63,6 +63,11 @@ public final class TrainingPass {
     return head.terms().logProbs();
   }
 
+  /** log π_ref(a_t) [B, T] (0 where masked out), no gradient; null unless the pass was asked. */
+  Tensor refLogProbs() {
+    return head.terms().refLogProbs();
+  }
+
   /** The KL terms [B, T] to π_ref, differentiable; zeros without a reference. */
   KlPenalty.Terms kl() {
     KlPenalty.Terms kl = head.terms().kl();
