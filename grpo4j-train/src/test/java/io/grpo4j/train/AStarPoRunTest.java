@@ -6,10 +6,14 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.TinyPreset;
 import io.grpo4j.rl.AStarPo;
+import io.grpo4j.run.Runs;
+import io.grpo4j.run.Tasks;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.DType;
 import java.io.ByteArrayOutputStream;

@@ -58,7 +58,7 @@ class ChunkedHeadTest {
     }
     Tensor ids = Tensors.longs(TOKENS);
     Tensor mask = Tensors.floats(MASK).reshape(3, 5).to(torch.ScalarType.Double);
-    Tensor logp, klf, klr;
+    Tensor logp, klf, klr, refLogp;
     ChunkedHead head = null;
     if (chunk == null) {
       Tensor z = policy.logits(hidden);
@@ -67,9 +67,11 @@ class ChunkedHeadTest {
       KlPenalty.Terms t = kl.terms(z, zr, ids);
       klf = t.forward();
       klr = t.reverse();
+      refLogp = TokenLogProbs.of(zr.div(new Scalar(temperature)), ids).detach();
     } else {
+      // with log π_ref (A*-PO's term) asked for: it must not change the others or the gradients
       head =
-          ChunkedHead.withKl(
+          ChunkedHead.withKlAndRefLogProbs(
               policy,
               hidden,
               ids,
@@ -80,6 +82,7 @@ class ChunkedHeadTest {
       logp = head.terms().logProbs();
       klf = head.terms().kl().forward();
       klr = head.terms().kl().reverse();
+      refLogp = head.terms().refLogProbs();
     }
     Tensor loss =
         logp.mul(new Scalar(0.7))
@@ -94,6 +97,7 @@ class ChunkedHeadTest {
     out.add(Tensors.toDoubles(logp.mul(mask)));
     out.add(Tensors.toDoubles(klf.mul(mask)));
     for (Tensor p : policy.parameters().values()) out.add(Tensors.toDoubles(p.grad()));
+    out.add(Tensors.toDoubles(refLogp.mul(mask)));
     return out;
   }
 

@@ -2,7 +2,10 @@ package io.grpo4j.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpo4j.config.RunConfig;
 import io.grpo4j.model.ModelFolder;
+import io.grpo4j.run.Runs;
+import io.grpo4j.run.Tasks;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
 import io.grpo4j.task.countdown.CountdownInstance;
