@@ -16,9 +16,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The shipped harder-Countdown configs (issue #23): each names a shipped SFT model folder of at
- * most 10 MB that loads as the tiny model, and draws problems of its size.
+ * most 10 MB (bf16, the 3-number model's tokenizer, its own weights) that loads as the tiny model,
+ * and draws problems of its size.
  */
 class HarderCountdownConfigTest {
+
+  private static final Path THREE_NUMBERS = Path.of("models/countdown-tiny-sft");
 
   private static void check(String config, int numbers, int steps) throws Exception {
     RunConfig cfg = Runs.config(Path.of(config), List.of());
@@ -29,8 +32,18 @@ class HarderCountdownConfigTest {
       bytes = files.mapToLong(f -> f.toFile().length()).sum();
     }
     assertThat(bytes).as("%s: %s is at most 10 MB", config, model).isLessThanOrEqualTo(10L << 20);
-    try (ModelFolder folder = ModelFolder.open(model)) {
+    try (ModelFolder folder = ModelFolder.open(model);
+        ModelFolder base = ModelFolder.open(THREE_NUMBERS)) {
       assertThat(folder.config().parameterCount()).isLessThan(5_000_000);
+      assertThat(folder.config().torchDtype()).as("%s: exported as bf16", model).isEqualTo("bfloat16");
+      // the same tokenizer as the shipped 3-number model it was continued from, but other weights
+      assertThat(folder.config().vocabSize()).isEqualTo(base.config().vocabSize());
+      assertThat(Files.readAllBytes(model.resolve("tokenizer.json")))
+          .isEqualTo(Files.readAllBytes(THREE_NUMBERS.resolve("tokenizer.json")));
+      assertThat(Files.mismatch(
+              model.resolve("model.safetensors"), THREE_NUMBERS.resolve("model.safetensors")))
+          .as("%s: trained beyond the 3-number model", model)
+          .isNotEqualTo(-1L);
     }
     @SuppressWarnings("unchecked")
     Task<CountdownInstance> task = (Task<CountdownInstance>) Tasks.create(cfg);
