@@ -94,9 +94,25 @@ class AStarPoRunTest {
       assertThat(m.has("frac_zero_std_groups")).isFalse();
     }
     assertThat(metrics.get(0).get("astar/residual_rms").asDouble()).isPositive();
+    // stage 1's samples count in the run's generated tokens (train.max_generated_tokens)
+    assertThat(metrics.get(0).get("tokens/generated_total").asLong())
+        .isEqualTo(tokens + metrics.get(0).get("tokens/generated").asLong());
+    assertThat(metrics.get(1).get("tokens/generated_total").asLong())
+        .isEqualTo(
+            tokens
+                + metrics.get(0).get("tokens/generated").asLong()
+                + metrics.get(1).get("tokens/generated").asLong());
     // step 1 starts at π_θ = π_ref: the log-ratio and the KL are zero (up to rounding)
     assertThat(metrics.get(0).get("astar/log_ratio_mean").asDouble()).isCloseTo(0, within(1e-4));
     assertThat(metrics.get(0).get("kl/forward").asDouble()).isCloseTo(0, within(1e-6));
+
+    // resumed from step 1's checkpoint: the restored token count already holds stage 1's
+    Checkpoints.deleteTree(run.resolve("checkpoints/step-2"));
+    Runs.resume(run, QUIET);
+    List<JsonNode> resumed = MetricsLog.read(run.resolve("metrics.jsonl"));
+    assertThat(resumed).hasSize(2);
+    assertThat(resumed.get(1).get("tokens/generated_total").asLong())
+        .isEqualTo(metrics.get(1).get("tokens/generated_total").asLong());
 
     // killed after stage 1, before any checkpoint: the resumed run samples nothing more for
     // stage 1 and redoes the same steps
@@ -114,6 +130,8 @@ class AStarPoRunTest {
           .isEqualTo(metrics.get(i).get("reward/mean").asDouble());
       assertThat(again.get(i).get("completion_len/mean").asDouble())
           .isEqualTo(metrics.get(i).get("completion_len/mean").asDouble());
+      assertThat(again.get(i).get("tokens/generated_total").asLong())
+          .isEqualTo(metrics.get(i).get("tokens/generated_total").asLong());
     }
   }
 
@@ -127,8 +145,8 @@ class AStarPoRunTest {
     TinyPreset.write("tiny", init, 2, DType.F32);
     // 4 samples: 64 prompts per batch of 256 rows, so 70 prompts are two batches
     RunConfig cfg = config(init, "rl.astar.prompts=70");
-    Task<?> task = Tasks.create(cfg);
-    try (ModelFolder folder = ModelFolder.open(init)) {
+    try (Task<?> task = Tasks.create(cfg);
+        ModelFolder folder = ModelFolder.open(init)) {
       Qwen2Model ref = folder.loadModel(DType.F32, new Device("cpu"));
       Path full = tmp.resolve("full");
       OptimalValues<?> whole = stage1(cfg, full, task, folder, ref);
@@ -156,8 +174,6 @@ class AStarPoRunTest {
       assertThatThrownBy(() -> stage1(cfg, other, task, folder, ref))
           .hasMessageContaining("values.jsonl line 1")
           .hasMessageContaining("start a new run");
-    } finally {
-      Tasks.close(task);
     }
   }
 

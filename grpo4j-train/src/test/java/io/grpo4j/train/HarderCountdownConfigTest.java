@@ -35,26 +35,27 @@ class HarderCountdownConfigTest {
     try (ModelFolder folder = ModelFolder.open(model);
         ModelFolder base = ModelFolder.open(THREE_NUMBERS)) {
       assertThat(folder.config().parameterCount()).isLessThan(5_000_000);
-      assertThat(folder.config().torchDtype()).as("%s: exported as bf16", model).isEqualTo("bfloat16");
+      assertThat(folder.config().torchDtype())
+          .as("%s: exported as bf16", model)
+          .isEqualTo("bfloat16");
       // the same tokenizer as the shipped 3-number model it was continued from, but other weights
       assertThat(folder.config().vocabSize()).isEqualTo(base.config().vocabSize());
       assertThat(Files.readAllBytes(model.resolve("tokenizer.json")))
           .isEqualTo(Files.readAllBytes(THREE_NUMBERS.resolve("tokenizer.json")));
-      assertThat(Files.mismatch(
-              model.resolve("model.safetensors"), THREE_NUMBERS.resolve("model.safetensors")))
+      assertThat(
+              Files.mismatch(
+                  model.resolve("model.safetensors"), THREE_NUMBERS.resolve("model.safetensors")))
           .as("%s: trained beyond the 3-number model", model)
           .isNotEqualTo(-1L);
     }
     @SuppressWarnings("unchecked")
     Task<CountdownInstance> task = (Task<CountdownInstance>) Tasks.create(cfg);
-    try {
+    try (task) {
       for (Problem<CountdownInstance> p : task.draw(1, 20)) {
         assertThat(p.data().numbers()).hasSize(numbers);
         assertThat(p.data().maxSteps()).isEqualTo(steps);
         assertThat(p.data().solution()).hasSize(steps);
       }
-    } finally {
-      Tasks.close(task);
     }
   }
 
