@@ -23,9 +23,10 @@ final class Seeds {
   /**
    * The continuations of Monte-Carlo prefix values ({@link McPrefix}), from a step's rollout seed.
    */
-  static final long MC_PREFIX = 6;
+  static final long MC_PREFIX = 8;
 
-  // the masked-diffusion probe's purposes start at 10, clear of the others' (LoRA has 6 and 7)
+  // the masked-diffusion probe's purposes start at 10, clear of the others' (1-3, 5-8); SeedsTest
+  // checks that no two purposes share a value
   /** The masked-diffusion SFT's noise levels and masks. */
   static final long SFT_MASKS = 10;
 
