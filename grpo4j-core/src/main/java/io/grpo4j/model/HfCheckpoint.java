@@ -67,7 +67,9 @@ public final class HfCheckpoint {
         ignore.add("lm_head.weight"); // some exporters write the tied head anyway
       }
       ckpt.requireNames(new HashSet<>(names), ignore);
-      SequencedMap<String, Tensor> params = new LinkedHashMap<>();
+      // laid out as the model keeps them (q/k/v and gate/up fused): filled in place, no copy later
+      SequencedMap<String, Tensor> params =
+          Qwen2Model.allocate(config, io.grpo4j.torch.Tensors.options(dtype, device));
       for (String name : names) {
         TensorInfo info = ckpt.info(name);
         long[] want = Qwen2Model.shapeOf(config, name);
@@ -86,7 +88,9 @@ public final class HfCheckpoint {
               name,
               "dtype " + info.dtype() + ", expected a float dtype (F32, BF16, F16)");
         }
-        params.put(name, ckpt.read(name).to(device, dtype.scalarType).contiguous());
+        try (org.bytedeco.javacpp.PointerScope scope = new org.bytedeco.javacpp.PointerScope()) {
+          params.get(name).copy_(ckpt.read(name));
+        }
       }
       return new Qwen2Model(config, params);
     }

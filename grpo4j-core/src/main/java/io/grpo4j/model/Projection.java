@@ -4,6 +4,7 @@ import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Int8Weights;
 import org.bytedeco.pytorch.GeneratorOptional;
 import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -48,8 +49,7 @@ sealed interface Projection {
   record Int8(Tensor values, Tensor scales, Tensor bias) implements Projection {
     @Override
     public Tensor apply(Tensor x) {
-      Tensor y = Int8Weights.matmul(x, values, scales);
-      return bias == null ? y : y.add(bias);
+      return Int8Weights.linear(x, values, scales, bias);
     }
 
     @Override
@@ -147,6 +147,40 @@ sealed interface Projection {
 
   /** Rows [k] int64 of a batch that take adapter (A, B, s). */
   record Route(Tensor rows, Tensor a, Tensor b, double scale) {}
+
+  /**
+   * Several projections of the same input whose weights are stored as one matrix (q, k, v; gate,
+   * up): {@code [y₁ | y₂ | …] = x·[W₁; W₂; …]ᵀ (+ [b₁ | b₂ | …])}, one product instead of several.
+   * {@code fused} holds the concatenated weights (for {@link Dense}: the same memory as the parts,
+   * so an optimizer step on a part is seen by the fused product at once).
+   *
+   * <p>While autograd records and a part's weight requires a gradient, the parts are applied one by
+   * one: the gradient must reach the parts, which are the parameters (and keep their HF names).
+   * Otherwise (rollouts, serving, the frozen reference model) the fused product runs and its output
+   * is split into views. {@code Qwen2ModelTest} checks that both give the same outputs.
+   */
+  record Group(Projection fused, Projection[] parts, long[] sizes) {
+    Tensor[] apply(Tensor x) {
+      Tensor[] out = new Tensor[parts.length];
+      if (GradMode.is_enabled() && anyTrainable()) {
+        for (int i = 0; i < parts.length; i++) out[i] = parts[i].apply(x);
+        return out;
+      }
+      Tensor y = fused.apply(x);
+      long at = 0;
+      for (int i = 0; i < parts.length; i++) {
+        out[i] = y.narrow(-1, at, sizes[i]);
+        at += sizes[i];
+      }
+      return out;
+    }
+
+    private boolean anyTrainable() {
+      for (Projection p : parts)
+        if (p instanceof Dense d && d.weight().requires_grad()) return true;
+      return false;
+    }
+  }
 
   static long nbytes(Tensor t) {
     return t.numel() * t.element_size();

@@ -51,6 +51,10 @@ public final class Qwen2Model {
   private final Tensor embed;
   private final Tensor finalNorm;
   private final Tensor lmHead;
+
+  /** The int8 copy's LM head on CUDA (see {@link #quantizedInt8()}); null: {@link #lmHead}. */
+  private final Projection.Int8 int8Head;
+
   private final boolean quantized;
 
   /** The adapters this view adds to {@link #base}, or null for a model without adapters. */
@@ -59,7 +63,11 @@ public final class Qwen2Model {
   /** The model without adapters whose weights this view shares; {@code this} when not a view. */
   private final Qwen2Model base;
 
-  /** One decoder layer's weights, looked up once so the forward pass reads like the maths. */
+  /**
+   * One decoder layer's weights, looked up once so the forward pass reads like the maths. {@code
+   * qkv} and {@code gateUp} are q, k, v and gate, up stored as one matrix each ({@link
+   * Projection.Group}): the parts are views of it.
+   */
   private record Layer(
       Tensor inputNorm,
       Projection q,
@@ -69,7 +77,9 @@ public final class Qwen2Model {
       Tensor postNorm,
       Projection gate,
       Projection up,
-      Projection down) {
+      Projection down,
+      Projection.Group qkv,
+      Projection.Group gateUp) {
 
     /** The same layer with every projection passed through {@code f}(module name, projection). */
     Layer map(java.util.function.BiFunction<String, Projection, Projection> f) {
@@ -82,7 +92,42 @@ public final class Qwen2Model {
           postNorm,
           f.apply("gate_proj", gate),
           f.apply("up_proj", up),
-          f.apply("down_proj", down));
+          f.apply("down_proj", down),
+          qkv,
+          gateUp)
+          .regrouped(this);
+    }
+
+    /**
+     * This layer (mapped from {@code from}) with its groups kept where their parts are unchanged,
+     * and null where a part was wrapped (a LoRA adapter, a routed projection): such a group's parts
+     * run one by one, since the fused product would leave the wrapper out.
+     */
+    private Layer regrouped(Layer from) {
+      boolean qkvSame = q == from.q && k == from.k && v == from.v;
+      boolean gateUpSame = gate == from.gate && up == from.up;
+      return new Layer(
+          inputNorm,
+          q,
+          k,
+          v,
+          o,
+          postNorm,
+          gate,
+          up,
+          down,
+          qkvSame ? qkv : null,
+          gateUpSame ? gateUp : null);
+    }
+
+    /** q, k, v of {@code h}: one product [q | k | v] unless training the parts or wrapped. */
+    Tensor[] qkv(Tensor h) {
+      return qkv != null ? qkv.apply(h) : new Tensor[] {q.apply(h), k.apply(h), v.apply(h)};
+    }
+
+    /** gate, up of {@code h}: one product [gate | up] unless training the parts or wrapped. */
+    Tensor[] gateUp(Tensor h) {
+      return gateUp != null ? gateUp.apply(h) : new Tensor[] {gate.apply(h), up.apply(h)};
     }
 
     long bytes() {
@@ -98,7 +143,13 @@ public final class Qwen2Model {
     }
   }
 
-  /** Wraps existing tensors; {@code params} must hold exactly {@link #parameterNames}. */
+  /**
+   * Wraps existing tensors; {@code params} must hold exactly {@link #parameterNames}. Each layer's
+   * q, k, v weights and biases and its gate, up weights are kept as rows of one tensor per group
+   * ({@link #fusedLayout}): tensors already laid out so (from {@link #allocate}) are wrapped as
+   * they are, others are copied into such a tensor once, and {@link #parameters()} then returns
+   * views of it under the same HF names.
+   */
   public Qwen2Model(Qwen2Config config, SequencedMap<String, Tensor> params) {
     this.config = config;
     List<String> expected = parameterNames(config);
@@ -109,7 +160,6 @@ public final class Qwen2Model {
               + " tensors, got "
               + params.size());
     }
-    this.params = params;
     for (String name : expected) {
       long[] want = shapeOf(config, name);
       long[] got = Tensors.shape(params.get(name));
@@ -123,24 +173,33 @@ public final class Qwen2Model {
                 + java.util.Arrays.toString(want));
       }
     }
+    this.params = fuse(config, params);
     layers = new Layer[config.numHiddenLayers()];
     for (int l = 0; l < layers.length; l++) {
       String p = "model.layers." + l + ".";
+      Projection q = dense(p + "self_attn.q_proj", true);
+      Projection k = dense(p + "self_attn.k_proj", true);
+      Projection v = dense(p + "self_attn.v_proj", true);
+      Projection gate = dense(p + "mlp.gate_proj", false);
+      Projection up = dense(p + "mlp.up_proj", false);
       layers[l] =
           new Layer(
-              params.get(p + "input_layernorm.weight"),
-              dense(p + "self_attn.q_proj", true),
-              dense(p + "self_attn.k_proj", true),
-              dense(p + "self_attn.v_proj", true),
+              this.params.get(p + "input_layernorm.weight"),
+              q,
+              k,
+              v,
               dense(p + "self_attn.o_proj", false),
-              params.get(p + "post_attention_layernorm.weight"),
-              dense(p + "mlp.gate_proj", false),
-              dense(p + "mlp.up_proj", false),
-              dense(p + "mlp.down_proj", false));
+              this.params.get(p + "post_attention_layernorm.weight"),
+              gate,
+              up,
+              dense(p + "mlp.down_proj", false),
+              denseGroup(q, k, v),
+              denseGroup(gate, up));
     }
     embed = params.get("model.embed_tokens.weight");
     finalNorm = params.get("model.norm.weight");
     lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
+    int8Head = null;
     quantized = false;
     lora = null;
     base = this;
@@ -148,8 +207,9 @@ public final class Qwen2Model {
 
   /**
    * The int8 serving copy ({@code floatParams} holds every tensor but the projection weights,
-   * {@code base} and {@code lora} null), or a view of {@code base} whose layers are {@code layers}
-   * (its adapters {@code lora}, or null for a per-row routed view).
+   * {@code base} and {@code lora} null; on CUDA {@code int8Head} its int8 LM head), or a view of
+   * {@code base} whose layers are {@code layers} (its adapters {@code lora}, or null for a per-row
+   * routed view; {@code int8Head} the base's).
    */
   private Qwen2Model(
       Qwen2Config config,
@@ -157,13 +217,15 @@ public final class Qwen2Model {
       Layer[] layers,
       boolean quantized,
       Qwen2Model base,
-      LoraAdapters lora) {
+      LoraAdapters lora,
+      Projection.Int8 int8Head) {
     this.config = config;
     this.params = floatParams;
     this.layers = layers;
     this.embed = floatParams.get("model.embed_tokens.weight");
     this.finalNorm = floatParams.get("model.norm.weight");
     this.lmHead = config.tieWordEmbeddings() ? embed : floatParams.get("lm_head.weight");
+    this.int8Head = int8Head;
     this.quantized = quantized;
     this.base = base == null ? this : base;
     this.lora = lora;
@@ -174,11 +236,142 @@ public final class Qwen2Model {
         params.get(prefix + ".weight"), hasBias ? params.get(prefix + ".bias") : null);
   }
 
+  /** The projections of layer {@code l} stored as one tensor: {q, k, v} and {gate, up}. */
+  static List<List<String>> fusedGroups(int l) {
+    String p = "model.layers." + l + ".";
+    return List.of(
+        List.of(p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"),
+        List.of(p + "mlp.gate_proj", p + "mlp.up_proj"));
+  }
+
+  /**
+   * Zero parameters laid out as the model keeps them, to be filled in place (e.g. {@code copy_})
+   * before {@link #Qwen2Model(Qwen2Config, SequencedMap)} wraps them: each fused group's weights
+   * (and biases) are views of one tensor, so no copy is made at construction.
+   */
+  public static SequencedMap<String, Tensor> allocate(
+      Qwen2Config c, org.bytedeco.pytorch.TensorOptions options) {
+    SequencedMap<String, Tensor> p = new LinkedHashMap<>();
+    for (String name : parameterNames(c)) p.put(name, null);
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      for (List<String> group : fusedGroups(l)) {
+        for (String suffix : List.of(".weight", ".bias")) {
+          List<String> names = group.stream().map(g -> g + suffix).filter(p::containsKey).toList();
+          if (names.isEmpty()) continue;
+          long rows = 0;
+          for (String n : names) rows += shapeOf(c, n)[0];
+          long[] shape = shapeOf(c, names.get(0)).clone();
+          shape[0] = rows;
+          Tensor fused = torch.zeros(shape, options);
+          long at = 0;
+          for (String n : names) {
+            long r = shapeOf(c, n)[0];
+            p.put(n, fused.narrow(0, at, r).detach());
+            at += r;
+          }
+        }
+      }
+    }
+    for (var e : p.entrySet()) {
+      if (e.getValue() == null) e.setValue(torch.zeros(shapeOf(c, e.getKey()), options));
+    }
+    return p;
+  }
+
+  /**
+   * {@code params} with every fused group's tensors as views of one tensor (see {@link #allocate}):
+   * groups already so laid out are kept, others are copied once into a new tensor (keeping {@code
+   * requires_grad}).
+   */
+  private static SequencedMap<String, Tensor> fuse(
+      Qwen2Config c, SequencedMap<String, Tensor> params) {
+    SequencedMap<String, Tensor> out = new LinkedHashMap<>(params);
+    for (int l = 0; l < c.numHiddenLayers(); l++) {
+      for (List<String> group : fusedGroups(l)) {
+        for (String suffix : List.of(".weight", ".bias")) {
+          List<String> names =
+              group.stream().map(g -> g + suffix).filter(out::containsKey).toList();
+          if (names.isEmpty()) continue;
+          Tensor[] parts = names.stream().map(out::get).toArray(Tensor[]::new);
+          if (adjacent(parts)) continue;
+          boolean trainable = parts[0].requires_grad();
+          Tensor fused;
+          try (NoGradGuard ng = new NoGradGuard()) {
+            TensorVector detached = new TensorVector();
+            for (Tensor t : parts) detached.push_back(t.detach());
+            fused = torch.cat(detached, 0);
+          }
+          long at = 0;
+          for (int i = 0; i < names.size(); i++) {
+            long r = parts[i].size(0);
+            Tensor view = fused.narrow(0, at, r).detach();
+            if (trainable) view.set_requires_grad(true);
+            out.put(names.get(i), view);
+            at += r;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** True when the tensors are contiguous and follow each other in one storage, in order. */
+  private static boolean adjacent(Tensor[] parts) {
+    for (int i = 0; i < parts.length; i++) {
+      Tensor t = parts[i];
+      if (!t.is_contiguous() || !t.is_alias_of(parts[0])) return false;
+      if (t.scalar_type().value != parts[0].scalar_type().value)
+        return false; // native enums: by value
+      if (i > 0
+          && t.data_ptr().address()
+              != parts[i - 1].data_ptr().address() + Projection.nbytes(parts[i - 1])) return false;
+    }
+    return true;
+  }
+
+  /** A view spanning {@code parts}, which {@link #adjacent} says follow each other. */
+  private static Tensor spanning(Tensor... parts) {
+    long rows = 0;
+    for (Tensor t : parts) rows += t.size(0);
+    long[] shape = Tensors.shape(parts[0]);
+    shape[0] = rows;
+    long[] strides = new long[shape.length];
+    long stride = 1;
+    for (int d = shape.length - 1; d >= 0; d--) {
+      strides[d] = stride;
+      stride *= shape[d];
+    }
+    return parts[0]
+        .detach()
+        .as_strided(
+            shape, strides, new org.bytedeco.pytorch.LongOptional(parts[0].storage_offset()));
+  }
+
+  /** The fused form of dense projections whose weights (and biases) are adjacent. */
+  private static Projection.Group denseGroup(Projection... parts) {
+    Tensor[] w = new Tensor[parts.length];
+    Tensor[] b = new Tensor[parts.length];
+    long[] sizes = new long[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      Projection.Dense d = (Projection.Dense) parts[i];
+      w[i] = d.weight();
+      b[i] = d.bias();
+      sizes[i] = d.weight().size(0);
+    }
+    Tensor bias = b[0] == null ? null : spanning(b);
+    return new Projection.Group(new Projection.Dense(spanning(w), bias), parts, sizes);
+  }
+
   /**
    * An inference-only copy for serving: every linear layer of the decoder (q, k, v, o, gate, up,
    * down) holds int8 weights with one scale per output channel; embeddings, norms, biases and the
    * LM head stay in this model's dtype (a tied LM head is the embedding, which a lookup needs
    * exact). Activations are never quantized. The copy shares no memory with this model.
+   *
+   * <p>On CUDA the LM head gets an int8 copy too (the embedding stays for the lookup): a decode
+   * step reads the whole head, 0.47 of 3.1 GB in bf16 for Qwen2.5-1.5B, so an int8 head is what
+   * brings a step's reads to about half of bf16's ({@link #decodeWeightBytes}). On a CPU, where
+   * int8 products widen the weight each call, the head stays as it is.
    */
   public Qwen2Model quantizedInt8() {
     if (quantized) return this;
@@ -186,25 +379,35 @@ public final class Qwen2Model {
     SequencedMap<String, Tensor> floats = new LinkedHashMap<>();
     for (var e : params.entrySet()) {
       if (!e.getKey().endsWith("_proj.weight"))
-        floats.put(e.getKey(), e.getValue().detach().clone());
+        floats.put(e.getKey(), e.getValue().detach().clone()); // q/k/v biases: replaced below
     }
     Layer[] q = new Layer[layers.length];
     for (int l = 0; l < layers.length; l++) {
       String p = "model.layers." + l + ".";
       Layer d = layers[l];
+      Projection.Group qkv = int8Group(d.qkv(), floats, fusedGroups(l).get(0));
+      Projection.Group gateUp = int8Group(d.gateUp(), floats, fusedGroups(l).get(1));
       q[l] =
           new Layer(
               floats.get(p + "input_layernorm.weight"),
-              int8(d.q(), floats.get(p + "self_attn.q_proj.bias")),
-              int8(d.k(), floats.get(p + "self_attn.k_proj.bias")),
-              int8(d.v(), floats.get(p + "self_attn.v_proj.bias")),
+              qkv.parts()[0],
+              qkv.parts()[1],
+              qkv.parts()[2],
               int8(d.o(), null),
               floats.get(p + "post_attention_layernorm.weight"),
-              int8(d.gate(), null),
-              int8(d.up(), null),
-              int8(d.down(), null));
+              gateUp.parts()[0],
+              gateUp.parts()[1],
+              int8(d.down(), null),
+              qkv,
+              gateUp);
     }
-    return new Qwen2Model(config, floats, q, true, null, null);
+    Projection.Int8 head = null;
+    if (device().is_cuda()) {
+      Tensor w = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
+      head = new Projection.Dense(w, null).quantized(null);
+      if (!config.tieWordEmbeddings()) floats.remove("lm_head.weight"); // only the int8 head
+    }
+    return new Qwen2Model(config, floats, q, true, null, null, head);
   }
 
   /**
@@ -269,7 +472,7 @@ public final class Qwen2Model {
                 return new Projection.Lora(proj, ab.a(), ab.b(), s, drop);
               });
     }
-    return new Qwen2Model(config, params, adapted, quantized, this, adapters);
+    return new Qwen2Model(config, params, adapted, quantized, this, adapters, int8Head);
   }
 
   /**
@@ -384,19 +587,72 @@ public final class Qwen2Model {
                 return routes.isEmpty() ? proj : new Projection.Routed(proj, List.copyOf(routes));
               });
     }
-    return new Qwen2Model(config, params, routed, quantized, this, null);
+    return new Qwen2Model(config, params, routed, quantized, this, null, int8Head);
   }
 
   private static Projection int8(Projection dense, Tensor bias) {
     return ((Projection.Dense) dense).quantized(bias);
   }
 
+  /**
+   * The int8 form of a fused group: the fused weight quantized row by row (the same values as
+   * quantizing each part), the parts views of it; the biases in {@code floats} become views of the
+   * fused float bias.
+   */
+  private static Projection.Group int8Group(
+      Projection.Group dense, SequencedMap<String, Tensor> floats, List<String> names) {
+    Projection.Dense fd = (Projection.Dense) dense.fused();
+    Tensor bias = fd.bias() == null ? null : fd.bias().detach().clone();
+    Projection.Int8 fused = fd.quantized(bias);
+    Projection[] parts = new Projection[names.size()];
+    long at = 0;
+    for (int i = 0; i < parts.length; i++) {
+      long r = dense.sizes()[i];
+      Tensor b = bias == null ? null : bias.narrow(0, at, r);
+      if (b != null) floats.put(names.get(i) + ".bias", b);
+      parts[i] =
+          new Projection.Int8(fused.values().narrow(0, at, r), fused.scales().narrow(0, at, r), b);
+      at += r;
+    }
+    return new Projection.Group(fused, parts, dense.sizes());
+  }
+
   /** Bytes held by the weights the forward pass uses (int8 weights count one byte each). */
   public long weightBytes() {
     long n = Projection.nbytes(embed) + Projection.nbytes(finalNorm);
-    if (lmHead != embed) n += Projection.nbytes(lmHead);
+    if (int8Head != null) n += int8Head.bytes();
+    else if (lmHead != embed) n += Projection.nbytes(lmHead);
     for (Layer l : layers) n += l.bytes();
     return n;
+  }
+
+  /**
+   * Bytes of weights one decode step reads, whatever its batch: every layer's projections and
+   * norms, the final norm, the LM head (the whole embedding matrix when tied), and one embedding
+   * row. The floor of a decode step's time is this over the memory bandwidth (batch 1: per token).
+   */
+  public long decodeWeightBytes() {
+    long n =
+        Projection.nbytes(finalNorm)
+            + (int8Head != null ? int8Head.bytes() : Projection.nbytes(lmHead));
+    n += config.hiddenSize() * embed.element_size(); // the looked-up row
+    for (Layer l : layers) n += l.bytes();
+    return n;
+  }
+
+  /** {@code bf16}, {@code f32}, …, or {@code int8 + bf16} for the int8 copy. */
+  public String weightsDescription() {
+    String d = dtype().name().toLowerCase(java.util.Locale.ROOT);
+    return quantized ? "int8 + " + d : d;
+  }
+
+  /** KV-cache bytes per position of one sequence: layers × (K + V) × kvHeads × headDim × dtype. */
+  public long kvBytesPerPosition() {
+    return (long) config.numHiddenLayers()
+        * 2
+        * config.numKeyValueHeads()
+        * config.headDim()
+        * embed.element_size();
   }
 
   /** Every parameter name, in HF's order; {@code lm_head.weight} only when not tied. */
@@ -449,7 +705,7 @@ public final class Qwen2Model {
    */
   public static Qwen2Model initialize(Qwen2Config c, long seed, DType dtype, Device device) {
     Generator gen = torch.createCPUGenerator(seed);
-    SequencedMap<String, Tensor> p = new LinkedHashMap<>();
+    SequencedMap<String, Tensor> p = allocate(c, Tensors.options(dtype, device));
     for (String name : parameterNames(c)) {
       long[] shape = shapeOf(c, name);
       Tensor t;
@@ -466,7 +722,7 @@ public final class Qwen2Model {
                 new GeneratorOptional(gen),
                 Tensors.options(DType.F32));
       }
-      p.put(name, t.to(device, dtype.scalarType).contiguous());
+      p.get(name).copy_(t);
     }
     return new Qwen2Model(c, p);
   }
@@ -510,9 +766,9 @@ public final class Qwen2Model {
     requireDense("to()");
     if (lora != null)
       return base.to(dtype, device).withLora(lora.to(torch.ScalarType.Float, device));
-    SequencedMap<String, Tensor> p = new LinkedHashMap<>();
-    for (var e : params.entrySet()) {
-      p.put(e.getKey(), e.getValue().detach().to(device, dtype.scalarType).clone().contiguous());
+    SequencedMap<String, Tensor> p = allocate(config, Tensors.options(dtype, device));
+    try (NoGradGuard ng = new NoGradGuard()) {
+      for (var e : params.entrySet()) p.get(e.getKey()).copy_(e.getValue().detach());
     }
     return new Qwen2Model(config, p);
   }
@@ -703,9 +959,10 @@ public final class Qwen2Model {
     int d = config.headDim();
     Layer w = layers[l];
     Tensor h = rmsNorm(x, w.inputNorm());
-    Tensor q = w.q().apply(h).view(b, t, heads, d).transpose(1, 2); // [B, heads, T, d]
-    Tensor k = w.k().apply(h).view(b, t, kvHeads, d).transpose(1, 2); // [B, kvHeads, T, d]
-    Tensor v = w.v().apply(h).view(b, t, kvHeads, d).transpose(1, 2); // [B, kvHeads, T, d]
+    Tensor[] qkv = w.qkv(h); // one product [q | k | v] unless training the parts
+    Tensor q = qkv[0].view(b, t, heads, d).transpose(1, 2); // [B, heads, T, d]
+    Tensor k = qkv[1].view(b, t, kvHeads, d).transpose(1, 2); // [B, kvHeads, T, d]
+    Tensor v = qkv[2].view(b, t, kvHeads, d).transpose(1, 2); // [B, kvHeads, T, d]
     q = rope.apply(q);
     k = rope.apply(k);
     if (cache != null) {
@@ -719,8 +976,8 @@ public final class Qwen2Model {
             .reshape(b, t, (long) heads * d); // [B, heads, T, d] → [B, T, heads·d]
     x = x.add(w.o().apply(attn));
     h = rmsNorm(x, w.postNorm());
-    Tensor gate = torch.silu(w.gate().apply(h));
-    return x.add(w.down().apply(gate.mul(w.up().apply(h))));
+    Tensor[] gateUp = w.gateUp(h); // one product [gate | up] unless training the parts
+    return x.add(w.down().apply(torch.silu(gateUp[0]).mul(gateUp[1])));
   }
 
   /**
@@ -765,7 +1022,7 @@ public final class Qwen2Model {
 
   /** logits = hidden · Wlmᵀ, [.., vocab]. */
   public Tensor logits(Tensor hidden) {
-    return torch.linear(hidden, lmHead);
+    return int8Head != null ? int8Head.apply(hidden) : torch.linear(hidden, lmHead);
   }
 
   /** HF's Qwen2RMSNorm: normalise in float32 (or wider), cast back, then scale. */

@@ -15,6 +15,10 @@ import org.bytedeco.pytorch.global.torch;
  * model at rest holds one byte per weight. ATen's fused {@code _weight_int8pack_mm} (reachable
  * through the dispatcher) was measured and rejected: on this libtorch build it costs about 0.4 ms
  * per input row for a 768×256 weight (247 ms for a 608-row prefill, against 3.4 ms widened).
+ *
+ * <p>On CUDA, {@link #linear} reads the int8 weights directly with {@link Int8Kernel} (decode-sized
+ * inputs), since widening there reads 1 byte, writes 2 and reads 2 again per weight: more memory
+ * traffic than the bf16 weight itself. On a CPU it widens, as before.
  */
 public final class Int8Weights {
   private Int8Weights() {}
@@ -47,5 +51,20 @@ public final class Int8Weights {
    */
   public static Tensor matmul(Tensor x, Tensor values, Tensor scalesInXType) {
     return torch.linear(x, values.to(x.scalar_type())).mul(scalesInXType);
+  }
+
+  /**
+   * {@code x·Wᵀ + b}: {@link Int8Kernel} where it applies (CUDA, at most {@link
+   * Int8Kernel#maxRows()} rows), else {@link #matmul} and the bias added.
+   *
+   * @param bias [out] in x's dtype, or null
+   */
+  public static Tensor linear(Tensor x, Tensor values, Tensor scalesInXType, Tensor bias) {
+    if (x.is_cuda()) {
+      Tensor y = Int8Kernel.linear(x, values, scalesInXType, bias);
+      if (y != null) return y;
+    }
+    Tensor y = matmul(x, values, scalesInXType);
+    return bias == null ? y : y.add(bias);
   }
 }
