@@ -75,7 +75,40 @@ final class BenchServeCommand implements Callable<Integer> {
         "bench-serve %s model '%s', max_tokens %d%s, temperature %s%n",
         url, id, maxTokens, ignoreEos ? " (ignore_eos)" : "", temperature);
     System.out.print(r.table());
+    ServeBenchmark.ModelFacts facts = bench.modelFacts(id);
+    if (facts != null && r.succeeded() > 0) System.out.print(bandwidth(facts, r, concurrency));
     return r.failed() == 0 ? 0 : 1;
+  }
+
+  /** Memory bandwidth of an L4, the seed's card: what its decode floor is computed with. */
+  static final double L4_BYTES_PER_S = 300e9;
+
+  /**
+   * Bytes a generated token reads (weights shared by the {@code concurrency} rows of a step, plus
+   * the token's KV cache at the mean context) and the decode floor of a mean request at 300 GB/s:
+   * mean completion tokens × bytes per token / bandwidth (the prefill not counted).
+   */
+  static String bandwidth(ServeBenchmark.ModelFacts f, ServeBenchmark.Result r, int concurrency) {
+    double tokens = (double) r.completionTokens() / r.succeeded();
+    double prompt = (double) r.promptTokens() / r.succeeded();
+    double context = prompt + Math.max(0, tokens - 1) / 2; // mean positions a decode step reads
+    double perToken = f.bytesPerToken(concurrency, context);
+    double floorMs = 1e3 * tokens * perToken / L4_BYTES_PER_S;
+    return String.format(
+        "bytes read per generated token (%s, concurrency %d): %.1f MB weights%s + %.2f MB KV"
+            + " (mean context %.0f positions) = %.1f MB%n"
+            + "decode floor of a mean request (%.1f tokens) at 300 GB/s (L4): %.1f ms;"
+            + " measured latency p50 here %.1f ms%n",
+        f.weights(),
+        concurrency,
+        f.decodeWeightBytes() / 1e6,
+        concurrency > 1 ? String.format(" / %d rows", concurrency) : "",
+        f.kvBytesPerPosition() * context / 1e6,
+        context,
+        perToken / 1e6,
+        tokens,
+        floorMs,
+        1e3 * r.latencyP50());
   }
 
   static List<String> readPrompts(Path file) throws Exception {

@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       BenchServeCommand.class,
       Int8CheckCommand.class,
+      BenchInt8Command.class,
       CheckRunCommand.class,
       FuzzCommand.class,
       DashboardCommand.class,

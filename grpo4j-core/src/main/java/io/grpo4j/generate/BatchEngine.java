@@ -4,9 +4,12 @@ import io.grpo4j.model.KvCache;
 import io.grpo4j.model.LoraAdapters;
 import io.grpo4j.model.Qwen2Model;
 import io.grpo4j.model.SlotKvCache;
+import io.grpo4j.torch.CudaGraph;
+import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Tensors;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -39,6 +42,21 @@ import org.bytedeco.pytorch.global.torch;
  * picks one per request): rows of different adapters share every step, each projection running the
  * base once for all rows and each adapter's low-rank term on its own rows ({@link
  * Qwen2Model#routed}), so no adapter costs a copy of the model.
+ *
+ * <p>How decode steps run ({@link Sampler.Decode}):
+ *
+ * <ul>
+ *   <li>{@code DYNAMIC}: over exactly the occupied slots, attention over the longest length + 1
+ *       columns ({@link SlotKvCache#decodeMask}); shapes change every step.
+ *   <li>{@code STATIC}: shapes from a bucket, as vLLM pads its decode batches: rows = the next of
+ *       1, 2, 4, …, max batch at or above the occupied slots, columns = the next of 64, 128, …, max
+ *       model length above the longest length ({@link SlotKvCache#fixedStep}); the extra rows are
+ *       padding whose outputs are thrown away, and every value the step reads is in a device
+ *       tensor. The same tokens as {@code DYNAMIC} ({@code BatchEngineTest}).
+ *   <li>{@code CUDA_GRAPH}: {@code STATIC} with each bucket's forward pass captured once as a CUDA
+ *       graph ({@link CudaGraph}, all graphs in one memory pool) and replayed; CUDA only. If a
+ *       capture fails the engine says so on stderr and goes on with {@code STATIC}.
+ * </ul>
  */
 public final class BatchEngine implements AutoCloseable {
   private final Qwen2Model model;
@@ -55,6 +73,17 @@ public final class BatchEngine implements AutoCloseable {
   private final AtomicLong steps = new AtomicLong();
   private final AtomicLong generated = new AtomicLong();
   private final AtomicLong prefilled = new AtomicLong();
+  private Sampler.Decode decode;
+
+  /** STATIC / CUDA_GRAPH: the fed tokens [max batch, 1] and the logits [max batch, V] (float). */
+  private final Tensor inputBuffer;
+
+  private final Tensor logitsBuffer;
+
+  /** CUDA_GRAPH: one graph per (rows, columns) bucket, captured on first use, one memory pool. */
+  private final Map<Long, CudaGraph> graphs = new HashMap<>();
+
+  private CudaGraph.Pool graphPool;
 
   /** Counters for monitoring; read from any thread. */
   public record Stats(
@@ -120,7 +149,7 @@ public final class BatchEngine implements AutoCloseable {
    */
   public BatchEngine(
       Qwen2Model model, int samplableVocab, int maxBatch, int maxModelLen, int queueBound) {
-    this(model, Map.of(), samplableVocab, maxBatch, maxModelLen, queueBound);
+    this(model, Map.of(), samplableVocab, maxBatch, maxModelLen, queueBound, Sampler.Decode.DYNAMIC);
   }
 
   /**
@@ -134,11 +163,45 @@ public final class BatchEngine implements AutoCloseable {
       int maxBatch,
       int maxModelLen,
       int queueBound) {
+    this(model, adapters, samplableVocab, maxBatch, maxModelLen, queueBound, Sampler.Decode.DYNAMIC);
+  }
+
+  /**
+   * @param decode how decode steps run (see the class comment); {@code CUDA_GRAPH} needs CUDA
+   */
+  public BatchEngine(
+      Qwen2Model model,
+      int samplableVocab,
+      int maxBatch,
+      int maxModelLen,
+      int queueBound,
+      Sampler.Decode decode) {
+    this(model, Map.of(), samplableVocab, maxBatch, maxModelLen, queueBound, decode);
+  }
+
+  /**
+   * An engine over {@code model} and the LoRA {@code adapters} a request may name, decoding as
+   * {@code decode} says (a step in which some row uses an adapter runs as {@code DYNAMIC}: the
+   * per-row routed view is not one fixed shape).
+   */
+  public BatchEngine(
+      Qwen2Model model,
+      Map<String, LoraAdapters> adapters,
+      int samplableVocab,
+      int maxBatch,
+      int maxModelLen,
+      int queueBound,
+      Sampler.Decode decode) {
     if (model.lora() != null)
       throw new IllegalArgumentException(
           "the engine takes the base model; give its adapters by name");
     for (var e : adapters.entrySet()) model.withLora(e.getValue()); // throws on a shape mismatch
     this.adapters = Map.copyOf(adapters);
+    if (decode == Sampler.Decode.CUDA_GRAPH) {
+      String why = CudaGraph.unsupportedReason(model.device());
+      if (why != null) throw new IllegalArgumentException("decode cuda_graph: " + why);
+    }
+    this.decode = decode;
     this.vocabulary = new Vocabulary(model.config().vocabSize(), samplableVocab);
     if (maxBatch <= 0) throw new IllegalArgumentException("max batch must be > 0, got " + maxBatch);
     if (queueBound <= 0)
@@ -156,6 +219,17 @@ public final class BatchEngine implements AutoCloseable {
     this.cache =
         SlotKvCache.allocate(
             model.config(), maxBatch, maxModelLen, Tensors.options(model.dtype(), model.device()));
+    if (decode != Sampler.Decode.DYNAMIC) {
+      inputBuffer =
+          torch.zeros(new long[] {maxBatch, 1}, Tensors.options(DType.I64, model.device()));
+      logitsBuffer =
+          torch.zeros(
+              new long[] {maxBatch, model.config().vocabSize()},
+              Tensors.options(DType.F32, model.device()));
+    } else {
+      inputBuffer = null;
+      logitsBuffer = null;
+    }
     this.waiting = new ArrayBlockingQueue<>(queueBound);
     this.thread = new Thread(this::loop, "grpo4j-batch-engine");
     thread.setDaemon(true);
@@ -168,6 +242,33 @@ public final class BatchEngine implements AutoCloseable {
 
   public int maxModelLen() {
     return maxModelLen;
+  }
+
+  /** The model it serves (read-only use: the engine thread owns its forward passes). */
+  public Qwen2Model model() {
+    return model;
+  }
+
+  /** How decode steps run now (CUDA_GRAPH turns into STATIC when a capture failed). */
+  public Sampler.Decode decode() {
+    return decode;
+  }
+
+  /** The decode batch of a step over {@code occupied} slots: the next power of two, ≤ max batch. */
+  static int rowBucket(int occupied, int maxBatch) {
+    int b = 1;
+    while (b < occupied) b <<= 1;
+    return Math.min(b, maxBatch);
+  }
+
+  /**
+   * The attention width of a step whose longest sequence holds {@code longest} positions: the next
+   * of 64, 128, 256, … above it, ≤ {@code capacity}.
+   */
+  static int columnBucket(int longest, int capacity) {
+    int c = 64;
+    while (c <= longest) c <<= 1;
+    return Math.min(c, capacity);
   }
 
   /**
@@ -242,6 +343,8 @@ public final class BatchEngine implements AutoCloseable {
       RuntimeException stopped = new IllegalStateException("the engine was shut down");
       failAll(stopped);
       for (Job j; (j = waiting.poll()) != null; ) notifyError(j, stopped);
+      for (CudaGraph g : graphs.values()) g.close(); // on the thread that captured them
+      graphs.clear();
     }
   }
 
@@ -338,6 +441,11 @@ public final class BatchEngine implements AutoCloseable {
   }
 
   private void decodeStep() {
+    // a row with an adapter needs the per-row routed view, whose shapes are not a bucket's
+    if (decode != Sampler.Decode.DYNAMIC && rows.stream().allMatch(r -> r.job.adapter == null)) {
+      fixedDecodeStep();
+      return;
+    }
     try (PointerScope scope = new PointerScope();
         NoGradGuard noGrad = new NoGradGuard()) {
       int n = rows.size();
@@ -374,6 +482,67 @@ public final class BatchEngine implements AutoCloseable {
               g.getKey(), Tensors.longs(idx).to(model.device(), torch.ScalarType.Long)));
     }
     return model.routed(routes);
+  }
+
+  /**
+   * A STATIC or CUDA_GRAPH decode step: the pending tokens and the slots' lengths go into device
+   * tensors, then the bucket's forward pass runs (or its graph replays) and leaves the logits of
+   * every row in {@link #logitsBuffer}; the host then advances the lengths and samples.
+   */
+  private void fixedDecodeStep() {
+    try (PointerScope scope = new PointerScope();
+        NoGradGuard noGrad = new NoGradGuard()) {
+      int n = rows.size();
+      if (!cache.canAdvance()) throw new IllegalStateException("a slot is full");
+      long[] pending = new long[n];
+      for (int s = 0; s < n; s++) pending[s] = rows.get(s).pending;
+      inputBuffer.narrow(0, 0, n).copy_(Tensors.longs(pending).reshape(n, 1));
+      cache.syncLengths();
+      int b = rowBucket(n, cache.slots());
+      int c = columnBucket(cache.longest(), cache.capacity());
+      Runnable forward = () -> forwardFixed(b, c);
+      if (decode == Sampler.Decode.CUDA_GRAPH) {
+        long key = ((long) b << 32) | c;
+        CudaGraph graph = graphs.get(key);
+        if (graph != null) {
+          graph.replay();
+        } else {
+          try {
+            if (graphPool == null) graphPool = CudaGraph.Pool.create();
+            // runs the step once for real (warm-up), then records it for the next ones
+            graphs.put(key, CudaGraph.capture(model.device(), graphPool, forward));
+          } catch (RuntimeException e) {
+            System.err.println(
+                "grpo4j: capturing the decode step as a CUDA graph failed ("
+                    + e.getMessage()
+                    + "); decoding without CUDA graphs from now on");
+            decode = Sampler.Decode.STATIC;
+            for (CudaGraph g : graphs.values()) g.close();
+            graphs.clear();
+            cache.syncLengths(); // the failed capture may have run the step: run it again
+            forward.run();
+          }
+        }
+      } else {
+        forward.run();
+      }
+      cache.advanceOccupied();
+      steps.incrementAndGet();
+      pickAndEmit(0, logitsBuffer.narrow(0, 0, n));
+    }
+  }
+
+  /**
+   * The forward pass of a fixed step over slots 0 … b − 1 with attention over c columns: reads
+   * {@link #inputBuffer} and the device lengths, writes the KV cache and {@link #logitsBuffer};
+   * touches no host state (it is what a graph records).
+   */
+  private void forwardFixed(int b, int c) {
+    try (PointerScope scope = new PointerScope()) {
+      SlotKvCache.FixedStep step = cache.fixedStep(b, c);
+      Tensor h = model.hidden(inputBuffer.narrow(0, 0, b), step.positions(), step.mask(), step);
+      logitsBuffer.narrow(0, 0, b).copy_(model.logits(h).squeeze(1));
+    }
   }
 
   /**

@@ -8,10 +8,11 @@ import org.bytedeco.pytorch.Tensor;
  * {@link SlotKvCache}, one length per row, so that sequences can join and leave a running batch
  * (serving). {@link SharedPromptKv} keeps prompts' keys/values with their autograd history so a
  * training pass computes each prompt once for all its completions. {@link StaticKvCache} keeps
- * every decode step's shapes fixed (for CUDA graphs).
+ * every decode step's shapes fixed (for CUDA graphs), and {@link SlotKvCache.FixedStep} does the
+ * same for a slot cache (serving).
  */
 public abstract sealed class AttentionCache
-    permits KvCache, SlotKvCache, SharedPromptKv, StaticKvCache, TurnKvCache {
+    permits KvCache, SlotKvCache, SlotKvCache.FixedStep, SharedPromptKv, StaticKvCache, TurnKvCache {
   AttentionCache() {}
 
   /**

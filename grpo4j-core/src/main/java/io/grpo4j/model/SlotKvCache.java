@@ -19,6 +19,10 @@ import org.bytedeco.pytorch.global.torch;
  * <p>A decode step feeds one token per occupied slot: each row writes its new key/value at its own
  * column {@code length(r)}, sees columns 0 … length(r) ({@link #decodeMask}), and takes position id
  * length(r) ({@link #decodePositions}).
+ *
+ * <p>{@link #fixedStep} is the same step with shapes that depend only on a bucket (rows, columns),
+ * and with the lengths read from a device tensor ({@link #syncLengths}): what a CUDA graph captured
+ * once per bucket replays.
  */
 public final class SlotKvCache extends AttentionCache {
   private final Tensor[] keys;
@@ -34,11 +38,17 @@ public final class SlotKvCache extends AttentionCache {
    */
   private Tensor writeIndex;
 
+  /** [slots] int64 on the cache's device: the lengths a {@link FixedStep} reads (free slots 0). */
+  private final Tensor deviceLengths;
+
   private SlotKvCache(Tensor[] keys, Tensor[] values, int slots, int capacity) {
     this.keys = keys;
     this.values = values;
     this.capacity = capacity;
     this.lengths = new int[slots];
+    this.deviceLengths =
+        torch.zeros(
+            new long[] {slots}, Tensors.options(io.grpo4j.torch.DType.I64, keys[0].device()));
   }
 
   /** Empty slots, each able to hold {@code capacity} positions. */
@@ -179,6 +189,101 @@ public final class SlotKvCache extends AttentionCache {
   void advance(int t) {
     for (int r = 0; r < occupied; r++) lengths[r] += t;
     dropWriteIndex();
+  }
+
+  /** The capacity of every slot (positions). */
+  public int capacity() {
+    return capacity;
+  }
+
+  /** The longest occupied sequence (0 when none). */
+  public int longest() {
+    return columnsNeeded() - 1;
+  }
+
+  /**
+   * Copies the occupied slots' lengths into the device tensor a {@link FixedStep} reads, free slots
+   * as 0. Call before each fixed step.
+   */
+  public void syncLengths() {
+    long[] all = new long[lengths.length];
+    for (int r = 0; r < occupied; r++) all[r] = lengths[r];
+    deviceLengths.copy_(Tensors.longs(all));
+  }
+
+  /**
+   * Every occupied slot is one position longer: after a {@link FixedStep}'s forward pass, which
+   * (being replayable) changes no host state itself.
+   */
+  public void advanceOccupied() {
+    if (!canAdvance())
+      throw new IllegalStateException("a slot is full (capacity " + capacity + ")");
+    for (int r = 0; r < occupied; r++) lengths[r]++;
+  }
+
+  /**
+   * A decode step over slots 0 … rows − 1 whose shapes depend only on ({@code rows}, {@code
+   * columns}): rows ≥ the occupied slots (the rows past them are padding: they read and write
+   * column 0 of free slots, and their outputs are thrown away), and columns > every occupied
+   * length, ≤ the capacity. Everything it reads comes from device tensors ({@link #syncLengths}),
+   * so a CUDA graph of a forward pass through it replays correctly for any slots of the same
+   * bucket.
+   */
+  public FixedStep fixedStep(int rows, int columns) {
+    if (rows < occupied || rows > lengths.length)
+      throw new IllegalArgumentException(
+          "rows " + rows + " outside " + occupied + ".." + lengths.length);
+    if (columns <= longest() || columns > capacity)
+      throw new IllegalArgumentException(
+          "columns " + columns + " outside " + (longest() + 1) + ".." + capacity);
+    return new FixedStep(this, rows, columns);
+  }
+
+  /** See {@link SlotKvCache#fixedStep}. */
+  public static final class FixedStep extends AttentionCache {
+    private final SlotKvCache cache;
+    private final int rows;
+    private final int columns;
+
+    private FixedStep(SlotKvCache cache, int rows, int columns) {
+      this.cache = cache;
+      this.rows = rows;
+      this.columns = columns;
+    }
+
+    private Tensor lengths() {
+      return cache.deviceLengths.narrow(0, 0, rows);
+    }
+
+    /** Position ids [rows, 1]: each slot's length (a view of the device lengths). */
+    public Tensor positions() {
+      return lengths().view(rows, 1);
+    }
+
+    /** Mask [rows, 1, 1, columns]: row r sees columns 0 … length(r). */
+    public Tensor mask() {
+      Tensor col =
+          torch
+              .arange(
+                  new Scalar(columns),
+                  Tensors.options(io.grpo4j.torch.DType.I64, cache.deviceLengths.device()))
+              .unsqueeze(0); // [1, columns]
+      return torch.le(col, lengths().unsqueeze(1)).view(rows, 1, 1, columns);
+    }
+
+    @Override
+    Tensor[] append(int layer, Tensor k, Tensor v) {
+      Tensor at = lengths().view(rows, 1, 1, 1).expand(Tensors.shape(k)).contiguous();
+      Tensor kRows = cache.keys[layer].narrow(0, 0, rows);
+      Tensor vRows = cache.values[layer].narrow(0, 0, rows);
+      kRows.scatter_(2, at, k);
+      vRows.scatter_(2, at, v);
+      return new Tensor[] {kRows.narrow(2, 0, columns), vRows.narrow(2, 0, columns)};
+    }
+
+    /** Nothing on the host: {@link SlotKvCache#advanceOccupied} does it after the step. */
+    @Override
+    void advance(int t) {}
   }
 
   private void dropWriteIndex() {

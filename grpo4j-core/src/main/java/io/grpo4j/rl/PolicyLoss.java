@@ -18,6 +18,9 @@ import org.bytedeco.pytorch.global.torch;
  * branch is the minimum, it is constant in θ, and the token stops pulling. Moves in the unfavoured
  * direction are never clipped. ε_high > ε_low is DAPO's "clip-higher".
  *
+ * <p>With truncated importance sampling ({@link TruncatedImportance}) each L_t is multiplied by a
+ * detached weight w_t = min(π_old/π_sampler, C) before aggregation.
+ *
  * @param epsilonLow ε_low ({@code rl.clip.low}, typically 0.2)
  * @param epsilonHigh ε_high ({@code rl.clip.high}, 0.2, or 0.28 as DAPO)
  * @param aggregation how L_t becomes a scalar
@@ -57,6 +60,21 @@ public record PolicyLoss(double epsilonLow, double epsilonHigh, LossAggregation 
       Tensor advantages,
       Tensor mask,
       long maxCompletionLength) {
+    return compute(logProbs, oldLogProbs, advantages, mask, maxCompletionLength, null);
+  }
+
+  /**
+   * {@link #compute(Tensor, Tensor, Tensor, Tensor, long)} with every L_t multiplied by {@code
+   * weights} w_t {@code [B, T]} (detached here; {@link TruncatedImportance#weights}), or unweighted
+   * when {@code weights} is null.
+   */
+  public Result compute(
+      Tensor logProbs,
+      Tensor oldLogProbs,
+      Tensor advantages,
+      Tensor mask,
+      long maxCompletionLength,
+      Tensor weights) {
     Shapes.requireDim("logProbs", logProbs, 2);
     Shapes.requireSameShape("oldLogProbs", oldLogProbs, "logProbs", logProbs);
     Shapes.requireSameShape("advantages", advantages, "logProbs", logProbs);
@@ -65,6 +83,10 @@ public record PolicyLoss(double epsilonLow, double epsilonHigh, LossAggregation 
     Tensor rho = logProbs.sub(oldLogProbs.detach().to(logProbs.scalar_type())).exp();
     Tensor rhoClipped = clamp(rho, 1.0 - epsilonLow, 1.0 + epsilonHigh);
     Tensor L = torch.minimum(rho.mul(A), rhoClipped.mul(A)).neg();
+    if (weights != null) {
+      Shapes.requireSameShape("weights", weights, "logProbs", logProbs);
+      L = L.mul(weights.detach().to(logProbs.scalar_type()));
+    }
     Tensor loss = aggregation.reduce(L, mask, maxCompletionLength);
 
     Tensor clippedHigh = gt(A, 0.0).logical_and(gt(rho, 1.0 + epsilonHigh));

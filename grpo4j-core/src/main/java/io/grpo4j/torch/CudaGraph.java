@@ -64,8 +64,38 @@ public final class CudaGraph implements AutoCloseable {
     return Cuda.unavailableReason();
   }
 
+  /**
+   * A memory pool of the caching allocator that several graphs share (as vLLM captures one graph
+   * per batch size into one pool): the memory a graph's work allocates and frees during its capture
+   * can serve the next capture, so n graphs of a forward pass need about one forward's
+   * intermediates, not n. Safe when the graphs are never replayed concurrently and their outputs
+   * are written into tensors allocated outside the pool (a replay may overwrite the pool's memory
+   * of any other graph). Each capture into it takes a use of the pool, each {@link #close} gives
+   * one back; the allocator frees it after the last.
+   */
+  public static final class Pool {
+    private final DeviceAssertionsDataVectorCUDAKernelLaunchInfoVectorPair id;
+
+    private Pool(DeviceAssertionsDataVectorCUDAKernelLaunchInfoVectorPair id) {
+      this.id = id;
+    }
+
+    /** A new pool id (pinned: see the class comment of {@link CudaGraph}). */
+    public static Pool create() {
+      return new Pool(Pinned.forever(MemPool.graph_pool_handle()));
+    }
+  }
+
   /** Runs {@code work} once, captures it as a graph and returns the graph, ready to replay. */
   public static CudaGraph capture(Device device, Runnable work) {
+    return capture(device, null, work);
+  }
+
+  /**
+   * {@link #capture(Device, Runnable)} with the graph's allocations in {@code shared} (null: a pool
+   * of its own).
+   */
+  public static CudaGraph capture(Device device, Pool shared, Runnable work) {
     String why = unsupportedReason(device);
     if (why != null) throw new IllegalStateException(why);
     byte dev = device.has_index() ? device.index() : 0;
@@ -74,7 +104,7 @@ public final class CudaGraph implements AutoCloseable {
     previous.synchronize();
     torch_cuda.setCurrentCUDAStream(side);
     // pinned at once: an exception below would otherwise free it, mis-typed, with the step's scope
-    var pool = Pinned.forever(MemPool.graph_pool_handle());
+    var pool = shared != null ? shared.id : Pinned.forever(MemPool.graph_pool_handle());
     StreamFilter all =
         new StreamFilter() {
           @Override
@@ -84,10 +114,12 @@ public final class CudaGraph implements AutoCloseable {
         };
     CUgraph_st graph = new CUgraph_st();
     CUgraphExec_st exec = new CUgraphExec_st();
+    boolean pooled = false;
     try {
       work.run(); // warm-up, outside the capture
       side.synchronize();
       torch_cuda.getAllocator().beginAllocateToPool(dev, pool, all);
+      pooled = true; // one use of the pool: given back by close(), or below if the capture fails
       try {
         check(
             cudart.cudaStreamBeginCapture(side.stream(), cudart.cudaStreamCaptureModeThreadLocal),
@@ -101,6 +133,9 @@ public final class CudaGraph implements AutoCloseable {
         torch_cuda.getAllocator().endAllocateToPool(dev, pool);
       }
       check(cudart.cudaGraphInstantiate(exec, graph, 0L), "cudaGraphInstantiate");
+    } catch (RuntimeException | Error e) {
+      if (pooled) torch_cuda.getAllocator().releasePool(dev, pool);
+      throw e;
     } finally {
       torch_cuda.setCurrentCUDAStream(previous);
     }

@@ -41,6 +41,27 @@ public enum DType {
   }
 
   /**
+   * A compute dtype as configured ({@code model.dtype}): {@link #parse}, or for {@code auto} bf16
+   * where the hardware has bf16 units and f32 elsewhere: on CUDA a GPU of compute capability ≥ 8.0,
+   * on a CPU AMX or AVX-512 BF16 ({@link CpuFeatures}, from {@code /proc/cpuinfo}). The f32 master
+   * weights of training are kept either way.
+   *
+   * @param device {@code cpu}, {@code cuda} or {@code cuda:N}
+   */
+  public static DType resolve(String name, String device) {
+    if (!name.trim().equalsIgnoreCase("auto")) return parse(name);
+    if (device.trim().toLowerCase(Locale.ROOT).startsWith("cuda")) {
+      Cuda.Status s = Cuda.status();
+      int index =
+          device.contains(":")
+              ? Integer.parseInt(device.substring(device.indexOf(':') + 1).trim())
+              : 0;
+      return s.available() && s.gpus().size() > index && s.gpus().get(index).bf16() ? BF16 : F32;
+    }
+    return CpuFeatures.detect().bf16Units() ? BF16 : F32;
+  }
+
+  /**
    * The dtype of a libtorch scalar type, or an error naming it. JavaCPP hands back a fresh enum
    * instance from native calls such as {@code Tensor.scalar_type()} ({@code ==} against {@code
    * ScalarType.Float} is false), so this compares the native value.

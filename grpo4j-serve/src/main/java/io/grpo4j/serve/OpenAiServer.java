@@ -197,11 +197,20 @@ public final class OpenAiServer implements AutoCloseable {
     List<Wire.ModelCard> cards = new ArrayList<>();
     cards.add(
         new Wire.ModelCard(
-            settings.modelName(), "model", created, "grpo4j", engine.maxModelLen(), null));
+            settings.modelName(),
+            "model",
+            created,
+            "grpo4j",
+            engine.maxModelLen(),
+            null,
+            new Wire.ModelFacts(
+                engine.model().decodeWeightBytes(),
+                engine.model().kvBytesPerPosition(),
+                engine.model().weightsDescription())));
     for (String a : settings.adapterNames())
       cards.add(
           new Wire.ModelCard(
-              a, "model", created, "grpo4j", engine.maxModelLen(), settings.modelName()));
+              a, "model", created, "grpo4j", engine.maxModelLen(), settings.modelName(), null));
     json(ctx, 200, new Wire.ModelList("list", cards));
   }
 

@@ -41,7 +41,13 @@ public final class ServeBenchmark {
       double ttftP99,
       long completionTokens,
       double tokensPerSecond,
-      double requestsPerSecond) {
+      double requestsPerSecond,
+      long promptTokens) {
+
+    /** Completed (not failed) requests. */
+    public int succeeded() {
+      return requests - failed;
+    }
 
     public String table() {
       return String.format(
@@ -65,7 +71,43 @@ public final class ServeBenchmark {
     }
   }
 
-  private record One(boolean ok, double latency, double ttft, long tokens, String error) {}
+  private record One(
+      boolean ok, double latency, double ttft, long tokens, long promptTokens, String error) {}
+
+  /**
+   * What the server says a decode step reads ({@code /v1/models}' {@code grpo4j} extension of the
+   * model card; absent on other servers).
+   *
+   * @param decodeWeightBytes weights read by one decode step, whatever its batch
+   * @param kvBytesPerPosition KV-cache bytes per position of one sequence
+   */
+  public record ModelFacts(long decodeWeightBytes, long kvBytesPerPosition, String weights) {
+
+    /**
+     * Bytes read per generated token when {@code concurrency} sequences share each decode step: the
+     * weights once per step, split over its rows, plus the token's own KV cache up to {@code
+     * context} positions.
+     */
+    public double bytesPerToken(double concurrency, double context) {
+      return decodeWeightBytes / concurrency + kvBytesPerPosition * context;
+    }
+  }
+
+  /** The model card's {@code grpo4j} facts of model {@code id}, or null when it has none. */
+  public ModelFacts modelFacts(String id) throws IOException, InterruptedException {
+    HttpResponse<String> r =
+        http.send(request("models").GET().build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) return null;
+    for (JsonNode card : JSON.readTree(r.body()).path("data")) {
+      JsonNode f = card.path("grpo4j");
+      if (card.path("id").asText().equals(id) && f.isObject())
+        return new ModelFacts(
+            f.path("decode_weight_bytes").asLong(),
+            f.path("kv_bytes_per_position").asLong(),
+            f.path("weights").asText());
+    }
+    return null;
+  }
 
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -147,6 +189,7 @@ public final class ServeBenchmark {
     double[] lat = results.stream().filter(One::ok).mapToDouble(One::latency).sorted().toArray();
     double[] ttft = results.stream().filter(One::ok).mapToDouble(One::ttft).sorted().toArray();
     long tokens = results.stream().filter(One::ok).mapToLong(One::tokens).sum();
+    long promptTokens = results.stream().filter(One::ok).mapToLong(One::promptTokens).sum();
     int failed = (int) results.stream().filter(r -> !r.ok()).count();
     if (failed == results.size()) {
       throw new IllegalStateException(
@@ -165,7 +208,8 @@ public final class ServeBenchmark {
         pct(ttft, 99),
         tokens,
         tokens / wall,
-        (results.size() - failed) / wall);
+        (results.size() - failed) / wall,
+        promptTokens);
   }
 
   private One one(
@@ -195,10 +239,11 @@ public final class ServeBenchmark {
           http.send(req, HttpResponse.BodyHandlers.ofInputStream());
       if (r.statusCode() != 200) {
         String err = new String(r.body().readAllBytes(), StandardCharsets.UTF_8);
-        return new One(false, 0, 0, 0, r.statusCode() + " " + err);
+        return new One(false, 0, 0, 0, 0, r.statusCode() + " " + err);
       }
       double ttft = Double.NaN;
       long tokens = 0;
+      long promptTokens = 0;
       boolean done = false;
       try (BufferedReader in =
           new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
@@ -210,18 +255,20 @@ public final class ServeBenchmark {
             break;
           }
           JsonNode chunk = JSON.readTree(data);
-          if (chunk.has("error")) return new One(false, 0, 0, 0, chunk.get("error").toString());
+          if (chunk.has("error")) return new One(false, 0, 0, 0, 0, chunk.get("error").toString());
           if (Double.isNaN(ttft) && chunk.path("choices").size() > 0)
             ttft = (System.nanoTime() - start) / 1e9;
-          if (chunk.path("usage").isObject())
+          if (chunk.path("usage").isObject()) {
             tokens = chunk.path("usage").path("completion_tokens").asLong();
+            promptTokens = chunk.path("usage").path("prompt_tokens").asLong();
+          }
         }
       }
-      if (!done) return new One(false, 0, 0, 0, "stream ended without [DONE]");
-      return new One(true, (System.nanoTime() - start) / 1e9, ttft, tokens, null);
+      if (!done) return new One(false, 0, 0, 0, 0, "stream ended without [DONE]");
+      return new One(true, (System.nanoTime() - start) / 1e9, ttft, tokens, promptTokens, null);
     } catch (IOException | InterruptedException e) {
       if (e instanceof InterruptedException) Thread.currentThread().interrupt();
-      return new One(false, 0, 0, 0, e.toString());
+      return new One(false, 0, 0, 0, 0, e.toString());
     }
   }
 

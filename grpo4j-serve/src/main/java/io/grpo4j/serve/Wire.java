@@ -16,9 +16,26 @@ final class Wire {
 
   record ModelList(String object, List<ModelCard> data) {}
 
-  /** {@code parent}: for a LoRA adapter, the base model's id (vLLM's field); null for the base. */
+  /**
+   * {@code parent}: for a LoRA adapter, the base model's id (vLLM's field); null for the base.
+   * {@code grpo4j}: what a decode step reads (a field OpenAI clients ignore; bench-serve's bandwidth
+   * estimate uses it); on the base model's card only.
+   */
   record ModelCard(
-      String id, String object, long created, String ownedBy, int maxModelLen, String parent) {}
+      String id,
+      String object,
+      long created,
+      String ownedBy,
+      int maxModelLen,
+      String parent,
+      ModelFacts grpo4j) {}
+
+  /**
+   * @param decodeWeightBytes weights read by one decode step, whatever its batch
+   * @param kvBytesPerPosition KV-cache bytes per position of one sequence
+   * @param weights e.g. {@code bf16} or {@code int8 + bf16}
+   */
+  record ModelFacts(long decodeWeightBytes, long kvBytesPerPosition, String weights) {}
 
   record Usage(int promptTokens, int completionTokens, int totalTokens) {}
 
