@@ -7,7 +7,7 @@
   const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
   // Curves in this order first; then any other numeric metric the runs log.
   const PREFERRED = ['reward/mean', 'success_rate', 'eval/success_rate', 'eval/reward_per_prompt', 'kl/forward', 'kl/reverse',
-    'kl/lambda', 'kl/scale', 'entropy', 'loss/policy', 'loss/total', 'clip_ratio', 'adv/token_abs_mean', 'adv/token_mean',
+    'kl/lambda', 'kl/scale', 'entropy', 'loss/policy', 'loss/total', 'clip_ratio', 'logprob_mismatch/mean', 'logprob_mismatch/max', 'adv/token_abs_mean', 'adv/token_mean',
     'completion_len/mean', 'tokens_per_s', 'lr', 'grad_norm', 'reward/std', 'frac_zero_std_groups'];
   const HIDDEN = new Set(['time/rollout_s', 'time/train_s']);
 

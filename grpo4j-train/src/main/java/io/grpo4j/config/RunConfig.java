@@ -675,6 +675,11 @@ public record RunConfig(
    *     TokenMask})
    * @param astar A*-PO's settings ({@code rl.astar.*}: the keys, their defaults and the formulas
    *     are in {@link AStarPo})
+   * @param tisCap C of truncated importance sampling ({@link io.grpo4j.rl.TruncatedImportance}):
+   *     when set, π_old is the trainer's own log-probability of each sampled token and the policy
+   *     term of token t is weighted by min(π_old/π_sampler, C), correcting for the sampler's
+   *     different numerics (bf16, CUDA graphs, int8); needs sampling from the policy (top_p 1,
+   *     top_k 0); ≥ 1 ({@link #TIS_CAP})
    */
   public record Rl(
       Algorithm algorithm,
@@ -687,7 +692,8 @@ public record RunConfig(
       Kl kl,
       Clip clip,
       TokenMask tokenMask,
-      AStarPo astar) {
+      AStarPo astar,
+      Double tisCap) {
     public Rl {
       require(algorithm != null, "rl.algorithm must be set");
       require(astar != null, "rl.astar must be present");
@@ -700,10 +706,21 @@ public record RunConfig(
       require(
           advantage != null && entropy != null && kl != null && clip != null && tokenMask != null,
           "rl.advantage, rl.entropy, rl.kl, rl.clip and rl.token_mask must be present");
+      require(
+          tisCap == null || tisCap >= 1.0,
+          "rl.tis_cap must be >= 1 (or unset for no importance weights), got " + tisCap);
     }
 
     /** Default {@code rl.algorithm}: GRPO, the seed's. */
     public static final Algorithm ALGORITHM = Algorithm.GRPO;
+
+    /**
+     * Default {@code rl.tis_cap}: unset, no importance weights, the loss as the seed's recipe has
+     * it (π_old = the sampler's log-probs at μ = 1). As C grows, w·ρ with ρ = π_θ/π_old tends to
+     * π_θ/π_sampler, the ratio of the unset case, so unset is the limit C → ∞ (up to which ratio
+     * the clip sees). verl and TRL use C = 2 when the sampler is another engine.
+     */
+    public static final Double TIS_CAP = null;
 
     /** Default {@code rl.group_size}: the seed's recipe. */
     public static final int GROUP_SIZE = 8;
@@ -732,7 +749,8 @@ public record RunConfig(
           Kl.defaults(),
           Clip.defaults(),
           TokenMask.DEFAULTS,
-          AStarPo.DEFAULTS);
+          AStarPo.DEFAULTS,
+          TIS_CAP);
     }
   }
 

@@ -124,6 +124,16 @@ public final class MetricNames {
   /** Share of tokens whose ratio ρ_t was clipped. */
   public static final String CLIP_RATIO = "clip_ratio";
 
+  /**
+   * Mean |log π_sampler − log π_old| per valid completion token: how far the rollout engine's
+   * log-probs are from the trainer's at the same weights (bf16 vs f32, fused vs unfused kernels);
+   * only when sampling from the policy (sampling.top_p 1, top_k 0). rl.tis_cap corrects for it.
+   */
+  public static final String LOGPROB_MISMATCH_MEAN = "logprob_mismatch/mean";
+
+  /** The largest |log π_sampler − log π_old| on a valid token of the step (max over ranks). */
+  public static final String LOGPROB_MISMATCH_MAX = "logprob_mismatch/max";
+
   /** Gradient norm before clipping (GRPO: mean over epochs). */
   public static final String GRAD_NORM = "grad_norm";
 

@@ -26,6 +26,7 @@ import io.grpo4j.rl.Masked;
 import io.grpo4j.rl.PolicyLoss;
 import io.grpo4j.rl.Segments;
 import io.grpo4j.rl.TokenCredit;
+import io.grpo4j.rl.TruncatedImportance;
 import io.grpo4j.task.Problem;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.MemoryStats;
@@ -145,6 +146,11 @@ public final class GrpoTrainer<D> {
     this.advantages = rl.advantage();
     this.entropyReward = rl.entropy();
     this.policyLoss = new PolicyLoss(rl.clip().low(), rl.clip().high(), rl.aggregation());
+    if (rl.tisCap() != null && !cfg.sampling().samplesFromPolicy()) {
+      throw new IllegalArgumentException(
+          "rl.tis_cap needs sampling from the policy (sampling.top_p 1 and sampling.top_k 0):"
+              + " otherwise the rollout's log-probs are not those of π");
+    }
     this.algorithm = rl.algorithm();
     if (algorithm == Algorithm.ASTAR_PO) {
       if (reference == null) throw new IllegalArgumentException("A*-PO needs π_ref");
@@ -557,7 +563,9 @@ public final class GrpoTrainer<D> {
 
   /**
    * One epoch's sums over its micro-batches: the loss terms as the optimizer saw them (each
-   * micro-batch weighted by its share of the batch), the KL means and the clipped tokens.
+   * micro-batch weighted by its share of the batch), the KL means, the clipped tokens, and (when
+   * sampling from the policy) |log π_sampler − log π_θ| summed over the valid tokens it was measured
+   * on.
    *
    * @param logRatio A*-PO: mean over rows of Σ_t log π_θ/π_ref (0 for GRPO)
    * @param residualSq A*-PO: mean squared residual β2·log-ratio − (r − V̂*) (0 for GRPO)
@@ -570,8 +578,10 @@ public final class GrpoTrainer<D> {
       double clipTokens,
       double tokens,
       double logRatio,
-      double residualSq) {
-    static final EpochSums ZERO = new EpochSums(0, 0, 0, 0, 0, 0, 0, 0);
+      double residualSq,
+      double mismatch,
+      double mismatchTokens) {
+    static final EpochSums ZERO = new EpochSums(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     EpochSums plus(EpochSums o) {
       return new EpochSums(
@@ -582,9 +592,17 @@ public final class GrpoTrainer<D> {
           clipTokens + o.clipTokens,
           tokens + o.tokens,
           logRatio + o.logRatio,
-          residualSq + o.residualSq);
+          residualSq + o.residualSq,
+          mismatch + o.mismatch,
+          mismatchTokens + o.mismatchTokens);
     }
   }
+
+  /**
+   * What {@link #runEpoch} returns: its sums, and the largest |log π_sampler − log π_θ| on a valid
+   * token (a maximum, reduced over ranks by max, so not one of the sums).
+   */
+  private record Epoch(EpochSums sums, double mismatchMax) {}
 
   /**
    * What every epoch of a step trains on: the micro-batches with their π_old log-probs and
@@ -653,10 +671,14 @@ public final class GrpoTrainer<D> {
                     batch.mask());
     // 4. μ epochs of the clipped surrogate + KL (A*-PO: of its regression, which needs no π_old)
     boolean rolloutIsPiOld = rl.epochs() == 1 && cfg.sampling().samplesFromPolicy();
+    // TIS at μ = 1: π_old is the trainer's log-prob at θ_old, which the first (and only) epoch's
+    // forward pass computes anyway (runEpoch takes it detached: null here)
     List<Tensor> oldLogProbs =
-        rolloutIsPiOld || astar
-            ? micro.stream().map(RolloutBatch::oldLogProbs).toList()
-            : currentLogProbs(micro);
+        rl.tisCap() != null && rl.epochs() == 1 && !astar
+            ? null
+            : rolloutIsPiOld || astar
+                ? micro.stream().map(RolloutBatch::oldLogProbs).toList()
+                : currentLogProbs(micro);
     double lr = schedule.at((int) step);
     Optimizers.setLr(optimizer, lr);
     KlPenalty klStep = klNow();
@@ -674,22 +696,22 @@ public final class GrpoTrainer<D> {
             all,
             astarRows);
     EpochSums sums = EpochSums.ZERO;
-    EpochSums first = null; // the KL before any update: the first epoch's
+    Epoch first = null; // the KL and mismatch before any update: the first epoch's
     double gradNorms = 0;
     int skipped = 0;
     for (int epoch = 0; epoch < rl.epochs(); epoch++) {
       optimizer.zero_grad();
-      EpochSums e =
+      Epoch e =
           runEpoch(
               input,
               Seeds.derive(Seeds.derive(cfg.seed(), Seeds.LORA_DROPOUT, step), epoch, dp.rank()));
       if (first == null) first = e;
-      sums = sums.plus(e);
+      sums = sums.plus(e.sums());
       weights.gradientsToMaster();
       dp.allReduceGradients();
       double gradNorm = Optimizers.clipGradNorm(params, cfg.train().gradClip());
       gradNorms += gradNorm;
-      if (guard.isFinite(step, dp.sum(e.totalLoss()), gradNorm)) {
+      if (guard.isFinite(step, dp.sum(e.sums().totalLoss()), gradNorm)) {
         optimizer.step();
       } else {
         optimizer.zero_grad(); // the update is skipped: neither weights nor moments see it
@@ -698,18 +720,21 @@ public final class GrpoTrainer<D> {
       weights.refresh();
     }
     // Sums over all ranks (identity in one process): the losses and clipped tokens over the
-    // epochs, the KL of the first.
+    // epochs, the KL and the log-prob mismatch of the first (θ not yet moved: π_θ = π_old).
     EpochSums loss =
         dp.sum(
             new EpochSums(
                 sums.policyLoss(),
                 sums.totalLoss(),
-                first.klForward(),
-                first.klReverse(),
+                first.sums().klForward(),
+                first.sums().klReverse(),
                 sums.clipTokens(),
                 sums.tokens(),
-                first.logRatio(),
-                first.residualSq()));
+                first.sums().logRatio(),
+                first.sums().residualSq(),
+                first.sums().mismatch(),
+                first.sums().mismatchTokens()));
+    double mismatchMax = dp.max(first.mismatchMax());
     // The controller sees this step's KL (measured before the update) and sets next step's weights.
     if (klScale != null) klScale.update(loss.klForward(), 1);
     long t2 = System.nanoTime();
@@ -776,6 +801,10 @@ public final class GrpoTrainer<D> {
     row.put(LOSS_POLICY, loss.policyLoss() / rl.epochs());
     row.put(LOSS_TOTAL, loss.totalLoss() / rl.epochs());
     row.put(CLIP_RATIO, loss.clipTokens() / Math.max(1.0, loss.tokens()));
+    if (loss.mismatchTokens() > 0) { // sampled from the policy: the sampler's log-probs are of π
+      row.put(LOGPROB_MISMATCH_MEAN, loss.mismatch() / loss.mismatchTokens());
+      row.put(LOGPROB_MISMATCH_MAX, mismatchMax);
+    }
     row.put(GRAD_NORM, gradNorms / rl.epochs());
     row.put(LR, lr);
     row.put(COMPLETION_LEN_MEAN, m.completionTokens() / n);
@@ -847,11 +876,12 @@ public final class GrpoTrainer<D> {
    * Forward + backward over all micro-batches of {@code in}. Each micro-batch's loss is scaled by
    * its share of the batch ({@link LossAggregation#microBatchWeight}) — the batch of all ranks — so
    * the accumulated gradient, summed over ranks, equals that of the whole-batch loss under the
-   * chosen aggregation. Returns this rank's sums (the KL terms only with a reference). {@code
-   * dropoutSeed} seeds LoRA's dropout masks (micro-batch i draws from its own seed derived from
-   * it).
+   * chosen aggregation. Returns this rank's sums (the KL terms only with a reference, the log-prob
+   * mismatch only when sampling from the policy). With {@code in.oldLogProbs()} null (TIS at μ = 1)
+   * π_old is this pass's own log π_θ, detached. {@code dropoutSeed} seeds LoRA's dropout masks
+   * (micro-batch i draws from its own seed derived from it).
    */
-  private EpochSums runEpoch(EpochInput in, long dropoutSeed) {
+  private Epoch runEpoch(EpochInput in, long dropoutSeed) {
     LossAggregation agg = policyLoss.aggregation();
     long c = cfg.sampling().maxNewTokens(); // Dr.GRPO's fixed C (rl.aggregation = constant)
     double totalTokens = in.batch().tokens();
@@ -863,6 +893,9 @@ public final class GrpoTrainer<D> {
     double tokens = 0;
     double logRatio = 0;
     double residualSq = 0;
+    double mismatch = 0;
+    double mismatchTokens = 0;
+    double mismatchMax = 0;
     for (int i = 0; i < in.micro().size(); i++) {
       RolloutBatch m = in.micro().get(i);
       try (PointerScope scope = new PointerScope()) {
@@ -886,9 +919,22 @@ public final class GrpoTrainer<D> {
           residualSq += a.residualSq();
           continue;
         }
+        Tensor trainOld = pass.logProbs().detach(); // log π_θ; π_old in the first epoch
+        Tensor old = in.oldLogProbs() == null ? trainOld : in.oldLogProbs().get(i);
+        // TIS: w_t = min(π_old/π_sampler, C) on the policy term (rl.TruncatedImportance)
+        Tensor tis =
+            cfg.rl().tisCap() == null
+                ? null
+                : TruncatedImportance.weights(old, m.oldLogProbs(), cfg.rl().tisCap());
         PolicyLoss.Result pl =
-            policyLoss.compute(
-                pass.logProbs(), in.oldLogProbs().get(i), in.advantages().get(i), mask, c);
+            policyLoss.compute(pass.logProbs(), old, in.advantages().get(i), mask, c, tis);
+        if (cfg.sampling().samplesFromPolicy()) { // update() reads the first epoch's
+          Tensor gap = TruncatedImportance.mismatch(trainOld, m.oldLogProbs());
+          mismatch += Masked.sum(gap, mask).item_double();
+          mismatchTokens += Masked.count(mask).item_double();
+          mismatchMax =
+              Math.max(mismatchMax, gap.mul(mask.to(gap.scalar_type())).max().item_double());
+        }
         KlPenalty.Terms kl = pass.kl();
         double w = agg.microBatchWeight(mask, in.batch().size());
         // L = policyLoss + λ_F·KL_fwd + λ_R·KL_rev (aggregated), times the micro-batch's share w
@@ -906,8 +952,19 @@ public final class GrpoTrainer<D> {
         tokens += mbTokens;
       }
     }
-    return new EpochSums(
-        policy, total, klForward, klReverse, clipTokens, tokens, logRatio, residualSq);
+    return new Epoch(
+        new EpochSums(
+            policy,
+            total,
+            klForward,
+            klReverse,
+            clipTokens,
+            tokens,
+            logRatio,
+            residualSq,
+            mismatch,
+            mismatchTokens),
+        mismatchMax);
   }
 
   /**
@@ -940,7 +997,9 @@ public final class GrpoTrainer<D> {
         0,
         Masked.count(mask).item_double(),
         ar.logRatio().sum().item_double() / batch.size(),
-        ar.residual().square().sum().item_double() / batch.size());
+        ar.residual().square().sum().item_double() / batch.size(),
+        0,
+        0);
   }
 
   /**

@@ -83,6 +83,48 @@ class TrainerIntegrationTest {
   }
 
   /**
+   * logprob_mismatch/* is logged every step, and rl.tis_cap wires truncated importance sampling
+   * into the update: on a CPU in f32 the sampler and the trainer compute the same log-probs up to
+   * rounding (mismatch ~1e-6), so the weights are ~1 and a TIS step equals the plain one; the
+   * weights themselves (ratio, cap) are TruncatedImportanceTest's.
+   */
+  @Test
+  void logprobMismatchIsLoggedAndTisAtMatchingNumericsChangesNothing() throws Exception {
+    Path init = tmp.resolve("init");
+    TinyPreset.write("tiny", init, 3, DType.F32);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    JsonNode[] rows = new JsonNode[2];
+    for (int i = 0; i < 2; i++) {
+      List<String> set =
+          new java.util.ArrayList<>(
+              List.of(
+                  "model.init=" + init,
+                  "data.eval_size=4",
+                  "sampling.max_new_tokens=10",
+                  "train.steps=1",
+                  "train.save_every=1",
+                  "train.eval_every=0",
+                  "data.prompts_per_step=2",
+                  "rl.group_size=4"));
+      if (i == 1) set.add("rl.tis_cap=2.0");
+      RunConfig cfg = Runs.config(null, set);
+      Path run = tmp.resolve("tis-" + i);
+      Runs.grpo(cfg, run, quiet);
+      rows[i] = MetricsLog.read(run.resolve("metrics.jsonl")).get(0);
+    }
+    for (JsonNode r : rows) {
+      double mean = r.get("logprob_mismatch/mean").asDouble();
+      double max = r.get("logprob_mismatch/max").asDouble();
+      assertThat(mean).isBetween(0.0, 1e-4);
+      assertThat(max).isGreaterThanOrEqualTo(mean).isLessThan(1e-3);
+    }
+    assertThat(rows[1].get("reward/mean").asDouble())
+        .isEqualTo(rows[0].get("reward/mean").asDouble());
+    assertSameUpTo1e5(rows[0], rows[1], "loss/total", "loss/policy", "kl/forward", "grad_norm");
+    assertThat(rows[0].get("grad_norm").asDouble()).isPositive();
+  }
+
+  /**
    * model.offload_optimizer keeps the master weights and AdamW's state apart from the working copy
    * (on a GPU: in host memory). On the CPU in f32 the arithmetic is the same, so two steps (the
    * second runs on weights refreshed from the master) must give the same metrics.
@@ -273,6 +315,8 @@ class TrainerIntegrationTest {
             "loss/policy",
             "loss/total",
             "clip_ratio",
+            "logprob_mismatch/mean",
+            "logprob_mismatch/max",
             "grad_norm",
             "lr",
             "completion_len/mean",
