@@ -215,6 +215,10 @@ public final class Bench {
     config.put("threads", Torch.threads());
     config.put("blas_threads", Torch.blasThreads());
     config.put("omp_wait_policy", String.valueOf(System.getenv("OMP_WAIT_POLICY")));
+    io.grpo4j.torch.CpuFeatures cpu = io.grpo4j.torch.CpuFeatures.detect();
+    config.put("cpu_model", cpu.model());
+    config.put("cpu_bf16_flags", String.join(" ", new java.util.TreeSet<>(cpu.flags())));
+    config.put("cpu_bf16_units", cpu.bf16Units());
     // glibc's allocator setting changes the train step's speed and peak memory
     // (docs/performance.md).
     config.put("malloc_mmap_max", String.valueOf(System.getenv("MALLOC_MMAP_MAX_")));

@@ -193,6 +193,12 @@ final class BenchCommand implements Callable<Integer> {
         c.get("threads"),
         c.get("blas_threads"),
         c.get("omp_wait_policy"));
+    System.out.printf(
+        "cpu: %s; bf16 flags: %s; bf16 units %s (model.dtype auto picks %s on a cpu)%n",
+        c.get("cpu_model"),
+        c.get("cpu_bf16_flags"),
+        Boolean.TRUE.equals(c.get("cpu_bf16_units")) ? "yes" : "no",
+        Boolean.TRUE.equals(c.get("cpu_bf16_units")) ? "bf16" : "f32");
     if (r.containsKey("gemm_gflops_f32")) {
       for (String d : java.util.List.of("f32", "bf16")) {
         row(

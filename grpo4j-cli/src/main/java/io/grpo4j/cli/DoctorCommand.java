@@ -82,6 +82,13 @@ final class DoctorCommand implements Callable<Integer> {
           "           WARNING: OMP_WAIT_POLICY is not PASSIVE: OpenMP threads spin against OpenBLAS's"
               + " (28x slower small ops measured); start through ./grpo4j, which sets it");
     }
+    Diagnosis.Cpu cpu = d.cpu();
+    System.out.printf(
+        "cpu        %s (bf16 flags: %s): bf16 units %s; model.dtype auto -> %s on cpu%n",
+        cpu.model(),
+        cpu.flags().isEmpty() ? "none" : String.join(" ", cpu.flags()),
+        cpu.bf16Units() ? "yes" : "no",
+        cpu.dtypeAuto());
     libraries(d, n.gpu());
     Diagnosis.CudaFound cuda = d.cuda();
     if (cuda.available()) {

@@ -41,7 +41,8 @@ final class Int8CheckCommand implements Callable<Integer> {
     Torch.init(cfg.model().threads(), cfg.seed());
     String device = Torch.deviceName(cfg.model().device());
     try (ModelFolder folder = model.open()) {
-      Qwen2Model dense = folder.loadModel(DType.parse(cfg.model().dtype()), device);
+      Qwen2Model dense =
+          folder.loadModel(DType.resolve(cfg.model().dtype(), cfg.model().device()), device);
       Qwen2Model int8 = dense.quantizedInt8();
       Evaluator<D> evaluator =
           new Evaluator<>(

@@ -14,6 +14,8 @@ import java.util.Locale;
  *
  * @param natives the loaded natives, or their load error (then {@code threads} and {@code cuda} are
  *     null)
+ * @param cpu the CPU's model and bf16 flags (/proc/cpuinfo), and what {@code model.dtype auto}
+ *     picks on it
  * @param cudaLibraries every library the GPU natives need, by soname, and where it was found
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -23,6 +25,7 @@ public record Diagnosis(
     @JsonProperty("other_libtorch") List<OtherLibtorch> otherLibtorch,
     @JsonProperty("crash_logs") List<CrashLog> crashLogs,
     Threads threads,
+    Cpu cpu,
     @JsonProperty("cuda_libraries") List<LibraryFound> cudaLibraries,
     CudaFound cuda,
     Verdict verdict) {
@@ -74,6 +77,28 @@ public record Diagnosis(
       @JsonProperty("OMP_WAIT_POLICY") String waitPolicy) {
     public boolean passiveWait() {
       return "PASSIVE".equalsIgnoreCase(waitPolicy);
+    }
+  }
+
+  /**
+   * @param flags the bf16-related flags present, of {@code amx_bf16}, {@code amx_tile}, {@code
+   *     avx512_bf16}, {@code avx512f}
+   * @param bf16Units whether bf16 products have hardware behind them (AMX or AVX-512 BF16)
+   * @param dtypeAuto {@code bf16} or {@code f32}: what {@code model.dtype auto} resolves to on the
+   *     CPU; null when libtorch did not load
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Cpu(
+      String model,
+      List<String> flags,
+      @JsonProperty("bf16_units") boolean bf16Units,
+      @JsonProperty("dtype_auto") String dtypeAuto) {
+    static Cpu of(CpuFeatures f, DType auto) {
+      return new Cpu(
+          f.model(),
+          f.flags().stream().sorted().toList(),
+          f.bf16Units(),
+          auto == null ? null : auto.name().toLowerCase(Locale.ROOT));
     }
   }
 
@@ -160,6 +185,7 @@ public record Diagnosis(
           other,
           crashes,
           null,
+          Cpu.of(CpuFeatures.detect(), null),
           libraries(),
           null,
           new Verdict(asked, asked == null ? "cpu" : asked, false, why, null));
@@ -209,6 +235,7 @@ public record Diagnosis(
         other,
         crashes,
         threads,
+        Cpu.of(CpuFeatures.detect(), DType.resolve("auto", "cpu")),
         libraries,
         cuda,
         judge(asked, found, cuda, cudaWouldNot));

@@ -114,7 +114,9 @@ public record RunConfig(
    * Which weights to start from and how to run them ({@code model.*}).
    *
    * @param init model folder to start from ({@link #INIT})
-   * @param dtype compute dtype, f32 or bf16, of rollouts, the reference model and the training
+   * @param dtype compute dtype, f32, bf16 or auto (bf16 where the hardware has bf16 units: a CPU
+   *     with AMX or AVX512_BF16, a GPU of compute capability ≥ 8; f32 elsewhere; {@code
+   *     io.grpo4j.torch.DType#resolve}), of rollouts, the reference model and the training
    *     forward/backward; the optimizer always keeps f32 master weights ({@link #DTYPE})
    * @param device cpu, cuda or cuda:N ({@link #DEVICE})
    * @param threads compute threads (libtorch intra-op and OpenBLAS), 0 = their defaults, one per

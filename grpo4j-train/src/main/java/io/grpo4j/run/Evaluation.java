@@ -81,7 +81,7 @@ public record Evaluation(
     }
     Torch.init(cfg.model().threads(), cfg.seed());
     Device device = Torch.device(cfg.model().device());
-    DType dtype = DType.parse(cfg.model().dtype());
+    DType dtype = DType.resolve(cfg.model().dtype(), cfg.model().device());
     long t0 = System.nanoTime();
     try (ModelFolder folder =
             adapterDir == null

@@ -170,7 +170,7 @@ public final class GrpoTrainer<D> {
                 1.0, rl.kl().target(), rl.kl().horizon(), rl.kl().minFactor(), rl.kl().maxFactor())
             : null;
     this.schedule = new LrSchedule(t.lr(), t.warmupSteps(), t.steps(), false, 1.0);
-    DType compute = DType.parse(cfg.model().dtype());
+    DType compute = DType.resolve(cfg.model().dtype(), cfg.model().device());
     RunConfig.Lora lora = cfg.model().lora();
     this.weights =
         lora.enabled()

@@ -35,7 +35,7 @@ public final class Trainable {
           ? folder.loadMerged(DType.F32, device)
           : HfCheckpoint.loadWeights(checkpoint, folder.config(), DType.F32, device);
     }
-    Qwen2Model base = folder.loadMerged(DType.parse(cfg.model().dtype()), device);
+    Qwen2Model base = folder.loadMerged(DType.resolve(cfg.model().dtype(), cfg.model().device()), device);
     if (lora.int8Base()) base = base.quantizedInt8();
     LoraAdapters adapters =
         checkpoint == null
