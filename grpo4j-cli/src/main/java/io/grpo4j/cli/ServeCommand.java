@@ -1,6 +1,7 @@
 package io.grpo4j.cli;
 
 import io.grpo4j.generate.BatchEngine;
+import io.grpo4j.generate.Sampler;
 import io.grpo4j.model.LoraAdapters;
 import io.grpo4j.model.ModelFolder;
 import io.grpo4j.model.Qwen2Model;
@@ -67,6 +68,14 @@ final class ServeCommand implements Callable<Integer> {
               + "and lose much when cores are shared (default: ${DEFAULT-VALUE}).")
   int blasThreads = 1;
 
+  @Option(
+      names = "--decode",
+      description =
+          "Decode steps: dynamic (shapes of the occupied slots), static (fixed shapes per"
+              + " batch/length bucket), cuda_graph (static, each bucket's step replayed as a CUDA"
+              + " graph), or auto = cuda_graph on CUDA, dynamic on a CPU (default: ${DEFAULT-VALUE}).")
+  String decode = "auto";
+
   @Mixin TorchOptions torchOptions;
 
   @Override
@@ -86,8 +95,11 @@ final class ServeCommand implements Callable<Integer> {
     if (quantize != null) m = m.quantizedInt8();
     int len =
         maxModelLen != null ? maxModelLen : Math.min(folder.config().maxPositionEmbeddings(), 4096);
-    BatchEngine engine =
-        new BatchEngine(m, adapters, folder.samplableVocab(), maxBatch, len, maxQueue);
+    Sampler.Decode mode =
+        decode.equalsIgnoreCase("auto")
+            ? (m.device().is_cuda() ? Sampler.Decode.CUDA_GRAPH : Sampler.Decode.DYNAMIC)
+            : Sampler.Decode.parse(decode);
+    BatchEngine engine = new BatchEngine(m, adapters, folder.samplableVocab(), maxBatch, len, maxQueue, mode);
     String name =
         servedName != null
             ? servedName
@@ -106,14 +118,16 @@ final class ServeCommand implements Callable<Integer> {
     long adapterBytes = 0;
     for (LoraAdapters a : adapters.values()) adapterBytes += a.parameterCount() * 4;
     System.out.printf(
-        "grpo4j serve: model '%s' (%s%s, weights %.1f MB%s), max batch %d, max model len %d%n",
+        "grpo4j serve: model '%s' (%s%s, weights %.1f MB%s), max batch %d, max model len %d,"
+            + " decode %s%n",
         name,
         torchOptions.dtype,
         quantize != null ? " + int8" : "",
         m.weightBytes() / 1e6,
         quantize != null ? String.format(" vs %.1f MB unquantized", denseBytes / 1e6) : "",
         maxBatch,
-        len);
+        len,
+        mode.name().toLowerCase(java.util.Locale.ROOT));
     if (!adapters.isEmpty())
       System.out.printf(
           "  LoRA adapters on the same base: %s (%.1f MB in all, f32)%n",
