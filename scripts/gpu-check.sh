@@ -13,7 +13,20 @@
 #      200 ms (includes the CUDA context); lora-rollout: bench --lora 16 (adapters on the fly against a
 #      merged copy) with cuda_graph decode
 #   5. int8 serving latency of that 1.5B model: serve --quantize int8 + bench-serve p50/p90
+#   issue 26 (serving and decode at the hardware's pace; every step below is unverified until it runs):
+#   6. int8-kernel: bench-int8 on the 1.5B shape: one decode step's products in bf16, int8 widened and
+#      int8 through the W8A16 NVRTC kernel at batch 1, 8, 64 (ms, GB/s, kernel vs widened max rel diff)
+#   7. serve-modes: the tiny model served on CUDA with --decode dynamic, static, cuda_graph: 16 greedy
+#      requests, 4 at a time; the completions of each mode compared with dynamic's (same tokens?)
+#   8. rollout-1.5b: generate on the random 1.5B model, 16 seeded samples of 64 tokens with --decode
+#      static and cuda_graph: the same tokens?
+#   9. serve-1.5b: the random 1.5B model served (decode auto = cuda_graph): int8 with the kernel, int8
+#      without it (-Dgrpo4j.int8.kernel=false), bf16; bench-serve at concurrency 1 (16 x 64 tokens) with
+#      bytes per token and the L4 floor; int8 at concurrency 16 (throughput)
+#  10. profile: the 1.5B train step (bench --skip gemm,rollout,decode,ref) under nsys when nsys exists
 # and writes OUT_DIR/gpu-check.json, one summary of all of it (each step's log beside it).
+# Issue 26 alone (about 8 minutes on an H200, estimated, not measured):
+#   SKIP=bench,decode,same-tokens,quickstart,seed,12gb,serve scripts/gpu-check.sh OUT
 #
 # Environment: GRPO4J (how to start grpo4j; default "./grpo4j --gpu" from the checkout root; in a
 # bundle made by ../shared/gpu/make-bundle.sh: GRPO4J="bash .gpu/run.sh grpo4j"), FIXTURE (the 1.5B
@@ -21,7 +34,8 @@
 # fixtures/qwen2.5-1.5b/config.json, else the unpacked bundle's copy), TOKENIZER (a tokenizer folder for
 # the random-init model; default ../shared/fixtures/qwen3-tokenizer when present, else the byte-level one),
 # PORT (default 8791), SKIP (comma-separated step names to skip:
-# doctor,bench,decode,lora-rollout,same-tokens,quickstart,seed,12gb,lora,serve).
+# doctor,bench,decode,lora-rollout,same-tokens,quickstart,seed,12gb,lora,serve,int8-kernel,serve-modes,rollout-1.5b,
+# serve-1.5b,profile).
 set -uo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$root"
@@ -179,7 +193,7 @@ TOKENIZER=${TOKENIZER:-}
 [ -z "$TOKENIZER" ] && [ -f ../shared/fixtures/qwen3-tokenizer/tokenizer.json ] && TOKENIZER=../shared/fixtures/qwen3-tokenizer
 tok=()
 [ -n "$TOKENIZER" ] && tok=(--tokenizer "$TOKENIZER")
-if ! skip seed || ! skip 12gb || ! skip lora || ! skip serve; then
+if ! skip seed || ! skip 12gb || ! skip lora || ! skip serve || ! skip rollout-1.5b || ! skip serve-1.5b; then
   if [ ! -f "$MODEL/model.safetensors" ]; then
     run init-model init-model --config "$FIXTURE" --out "$MODEL" --storage-dtype bf16 "${tok[@]}"
     add init_model "{\"exit\": $RC, \"wall_s\": $SECS, \"tokenizer\": $(jstr "${TOKENIZER:-byte-level}")}"
@@ -223,5 +237,125 @@ if ! skip serve; then
     add serve_int8 "{\"error\": \"server did not come up\", \"log\": $(jstr "$(tail -5 "$OUT/serve.log")")}"
   fi
   kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+fi
+# ---------------------------------------------------------------- 6. the int8 kernel against widening and bf16
+if ! skip int8-kernel; then
+  run int8-kernel bench-int8 --preset "$FIXTURE" --device cuda --dtype bf16 --batches 1,8,64
+  add int8_kernel "{\"exit\": $RC, \"table\": $(jstr "$(grep -v '^WARNING' "$OUT/int8-kernel.log" | tail -12)")}"
+fi
+
+# serve MODEL PORT NAME [grpo4j serve args...]: start a server, wait for /health; sets SPID (empty: failed)
+serve_up() {
+  local model=$1 port=$2 name=$3; shift 3
+  "${G[@]}" serve --model "$model" --device cuda --port "$port" "$@" > "$OUT/$name.log" 2>&1 &
+  SPID=$!
+  for _ in $(seq 300); do
+    if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$SPID" 2>/dev/null || break
+    sleep 1
+  done
+  kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=""; return 1
+}
+serve_down() { if [ -n "${SPID:-}" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi; SPID=""; }
+
+# greedy completions of 16 prompts, 4 at a time, into FILE (one JSON list of texts)
+completions() { python3 - "$1" "$2" <<'PY'
+import json, sys, urllib.request, concurrent.futures as cf
+port, out = sys.argv[1], sys.argv[2]
+prompts = [f"Reach {t} using at most 6 steps: {a} {b} {c}\n" for t, a, b, c in
+           [(24, 3, 4, 8), (43, 5, 7, 11), (17, 2, 9, 6), (60, 4, 5, 3), (31, 8, 2, 7), (99, 9, 11, 1),
+            (12, 6, 6, 2), (50, 10, 5, 3), (28, 7, 4, 1), (45, 9, 3, 5), (72, 8, 9, 2), (15, 1, 3, 5),
+            (36, 6, 2, 9), (81, 9, 9, 1), (20, 4, 4, 6), (64, 8, 8, 3)]]
+def one(p):
+    body = json.dumps({"model": "m", "prompt": p, "max_tokens": 48, "temperature": 0}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/completions", body, {"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, timeout=300))["choices"][0]["text"]
+with cf.ThreadPoolExecutor(4) as ex:
+    texts = list(ex.map(one, prompts))
+json.dump(texts, open(out, "w"))
+PY
+}
+
+# ---------------------------------------------------------------- 7. serving decode modes: the same tokens?
+if ! skip serve-modes; then
+  modes_json="{"
+  for mode in dynamic static cuda_graph; do
+    if serve_up models/countdown-tiny-sft "$PORT" "serve-$mode" --decode "$mode" --served-model-name m; then
+      completions "$PORT" "$OUT/completions-$mode.json" 2>> "$OUT/serve-$mode.log"; rc=$?
+      serve_down
+      modes_json+="\"$mode\": {\"exit\": $rc},"
+    else
+      modes_json+="\"$mode\": {\"error\": $(jstr "$(tail -3 "$OUT/serve-$mode.log")")},"
+    fi
+  done
+  same=$(python3 - "$OUT" <<'PY' 2>/dev/null || echo '{"error": "comparison failed"}'
+import json, os, sys
+d = sys.argv[1]
+ref = json.load(open(f"{d}/completions-dynamic.json"))
+res = {}
+for m in ("static", "cuda_graph"):
+    f = f"{d}/completions-{m}.json"
+    if os.path.exists(f):
+        t = json.load(open(f))
+        res[m] = {"equal_to_dynamic": sum(a == b for a, b in zip(ref, t)), "of": len(ref)}
+print(json.dumps(res))
+PY
+)
+  add serve_modes "${modes_json}\"same_tokens\": ${same}}"
+fi
+
+# ---------------------------------------------------------------- 8. rollout decode on the 1.5B shape: static vs cuda_graph
+if ! skip rollout-1.5b; then
+  for mode in static cuda_graph; do
+    run "generate-$mode" generate --model "$MODEL" --device cuda --dtype bf16 --prompt-ids 1,2,3,4,5,6,7,8 \
+      --n 16 --seed 7 --max-new-tokens 64 --decode "$mode" --json
+  done
+  same=$(python3 - "$OUT/generate-static.log" "$OUT/generate-cuda_graph.log" <<'PY' 2>/dev/null || echo '{"error": "comparison failed"}'
+import json, sys
+def rows(f):
+    return [json.loads(l) for l in open(f) if l.startswith("{")]
+a, b = rows(sys.argv[1]), rows(sys.argv[2])
+lp = max((abs(x - y) for r, s in zip(a, b) for x, y in zip(r["logprobs"], s["logprobs"])), default=None)
+print(json.dumps({"samples": [len(a), len(b)], "token_ids_equal": sum(r["completion_ids"] == s["completion_ids"] for r, s in zip(a, b)),
+                  "max_logprob_diff": lp}))
+PY
+)
+  add rollout_1_5b "$same"
+fi
+
+# ---------------------------------------------------------------- 9. serving the 1.5B model: int8 (kernel / widened), bf16
+bench_serve() {  # NAME CONCURRENCY REQUESTS: bench-serve against $PORT, summary JSON on stdout
+  run "$1" bench-serve --url "http://127.0.0.1:$PORT" --concurrency "$2" --requests "$3" --max-tokens 64 --ignore-eos --warmup 2
+  local p50 tps
+  p50=$(sed -n 's/^latency *p50 *\([0-9.]*\) ms.*/\1/p' "$OUT/$1.log" | head -1)
+  tps=$(sed -n 's/^throughput *\([0-9.]*\) completion.*/\1/p' "$OUT/$1.log" | head -1)
+  echo "{\"exit\": $RC, \"latency_p50_ms\": ${p50:-null}, \"tokens_per_s\": ${tps:-null}, \"table\": $(jstr "$(grep -v '^WARNING' "$OUT/$1.log" | tail -8)")}"
+}
+if ! skip serve-1.5b; then
+  for variant in int8 int8-widened bf16; do
+    args=(--dtype bf16); [ "$variant" != bf16 ] && args+=(--quantize int8)
+    opts=${GRPO4J_JAVA_OPTS:--Xmx8g}; [ "$variant" = int8-widened ] && opts="$opts -Dgrpo4j.int8.kernel=false"
+    if GRPO4J_JAVA_OPTS="$opts" serve_up "$MODEL" "$PORT" "serve-1.5b-$variant" "${args[@]}"; then
+      c1=$(bench_serve "bench-serve-$variant-c1" 1 16)
+      c16=null; [ "$variant" = int8 ] && c16=$(bench_serve "bench-serve-$variant-c16" 16 64)
+      serve_down
+      add "serve_1_5b_${variant//-/_}" "{\"concurrency_1\": $c1, \"concurrency_16\": $c16, \"server\": $(jstr "$(grep '^grpo4j serve' "$OUT/serve-1.5b-$variant.log")")}"
+    else
+      add "serve_1_5b_${variant//-/_}" "{\"error\": \"server did not come up\", \"log\": $(jstr "$(tail -5 "$OUT/serve-1.5b-$variant.log")")}"
+    fi
+  done
+fi
+
+# ---------------------------------------------------------------- 10. the 1.5B train step under nsys (MFU work)
+if ! skip profile; then
+  if command -v nsys >/dev/null 2>&1; then
+    say "profile: nsys profile -o $OUT/train-1.5b ${G[*]} bench (train only)"
+    nsys profile -t cuda,nvtx -o "$OUT/train-1.5b" --force-overwrite true "${G[@]}" bench --preset "$FIXTURE" \
+      --device cuda --dtype bf16 --skip gemm,rollout,decode,ref --repeats 1 > "$OUT/profile.log" 2>&1; RC=$?
+    nsys stats --report cuda_gpu_kern_sum --format csv "$OUT/train-1.5b.nsys-rep" > "$OUT/profile-kernels.csv" 2>/dev/null
+    add profile "{\"exit\": $RC, \"top_kernels\": $(jstr "$(head -15 "$OUT/profile-kernels.csv" 2>/dev/null)")}"
+  else
+    add profile '"skipped: no nsys on this machine"'
+  fi
 fi
 finish

@@ -82,6 +82,13 @@ final class GenerateCommand implements Callable<Integer> {
           "Print one JSON object per sample: prompt_ids, completion_ids, text, logprobs, finish_reason.")
   boolean json;
 
+  @Option(
+      names = "--decode",
+      description =
+          "Decode steps: dynamic, static or cuda_graph (CUDA); all sample the same tokens"
+              + " (default: ${DEFAULT-VALUE}).")
+  String decode = "dynamic";
+
   @Mixin TorchOptions torchOptions;
 
   @Override
@@ -113,7 +120,9 @@ final class GenerateCommand implements Callable<Integer> {
       SamplingParams params =
           new SamplingParams(
               temperature, topK, topP, greedy, maxNewTokens, folder.stopTokenIds(), seed);
-      Rollout r = new Sampler(m, folder.samplableVocab()).generate(List.of(promptIds), n, params);
+      Rollout r =
+          new Sampler(m, folder.samplableVocab(), Sampler.Decode.parse(decode))
+              .generate(List.of(promptIds), n, params);
       for (Sample s : r.samples()) {
         String text = folder.tokenizer().decode(s.completionIds());
         if (json) {
