@@ -33,8 +33,12 @@ public final class Int8Bench {
     }
   }
 
+  /**
+   * @param deviceName {@code cpu}, {@code cuda} or {@code cuda:N}
+   */
   public static List<Row> run(
-      Qwen2Config c, DType dtype, Device device, int[] batches, int iterations, int repeats) {
+      Qwen2Config c, DType dtype, String deviceName, int[] batches, int iterations, int repeats) {
+    Device device = new Device(deviceName);
     List<Row> rows = new ArrayList<>();
     long h = c.hiddenSize();
     long[][] shapes = { // [out, in] of each product of a decode step

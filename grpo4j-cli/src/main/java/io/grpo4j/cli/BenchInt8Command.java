@@ -42,14 +42,7 @@ final class BenchInt8Command implements Callable<Integer> {
   public Integer call() throws Exception {
     String device = torchOptions.init(0);
     Qwen2Config c = Qwen2Config.read(config);
-    var rows =
-        Int8Bench.run(
-            c,
-            torchOptions.dtype(),
-            new org.bytedeco.pytorch.Device(device),
-            batches,
-            iterations,
-            repeats);
+    var rows = Int8Bench.run(c, torchOptions.dtype(), device, batches, iterations, repeats);
     System.out.printf(
         "decode-step matrix products of %s (%d layers + LM head) on %s, int8 kernel up to %d rows%n",
         config, c.numHiddenLayers(), device, Int8Kernel.maxRows());
