@@ -433,6 +433,24 @@ public final class Bench {
       Tensor g = torch.randn(rows, 1, c.intermediateSize()).to(device(s), s.dtype().scalarType);
       Tensor head =
           c.tieWordEmbeddings() ? p.get("model.embed_tokens.weight") : p.get("lm_head.weight");
+      // the products the model's decode step runs: q/k/v and gate/up fused (Projection.Group)
+      Tensor[] qkv = new Tensor[c.numHiddenLayers()];
+      Tensor[] gateUp = new Tensor[c.numHiddenLayers()];
+      for (int l = 0; l < c.numHiddenLayers(); l++) {
+        String pre = "model.layers." + l + ".";
+        qkv[l] =
+            torch.cat(
+                new org.bytedeco.pytorch.TensorVector(
+                    p.get(pre + "self_attn.q_proj.weight"),
+                    p.get(pre + "self_attn.k_proj.weight"),
+                    p.get(pre + "self_attn.v_proj.weight")),
+                0);
+        gateUp[l] =
+            torch.cat(
+                new org.bytedeco.pytorch.TensorVector(
+                    p.get(pre + "mlp.gate_proj.weight"), p.get(pre + "mlp.up_proj.weight")),
+                0);
+      }
       return timed(
           s,
           Math.max(3, s.warmup()),
@@ -440,12 +458,9 @@ public final class Bench {
           () -> {
             for (int l = 0; l < c.numHiddenLayers(); l++) {
               String pre = "model.layers." + l + ".";
-              torch.linear(h, p.get(pre + "self_attn.q_proj.weight"));
-              torch.linear(h, p.get(pre + "self_attn.k_proj.weight"));
-              torch.linear(h, p.get(pre + "self_attn.v_proj.weight"));
+              torch.linear(h, qkv[l]);
               torch.linear(a, p.get(pre + "self_attn.o_proj.weight"));
-              torch.linear(h, p.get(pre + "mlp.gate_proj.weight"));
-              torch.linear(h, p.get(pre + "mlp.up_proj.weight"));
+              torch.linear(h, gateUp[l]);
               torch.linear(g, p.get(pre + "mlp.down_proj.weight"));
             }
             torch.linear(h, head);
