@@ -84,7 +84,7 @@ final class DoctorCommand implements Callable<Integer> {
     }
     Diagnosis.Cpu cpu = d.cpu();
     System.out.printf(
-        "cpu        %s (bf16 flags: %s): bf16 units %s; model.dtype auto -> %s on cpu%n",
+        "cpu        %s (flags: %s): bf16 units %s; model.dtype auto -> %s on cpu%n",
         cpu.model(),
         cpu.flags().isEmpty() ? "none" : String.join(" ", cpu.flags()),
         cpu.bf16Units() ? "yes" : "no",

@@ -15,7 +15,8 @@ import java.util.TreeSet;
  * model.dtype: auto} picks f32 there ({@link DType#resolve}).
  *
  * @param model the CPU's model name ("unknown" when not on Linux)
- * @param flags the bf16-related flags found (amx_bf16, amx_tile, avx512_bf16, avx512f)
+ * @param flags the flags that matter for bf16 and int8 found (amx_bf16, amx_tile, amx_int8,
+ *     avx512_bf16, avx512f, avx2)
  */
 public record CpuFeatures(String model, Set<String> flags) {
   private static final Set<String> INTERESTING =

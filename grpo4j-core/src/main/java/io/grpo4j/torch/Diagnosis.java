@@ -81,8 +81,8 @@ public record Diagnosis(
   }
 
   /**
-   * @param flags the bf16-related flags present, of {@code amx_bf16}, {@code amx_tile}, {@code
-   *     avx512_bf16}, {@code avx512f}
+   * @param flags those of {@link CpuFeatures}'s flags present ({@code amx_bf16}, {@code
+   *     avx512_bf16}, {@code avx2}, ...)
    * @param bf16Units whether bf16 products have hardware behind them (AMX or AVX-512 BF16)
    * @param dtypeAuto {@code bf16} or {@code f32}: what {@code model.dtype auto} resolves to on the
    *     CPU; null when libtorch did not load
