@@ -26,7 +26,7 @@
 #  10. profile: the 1.5B train step (bench --skip gemm,rollout,decode,ref) under nsys when nsys exists
 # and writes OUT_DIR/gpu-check.json, one summary of all of it (each step's log beside it).
 # Issue 26 alone (about 8 minutes on an H200, estimated, not measured):
-#   SKIP=bench,decode,same-tokens,quickstart,seed,12gb,serve scripts/gpu-check.sh OUT
+#   SKIP=bench,decode,lora-rollout,same-tokens,quickstart,seed,12gb,lora,serve scripts/gpu-check.sh OUT
 #
 # Environment: GRPO4J (how to start grpo4j; default "./grpo4j --gpu" from the checkout root; in a
 # bundle made by ../shared/gpu/make-bundle.sh: GRPO4J="bash .gpu/run.sh grpo4j"), FIXTURE (the 1.5B
