@@ -99,7 +99,8 @@ final class ServeCommand implements Callable<Integer> {
         decode.equalsIgnoreCase("auto")
             ? (m.device().is_cuda() ? Sampler.Decode.CUDA_GRAPH : Sampler.Decode.DYNAMIC)
             : Sampler.Decode.parse(decode);
-    BatchEngine engine = new BatchEngine(m, adapters, folder.samplableVocab(), maxBatch, len, maxQueue, mode);
+    BatchEngine engine =
+        new BatchEngine(m, adapters, folder.samplableVocab(), maxBatch, len, maxQueue, mode);
     String name =
         servedName != null
             ? servedName

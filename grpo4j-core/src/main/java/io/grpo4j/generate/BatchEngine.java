@@ -8,8 +8,8 @@ import io.grpo4j.torch.CudaGraph;
 import io.grpo4j.torch.DType;
 import io.grpo4j.torch.Tensors;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -149,7 +149,8 @@ public final class BatchEngine implements AutoCloseable {
    */
   public BatchEngine(
       Qwen2Model model, int samplableVocab, int maxBatch, int maxModelLen, int queueBound) {
-    this(model, Map.of(), samplableVocab, maxBatch, maxModelLen, queueBound, Sampler.Decode.DYNAMIC);
+    this(
+        model, Map.of(), samplableVocab, maxBatch, maxModelLen, queueBound, Sampler.Decode.DYNAMIC);
   }
 
   /**
@@ -163,7 +164,8 @@ public final class BatchEngine implements AutoCloseable {
       int maxBatch,
       int maxModelLen,
       int queueBound) {
-    this(model, adapters, samplableVocab, maxBatch, maxModelLen, queueBound, Sampler.Decode.DYNAMIC);
+    this(
+        model, adapters, samplableVocab, maxBatch, maxModelLen, queueBound, Sampler.Decode.DYNAMIC);
   }
 
   /**

@@ -84,17 +84,17 @@ public final class Qwen2Model {
     /** The same layer with every projection passed through {@code f}(module name, projection). */
     Layer map(java.util.function.BiFunction<String, Projection, Projection> f) {
       return new Layer(
-          inputNorm,
-          f.apply("q_proj", q),
-          f.apply("k_proj", k),
-          f.apply("v_proj", v),
-          f.apply("o_proj", o),
-          postNorm,
-          f.apply("gate_proj", gate),
-          f.apply("up_proj", up),
-          f.apply("down_proj", down),
-          qkv,
-          gateUp)
+              inputNorm,
+              f.apply("q_proj", q),
+              f.apply("k_proj", k),
+              f.apply("v_proj", v),
+              f.apply("o_proj", o),
+              postNorm,
+              f.apply("gate_proj", gate),
+              f.apply("up_proj", up),
+              f.apply("down_proj", down),
+              qkv,
+              gateUp)
           .regrouped(this);
     }
 

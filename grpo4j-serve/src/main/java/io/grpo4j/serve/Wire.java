@@ -18,8 +18,8 @@ final class Wire {
 
   /**
    * {@code parent}: for a LoRA adapter, the base model's id (vLLM's field); null for the base.
-   * {@code grpo4j}: what a decode step reads (a field OpenAI clients ignore; bench-serve's bandwidth
-   * estimate uses it); on the base model's card only.
+   * {@code grpo4j}: what a decode step reads (a field OpenAI clients ignore; bench-serve's
+   * bandwidth estimate uses it); on the base model's card only.
    */
   record ModelCard(
       String id,

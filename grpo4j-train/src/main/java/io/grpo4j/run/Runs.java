@@ -364,7 +364,8 @@ public final class Runs {
                   ? null
                   : policy.lora() != null
                       ? policy.base()
-                      : folder.loadMerged(DType.resolve(cfg.model().dtype(), cfg.model().device()), device);
+                      : folder.loadMerged(
+                          DType.resolve(cfg.model().dtype(), cfg.model().device()), device);
           GrpoTrainer<?> trainer = new GrpoTrainer<>(setup, policy, reference, out, job.group());
           if (checkpoint != null) {
             Checkpoints.loadOptimizer(checkpoint, trainer.optimizer());

@@ -74,7 +74,9 @@ public final class SftTrainer<D> {
     this.weights =
         lora.enabled()
             ? WorkingWeights.lora(model, false)
-            : WorkingWeights.of(model, DType.resolve(setup.config().model().dtype(), setup.config().model().device()));
+            : WorkingWeights.of(
+                model,
+                DType.resolve(setup.config().model().dtype(), setup.config().model().device()));
     this.options = setup.config().model().trainOptions();
     this.guard = new NonFiniteGuard(setup.config().train().maxSkippedSteps(), out);
     this.loop = loop();

@@ -35,7 +35,8 @@ public final class Trainable {
           ? folder.loadMerged(DType.F32, device)
           : HfCheckpoint.loadWeights(checkpoint, folder.config(), DType.F32, device);
     }
-    Qwen2Model base = folder.loadMerged(DType.resolve(cfg.model().dtype(), cfg.model().device()), device);
+    Qwen2Model base =
+        folder.loadMerged(DType.resolve(cfg.model().dtype(), cfg.model().device()), device);
     if (lora.int8Base()) base = base.quantizedInt8();
     LoraAdapters adapters =
         checkpoint == null
