@@ -169,10 +169,19 @@ sealed interface Projection {
       Tensor y = fused.apply(x);
       long at = 0;
       for (int i = 0; i < parts.length; i++) {
-        out[i] = y.narrow(-1, at, sizes[i]);
+        out[i] = onBase(parts[i], y.narrow(-1, at, sizes[i]), x);
         at += sizes[i];
       }
       return out;
+    }
+
+    /**
+     * The same fused weights with {@code wrapped} as the parts: each a part of this group or a
+     * {@link Lora}/{@link Routed} around one, whose adapter term is added to its slice of the fused
+     * base product.
+     */
+    Group withParts(Projection... wrapped) {
+      return new Group(fused, wrapped, sizes);
     }
 
     private boolean anyTrainable() {
@@ -180,6 +189,22 @@ sealed interface Projection {
         if (p instanceof Dense d && d.weight().requires_grad()) return true;
       return false;
     }
+  }
+
+  /**
+   * {@code p}'s output given its base projection's output {@code y} on {@code x}: y itself for a
+   * plain projection, y plus the adapter term for {@link Lora} and {@link Routed}.
+   */
+  static Tensor onBase(Projection p, Tensor y, Tensor x) {
+    if (p instanceof Lora l) return y.add(delta(x, l.a(), l.b(), l.scale(), l.dropout()));
+    if (p instanceof Routed r) {
+      for (Route route : r.routes()) {
+        Tensor part =
+            delta(x.index_select(0, route.rows()), route.a(), route.b(), route.scale(), null);
+        y = y.index_add(0, route.rows(), part);
+      }
+    }
+    return y;
   }
 
   static long nbytes(Tensor t) {

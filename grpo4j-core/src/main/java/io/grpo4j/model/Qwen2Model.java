@@ -99,13 +99,11 @@ public final class Qwen2Model {
     }
 
     /**
-     * This layer (mapped from {@code from}) with its groups kept where their parts are unchanged,
-     * and null where a part was wrapped (a LoRA adapter, a routed projection): such a group's parts
-     * run one by one, since the fused product would leave the wrapper out.
+     * This layer (mapped from {@code from}) with its groups' parts replaced by the mapped ones: a
+     * wrapped part (a LoRA adapter, a routed projection) adds its adapter term to its slice of the
+     * fused base product ({@link Projection#onBase}).
      */
     private Layer regrouped(Layer from) {
-      boolean qkvSame = q == from.q && k == from.k && v == from.v;
-      boolean gateUpSame = gate == from.gate && up == from.up;
       return new Layer(
           inputNorm,
           q,
@@ -116,8 +114,8 @@ public final class Qwen2Model {
           gate,
           up,
           down,
-          qkvSame ? qkv : null,
-          gateUpSame ? gateUp : null);
+          qkv == null ? null : qkv.withParts(q, k, v),
+          gateUp == null ? null : gateUp.withParts(gate, up));
     }
 
     /** q, k, v of {@code h}: one product [q | k | v] unless training the parts or wrapped. */
