@@ -12,7 +12,12 @@ import org.bytedeco.pytorch.Tensor;
  * same for a slot cache (serving).
  */
 public abstract sealed class AttentionCache
-    permits KvCache, SlotKvCache, SlotKvCache.FixedStep, SharedPromptKv, StaticKvCache, TurnKvCache {
+    permits KvCache,
+        SlotKvCache,
+        SlotKvCache.FixedStep,
+        SharedPromptKv,
+        StaticKvCache,
+        TurnKvCache {
   AttentionCache() {}
 
   /**
