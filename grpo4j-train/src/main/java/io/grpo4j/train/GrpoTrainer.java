@@ -564,8 +564,8 @@ public final class GrpoTrainer<D> {
   /**
    * One epoch's sums over its micro-batches: the loss terms as the optimizer saw them (each
    * micro-batch weighted by its share of the batch), the KL means, the clipped tokens, and (when
-   * sampling from the policy) |log π_sampler − log π_θ| summed over the valid tokens it was measured
-   * on.
+   * sampling from the policy) |log π_sampler − log π_θ| summed over the valid tokens it was
+   * measured on.
    *
    * @param logRatio A*-PO: mean over rows of Σ_t log π_θ/π_ref (0 for GRPO)
    * @param residualSq A*-PO: mean squared residual β2·log-ratio − (r − V̂*) (0 for GRPO)
