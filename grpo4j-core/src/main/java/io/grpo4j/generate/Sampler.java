@@ -90,28 +90,12 @@ public final class Sampler {
 
   /** Generates {@code n} completions for every prompt. */
   public Rollout generate(List<int[]> prompts, int n, SamplingParams params) {
-    if (prompts.isEmpty()) throw new IllegalArgumentException("no prompts");
+    int promptLen = checkPrompts(prompts, params);
     if (n <= 0) throw new IllegalArgumentException("n must be > 0, got " + n);
     int promptCount = prompts.size();
-    int promptLen = 0;
     long promptTokens = 0;
-    for (int[] p : prompts) {
-      if (p.length == 0)
-        throw new IllegalArgumentException("empty prompt: give at least one token");
-      vocabulary.checkPrompt(p);
-      promptLen = Math.max(promptLen, p.length);
-      promptTokens += p.length;
-    }
+    for (int[] p : prompts) promptTokens += p.length;
     int capacity = promptLen + params.maxNewTokens();
-    if (capacity > model.config().maxPositionEmbeddings()) {
-      throw new IllegalArgumentException(
-          "prompt ("
-              + promptLen
-              + ") + max_new_tokens ("
-              + params.maxNewTokens()
-              + ") exceeds the model's max_position_embeddings "
-              + model.config().maxPositionEmbeddings());
-    }
     int rows = promptCount * n;
     Device device = model.device();
 
