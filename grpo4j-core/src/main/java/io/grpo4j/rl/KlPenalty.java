@@ -43,6 +43,11 @@ public record KlPenalty(double lambdaForward, double lambdaReverse, KlEstimator 
     if (estimator == null) throw new IllegalArgumentException("rl.kl.estimator must be set");
   }
 
+  /** This penalty with both weights times {@code factor} (the KL controller's), same estimator. */
+  public KlPenalty scaled(double factor) {
+    return new KlPenalty(lambdaForward * factor, lambdaReverse * factor, estimator);
+  }
+
   /** Per-token KL(π_θ‖π_ref) and KL(π_ref‖π_θ), each {@code [B, T]}, differentiable w.r.t. π_θ. */
   public record Terms(Tensor forward, Tensor reverse) {}
 

@@ -183,12 +183,7 @@ public final class DiffusionGrpoTrainer<D> {
   }
 
   private KlPenalty klNow() {
-    return klScale == null
-        ? kl
-        : new KlPenalty(
-            kl.lambdaForward() * klScale.value(),
-            kl.lambdaReverse() * klScale.value(),
-            kl.estimator());
+    return klScale == null ? kl : kl.scaled(klScale.value());
   }
 
   /** Runs steps {@code firstStep..train.steps} (or until the time budget); returns the last. */

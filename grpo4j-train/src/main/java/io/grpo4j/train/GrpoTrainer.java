@@ -213,12 +213,7 @@ public final class GrpoTrainer<D> {
 
   /** The KL weights in force this step: the configured ones, times the controller's factor. */
   private KlPenalty klNow() {
-    return klScale == null
-        ? kl
-        : new KlPenalty(
-            kl.lambdaForward() * klScale.value(),
-            kl.lambdaReverse() * klScale.value(),
-            kl.estimator());
+    return klScale == null ? kl : kl.scaled(klScale.value());
   }
 
   /**
