@@ -58,7 +58,14 @@ public final class CommandReward implements RewardSource {
   private final Duration timeout;
   private final List<Program> programs = new ArrayList<>();
   private final Deque<String> stderrTail = new ArrayDeque<>();
-  private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+
+  /**
+   * Drivers and stdin writers, on platform daemon threads: blocking pipe I/O on virtual threads can
+   * hold every carrier of a 2-core machine (the environment client went silent for whole steps that
+   * way), and a daemon never keeps the JVM alive.
+   */
+  private final ExecutorService pool =
+      Executors.newCachedThreadPool(Thread.ofPlatform().daemon(true).name("reward-", 0).factory());
 
   /**
    * @param command a shell command line, e.g. {@code python3 reward.py}
@@ -233,12 +240,13 @@ public final class CommandReward implements RewardSource {
     }
 
     /**
-     * Hands each line of {@code in} to {@code line} on a virtual thread named {@code name}, then
-     * runs {@code atEnd} (at the end of the stream, or when kill() closed it).
+     * Hands each line of {@code in} to {@code line} on a platform daemon thread named {@code name},
+     * then runs {@code atEnd} (at the end of the stream, or when kill() closed it).
      */
     private static void readLines(
         String name, InputStream in, Consumer<String> line, Runnable atEnd) {
-      Thread.ofVirtual()
+      Thread.ofPlatform()
+          .daemon(true)
           .name(name)
           .start(
               () -> {
