@@ -78,7 +78,11 @@ public final class Page {
         + escape(title)
         + "</h1><div id=\"runs\" class=\"runs\"></div><span id=\"live\" class=\"live\"></span>"
         + "<span id=\"error\" class=\"error\"></span></header>\n<main>\n"
-        + "<h2>Training curves</h2><p id=\"curves-hint\" class=\"hint\"></p><div id=\"charts\"></div>\n"
+        + "<h2>Training curves</h2><div class=\"controls\"><label title=\"exponential moving"
+        + " average, debiased as TensorBoard's; the raw line stays faint behind\">smoothing"
+        + " <input type=\"range\" id=\"smoothing\" min=\"0\" max=\"0.99\" step=\"0.01\">"
+        + " <span id=\"smoothing-value\"></span></label>"
+        + "<span id=\"curves-hint\" class=\"hint\"></span></div><div id=\"charts\"></div>\n"
         + "<h2>Evaluation</h2><div id=\"eval\"></div>\n"
         + "<h2 id=\"rollouts-title\">Rollouts</h2>\n<div class=\"controls\">"
         + "<label>run <select id=\"roll-run\"></select></label>"
@@ -94,7 +98,9 @@ public final class Page {
         + " <button id=\"next-page\">next</button></span></div>\n"
         + "<p class=\"hint\">Each completion token is coloured by the chosen value; hover a token for"
         + " its text, log-prob, entropy, r_t and A_t, the completion's reward and the group's"
-        + " rewards and baseline. Colour intensity is the square root of |value| / the scale's end.</p>\n"
+        + " rewards and baseline. Colour intensity is the square root of |value| / the scale's end."
+        + " In multi-turn episodes the environment's observations stand apart, uncoloured: they are"
+        + " context, not trained on.</p>\n"
         + "<div id=\"groups\"></div>\n</main>\n<div id=\"tip\" class=\"tip\"></div>\n</body>\n</html>\n";
   }
 

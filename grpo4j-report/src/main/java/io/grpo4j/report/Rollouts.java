@@ -18,7 +18,9 @@ import java.util.Map;
  * and {@code logged < G} says so). Per token the view carries whichever of {@code token_advantages}
  * (A_t), {@code token_rewards} (r_t), {@code logprobs} and {@code entropies} the row has; a missing
  * field is absent from the output (the page greys that colouring out), and an array whose length is
- * not the token count is dropped rather than misaligned.
+ * not the token count is dropped rather than misaligned. Rows of multi-turn episodes also carry
+ * {@code observation} (per token: true where the environment wrote it) and {@code turns}; the page
+ * shows those tokens apart and uncoloured.
  */
 public final class Rollouts {
   static final Map<String, String> TOKEN_FIELDS =
@@ -73,6 +75,13 @@ public final class Rollouts {
     JsonNode toks = r.path("tokens");
     if (toks.isArray()) toks.forEach(t -> tokens.add(t.asText()));
     int len = tokens.size();
+    // episodes: which tokens an environment wrote (kept in the context, not trained on)
+    JsonNode obs = r.path("observation");
+    if (obs.isArray() && obs.size() == len) {
+      ArrayNode o = c.putArray("observation");
+      obs.forEach(x -> o.add(x.asBoolean(false)));
+      c.put("turns", r.path("turns").asInt(0));
+    }
     ObjectNode values = c.putObject("values");
     for (var f : TOKEN_FIELDS.entrySet()) {
       JsonNode a = r.path(f.getKey());

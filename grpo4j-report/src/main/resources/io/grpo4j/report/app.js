@@ -55,10 +55,38 @@
   };
   const STEP_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000, 100000];
 
-  const state = { runs: [], metrics: [], visible: [], charts: {}, version: null, rollRun: 0, step: null, from: 0, colourBy: 'adv', page: null };
+  const SMOOTHING_KEY = 'grpo4j.smoothing', SMOOTHING = 0.6;
+  const state = { runs: [], metrics: [], visible: [], charts: {}, version: null, rollRun: 0, step: null, from: 0, colourBy: 'adv', page: null,
+    smoothing: storedSmoothing() };
   window.grpo4j = state; // read by the end-to-end test
 
   function colour(i) { return COLOURS[i % COLOURS.length]; }
+  // The same colour, faint: the raw line behind a smoothed one.
+  function faint(i) {
+    const c = colour(i);
+    return 'rgba(' + [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16)).join(',') + ',0.25)';
+  }
+
+  function storedSmoothing() {
+    try {
+      const v = parseFloat(window.localStorage.getItem(SMOOTHING_KEY));
+      return Number.isFinite(v) && v >= 0 && v <= 0.99 ? v : SMOOTHING;
+    } catch (e) { return SMOOTHING; } // file:// pages may have no storage
+  }
+
+  // TensorBoard's smoothing: an exponential moving average s_k = w s_{k-1} + (1 - w) y_k from
+  // s_0 = 0, divided by 1 - w^n (n points so far) so the start is not pulled towards 0; missing
+  // and non-finite points are skipped (they stay gaps).
+  function ema(ys, w) {
+    let last = 0, n = 0;
+    return ys.map((v) => {
+      if (v === null || v === undefined || !Number.isFinite(v)) return null;
+      last = last * w + (1 - w) * v;
+      n++;
+      return last / (1 - Math.pow(w, n));
+    });
+  }
+  window.grpo4jEma = ema; // read by the end-to-end test
 
   // ---------- curves ----------
   function metricNames() {
@@ -71,11 +99,18 @@
     return ordered.concat(rest);
   }
 
+  // Held-out evaluations come every few steps: their points are drawn as they are.
+  const smoothed = (name) => !name.startsWith('eval/');
+
+  // [step, raw run 0, smoothed run 0, raw run 1, ...]: each run smoothed along its own points
+  // ([step, run 0, run 1, ...] for the eval/* charts).
   function chartData(name) {
+    const w = state.smoothing;
     const tables = state.runs.map((r, i) => {
       const m = state.metrics[i];
       const ys = m && m.columns[name] ? m.columns[name] : [];
-      return [m ? m.step : [], m ? m.step.map((_, k) => (ys[k] === undefined ? null : ys[k])) : []];
+      const raw = m ? m.step.map((_, k) => (ys[k] === undefined ? null : ys[k])) : [];
+      return smoothed(name) ? [m ? m.step : [], raw, ema(raw, w)] : [m ? m.step : [], raw];
     });
     return uPlot.join(tables);
   }
@@ -85,7 +120,8 @@
     const names = metricNames();
     const every = Math.max(1, ...state.metrics.map((m) => (m ? m.every : 1)));
     $('#curves-hint').textContent = (every > 1 ? 'Each point is the mean of ' + every + ' steps. ' : '') +
-      'Drag to zoom, double-click to reset, click a legend entry to hide a run; hover shows values.';
+      'Drag to zoom, double-click to reset, click a legend entry to hide a line; hover shows values (raw and smoothed;' +
+      ' eval/* points are not smoothed).';
     for (const name of names) {
       const data = chartData(name);
       let c = state.charts[name];
@@ -98,10 +134,16 @@
         scales: { x: { time: false } },
         axes: [{ label: 'step', size: 36, incrs: STEP_INCRS }, { size: 64, values: (u, vals) => vals.map(tick) }],
         cursor: { drag: { x: true, y: false } },
-        series: [{ label: 'step', value: (u, v) => (v === null ? '\u2014' : v) }].concat(state.runs.map((r, i) => ({
+        series: [{ label: 'step', value: (u, v) => (v === null ? '\u2014' : v) }].concat(state.runs.flatMap((r, i) => (smoothed(name) ? [{
+          label: r.name + ' (raw)', stroke: faint(i), width: 1, spanGaps: true, show: state.visible[i],
+          points: { show: sparse, size: 5 }, value: (u, v) => fmt(v),
+        }, {
+          label: r.name + ' (smoothed)', stroke: colour(i), width: 1.5, spanGaps: true, show: state.visible[i],
+          points: { show: false }, value: (u, v) => fmt(v),
+        }] : [{
           label: r.name, stroke: colour(i), width: 1.5, spanGaps: true, show: state.visible[i],
           points: { show: sparse, size: 5 }, value: (u, v) => fmt(v),
-        }))),
+        }]))),
       };
       state.charts[name] = new uPlot(opts, data, div);
     }
@@ -115,11 +157,28 @@
       cb.checked = state.visible[i];
       cb.addEventListener('change', () => {
         state.visible[i] = cb.checked;
-        Object.values(state.charts).forEach((u) => u.setSeries(i + 1, { show: cb.checked }));
+        Object.entries(state.charts).forEach(([name, u]) => {
+          if (!smoothed(name)) { u.setSeries(i + 1, { show: cb.checked }); return; }
+          u.setSeries(2 * i + 1, { show: cb.checked });
+          u.setSeries(2 * i + 2, { show: cb.checked });
+        });
       });
       const sw = el('span', { class: 'swatch' });
       sw.style.background = colour(i);
       box.append(el('label', { title: r.dir }, cb, sw, r.name));
+    });
+  }
+
+  function wireSmoothing() {
+    const input = $('#smoothing');
+    const show = () => { $('#smoothing-value').textContent = state.smoothing.toFixed(2); };
+    input.value = String(state.smoothing);
+    show();
+    input.addEventListener('input', () => {
+      state.smoothing = Math.min(0.99, Math.max(0, parseFloat(input.value) || 0));
+      show();
+      try { window.localStorage.setItem(SMOOTHING_KEY, String(state.smoothing)); } catch (e) { /* no storage */ }
+      drawCharts();
     });
   }
 
@@ -152,10 +211,13 @@
   // ---------- rollouts ----------
   const FIELDS = { adv: 'advantage A_t', r: 'token reward r_t', entropy: 'entropy', logprob: 'log-prob' };
 
+  // Whether token k of a completion was written by an environment (an episode's observation).
+  const isObs = (c, k) => !!(c.observation && c.observation[k]);
+
   function scaleFor(groups) {
     let m = 0;
-    groups.forEach((g) => g.completions.forEach((c) => (c.values[state.colourBy] || []).forEach((v) => {
-      if (v !== null) m = Math.max(m, Math.abs(v));
+    groups.forEach((g) => g.completions.forEach((c) => (c.values[state.colourBy] || []).forEach((v, k) => {
+      if (v !== null && !isObs(c, k)) m = Math.max(m, Math.abs(v));
     })));
     return m > 0 ? m : 1;
   }
@@ -183,10 +245,13 @@
   function showTip(ev, g, c, k) {
     const tip = $('#tip');
     const val = (f) => (c.values[f] ? c.values[f][k] : null);
-    const rows = [['token', el('code', { text: JSON.stringify(c.tokens[k]) })], ['position', String(k)],
-      ['log-prob', fmt(val('logprob'))], ['entropy', fmt(val('entropy'))], ['r_t', fmt(val('r'))], ['A_t', fmt(val('adv'))],
-      ['reward R', fmt(c.reward)], ['group baseline', fmt(g.baseline)], ['group rewards', g.rewards.map((x) => fmt(x, 3)).join(' ')],
-      ['reason', c.reason || '\u2014']];
+    const rows = isObs(c, k)
+      ? [['token', el('code', { text: JSON.stringify(c.tokens[k]) })], ['position', String(k)],
+        ['from', 'the environment: an observation, in the context but not trained on (no loss, advantage or KL)']]
+      : [['token', el('code', { text: JSON.stringify(c.tokens[k]) })], ['position', String(k)],
+        ['log-prob', fmt(val('logprob'))], ['entropy', fmt(val('entropy'))], ['r_t', fmt(val('r'))], ['A_t', fmt(val('adv'))],
+        ['reward R', fmt(c.reward)], ['group baseline', fmt(g.baseline)], ['group rewards', g.rewards.map((x) => fmt(x, 3)).join(' ')],
+        ['reason', c.reason || '\u2014']];
     tip.innerHTML = '';
     const t = el('table');
     rows.forEach(([a, b]) => t.append(el('tr', { 'data-field': a }, el('td', { text: a }), el('td', {}, b))));
@@ -219,17 +284,31 @@
         el('div', { class: 'prompt', text: g.prompt }));
       g.completions.forEach((c) => {
         const meta = el('div', { class: 'meta' }, el('span', { class: c.success ? 'ok' : 'bad', text: c.success ? '\u2713 success' : '\u2717 fail' }),
-          ' \u00b7 #' + c.index + ' \u00b7 reward ' + fmt(c.reward, 3) + ' \u00b7 ' + (c.reason || ''));
+          ' \u00b7 #' + c.index + (c.observation ? ' \u00b7 ' + c.turns + ' turn' + (c.turns === 1 ? '' : 's') : '') +
+          ' \u00b7 reward ' + fmt(c.reward, 3) + ' \u00b7 ' + (c.reason || ''));
         const toks = el('div', { class: 'tokens' });
         const vals = c.values[state.colourBy] || [];
+        // An episode is drawn turn by turn: the model's turns inline and coloured, each observation
+        // a block of its own, uncoloured.
+        let box = toks, turn = 0;
         c.tokens.forEach((t, k) => {
+          const obs = isObs(c, k);
+          if (c.observation && (k === 0 || obs !== isObs(c, k - 1))) {
+            if (obs) {
+              box = el('div', { class: 'obs', 'data-turn': String(turn) }, el('span', { class: 'obs-label', text: 'environment' }));
+            } else {
+              turn++;
+              box = el('span', { class: 'turn', 'data-turn': String(turn) }, el('span', { class: 'turn-label', text: 'turn ' + turn }));
+            }
+            toks.append(box);
+          }
           const nl = t.endsWith('\n');
-          const span = el('span', { class: 'tok' + (nl ? ' nl' : ''), 'data-k': String(k), text: nl ? t.slice(0, -1) : t });
-          span.style.background = tokenColour(vals[k], s);
+          const span = el('span', { class: 'tok' + (nl ? ' nl' : '') + (obs ? ' obs-tok' : ''), 'data-k': String(k), text: nl ? t.slice(0, -1) : t });
+          if (!obs) span.style.background = tokenColour(vals[k], s);
           span.addEventListener('mouseenter', (ev) => showTip(ev, g, c, k));
           span.addEventListener('mouseleave', () => { $('#tip').style.display = 'none'; });
-          toks.append(span);
-          if (nl) toks.append('\n');
+          box.append(span);
+          if (nl) box.append('\n');
         });
         gd.append(el('div', { class: 'completion', 'data-index': String(c.index) }, meta, toks));
       });
@@ -295,6 +374,7 @@
     }).then(([ms, sums, v]) => {
       state.metrics = ms;
       state.version = v.version;
+      wireSmoothing();
       drawCharts();
       drawEval(sums);
       wireRollouts();

@@ -69,8 +69,8 @@ public final class ConfigLoader {
                   .addSerializer(configName(BackendKind.class, BackendKind::configName))
                   .addDeserializer(BackendKind.class, parser(BackendKind::parse)));
 
-  /** Sections whose keys are not known here (a plug-in task's own settings). */
-  static final java.util.Set<String> FREE_FORM = java.util.Set.of("task.options");
+  /** Sections whose keys are not known here (a plug-in task's or environment's own settings). */
+  static final java.util.Set<String> FREE_FORM = java.util.Set.of("task.options", "env.options");
 
   private ConfigLoader() {}
 

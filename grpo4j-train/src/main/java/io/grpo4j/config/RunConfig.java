@@ -15,6 +15,7 @@ import io.grpo4j.rl.LossAggregation;
 import io.grpo4j.rl.TokenMask;
 import io.grpo4j.task.countdown.CountdownRewards;
 import io.grpo4j.task.countdown.CountdownSettings;
+import io.grpo4j.task.env.EnvConfig;
 import io.grpo4j.task.jsonl.JsonlSettings;
 import io.grpo4j.task.reward.RewardConfig;
 import java.util.Map;
@@ -42,6 +43,8 @@ import java.util.Map;
  * @param distributed data-parallel ranks: backend, timeouts, gradient buckets (docs/distributed.md)
  * @param diffusion the masked-diffusion probe's settings, read when {@code model.architecture} is
  *     {@code masked_diffusion} (docs/diffusion.md)
+ * @param env multi-turn episodes against an environment ({@code env.*}; see {@link EnvConfig},
+ *     docs/environments.md); off by default
  */
 public record RunConfig(
     long seed,
@@ -56,7 +59,8 @@ public record RunConfig(
     Logging logging,
     RewardConfig reward,
     Distributed distributed,
-    Diffusion diffusion) {
+    Diffusion diffusion,
+    EnvConfig env) {
 
   public RunConfig {
     require(
@@ -71,8 +75,9 @@ public record RunConfig(
             && logging != null
             && reward != null
             && distributed != null
-            && diffusion != null,
-        "every section (model, task, countdown, data, sampling, rl, train, sft, logging, reward, distributed, diffusion) must be present");
+            && diffusion != null
+            && env != null,
+        "every section (model, task, countdown, data, sampling, rl, train, sft, logging, reward, distributed, diffusion, env) must be present");
     require(
         rl.advantage().mode() != io.grpo4j.rl.AdvantageMode.TREE
             || sampling.tree().leaves() == rl.groupSize(),
@@ -83,6 +88,27 @@ public record RunConfig(
             + " leaves, but rl.group_size is "
             + rl.groupSize()
             + ": make their product the group size");
+    if (env.enabled()) {
+      io.grpo4j.rl.AdvantageMode mode = rl.advantage().mode();
+      require(
+          mode != io.grpo4j.rl.AdvantageMode.TREE && mode != io.grpo4j.rl.AdvantageMode.MC_PREFIX,
+          "env: (multi-turn episodes) with rl.advantage.mode="
+              + mode.configName()
+              + " is not supported: tree and mc_prefix branch or continue one completion at its"
+              + " segment cuts, and an episode's turns wait for the environment in between; use"
+              + " rl.advantage.mode sequence, token_relative, return_to_go, prefix or hybrid"
+              + " (docs/environments.md)");
+      require(
+          rl.algorithm() == io.grpo4j.rl.Algorithm.GRPO,
+          "env: (multi-turn episodes) with rl.algorithm="
+              + rl.algorithm().configName()
+              + " is not supported: A*-PO's V̂* comes from single-turn samples of π_ref; use"
+              + " rl.algorithm grpo (docs/environments.md)");
+      require(
+          model.kind() != io.grpo4j.model.ModelKind.MASKED_DIFFUSION,
+          "env: (multi-turn episodes) needs an autoregressive model; model.architecture is"
+              + " masked_diffusion");
+    }
   }
 
   /** Default {@code seed}: any fixed seed makes runs repeatable; 0 is the conventional one. */
@@ -103,7 +129,8 @@ public record RunConfig(
         Logging.defaults(),
         RewardConfig.DEFAULTS,
         Distributed.defaults(),
-        Diffusion.defaults());
+        Diffusion.defaults(),
+        EnvConfig.DEFAULTS);
   }
 
   static void require(boolean ok, String message) {

@@ -16,7 +16,9 @@ import io.grpo4j.task.env.EnvConfig;
 import io.grpo4j.task.env.EnvReply;
 import io.grpo4j.task.env.EnvRequest;
 import io.grpo4j.task.env.EnvironmentClient;
+import io.grpo4j.task.env.EnvironmentTask;
 import io.grpo4j.task.env.EpisodeRows;
+import io.grpo4j.task.reward.RewardFailureException;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -77,8 +79,38 @@ public final class Episodes<D> {
     this.turnStops = env.turnStop().stream().map(s -> s.getBytes(StandardCharsets.UTF_8)).toList();
   }
 
+  /**
+   * The episodes of a task played against an environment ({@link EnvironmentTask}, {@code env:}),
+   * or null for any other task (single-turn rollouts).
+   */
+  public static <D> Episodes<D> of(Task<D> task, Prompts<D> prompts, ModelFolder folder) {
+    if (!(task instanceof EnvironmentTask<?> et)) return null;
+    return new Episodes<>(task, prompts, prompts.style(), folder, et.config(), et.client());
+  }
+
   public EnvironmentClient client() {
     return client;
+  }
+
+  private int failedBatches;
+
+  /**
+   * Counts batches in which every episode failed; after {@code env.max_failed_batches} in a row the
+   * run must stop: throws with the environment's last stderr lines. An environment that dies on
+   * start-up thus stops the run at once instead of training on nothing.
+   */
+  public void checkFailures(Batch batch) {
+    int failed = batch.failures();
+    failedBatches = failed > 0 && failed == batch.results().size() ? failedBatches + 1 : 0;
+    if (failedBatches >= env.maxFailedBatches()) {
+      String last = batch.results().get(batch.results().size() - 1).failure();
+      throw new RewardFailureException(
+          "every episode failed in "
+              + failedBatches
+              + " batches in a row (env.max_failed_batches); last failure: "
+              + last,
+          client.diagnostics());
+    }
   }
 
   /**

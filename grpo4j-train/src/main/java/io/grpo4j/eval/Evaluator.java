@@ -1,6 +1,7 @@
 package io.grpo4j.eval;
 
 import io.grpo4j.generate.Rollout;
+import io.grpo4j.generate.Sample;
 import io.grpo4j.generate.Sampler;
 import io.grpo4j.generate.SamplingParams;
 import io.grpo4j.model.ModelFolder;
@@ -14,7 +15,8 @@ import java.util.function.IntConsumer;
 
 /**
  * Answers held-out problems with a model and scores every answer: greedy (one answer per problem)
- * or sampled (k per problem at temperature 1).
+ * or sampled (k per problem at temperature 1). A task played against an environment ({@code env:})
+ * answers each problem with an episode ({@link Episodes}).
  */
 public final class Evaluator<D> {
   /** Prompts per generation batch: large enough to keep the GEMMs busy, small enough for memory. */
@@ -47,26 +49,37 @@ public final class Evaluator<D> {
             ? SamplingParams.greedy(maxNewTokens, folder.stopTokenIds())
             : SamplingParams.sample(maxNewTokens, folder.stopTokenIds(), seed);
     int n = Math.max(1, k);
+    // an environment task plays each problem as an episode
+    Episodes<D> episodes = Episodes.of(task, prompts, folder);
     List<ScoredSample> scored = new ArrayList<>();
     for (int start = 0; start < problems.size(); start += BATCH) {
       List<Problem<D>> chunk = problems.subList(start, Math.min(problems.size(), start + BATCH));
-      List<int[]> ids = new ArrayList<>(chunk.size());
-      for (Problem<D> p : chunk) ids.add(prompts.ids(p));
-      Rollout r = sampler.generate(ids, n, params);
-      List<Problem<D>> perSample = new ArrayList<>(r.samples().size());
-      for (int i = 0; i < r.samples().size(); i++) perSample.add(chunk.get(i / n));
-      List<Scoring.Result> results =
-          Scoring.scoreAll(task, perSample, r.samples(), folder.tokenizer(), folder.stopTokenIds());
+      List<Sample> samples;
+      List<Scoring.Result> results;
+      if (episodes != null) {
+        Episodes.Batch b = episodes.run(model, chunk, n, params, "eval" + start);
+        samples = b.rollout().samples();
+        results = b.results();
+      } else {
+        List<int[]> ids = new ArrayList<>(chunk.size());
+        for (Problem<D> p : chunk) ids.add(prompts.ids(p));
+        Rollout r = sampler.generate(ids, n, params);
+        samples = r.samples();
+        List<Problem<D>> perSample = new ArrayList<>(r.samples().size());
+        for (int i = 0; i < r.samples().size(); i++) perSample.add(chunk.get(i / n));
+        results =
+            Scoring.scoreAll(task, perSample, samples, folder.tokenizer(), folder.stopTokenIds());
+      }
       for (int i = 0; i < results.size(); i++) {
         Scoring.Result res = results.get(i);
-        // A failed reward request counts as unsolved here (there is no group to drop), with
-        // the failure as its reason.
+        // A failed reward request (or episode) counts as unsolved here (there is no group to
+        // drop), with the failure as its reason.
         scored.add(
             res.failed()
                 ? new ScoredSample(
-                    r.samples().get(i),
+                    samples.get(i),
                     res.text(),
-                    new double[r.samples().get(i).length()],
+                    new double[samples.get(i).length()],
                     new Outcome(0, false, "reward failed: " + res.failure()))
                 : res.scored());
       }

@@ -34,6 +34,11 @@ public final class Prompts<D> {
             : null;
   }
 
+  /** How prompts are put to the model: plain text, or through the chat template. */
+  public PromptStyle style() {
+    return style;
+  }
+
   public String text(Problem<D> problem) {
     if (template == null) return task.prompt(problem, style);
     return template.render(task.messages(problem).stream().map(ChatMessage::asMap).toList(), true);

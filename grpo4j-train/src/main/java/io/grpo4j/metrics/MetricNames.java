@@ -205,4 +205,29 @@ public final class MetricNames {
 
   /** Masked answer positions the SFT step's loss covers. */
   public static final String MASKED_TOKENS = "masked_tokens";
+
+  /** Environment runs: mean model turns per held-out episode. */
+  public static final String EVAL_TURNS_MEAN = "eval/turns_mean";
+
+  // environments (env:, docs/environments.md); absent in single-turn runs
+  /** Mean model turns per episode. */
+  public static final String ENV_TURNS_MEAN = "env/turns_mean";
+
+  /** Requests sent to the environment in the step. */
+  public static final String ENV_CALLS = "env/calls";
+
+  /** Mean latency of one environment request, seconds. */
+  public static final String ENV_CALL_S_MEAN = "env/call_s_mean";
+
+  /** Summed latency of the step's environment requests, seconds. */
+  public static final String ENV_TIME_S = "env/time_s";
+
+  /** Seconds the sampler had no row to decode, all waiting for the environment (slowest rank). */
+  public static final String ENV_IDLE_S = "env/idle_s";
+
+  /** Observation tokens over all tokens after the prompts: the share the loss masks out. */
+  public static final String ENV_MASKED_FRAC = "env/masked_frac";
+
+  /** Failed episodes of the step (their groups left it). */
+  public static final String ENV_FAILURES = "env/failures";
 }

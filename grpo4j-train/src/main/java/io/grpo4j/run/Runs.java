@@ -555,6 +555,7 @@ public final class Runs {
         c.logging(),
         c.reward(),
         c.distributed(),
-        c.diffusion());
+        c.diffusion(),
+        c.env());
   }
 }

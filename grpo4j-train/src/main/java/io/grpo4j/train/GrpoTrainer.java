@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpo4j.config.RunConfig;
 import io.grpo4j.config.TrainOptions;
 import io.grpo4j.dist.DistGroup;
+import io.grpo4j.eval.Episodes;
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.eval.Scoring;
 import io.grpo4j.generate.Rollout;
@@ -105,6 +106,9 @@ public final class GrpoTrainer<D> {
   private final DataParallel dp;
   private final TrainLoop loop;
 
+  /** Multi-turn episodes against the task's environment ({@code env:}); null for single-turn. */
+  private final Episodes<D> episodes;
+
   /**
    * The token ids that end a step of an answer (tree branch points, Monte-Carlo cuts); null when
    * the advantage mode needs none.
@@ -191,6 +195,7 @@ public final class GrpoTrainer<D> {
                 setup.folder().stopTokenIds())
             : null;
     this.loop = loop();
+    this.episodes = Episodes.of(setup.task(), setup.prompts(), setup.folder());
   }
 
   public AdamW optimizer() {
@@ -344,6 +349,7 @@ public final class GrpoTrainer<D> {
    * @param segments the cuts (and for mc_prefix the values) of the scored rows, or null
    * @param mc the Monte-Carlo continuations' counts, or null
    * @param optimalValues A*-PO: V̂* of each row of {@code scored}; null for GRPO
+   * @param env the episodes' environment statistics, null for single-turn rollouts
    */
   record Rollouts(
       List<ScoredSample> scored,
@@ -357,8 +363,9 @@ public final class GrpoTrainer<D> {
       long generatedTokens,
       SegmentArrays segments,
       McPrefix.Values mc,
-      double[] optimalValues) {
-    /** A GRPO step's rollouts. */
+      double[] optimalValues,
+      EnvStats env) {
+    /** A single-turn GRPO step's rollouts: no A*-PO values, no environment. */
     Rollouts(
         List<ScoredSample> scored,
         long promptTokens,
@@ -383,6 +390,7 @@ public final class GrpoTrainer<D> {
           generatedTokens,
           segments,
           mc,
+          null,
           null);
     }
   }
@@ -392,6 +400,43 @@ public final class GrpoTrainer<D> {
    * tree).
    */
   record SegmentArrays(long[][] starts, double[][] values) {}
+
+  /**
+   * What the environment did in one rank's rollouts of a step (summed over ranks for the metrics).
+   *
+   * @param episodes episodes played
+   * @param turns model turns over all episodes
+   * @param calls requests sent to the environment
+   * @param callSeconds their summed latency
+   * @param idleSeconds time the sampler had no row to decode, all waiting for replies
+   * @param tokens tokens after the prompts (model and observations)
+   * @param observationTokens of those, the environment's: masked out of the loss
+   */
+  record EnvStats(
+      int episodes,
+      long turns,
+      long calls,
+      double callSeconds,
+      double idleSeconds,
+      long tokens,
+      long observationTokens) {
+    static EnvStats of(Episodes.Batch b) {
+      long turns = 0, tokens = 0, obs = 0;
+      for (var s : b.rollout().samples()) {
+        turns += s.turns();
+        tokens += s.length();
+        obs += s.length() - s.modelTokens();
+      }
+      return new EnvStats(
+          b.results().size(),
+          turns,
+          b.envCalls(),
+          b.envSeconds(),
+          b.rollout().idleSeconds(),
+          tokens,
+          obs);
+    }
+  }
 
   /**
    * Steps 1–2 for shard {@code rank} of {@code worldSize}: the step's prompts are drawn as in a
@@ -427,17 +472,42 @@ public final class GrpoTrainer<D> {
             s.maxNewTokens(),
             setup.folder().stopTokenIds(),
             DataParallel.rankSeed(Seeds.derive(cfg.seed(), Seeds.ROLLOUT, step), rank, worldSize));
-    Sampler sampler =
-        new Sampler(weights.rollout(), setup.folder().samplableVocab(), s.decodeMode());
     // A*-PO samples one i.i.d. completion per prompt whatever the advantage mode says
     AdvantageMode mode = optimal != null ? AdvantageMode.SEQUENCE : rl.advantage().mode();
-    Rollout rollout =
-        mode == AdvantageMode.TREE
-            ? sampler.generateTree(promptIds, s.treeShape(cutTokens), sp)
-            : sampler.generate(promptIds, g, sp);
-    // 2. scores: the whole step in one judge call; a group with a failed reward request leaves
-    // the step (a failure is not a reward), counted in reward/failures
-    List<Scoring.Result> results = setup.scoreAll(problems, rollout.samples());
+    Sampler sampler = null;
+    Rollout rollout = null;
+    List<Scoring.Result> results;
+    long promptTokens;
+    long completionTokens;
+    long generated;
+    EnvStats env = null;
+    if (episodes != null) {
+      // multi-turn: each sample is an episode, its reward the environment's; a failed episode's
+      // group leaves the step as a failed reward request does (tree and mc_prefix credit and A*-PO
+      // are refused with env: at config time)
+      Episodes.Batch b =
+          episodes.run(
+              weights.rollout(), problems, g, sp, "s" + step + (worldSize > 1 ? "r" + rank : ""));
+      results = b.results();
+      promptTokens = b.rollout().promptTokens();
+      env = EnvStats.of(b);
+      completionTokens = env.tokens();
+      generated = env.tokens() - env.observationTokens(); // observations are prefilled, not decoded
+      episodes.checkFailures(b);
+    } else {
+      sampler = new Sampler(weights.rollout(), setup.folder().samplableVocab(), s.decodeMode());
+      rollout =
+          mode == AdvantageMode.TREE
+              ? sampler.generateTree(promptIds, s.treeShape(cutTokens), sp)
+              : sampler.generate(promptIds, g, sp);
+      // 2. scores: the whole step in one judge call
+      results = setup.scoreAll(problems, rollout.samples());
+      promptTokens = rollout.promptTokens();
+      completionTokens = rollout.completionTokens();
+      generated = rollout.generatedTokens();
+    }
+    // a group with a failed reward request leaves the step (a failure is not a reward), counted
+    // in reward/failures
     RewardFailures judged = RewardFailures.of(results, g);
     List<ScoredSample> scored = judged.kept();
     double[] values = null;
@@ -456,7 +526,6 @@ public final class GrpoTrainer<D> {
       fracZeroStdDrawn = Advantages.fracZeroStdGroups(Tensors.doubles(rewards), g);
       scored = DynamicSampling.keep(scored, g, wanted / worldSize);
     }
-    long generated = rollout.generatedTokens();
     SegmentArrays segments = null;
     McPrefix.Values mc = null;
     if (mode == AdvantageMode.TREE || mode == AdvantageMode.MC_PREFIX) {
@@ -490,8 +559,8 @@ public final class GrpoTrainer<D> {
     }
     return new Rollouts(
         scored,
-        rollout.promptTokens(),
-        rollout.completionTokens(),
+        promptTokens,
+        completionTokens,
         (System.nanoTime() - t0) / 1e9,
         judged.failures(),
         judged.droppedGroups(),
@@ -500,7 +569,8 @@ public final class GrpoTrainer<D> {
         generated,
         segments,
         mc,
-        values);
+        values,
+        env);
   }
 
   /** Completions per prompt: G, or 1 for A*-PO's stage 2. */
@@ -635,6 +705,7 @@ public final class GrpoTrainer<D> {
       generatedTotal += (long) dp.sum(ro.generatedTokens());
       row.put(TOKENS_GENERATED_TOTAL, generatedTotal);
       row.put(SKIPPED_STEPS, 1);
+      envMetrics(row, ro, failed);
       out.printf(
           "step %d: every group had a failed reward request (%s); no update%n",
           step, ro.firstFailure());
@@ -649,19 +720,21 @@ public final class GrpoTrainer<D> {
     // 3. rewards and advantages (A*-PO: r − V̂*, its regression target, broadcast for the logs)
     Tensor r = entropyReward.tokenRewards(batch.prefixReward(), batch.entropy(), batch.mask());
     AStarRows astarRows = astar ? AStarRows.of(scored, ro.optimalValues(), plan) : null;
+    // episodes: the credit modes see each row's model tokens only (observations are context)
     Advantages.Result adv =
         astar
             ? astarRows.advantages(batch.mask())
             : rl.tokenMask()
                 .apply(
-                    advantages.compute(
-                        r,
-                        batch.mask(),
-                        batch.completion(),
-                        batch.entropy(),
-                        g,
-                        segments(ro.segments(), batch),
-                        successes(scored, batch)),
+                    batch
+                        .modelTokens()
+                        .advantages(
+                            advantages,
+                            r,
+                            batch,
+                            g,
+                            segments(ro.segments(), batch),
+                            successes(scored, batch)),
                     batch.entropy(),
                     batch.mask());
     // 4. μ epochs of the clipped surrogate + KL (A*-PO: of its regression, which needs no π_old)
@@ -832,6 +905,7 @@ public final class GrpoTrainer<D> {
     row.put(BATCH_FORWARD_POSITIONS, m.forwardPositions());
     row.put(BATCH_FORWARD_POSITIONS_UNSHARED, m.forwardPositionsUnshared());
     row.put(SKIPPED_STEPS, skipped);
+    envMetrics(row, ro, failed);
     row.putAll(MemoryStats.row());
     return row;
   }
@@ -865,6 +939,44 @@ public final class GrpoTrainer<D> {
     double[] v = new double[scored.size()];
     for (int i = 0; i < v.length; i++) v[i] = scored.get(i).outcome().success() ? 1 : 0;
     return Tensors.doubles(v).to(batch.mask().device(), torch.ScalarType.Float);
+  }
+
+  /** A step's environment sums (episodes, model turns, calls, seconds, tokens), over ranks. */
+  private record EnvSums(
+      double episodes,
+      double turns,
+      double calls,
+      double callSeconds,
+      double tokens,
+      double observationTokens) {}
+
+  /**
+   * The environment's metrics of a step, summed over ranks: {@code env/turns_mean} (model turns per
+   * episode), {@code env/calls}, {@code env/call_s_mean} (mean latency of a request), {@code
+   * env/time_s} (summed latency), {@code env/idle_s} (the slowest rank's time with no row to
+   * decode), {@code env/masked_frac} (observation tokens over all tokens after the prompts: the
+   * share the loss masks out) and {@code env/failures} (failed episodes). Nothing for single-turn
+   * runs.
+   */
+  private void envMetrics(Map<String, Object> row, Rollouts ro, Failed failed) {
+    EnvStats e = ro.env();
+    if (e == null) return;
+    EnvSums x =
+        dp.sum(
+            new EnvSums(
+                e.episodes(),
+                e.turns(),
+                e.calls(),
+                e.callSeconds(),
+                e.tokens(),
+                e.observationTokens()));
+    row.put(ENV_TURNS_MEAN, x.turns() / Math.max(1, x.episodes()));
+    row.put(ENV_CALLS, (long) x.calls());
+    row.put(ENV_CALL_S_MEAN, x.callSeconds() / Math.max(1, x.calls()));
+    row.put(ENV_TIME_S, x.callSeconds());
+    row.put(ENV_IDLE_S, dp.max(e.idleSeconds()));
+    row.put(ENV_MASKED_FRAC, x.observationTokens() / Math.max(1, x.tokens()));
+    row.put(ENV_FAILURES, (int) failed.requests());
   }
 
   /**
@@ -1090,6 +1202,12 @@ public final class GrpoTrainer<D> {
       row.put("token_advantages", java.util.Arrays.copyOfRange(advAll, i * width, i * width + len));
       row.put("logprobs", s.sample().logprobs());
       row.put("entropies", s.sample().entropies());
+      if (s.sample().fromModel() != null) { // an episode: which tokens the environment wrote
+        boolean[] observation = new boolean[len];
+        for (int k = 0; k < len; k++) observation[k] = !s.sample().isModelToken(k);
+        row.put("observation", observation);
+        row.put("turns", s.sample().turns());
+      }
       log.append(row);
     }
   }

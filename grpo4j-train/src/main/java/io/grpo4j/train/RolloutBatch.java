@@ -20,9 +20,11 @@ import org.bytedeco.pytorch.global.torch;
  *
  * <ul>
  *   <li>{@code ids} [B, Lp+T] int64 and {@code valid} [B, Lp+T] bool (real tokens);
- *   <li>{@code completion} [B, T] int64 sampled ids and {@code mask} [B, T] float (1 = real);
- *   <li>{@code oldLogProbs}, {@code entropy}, {@code prefixReward} [B, T] float: log π_old at
- *       sampling, entropy of the sampling distribution, and the verifier's token rewards pref_t.
+ *   <li>{@code completion} [B, T] int64 sampled ids and {@code mask} [B, T] float (1 = a token the
+ *       model sampled; 0 on padding and on an episode's observation tokens, which stay in {@code
+ *       valid} as context but get no loss, advantage, KL or entropy term);
+ *   <li>{@code oldLogProbs}, {@code entropy}, {@code prefixReward} [B, T] float: log π_old at sampling,
+ *       entropy of the sampling distribution, and the verifier's token rewards pref_t.
  * </ul>
  *
  * The logits that predict completion token t sit at sequence position Lp − 1 + t. {@code promptOf}
@@ -70,7 +72,8 @@ public record RolloutBatch(
         ids[r][lp + i] = s.completionIds()[i];
         valid[r][lp + i] = 1;
         comp[r][i] = s.completionIds()[i];
-        mask[r * t + i] = 1f;
+        // an episode's observations stay in the context (valid) but out of the loss (mask 0)
+        mask[r * t + i] = s.isModelToken(i) ? 1f : 0f;
         old[r * t + i] = s.logprobs()[i];
         ent[r * t + i] = s.entropies()[i];
         prefix[r * t + i] = (float) scored.get(r).tokenRewards()[i];
@@ -88,6 +91,11 @@ public record RolloutBatch(
         floats(ent, b, t, device),
         floats(prefix, b, t, device),
         promptOf);
+  }
+
+  /** The view of this batch's model tokens that the credit modes see ({@link ModelTokens}). */
+  ModelTokens modelTokens() {
+    return ModelTokens.of(mask, valid.narrow(1, promptWidth, width));
   }
 
   private static Tensor floats(float[] v, int b, int t, Device device) {

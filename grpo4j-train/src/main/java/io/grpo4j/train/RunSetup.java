@@ -116,7 +116,8 @@ public record RunSetup<D>(
    * Greedy evaluation on the held-out set, its problems shared by the data-parallel ranks (rank r
    * evaluates problems r, r + W, …; {@link DataParallel#combine} adds up the ranks' counts), put
    * into {@code row} as the metrics {@code eval/success_rate}, {@code eval/reward_per_prompt} and
-   * {@code eval/mean_len}.
+   * {@code eval/mean_len} (and {@code eval/turns_mean}, model turns per episode, for a task played
+   * against an environment).
    */
   void evaluateInto(Map<String, Object> row, Qwen2Model model, DataParallel dp) {
     List<Problem<D>> share = new ArrayList<>();
@@ -128,6 +129,12 @@ public record RunSetup<D>(
     row.put(MetricNames.EVAL_SUCCESS_RATE, all.successRate());
     row.put(MetricNames.EVAL_REWARD_PER_PROMPT, all.rewardPerPrompt());
     row.put(MetricNames.EVAL_MEAN_LEN, all.meanLength());
+    if (task instanceof io.grpo4j.task.env.EnvironmentTask<?>) {
+      // model turns per episode, over all ranks' episodes (sum of turns / sum of episodes)
+      double turns = dp.sum(mine.samples().stream().mapToInt(s -> s.sample().turns()).sum());
+      double episodes = dp.sum(mine.samples().size());
+      row.put(MetricNames.EVAL_TURNS_MEAN, turns / Math.max(1, episodes));
+    }
   }
 
   public static String sha256(String text) {
