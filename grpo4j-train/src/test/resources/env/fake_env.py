@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """An environment program for tests, speaking grpo4j's environment protocol (JSON Lines).
 
-After each model turn it answers by the latest turn's text:
+A row whose metadata has "mode": "hang", "crash" or "garbage" misbehaves so at its second model
+turn (to test training runs). Otherwise, after each model turn it answers by the latest turn's text:
   contains "crash"   -> write 'boom' to stderr and exit 3
   contains "hang"    -> never answer (keeps reading)
   contains "garbage" -> write a line that is not JSON
@@ -31,6 +32,9 @@ for line in sys.stdin:
     turns = req["turns"]
     latest = turns[-1]["content"]
     k = sum(1 for t in turns if t["role"] == "assistant")
+    mode = req["metadata"].get("mode") if isinstance(req["metadata"], dict) else None
+    if mode and k == 2:
+        latest = mode
     if req.get("final"):
         answer({"id": req["id"], "done": True, "reward": -1.0, "success": False,
                 "reason": "final after %d turns; answer=%s" % (k, json.dumps(req["answer"]))})

@@ -738,7 +738,12 @@ public final class GrpoTrainer<D> {
                     batch.entropy(),
                     batch.mask());
     // 4. μ epochs of the clipped surrogate + KL (A*-PO: of its regression, which needs no π_old)
-    boolean rolloutIsPiOld = rl.epochs() == 1 && cfg.sampling().samplesFromPolicy();
+    // Episodes: π_old is recomputed. Which rows share a decode step depends on when the
+    // environment's replies arrive, and that moves the last bits of the sampler's log-probs (not
+    // its tokens); recomputed, the update depends on the episodes only, so a resumed run repeats
+    // it.
+    boolean rolloutIsPiOld =
+        rl.epochs() == 1 && cfg.sampling().samplesFromPolicy() && episodes == null;
     // TIS at μ = 1: π_old is the trainer's log-prob at θ_old, which the first (and only) epoch's
     // forward pass computes anyway (runEpoch takes it detached: null here)
     List<Tensor> oldLogProbs =

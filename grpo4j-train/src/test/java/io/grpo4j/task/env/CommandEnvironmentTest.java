@@ -18,13 +18,13 @@ import org.junit.jupiter.api.Timeout;
  * (grpo4j-train/src/test/resources/env/fake_env.py): replies matched by id, and an environment that
  * hangs, crashes or answers garbage fails only its own requests, the others go on.
  */
-class CommandEnvironmentTest {
+public class CommandEnvironmentTest {
 
   /**
    * The Python interpreter itself: a version manager's {@code python3} shim can take seconds to
    * start on a busy machine, which would count against the timeouts tested here.
    */
-  static final String PYTHON = python();
+  public static final String PYTHON = python();
 
   private static String python() {
     try {
