@@ -1,6 +1,7 @@
 package io.grpo4j.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -122,6 +123,141 @@ class BrowserTest {
     ReportWriter.write(RunSet.of(List.of(fixture())), out, "fixture report");
     driver.get(out.resolve("report.html").toUri().toString());
     checkPage("report", fixture().resolve("grpo"));
+  }
+
+  static Path episodesFixture() throws URISyntaxException {
+    return Path.of(BrowserTest.class.getResource("/io/grpo4j/report/episodes").toURI());
+  }
+
+  @Test
+  void curvesSmoothAndEpisodesShowTheirObservationsApartAndUncoloured() throws Exception {
+    Path runs = episodesFixture();
+    try (DashboardServer server =
+        DashboardServer.start(RunSet.of(List.of(runs)), "127.0.0.1", 0, "episodes")) {
+      driver.get("http://127.0.0.1:" + server.port() + "/");
+      checkEpisodes("episodes-dashboard", runs.resolve("grpo"));
+    }
+    Path out = Files.createDirectories(tmp.resolve("episodes-report"));
+    ReportWriter.write(RunSet.of(List.of(runs)), out, "episodes report");
+    driver.get(out.resolve("report.html").toUri().toString());
+    checkEpisodes("episodes-report", runs.resolve("grpo"));
+  }
+
+  /** TensorBoard's debiased exponential moving average, as the page should draw it. */
+  static List<Double> ema(List<Double> ys, double w) {
+    List<Double> out = new ArrayList<>();
+    double last = 0;
+    int n = 0;
+    for (Double y : ys) {
+      if (y == null || !Double.isFinite(y)) {
+        out.add(null);
+        continue;
+      }
+      last = last * w + (1 - w) * y;
+      n++;
+      out.add(last / (1 - Math.pow(w, n)));
+    }
+    return out;
+  }
+
+  private void setSmoothing(double w) {
+    ((JavascriptExecutor) driver)
+        .executeScript(
+            "const s = document.getElementById('smoothing'); s.value = arguments[0];"
+                + " s.dispatchEvent(new Event('input'));",
+            String.valueOf(w));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Double> series(String metric, int index) {
+    Object v =
+        ((JavascriptExecutor) driver)
+            .executeScript(
+                "const u = window.grpo4j.charts[arguments[0]]; return u ? u.data[arguments[1]] : null;",
+                metric,
+                index);
+    assertThat(v).as("chart " + metric + " series " + index).isNotNull();
+    List<Double> out = new ArrayList<>();
+    for (Object o : (List<Object>) v) out.add(o == null ? null : ((Number) o).doubleValue());
+    return out;
+  }
+
+  private void checkEpisodes(String name, Path run) throws IOException {
+    new WebDriverWait(driver, Duration.ofSeconds(30))
+        .until(d -> d.findElement(By.tagName("body")).getAttribute("data-ready") != null);
+    assertThat(driver.findElement(By.tagName("body")).getAttribute("data-ready"))
+        .as(driver.findElement(By.id("error")).getText())
+        .isEqualTo("true");
+    // smoothing: the raw points stay as logged (series 1), the smoothed line (series 2) is their
+    // debiased EMA at the slider's weight; 0 draws the raw values; eval/* charts are not smoothed
+    List<JsonNode> metrics = jsonl(run.resolve("metrics.jsonl"));
+    for (String m : List.of("reward/mean", "env/turns_mean", "env/masked_frac")) {
+      List<Double> raw = metrics.stream().map(r -> r.path(m).asDouble()).toList();
+      for (double w : new double[] {0.9, 0.0, 0.6}) {
+        setSmoothing(w);
+        assertThat(series(m, 1)).as(m).containsExactlyElementsOf(raw);
+        List<Double> want = ema(raw, w);
+        List<Double> got = series(m, 2);
+        assertThat(got).hasSameSizeAs(want);
+        for (int i = 0; i < want.size(); i++) {
+          assertThat(got.get(i))
+              .as("%s w=%s point %d", m, w, i)
+              .isCloseTo(want.get(i), within(1e-12));
+        }
+      }
+    }
+    assertThat(driver.findElement(By.id("smoothing-value")).getText()).isEqualTo("0.60");
+    assertThat(
+            ((JavascriptExecutor) driver)
+                .executeScript("return window.grpo4j.charts['eval/success_rate'].series.length;"))
+        .isEqualTo(2L); // step and the run: no smoothed twin
+    shot(name + "-curves");
+
+    // the rollout browser: each episode turn by turn, observations in blocks of their own
+    List<JsonNode> samples = jsonl(run.resolve("samples.jsonl"));
+    long lastStep = samples.get(samples.size() - 1).path("step").asLong();
+    JsonNode row =
+        samples.stream().filter(r -> r.path("step").asLong() == lastStep).findFirst().orElseThrow();
+    WebElement first = driver.findElement(By.cssSelector("#groups .completion"));
+    ((JavascriptExecutor) driver).executeScript("arguments[0].scrollIntoView()", first);
+    assertThat(first.findElements(By.cssSelector(".turn"))).hasSize(row.path("turns").asInt());
+    assertThat(first.findElement(By.cssSelector(".meta")).getText())
+        .contains(row.path("turns").asInt() + " turns");
+    int obsCount = 0;
+    int obsK = -1;
+    for (int k = 0; k < row.path("tokens").size(); k++) {
+      WebElement tok = first.findElement(By.cssSelector(".tok[data-k='" + k + "']"));
+      boolean obs = row.path("observation").get(k).asBoolean();
+      // observation tokens sit inside .obs blocks and have no colour; model tokens in turns
+      assertThat(tok.findElements(By.xpath("ancestor::div[contains(@class,'obs')]")))
+          .as("token %d", k)
+          .hasSize(obs ? 1 : 0);
+      assertThat(tok.findElements(By.xpath("ancestor::span[contains(@class,'turn')]")))
+          .hasSize(obs ? 0 : 1);
+      if (obs) {
+        obsCount++;
+        if (obsK < 0) obsK = k;
+        assertThat(tok.getCssValue("background-color")).isEqualTo("rgba(0, 0, 0, 0)");
+      }
+    }
+    assertThat(obsCount).isGreaterThan(0);
+    WebElement block = first.findElement(By.cssSelector(".obs"));
+    assertThat(block.getCssValue("display")).isEqualTo("block");
+    assertThat(block.getCssValue("border-left-style")).isEqualTo("solid");
+    // hovering an observation token says where it came from and shows no training values
+    WebElement obsTok = first.findElement(By.cssSelector(".tok[data-k='" + obsK + "']"));
+    new Actions(driver).moveToElement(obsTok).perform();
+    WebElement tip = driver.findElement(By.id("tip"));
+    new WebDriverWait(driver, Duration.ofSeconds(5)).until(d -> tip.isDisplayed());
+    assertThat(field(tip, "from")).contains("environment").contains("not trained on");
+    assertThat(tip.findElements(By.cssSelector("tr[data-field='A_t']"))).isEmpty();
+    shot(name + "-rollouts");
+    // a model token's colour follows the colouring; an observation's never does
+    new Select(driver.findElement(By.id("colour-by"))).selectByValue("logprob");
+    WebElement again =
+        driver.findElement(By.cssSelector("#groups .completion .tok[data-k='" + obsK + "']"));
+    assertThat(again.getCssValue("background-color")).isEqualTo("rgba(0, 0, 0, 0)");
+    assertNoConsoleErrors();
   }
 
   /** Curves hold the fixture's points, hover shows a token's values, colouring switches. */

@@ -22,8 +22,7 @@ public final class Tasks {
 
   /** The task of a config; relative file names are resolved against the current directory. */
   public static Task<?> create(RunConfig cfg) throws IOException {
-    TaskContext context =
-        new TaskContext(ConfigLoader.toTree(cfg), Path.of("").toAbsolutePath());
+    TaskContext context = new TaskContext(ConfigLoader.toTree(cfg), Path.of("").toAbsolutePath());
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
     Task<?> task = TaskProviders.create(context, loader);
     return cfg.env().enabled() ? withEnvironment(task, cfg, context, loader) : task;

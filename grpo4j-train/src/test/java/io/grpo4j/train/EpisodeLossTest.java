@@ -3,6 +3,7 @@ package io.grpo4j.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.grpo4j.config.TrainOptions;
 import io.grpo4j.eval.Episodes;
 import io.grpo4j.eval.ScoredSample;
 import io.grpo4j.generate.EpisodeSampler;

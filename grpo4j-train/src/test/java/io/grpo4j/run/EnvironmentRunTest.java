@@ -1,8 +1,10 @@
-package io.grpo4j.train;
+package io.grpo4j.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.grpo4j.config.RunConfig;
+import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.model.TinyPreset;
 import io.grpo4j.task.TaskContext;
 import io.grpo4j.task.env.EnvReply;
@@ -10,6 +12,7 @@ import io.grpo4j.task.env.EnvRequest;
 import io.grpo4j.task.env.Environment;
 import io.grpo4j.task.env.EnvironmentProvider;
 import io.grpo4j.torch.DType;
+import io.grpo4j.train.Checkpoints;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
