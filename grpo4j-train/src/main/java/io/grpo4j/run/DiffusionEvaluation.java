@@ -93,7 +93,8 @@ public record DiffusionEvaluation(
         }
       }
       Evaluation e =
-          new Evaluation(report.scores(), kf, kr, Double.NaN, (System.nanoTime() - t0) / 1e9, pass);
+          new Evaluation(
+              report.scores(), kf, kr, Double.NaN, (System.nanoTime() - t0) / 1e9, pass, Double.NaN);
       return new DiffusionEvaluation(e, pf, pr);
     }
   }

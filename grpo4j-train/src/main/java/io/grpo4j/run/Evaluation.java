@@ -39,6 +39,8 @@ import org.bytedeco.pytorch.Device;
  * @param advTokenMean mean token advantage over the k samples of each prompt, NaN when greedy
  * @param passAtK with k ≥ 2 samples per prompt: the unbiased pass@j ({@link PassAtK}) for j = 1, 8
  *     (when k ≥ 8) and k; empty when greedy
+ * @param turnsMean model turns per episode for a task played against an environment ({@code env:}),
+ *     NaN otherwise
  */
 public record Evaluation(
     @JsonUnwrapped EvalScores scores,
@@ -46,7 +48,8 @@ public record Evaluation(
     double klReverse,
     double advTokenMean,
     double seconds,
-    Map<Integer, Double> passAtK) {
+    Map<Integer, Double> passAtK,
+    double turnsMean) {
 
   /** Evaluates {@code modelDir} on {@code problems}; {@code refDir} may be null. */
   public static <D> Evaluation run(
@@ -122,16 +125,23 @@ public record Evaluation(
           if (j <= k) pass.put(j, PassAtK.of(report.samples(), k, j));
         }
       }
-      return new Evaluation(report.scores(), kf, kr, adv, (System.nanoTime() - t0) / 1e9, pass);
+      double turns =
+          task instanceof io.grpo4j.task.env.EnvironmentTask<?>
+              ? report.samples().stream().mapToInt(x -> x.sample().turns()).average().orElse(0)
+              : Double.NaN;
+      return new Evaluation(
+          report.scores(), kf, kr, adv, (System.nanoTime() - t0) / 1e9, pass, turns);
     }
   }
 
   /** A fixed-width table of several evaluations, one row each. */
   public static String table(List<String> names, List<Evaluation> rows) {
+    // episodes add a column: model turns per episode
+    boolean turns = rows.stream().anyMatch(e -> !Double.isNaN(e.turnsMean()));
     StringBuilder sb = new StringBuilder();
     sb.append(
         String.format(
-            "%-14s %8s %9s %11s %10s %9s %9s %8s%n",
+            "%-14s %8s %9s %11s %10s %9s %9s %8s",
             "model",
             "success",
             "reward/p",
@@ -140,12 +150,13 @@ public record Evaluation(
             "kl_fwd",
             "kl_rev",
             "adv_tok"));
+    sb.append(turns ? String.format(" %6s%n", "turns") : String.format("%n"));
     for (int i = 0; i < rows.size(); i++) {
       Evaluation e = rows.get(i);
       EvalScores s = e.scores();
       sb.append(
           String.format(
-              "%-14s %7.1f%% %9.3f %11.4f %10.1f %9s %9s %8s%n",
+              "%-14s %7.1f%% %9.3f %11.4f %10.1f %9s %9s %8s",
               names.get(i),
               100 * s.successRate(),
               s.rewardPerPrompt(),
@@ -154,6 +165,7 @@ public record Evaluation(
               fmt(e.klForward()),
               fmt(e.klReverse()),
               fmt(e.advTokenMean())));
+      sb.append(turns ? String.format(" %6.2f%n", e.turnsMean()) : String.format("%n"));
     }
     return sb.toString();
   }

@@ -11,6 +11,7 @@ import io.grpo4j.model.ModelKind;
 import io.grpo4j.task.Problem;
 import io.grpo4j.task.Task;
 import io.grpo4j.torch.AtomicFiles;
+import io.grpo4j.train.RunSetup;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -39,7 +40,8 @@ import java.util.Set;
  * <p>Metrics per run: {@code success_rate} (held-out greedy success), {@code reward_per_prompt},
  * {@code kl_forward} and {@code kl_reverse} (per-token KL of the greedy answers to the start model;
  * a masked-diffusion run's at its answers' commit states, plus {@code probe_kl_forward} and {@code
- * probe_kl_reverse} on the fixed probe states, {@link DiffusionEvaluation}), {@code pass@1} and
+ * probe_kl_reverse} on the fixed probe states, {@link DiffusionEvaluation}), {@code turns} (model
+ * turns per held-out episode, for a task played against an environment), {@code pass@1} and
  * {@code pass@k} (unbiased, k samples per problem at temperature 1 on the first {@code
  * passProblems} held-out problems), {@code grpo_seconds} (wall time of training). sd is the sample
  * standard deviation over seeds (0 for one seed).
@@ -248,7 +250,9 @@ public record Sweep(
 
   private <D> ObjectNode evaluate(
       RunConfig cfg, Task<D> task, Path model, double seconds, PrintStream log) throws IOException {
-    List<Problem<D>> heldOut = task.draw(cfg.data().evalSeed(), cfg.data().evalSize());
+    // the run's own held-out set: data.eval_file when set (a dataset task's draw() would be its
+    // training rows), else eval_size problems drawn with data.eval_seed
+    List<Problem<D>> heldOut = RunSetup.evalProblems(cfg, task);
     Path start = Path.of(cfg.model().init());
     boolean isStart = model.toAbsolutePath().normalize().equals(start.toAbsolutePath().normalize());
     Path ref = isStart ? null : start;
@@ -275,6 +279,7 @@ public record Sweep(
       m.put("probe_kl_reverse", isStart ? 0.0 : probe[1]);
     }
     m.put("reward_per_prompt", greedy.scores().rewardPerPrompt());
+    if (!Double.isNaN(greedy.turnsMean())) m.put("turns", greedy.turnsMean());
     if (!Double.isNaN(seconds)) m.put("grpo_seconds", seconds);
     m.put("eval_problems", heldOut.size());
     return m;
@@ -352,6 +357,9 @@ public record Sweep(
     boolean probed = false;
     for (JsonNode c : root.get("cells")) probed |= c.path("metrics").has("probe_kl_forward");
     if (probed) metrics.add(metrics.indexOf("kl_reverse") + 1, "probe_kl_forward");
+    boolean turns = false; // episodes: model turns per held-out episode, after the success rate
+    for (JsonNode c : root.get("cells")) turns |= c.path("metrics").has("turns");
+    if (turns) metrics.add(1, "turns");
     StringBuilder sb = new StringBuilder();
     sb.append("| cell | runs |");
     for (String m : metrics) sb.append(' ').append(m).append(" |");
