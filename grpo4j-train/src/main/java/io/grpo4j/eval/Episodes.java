@@ -385,8 +385,9 @@ public final class Episodes<D> {
       List<Map<String, Object>> after = new ArrayList<>(before);
       after.add(Map.of("role", "assistant", "content", assistant.content()));
       after.add(Map.of("role", role, "content", reply.observation()));
-      String p0 = template.render(before, true);
-      String p1 = template.render(after, true);
+      List<Map<String, Object>> tools = task.tools(c.problem);
+      String p0 = template.render(before, tools, true, Map.of());
+      String p1 = template.render(after, tools, true, Map.of());
       int from;
       if (p1.startsWith(p0) && p1.startsWith(turnInContext, p0.length())) {
         from = p0.length() + turnInContext.length(); // the model wrote the end of turn itself

@@ -10,7 +10,8 @@ import io.grpo4j.task.Task;
 
 /**
  * Turns problems into prompt token ids: the task's text as it is ({@code plain}), or as a user
- * message rendered through the model's chat template with the generation prompt ({@code chat}).
+ * message rendered through the model's chat template with the generation prompt ({@code chat}),
+ * offering the problem's tools ({@link Task#tools}) when it has any.
  */
 public final class Prompts<D> {
   private final Task<D> task;
@@ -41,7 +42,11 @@ public final class Prompts<D> {
 
   public String text(Problem<D> problem) {
     if (template == null) return task.prompt(problem, style);
-    return template.render(task.messages(problem).stream().map(ChatMessage::asMap).toList(), true);
+    return template.render(
+        task.messages(problem).stream().map(ChatMessage::asMap).toList(),
+        task.tools(problem),
+        true,
+        java.util.Map.of());
   }
 
   public int[] ids(Problem<D> problem) {

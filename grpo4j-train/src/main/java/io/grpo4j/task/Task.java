@@ -70,6 +70,15 @@ public interface Task<D> extends AutoCloseable {
   }
 
   /**
+   * The tools offered to the model with this problem, as JSON-schema function specs ({@code
+   * {"type": "function", "function": {"name", "description", "parameters"}}}), passed to the chat
+   * template under {@link PromptStyle#CHAT}; null (the default) for none.
+   */
+  default List<java.util.Map<String, Object>> tools(Problem<D> problem) {
+    return null;
+  }
+
+  /**
    * Judges a batch of finished completions: {@code judge(problems, completions).get(i)} is the
    * verdict on {@code completions.get(i)} as an answer to {@code problems.get(i)}. By default the
    * {@link #verifier()} judges each one (it never fails); tasks whose rewards come from programs or

@@ -21,6 +21,7 @@ import io.grpo4j.task.jsonl.JsonlSettings;
 import io.grpo4j.task.jsonl.JsonlTask;
 import io.grpo4j.task.reward.MathMatch;
 import io.grpo4j.torch.DType;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -196,6 +197,70 @@ class EpisodesTest {
       double[] tr = b.results().get(r).scored().tokenRewards();
       assertThat(tr[x.length() - 1]).isEqualTo(1.0);
       assertThat(Arrays.stream(tr).sum()).isEqualTo(1.0);
+    }
+  }
+
+  @Test
+  void toolsOfARowReachQwensTemplateAndToolAnswersRenderAsToolResponses() throws Exception {
+    // the tiny model with Qwen2.5's chat template (tool calling) instead of its own
+    Path qwen = dir.resolve("qwen-template");
+    TinyPreset.write("tiny", qwen, 3, DType.F32);
+    Path config = qwen.resolve("tokenizer_config.json");
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var tree = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(config.toFile());
+    tree.put(
+        "chat_template",
+        new String(
+            EpisodesTest.class.getResourceAsStream("/qwen2.5/chat_template.jinja").readAllBytes(),
+            StandardCharsets.UTF_8));
+    json.writeValue(config.toFile(), tree);
+    // the template's tool instructions alone are ~540 byte tokens: room beyond the preset's 512
+    Path shape = qwen.resolve("config.json");
+    var c = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(shape.toFile());
+    c.put("max_position_embeddings", 1024);
+    json.writeValue(shape.toFile(), c);
+    Path data = dir.resolve("tools.jsonl");
+    Files.writeString(
+        data,
+        "{\"id\": \"t\", \"prompt\": \"Weather?\", \"answer\": 1, \"tools\": [{\"type\": \"function\","
+            + " \"function\": {\"name\": \"get_weather\", \"parameters\": {}}}]}\n");
+    List<Problem<JsonlRow>> toolRows = JsonlDataset.read(data, JsonlSettings.DEFAULTS);
+    JsonlTask toolTask = new JsonlTask(JsonlSettings.DEFAULTS, toolRows, new MathMatch());
+    try (ModelFolder f = ModelFolder.open(qwen)) {
+      Prompts<JsonlRow> prompts = new Prompts<>(toolTask, PromptStyle.CHAT, f);
+      String prompt = prompts.text(toolRows.get(0));
+      assertThat(prompt)
+          .contains("# Tools")
+          .contains("<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\"")
+          .endsWith("<|im_start|>user\nWeather?<|im_end|>\n<|im_start|>assistant\n");
+      Environment tool =
+          r ->
+              r.modelTurns() < 2
+                  ? EnvReply.observation("22C", "tool")
+                  : EnvReply.done(1, true, null, "");
+      Qwen2Model m = f.loadModel(DType.F32, new Device("cpu"));
+      int imEnd = f.tokenizer().tokenId("<|im_end|>").getAsInt();
+      try (JavaEnvironment client = new JavaEnvironment(tool, 1, Duration.ofSeconds(20))) {
+        Episodes.Batch b =
+            new Episodes<>(toolTask, prompts, PromptStyle.CHAT, f, env(2, List.of(), 200), client)
+                .run(m, toolRows, 2, SamplingParams.sample(6, java.util.Set.of(imEnd), 5), "t");
+        assertThat(b.failures()).isZero();
+        for (Scoring.Result r : b.results()) {
+          Sample x = r.scored().sample();
+          int[] ids = x.completionIds();
+          int k = 0;
+          while (x.isModelToken(k)) k++;
+          int start = k;
+          while (!x.isModelToken(k)) k++;
+          String o = f.tokenizer().decode(Arrays.copyOfRange(ids, start, k));
+          boolean closed = ids[start - 1] == imEnd;
+          assertThat(o)
+              .isEqualTo(
+                  (closed ? "" : "<|im_end|>")
+                      + "\n<|im_start|>user\n<tool_response>\n22C\n</tool_response><|im_end|>\n"
+                      + "<|im_start|>assistant\n");
+        }
+      }
     }
   }
 

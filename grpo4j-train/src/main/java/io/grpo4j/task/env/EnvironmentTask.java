@@ -97,6 +97,11 @@ public final class EnvironmentTask<D>
   }
 
   @Override
+  public List<java.util.Map<String, Object>> tools(Problem<D> problem) {
+    return inner.tools(problem);
+  }
+
+  @Override
   public String referenceCompletion(Problem<D> problem) {
     return inner.referenceCompletion(problem);
   }

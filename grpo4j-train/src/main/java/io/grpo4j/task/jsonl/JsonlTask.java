@@ -109,6 +109,23 @@ public final class JsonlTask implements Task<JsonlRow>, EpochData<JsonlRow>, Epi
     return out;
   }
 
+  /**
+   * A row's {@code tools} field, when it is a list of tool specs: offered to the model through the
+   * chat template ({@code prompt_style: chat}); it also stays in the row's metadata.
+   */
+  @Override
+  public List<java.util.Map<String, Object>> tools(Problem<JsonlRow> problem) {
+    JsonNode tools = problem.data().metadata().get("tools");
+    if (tools == null || !tools.isArray() || tools.isEmpty()) return null;
+    return TOOLS.convertValue(
+        tools,
+        new com.fasterxml.jackson.core.type.TypeReference<
+            List<java.util.Map<String, Object>>>() {});
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper TOOLS =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
   @Override
   public String referenceCompletion(Problem<JsonlRow> problem) {
     String c = problem.data().completion();
