@@ -193,11 +193,7 @@ class EnvironmentRunTest {
                 "model.threads=1",
                 "data.train_file=" + data,
                 "data.eval_file=" + data,
-                "env.command=\"'"
-                    + io.grpo4j.task.env.CommandEnvironmentTest.PYTHON
-                    + "' '"
-                    + env
-                    + "'\"",
+                "env.command=\"'" + io.grpo4j.task.TestPython.PYTHON + "' '" + env + "'\"",
                 "sampling.max_new_tokens=12"));
     assertThat(cfg.env().maxTurns()).isEqualTo(3);
     assertThat(cfg.task().promptStyle()).isEqualTo("chat");
@@ -232,11 +228,7 @@ class EnvironmentRunTest {
         Runs.config(
             null,
             common(
-                "env.command=\"'"
-                    + io.grpo4j.task.env.CommandEnvironmentTest.PYTHON
-                    + "' '"
-                    + fake
-                    + "'\"",
+                "env.command=\"'" + io.grpo4j.task.TestPython.PYTHON + "' '" + fake + "'\"",
                 "env.concurrency=2",
                 "env.timeout_s=3",
                 "data.prompts_per_step=6",

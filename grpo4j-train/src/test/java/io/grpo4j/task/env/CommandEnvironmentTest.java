@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.grpo4j.task.TestPython;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,34 +19,12 @@ import org.junit.jupiter.api.Timeout;
  * (grpo4j-train/src/test/resources/env/fake_env.py): replies matched by id, and an environment that
  * hangs, crashes or answers garbage fails only its own requests, the others go on.
  */
-public class CommandEnvironmentTest {
-
-  /**
-   * The Python interpreter itself: a version manager's {@code python3} shim can take seconds to
-   * start on a busy machine, which would count against the timeouts tested here.
-   */
-  public static final String PYTHON = python();
-
-  private static String python() {
-    try {
-      Process p =
-          new ProcessBuilder("python3", "-c", "import sys; print(sys.executable)")
-              .redirectErrorStream(true)
-              .start();
-      String out = new String(p.getInputStream().readAllBytes()).strip();
-      return p.waitFor() == 0 && !out.isEmpty() ? out : "python3";
-    } catch (java.io.IOException e) {
-      return "python3";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "python3";
-    }
-  }
+class CommandEnvironmentTest {
 
   static String program(String args) {
     try {
       Path p = Path.of(CommandEnvironmentTest.class.getResource("/env/fake_env.py").toURI());
-      return "'" + PYTHON + "' '" + p + "' " + args;
+      return TestPython.command(p, args);
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }

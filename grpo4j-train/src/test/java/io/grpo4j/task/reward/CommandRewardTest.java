@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.TextNode;
+import io.grpo4j.task.TestPython;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,7 +22,8 @@ class CommandRewardTest {
   static String program(String args) {
     try {
       Path p = Path.of(CommandRewardTest.class.getResource("/reward/fake_reward.py").toURI());
-      return "python3 '" + p + "' " + args;
+      // the interpreter itself, not a shim that is slow to start (TestPython)
+      return TestPython.command(p, args);
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
