@@ -136,6 +136,9 @@ class BrowserTest {
         DashboardServer.start(RunSet.of(List.of(runs)), "127.0.0.1", 0, "episodes")) {
       driver.get("http://127.0.0.1:" + server.port() + "/");
       checkEpisodes("episodes-dashboard", runs.resolve("grpo"));
+      // leave the live page before its server stops (its polls would fail in the console)
+      driver.get("about:blank");
+      driver.manage().logs().get(LogType.BROWSER);
     }
     Path out = Files.createDirectories(tmp.resolve("episodes-report"));
     ReportWriter.write(RunSet.of(List.of(runs)), out, "episodes report");
