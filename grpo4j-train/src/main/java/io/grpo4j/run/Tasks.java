@@ -35,14 +35,14 @@ public final class Tasks {
     try {
       client = Environments.open(cfg.env(), context, loader);
     } catch (IOException | RuntimeException e) {
-      close(task);
+      task.close();
       throw e;
     }
     try {
       return new EnvironmentTask<>(task, cfg.env(), client);
     } catch (RuntimeException e) {
       client.close();
-      close(task);
+      task.close();
       throw e;
     }
   }

@@ -23,8 +23,8 @@ import org.bytedeco.pytorch.global.torch;
  *   <li>{@code completion} [B, T] int64 sampled ids and {@code mask} [B, T] float (1 = a token the
  *       model sampled; 0 on padding and on an episode's observation tokens, which stay in {@code
  *       valid} as context but get no loss, advantage, KL or entropy term);
- *   <li>{@code oldLogProbs}, {@code entropy}, {@code prefixReward} [B, T] float: log π_old at sampling,
- *       entropy of the sampling distribution, and the verifier's token rewards pref_t.
+ *   <li>{@code oldLogProbs}, {@code entropy}, {@code prefixReward} [B, T] float: log π_old at
+ *       sampling, entropy of the sampling distribution, and the verifier's token rewards pref_t.
  * </ul>
  *
  * The logits that predict completion token t sit at sequence position Lp − 1 + t. {@code promptOf}

@@ -123,11 +123,11 @@ public final class EnvironmentTask<D>
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     try {
       client.close();
     } finally {
-      if (inner instanceof AutoCloseable c) c.close();
+      inner.close();
     }
   }
 }
