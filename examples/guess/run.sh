@@ -2,22 +2,24 @@
 # Example 4, one command from the repository root: examples/guess/run.sh
 # A multi-turn environment (docs/environments.md): the shipped tiny SFT model plays a guessing
 # game against examples/guess/env.py. Makes the data, evaluates the SFT start on the 31 held-out
-# episodes (every number once, greedy), trains GRPO for 100 steps, evaluates again.
-#   examples/guess/run.sh --sft   first remakes models/guess-tiny-sft: SFT from the tiny preset on
-#                                 the transcripts (seed 0, 600 steps), exported as bf16
+# episodes (every number once, greedy), trains GRPO for 50 steps, evaluates again.
+#   examples/guess/run.sh --sft   first remakes models/guess-tiny-sft (done anyway when it is
+#                                 missing): SFT from the tiny preset on the transcripts (seed 0,
+#                                 300 steps), exported as bf16
 # Extra arguments go to every grpo4j command (e.g. --set model.threads=1).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cfg=examples/guess/guess.yaml
 python3 examples/guess/make_data.py runs/examples/guess/data
-if [ "${1:-}" = "--sft" ]; then
-  shift
+sft=0
+if [ "${1:-}" = "--sft" ]; then sft=1; shift; fi
+if [ $sft = 1 ] || [ ! -f models/guess-tiny-sft/model.safetensors ]; then
   rm -rf runs/examples/guess/sft
   ./grpo4j sft --config "$cfg" --out runs/examples/guess/sft --set model.init=null "$@"
-  ./grpo4j export --model runs/examples/guess/sft/checkpoints/step-600 --out models/guess-tiny-sft --dtype bf16
+  ./grpo4j export --model runs/examples/guess/sft/checkpoints/step-300 --out models/guess-tiny-sft --dtype bf16
 fi
 ./grpo4j eval --config "$cfg" --model models/guess-tiny-sft --data runs/examples/guess/data/test.jsonl "$@"
 rm -rf runs/examples/guess/grpo
 ./grpo4j train --config "$cfg" --out runs/examples/guess/grpo "$@"
-./grpo4j eval --config "$cfg" --model runs/examples/guess/grpo/checkpoints/step-100 \
+./grpo4j eval --config "$cfg" --model runs/examples/guess/grpo/checkpoints/step-50 \
   --ref models/guess-tiny-sft --data runs/examples/guess/data/test.jsonl "$@"
