@@ -5,7 +5,7 @@
 # episodes (every number once, greedy), trains GRPO for 50 steps, evaluates again.
 #   examples/guess/run.sh --sft   first remakes models/guess-tiny-sft (done anyway when it is
 #                                 missing): SFT from the tiny preset on the transcripts (seed 0,
-#                                 300 steps), exported as bf16
+#                                 200 steps), exported as bf16
 # Extra arguments go to every grpo4j command (e.g. --set model.threads=1).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,7 +16,7 @@ if [ "${1:-}" = "--sft" ]; then sft=1; shift; fi
 if [ $sft = 1 ] || [ ! -f models/guess-tiny-sft/model.safetensors ]; then
   rm -rf runs/examples/guess/sft
   ./grpo4j sft --config "$cfg" --out runs/examples/guess/sft --set model.init=null "$@"
-  ./grpo4j export --model runs/examples/guess/sft/checkpoints/step-300 --out models/guess-tiny-sft --dtype bf16
+  ./grpo4j export --model runs/examples/guess/sft/checkpoints/step-200 --out models/guess-tiny-sft --dtype bf16
 fi
 ./grpo4j eval --config "$cfg" --model models/guess-tiny-sft --data runs/examples/guess/data/test.jsonl "$@"
 rm -rf runs/examples/guess/grpo
