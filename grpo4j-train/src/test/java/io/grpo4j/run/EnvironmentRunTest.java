@@ -194,6 +194,9 @@ class EnvironmentRunTest {
                 "data.train_file=" + data,
                 "data.eval_file=" + data,
                 "env.command=\"'" + io.grpo4j.task.TestPython.PYTHON + "' '" + env + "'\"",
+                // a busy machine (load 20 on 2 cores) kept the program silent past 30 s: this test
+                // is about the plumbing; timeouts have their own test above
+                "env.timeout_s=300",
                 "sampling.max_new_tokens=12"));
     assertThat(cfg.env().maxTurns()).isEqualTo(3);
     assertThat(cfg.task().promptStyle()).isEqualTo("chat");
