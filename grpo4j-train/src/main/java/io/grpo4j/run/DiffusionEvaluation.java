@@ -94,7 +94,13 @@ public record DiffusionEvaluation(
       }
       Evaluation e =
           new Evaluation(
-              report.scores(), kf, kr, Double.NaN, (System.nanoTime() - t0) / 1e9, pass, Double.NaN);
+              report.scores(),
+              kf,
+              kr,
+              Double.NaN,
+              (System.nanoTime() - t0) / 1e9,
+              pass,
+              Double.NaN);
       return new DiffusionEvaluation(e, pf, pr);
     }
   }

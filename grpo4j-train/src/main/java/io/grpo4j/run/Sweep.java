@@ -41,10 +41,10 @@ import java.util.Set;
  * {@code kl_forward} and {@code kl_reverse} (per-token KL of the greedy answers to the start model;
  * a masked-diffusion run's at its answers' commit states, plus {@code probe_kl_forward} and {@code
  * probe_kl_reverse} on the fixed probe states, {@link DiffusionEvaluation}), {@code turns} (model
- * turns per held-out episode, for a task played against an environment), {@code pass@1} and
- * {@code pass@k} (unbiased, k samples per problem at temperature 1 on the first {@code
- * passProblems} held-out problems), {@code grpo_seconds} (wall time of training). sd is the sample
- * standard deviation over seeds (0 for one seed).
+ * turns per held-out episode, for a task played against an environment), {@code pass@1} and {@code
+ * pass@k} (unbiased, k samples per problem at temperature 1 on the first {@code passProblems}
+ * held-out problems), {@code grpo_seconds} (wall time of training). sd is the sample standard
+ * deviation over seeds (0 for one seed).
  *
  * @param config the YAML config (null: defaults)
  * @param overrides {@code key=value} applied to every run, before the cell's own values

@@ -85,7 +85,12 @@ final class ModelTokens {
    * @param success [B] per-row success for the validator fallback, or null
    */
   Advantages.Result advantages(
-      Advantages a, Tensor r, RolloutBatch batch, int groupSize, Segments segments, Tensor success) {
+      Advantages a,
+      Tensor r,
+      RolloutBatch batch,
+      int groupSize,
+      Segments segments,
+      Tensor success) {
     if (identity()) {
       return a.compute(
           r, batch.mask(), batch.completion(), batch.entropy(), groupSize, segments, success);

@@ -116,8 +116,8 @@ class EpisodeLossTest {
 
   static Loss loss(List<ScoredSample> scored, AdvantageMode mode) {
     RolloutBatch b = RolloutBatch.of(scored, new Device("cpu"));
-    Advantages a = new Advantages(mode, 1.0, true, 1e-4, 0.5, 0.5, 0, 0);
-    Tensor adv = b.modelTokens().advantages(a, b.prefixReward(), b, G).advantages();
+    Advantages a = new Advantages(mode, 1.0, true, 1e-4, 0.5, 0.5, 0, 0, 0);
+    Tensor adv = b.modelTokens().advantages(a, b.prefixReward(), b, G, null, null).advantages();
     KlPenalty kl = new KlPenalty(0.02, 0.01, KlEstimator.EXACT);
     TrainingPass pass =
         b.trainingPass(POLICY, new TrainOptions(false, 8, false), REFERENCE, kl, 1.0);
