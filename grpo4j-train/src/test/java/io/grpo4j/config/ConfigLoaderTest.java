@@ -107,6 +107,41 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void environmentRunsRefuseTheSegmentModesAStarPoAndDiffusionNamingTheKeys() throws Exception {
+    List<String> env = List.of("env.command=python3 env.py", "rl.advantage.mode=prefix");
+    assertThat(Runs.config(null, env).env().enabled()).isTrue();
+    assertThatThrownBy(
+            () ->
+                Runs.config(
+                    null,
+                    List.of("env.command=python3 env.py", "rl.advantage.mode=tree")))
+        .hasMessageContaining("env:")
+        .hasMessageContaining("rl.advantage.mode=tree");
+    assertThatThrownBy(
+            () ->
+                Runs.config(
+                    null, List.of("env.name=guess", "rl.advantage.mode=mc_prefix")))
+        .hasMessageContaining("env:")
+        .hasMessageContaining("rl.advantage.mode=mc_prefix");
+    assertThatThrownBy(
+            () -> Runs.config(null, List.of("env.command=python3 env.py", "rl.algorithm=astar_po")))
+        .hasMessageContaining("env:")
+        .hasMessageContaining("rl.algorithm=astar_po");
+    assertThatThrownBy(
+            () ->
+                Runs.config(
+                    null,
+                    List.of("env.command=python3 env.py", "model.architecture=masked_diffusion")))
+        .hasMessageContaining("env:")
+        .hasMessageContaining("model.architecture");
+    // without env: the same settings load (they are refused only for episodes)
+    assertThat(Runs.config(null, List.of("rl.advantage.mode=mc_prefix")).env().enabled()).isFalse();
+    RunConfig guess = Runs.config(Path.of("examples/guess/guess.yaml"), List.of());
+    assertThat(guess.env().maxTurns()).isEqualTo(5);
+    assertThat(guess.env().turnStop()).containsExactly("\n");
+  }
+
+  @Test
   void resolvedYamlRoundTrips() throws Exception {
     RunConfig c = Runs.config(null, List.of("rl.kl.forward=0.3", "model.init=a/b"));
     Path f = yaml(ConfigLoader.toYaml(c));
