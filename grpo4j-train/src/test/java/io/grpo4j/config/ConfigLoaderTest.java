@@ -112,15 +112,11 @@ class ConfigLoaderTest {
     assertThat(Runs.config(null, env).env().enabled()).isTrue();
     assertThatThrownBy(
             () ->
-                Runs.config(
-                    null,
-                    List.of("env.command=python3 env.py", "rl.advantage.mode=tree")))
+                Runs.config(null, List.of("env.command=python3 env.py", "rl.advantage.mode=tree")))
         .hasMessageContaining("env:")
         .hasMessageContaining("rl.advantage.mode=tree");
     assertThatThrownBy(
-            () ->
-                Runs.config(
-                    null, List.of("env.name=guess", "rl.advantage.mode=mc_prefix")))
+            () -> Runs.config(null, List.of("env.name=guess", "rl.advantage.mode=mc_prefix")))
         .hasMessageContaining("env:")
         .hasMessageContaining("rl.advantage.mode=mc_prefix");
     assertThatThrownBy(
