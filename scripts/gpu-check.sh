@@ -198,6 +198,22 @@ if ! skip seed || ! skip 12gb || ! skip lora || ! skip serve || ! skip rollout-1
     run init-model init-model --config "$FIXTURE" --out "$MODEL" --storage-dtype bf16 "${tok[@]}"
     add init_model "{\"exit\": $RC, \"wall_s\": $SECS, \"tokenizer\": $(jstr "${TOKENIZER:-byte-level}")}"
   fi
+  # The recipes render chat prompts. The Qwen3 tokenizer folder's chat template uses Python slices
+  # (messages[::-1]) that grpo4j's Jinja engine refuses (train exits 2 naming tokenizer_config.json), and
+  # the model is Qwen2.5-shaped anyway: give it Qwen2.5-1.5B-Instruct's template from beside the fixture.
+  tmpl=$(dirname "$FIXTURE")/chat_template.jinja
+  if [ -n "$TOKENIZER" ] && [ -f "$tmpl" ] && [ -f "$MODEL/tokenizer_config.json" ]; then
+    cp "$tmpl" "$MODEL/chat_template.jinja"
+    python3 - "$MODEL/tokenizer_config.json" <<'PY' || say "could not drop chat_template from $MODEL/tokenizer_config.json"
+import json, os, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c.pop("chat_template", None)
+with open(p + ".tmp", "w") as f:
+    json.dump(c, f, indent=2, ensure_ascii=False)
+os.replace(p + ".tmp", p)
+PY
+  fi
 fi
 for recipe in seed 12gb lora; do
   skip "$recipe" && continue

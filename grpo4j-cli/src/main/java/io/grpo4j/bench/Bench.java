@@ -161,20 +161,9 @@ public final class Bench {
               });
       out.put("rollout_tokens_per_s", roll[0].completionTokens() / rollS);
       if (s.loraRank() > 0) {
-        for (Adapters how : List.of(Adapters.ON_THE_FLY, Adapters.MERGED)) {
-          log.accept("rollout with LoRA r=" + s.loraRank() + ", " + how.key + " ...");
-          double[] merge = new double[1];
-          double loraS =
-              median(
-                  s.warmup(),
-                  s.repeats(),
-                  () -> {
-                    roll[0] = rollout(s, s.prompts(), s.groupSize(), how, merge);
-                    return merge[0] + roll[0].prefillSeconds() + roll[0].decodeSeconds();
-                  });
-          out.put("rollout_lora_" + how.key + "_tokens_per_s", roll[0].completionTokens() / loraS);
-          if (how == Adapters.MERGED) out.put("lora_merge_s", merge[0]);
-        }
+        log.accept(
+            "rollout with LoRA r=" + s.loraRank() + ", on the fly and merged, interleaved ...");
+        loraRollouts(s, out, log);
       }
     }
     if (!s.skip().contains("decode")) {
@@ -328,6 +317,41 @@ public final class Bench {
     Adapters(String key) {
       this.key = key;
     }
+  }
+
+  /**
+   * The two LoRA rollout paths timed in turns — warm-up rollouts of both first, then per repeat one
+   * of each, the order alternating (on the fly, merged; merged, on the fly; …) — so that a drift in
+   * the machine's load reaches both medians alike. Puts {@code rollout_lora_<path>_tokens_per_s}
+   * (completion tokens over the median of merge + prefill + decode seconds), {@code
+   * rollout_lora_<path>_seconds} (every timed repeat, in order) and {@code lora_merge_s} (the
+   * median refresh of the merged copy).
+   */
+  private static void loraRollouts(Settings s, Map<String, Object> out, Consumer<String> log) {
+    List<Adapters> paths = List.of(Adapters.ON_THE_FLY, Adapters.MERGED);
+    double[] merge = new double[1];
+    long tokens = 0;
+    for (int i = 0; i < s.warmup(); i++)
+      for (Adapters how : paths) rollout(s, s.prompts(), s.groupSize(), how, merge);
+    double[][] seconds = new double[paths.size()][s.repeats()];
+    double[] merges = new double[s.repeats()];
+    for (int i = 0; i < s.repeats(); i++) {
+      for (int j = 0; j < paths.size(); j++) {
+        int k = i % 2 == 0 ? j : paths.size() - 1 - j;
+        Adapters how = paths.get(k);
+        Rollout r = rollout(s, s.prompts(), s.groupSize(), how, merge);
+        seconds[k][i] = merge[0] + r.prefillSeconds() + r.decodeSeconds();
+        if (how == Adapters.MERGED) merges[i] = merge[0];
+        tokens = r.completionTokens();
+      }
+    }
+    for (int k = 0; k < paths.size(); k++) {
+      String key = "rollout_lora_" + paths.get(k).key;
+      out.put(key + "_tokens_per_s", tokens / median(seconds[k]));
+      out.put(key + "_seconds", Arrays.stream(seconds[k]).boxed().toList());
+      log.accept(key + ": " + Arrays.toString(seconds[k]) + " s");
+    }
+    out.put("lora_merge_s", median(merges));
   }
 
   private static Rollout rollout(Settings s, int prompts, int group) {

@@ -1,6 +1,7 @@
 package io.grpo4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -85,6 +86,56 @@ class BenchCommandTest {
     assertThat(c.has("omp_wait_policy")).isTrue();
     assertThat(c.get("model").get("hidden_size").asInt()).isEqualTo(32);
     assertThat(r.has("train_cuda_peak_allocated_bytes")).as("CPU run: no CUDA memory").isFalse();
+  }
+
+  @Test
+  void timesBothLoraRolloutPathsInTurns(@TempDir Path dir) throws Exception {
+    Path config = dir.resolve("config.json");
+    Files.writeString(config, MICRO);
+    Path json = dir.resolve("bench-lora.json");
+    int rc =
+        Main.commandLine()
+            .execute(
+                "bench",
+                "--preset",
+                config.toString(),
+                "--seq",
+                "8",
+                "--skip",
+                "gemm,train,ref,decode",
+                "--prompts",
+                "2",
+                "--group-size",
+                "2",
+                "--new-tokens",
+                "3",
+                "--prompt-length",
+                "4",
+                "--warmup",
+                "0",
+                "--repeats",
+                "3",
+                "--lora",
+                "2",
+                "--json",
+                json.toString());
+    assertThat(rc).isZero();
+    JsonNode r = new ObjectMapper().readTree(json.toFile());
+    for (String path : new String[] {"on_the_fly", "merged"}) {
+      String key = "rollout_lora_" + path;
+      assertThat(r.get(key + "_tokens_per_s").asDouble()).as(key).isPositive();
+      JsonNode seconds = r.get(key + "_seconds");
+      assertThat(seconds.size()).as(key + "_seconds: one per repeat").isEqualTo(3);
+      for (JsonNode t : seconds) assertThat(t.asDouble()).as(key + "_seconds").isPositive();
+      // 2 prompts x G 2 x 3 new tokens (no stop token) over the median of the repeats
+      double[] t = {
+        seconds.get(0).asDouble(), seconds.get(1).asDouble(), seconds.get(2).asDouble()
+      };
+      java.util.Arrays.sort(t);
+      assertThat(r.get(key + "_tokens_per_s").asDouble()).isCloseTo(12 / t[1], within(1e-6));
+    }
+    assertThat(r.get("lora_merge_s").asDouble()).isPositive();
+    assertThat(r.get("config").get("lora_rank").asInt()).isEqualTo(2);
   }
 
   @Test
