@@ -324,16 +324,20 @@ public final class Bench {
    * of each, the order alternating (on the fly, merged; merged, on the fly; …) — so that a drift in
    * the machine's load reaches both medians alike. Puts {@code rollout_lora_<path>_tokens_per_s}
    * (completion tokens over the median of merge + prefill + decode seconds), {@code
-   * rollout_lora_<path>_seconds} (every timed repeat, in order) and {@code lora_merge_s} (the
-   * median refresh of the merged copy).
+   * rollout_lora_<path>_seconds} (every timed repeat, in order), {@code
+   * rollout_lora_<path>_cpu_tokens_per_s} and {@code rollout_lora_<path>_cpu_seconds} (the same
+   * with the process's CPU seconds of merge + sampling: on a loaded machine with {@code --threads
+   * 1} the work itself, where the wall seconds also hold the waits for a core) and {@code
+   * lora_merge_s} (the median refresh of the merged copy).
    */
   private static void loraRollouts(Settings s, Map<String, Object> out, Consumer<String> log) {
     List<Adapters> paths = List.of(Adapters.ON_THE_FLY, Adapters.MERGED);
-    double[] merge = new double[1];
+    double[] merge = new double[2];
     long tokens = 0;
     for (int i = 0; i < s.warmup(); i++)
       for (Adapters how : paths) rollout(s, s.prompts(), s.groupSize(), how, merge);
     double[][] seconds = new double[paths.size()][s.repeats()];
+    double[][] cpu = new double[paths.size()][s.repeats()];
     double[] merges = new double[s.repeats()];
     for (int i = 0; i < s.repeats(); i++) {
       for (int j = 0; j < paths.size(); j++) {
@@ -341,6 +345,7 @@ public final class Bench {
         Adapters how = paths.get(k);
         Rollout r = rollout(s, s.prompts(), s.groupSize(), how, merge);
         seconds[k][i] = merge[0] + r.prefillSeconds() + r.decodeSeconds();
+        cpu[k][i] = merge[1];
         if (how == Adapters.MERGED) merges[i] = merge[0];
         tokens = r.completionTokens();
       }
@@ -349,26 +354,32 @@ public final class Bench {
       String key = "rollout_lora_" + paths.get(k).key;
       out.put(key + "_tokens_per_s", tokens / median(seconds[k]));
       out.put(key + "_seconds", Arrays.stream(seconds[k]).boxed().toList());
-      log.accept(key + ": " + Arrays.toString(seconds[k]) + " s");
+      // the process CPU clock ticks in steps of ~10 ms: a rollout shorter than that reads 0
+      if (median(cpu[k]) > 0) out.put(key + "_cpu_tokens_per_s", tokens / median(cpu[k]));
+      out.put(key + "_cpu_seconds", Arrays.stream(cpu[k]).boxed().toList());
+      log.accept(
+          key + ": " + Arrays.toString(seconds[k]) + " s, CPU " + Arrays.toString(cpu[k]) + " s");
     }
     out.put("lora_merge_s", median(merges));
   }
 
   private static Rollout rollout(Settings s, int prompts, int group) {
-    return rollout(s, prompts, group, Adapters.NONE, new double[1]);
+    return rollout(s, prompts, group, Adapters.NONE, new double[2]);
   }
 
   /**
    * One rollout of random prompts; with adapters ({@code how}), rank-{@link Settings#loraRank}
    * adapters on every projection (B random, as after training), and for {@code MERGED} the seconds
    * of refreshing the merged copy ({@link Qwen2Model#mergeInto}, as a LoRA run does before each
-   * rollout) in {@code mergeSeconds[0]}.
+   * rollout) in {@code timings[0]}; {@code timings[1]}: the process's CPU seconds of that refresh
+   * and the sampling (not of building the model).
    */
   private static Rollout rollout(
-      Settings s, int prompts, int group, Adapters how, double[] mergeSeconds) {
+      Settings s, int prompts, int group, Adapters how, double[] timings) {
     try (PointerScope scope = new PointerScope()) {
       Qwen2Model m = Qwen2Model.initialize(s.config(), 0, s.dtype(), device(s));
-      mergeSeconds[0] = 0;
+      timings[0] = 0;
+      long cpu0 = 0;
       if (how != Adapters.NONE) {
         LoraAdapters ad =
             LoraAdapters.initialize(
@@ -383,13 +394,15 @@ public final class Bench {
         } else {
           Qwen2Model merged = view.merged();
           sync(device(s));
+          cpu0 = processCpuNanos();
           long t0 = System.nanoTime();
           view.mergeInto(merged);
           sync(device(s));
-          mergeSeconds[0] = (System.nanoTime() - t0) / 1e9;
+          timings[0] = (System.nanoTime() - t0) / 1e9;
           m = merged;
         }
       }
+      if (how != Adapters.MERGED) cpu0 = processCpuNanos();
       Random rnd = new Random(3);
       List<int[]> ps = new ArrayList<>();
       for (int p = 0; p < prompts; p++) {
@@ -400,7 +413,9 @@ public final class Bench {
       }
       // No stop tokens: every row decodes exactly newTokens tokens.
       SamplingParams sp = new SamplingParams(1.0, 0, 1.0, false, s.newTokens(), Set.of(), 7);
-      return new Sampler(m, s.config().vocabSize(), s.decode()).generate(ps, group, sp);
+      Rollout r = new Sampler(m, s.config().vocabSize(), s.decode()).generate(ps, group, sp);
+      timings[1] = (processCpuNanos() - cpu0) / 1e9;
+      return r;
     }
   }
 

@@ -249,6 +249,14 @@ final class BenchCommand implements Callable<Integer> {
             r.get("rollout_lora_on_the_fly_tokens_per_s"),
             r.get("rollout_lora_merged_tokens_per_s"),
             1e3 * (double) r.get("lora_merge_s"));
+        if (r.containsKey("rollout_lora_merged_cpu_tokens_per_s")
+            && r.containsKey("rollout_lora_on_the_fly_cpu_tokens_per_s"))
+          row(
+              "rollout, LoRA CPU",
+              "%.0f tokens per CPU second on the fly, %.0f merged (the work alone: wall times on a busy"
+                  + " machine include waits)",
+              r.get("rollout_lora_on_the_fly_cpu_tokens_per_s"),
+              r.get("rollout_lora_merged_cpu_tokens_per_s"));
       }
     }
     if (r.containsKey("decode_overhead_ratio")) {

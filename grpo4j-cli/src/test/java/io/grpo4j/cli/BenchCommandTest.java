@@ -134,6 +134,17 @@ class BenchCommandTest {
       java.util.Arrays.sort(t);
       assertThat(r.get(key + "_tokens_per_s").asDouble()).isCloseTo(12 / t[1], within(1e-6));
     }
+    for (String path : new String[] {"on_the_fly", "merged"}) {
+      JsonNode cpu = r.get("rollout_lora_" + path + "_cpu_seconds");
+      assertThat(cpu.size()).isEqualTo(3);
+      // the process CPU clock ticks in ~10 ms steps: this micro rollout may read 0
+      for (JsonNode t : cpu) assertThat(t.asDouble()).as(path + " CPU seconds").isNotNegative();
+      double[] c = {cpu.get(0).asDouble(), cpu.get(1).asDouble(), cpu.get(2).asDouble()};
+      java.util.Arrays.sort(c);
+      JsonNode perCpu = r.get("rollout_lora_" + path + "_cpu_tokens_per_s");
+      if (c[1] > 0) assertThat(perCpu.asDouble()).isCloseTo(12 / c[1], within(1e-6));
+      else assertThat(perCpu).as("no rate from a 0 s median").isNull();
+    }
     assertThat(r.get("lora_merge_s").asDouble()).isPositive();
     assertThat(r.get("config").get("lora_rank").asInt()).isEqualTo(2);
   }
