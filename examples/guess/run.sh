@@ -2,7 +2,8 @@
 # Example 4, one command from the repository root: examples/guess/run.sh
 # A multi-turn environment (docs/environments.md): the shipped tiny SFT model plays a guessing
 # game against examples/guess/env.py. Makes the data, evaluates the SFT start on the 31 held-out
-# episodes (every number once, greedy), trains GRPO for 50 steps, evaluates again.
+# episodes (every number once: greedy, then 8 sampled episodes each), trains GRPO for 50 steps,
+# evaluates again.
 #   examples/guess/run.sh --sft   first remakes models/guess-tiny-sft (done anyway when it is
 #                                 missing): SFT from the tiny preset on the transcripts (seed 0,
 #                                 200 steps), exported as bf16
@@ -19,7 +20,10 @@ if [ $sft = 1 ] || [ ! -f models/guess-tiny-sft/model.safetensors ]; then
   ./grpo4j export --model runs/examples/guess/sft/checkpoints/step-200 --out models/guess-tiny-sft --dtype bf16
 fi
 ./grpo4j eval --config "$cfg" --model models/guess-tiny-sft --data runs/examples/guess/data/test.jsonl "$@"
+./grpo4j eval --config "$cfg" --model models/guess-tiny-sft --data runs/examples/guess/data/test.jsonl --samples 8 "$@"
 rm -rf runs/examples/guess/grpo
 ./grpo4j train --config "$cfg" --out runs/examples/guess/grpo "$@"
-./grpo4j eval --config "$cfg" --model runs/examples/guess/grpo/checkpoints/step-50 \
-  --ref models/guess-tiny-sft --data runs/examples/guess/data/test.jsonl "$@"
+for k in 0 8; do
+  ./grpo4j eval --config "$cfg" --model runs/examples/guess/grpo/checkpoints/step-50 \
+    --ref models/guess-tiny-sft --data runs/examples/guess/data/test.jsonl --samples $k "$@"
+done
