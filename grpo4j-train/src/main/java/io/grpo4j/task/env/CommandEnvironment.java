@@ -1,9 +1,7 @@
 package io.grpo4j.task.env;
 
-import java.io.BufferedReader;
+import io.grpo4j.task.ProgramLines;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -249,12 +246,13 @@ public final class CommandEnvironment implements EnvironmentClient {
                     // the program closed stdin or died: the stdout reader sees it exit
                   }
                 });
-        readLines(
+        ProgramLines.read(
             "env-stdout-" + index,
             process.getInputStream(),
             this::replyLine,
             () -> end(this, "environment exited with code " + exitCode()));
-        readLines("env-stderr-" + index, process.getErrorStream(), l -> stderrLine(index, l), null);
+        ProgramLines.read(
+            "env-stderr-" + index, process.getErrorStream(), l -> stderrLine(index, l), null);
       }
 
       private void replyLine(String line) {
@@ -295,26 +293,5 @@ public final class CommandEnvironment implements EnvironmentClient {
         process.destroyForcibly();
       }
     }
-  }
-
-  /**
-   * Hands each line of {@code in} to {@code line} on a daemon thread named {@code name}, then runs
-   * {@code atEnd} (if not null) at the end of the stream or when the process was killed.
-   */
-  private static void readLines(
-      String name, InputStream in, Consumer<String> line, Runnable atEnd) {
-    Thread.ofPlatform()
-        .daemon(true)
-        .name(name)
-        .start(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                for (String l; (l = r.readLine()) != null; ) line.accept(l);
-              } catch (IOException e) {
-                // stream closed by kill()
-              }
-              if (atEnd != null) atEnd.run();
-            });
   }
 }

@@ -1,9 +1,7 @@
 package io.grpo4j.task.reward;
 
-import java.io.BufferedReader;
+import io.grpo4j.task.ProgramLines;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +20,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -232,32 +229,13 @@ public final class CommandReward implements RewardSource {
       starts++;
       Process p = pb.start();
       BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-      readLines("reward-stdout-" + copy, p.getInputStream(), lines::add, () -> lines.add(EOF));
-      readLines("reward-stderr-" + copy, p.getErrorStream(), l -> stderrLine(copy, l), () -> {});
+      ProgramLines.read(
+          "reward-stdout-" + copy, p.getInputStream(), lines::add, () -> lines.add(EOF));
+      ProgramLines.read(
+          "reward-stderr-" + copy, p.getErrorStream(), l -> stderrLine(copy, l), () -> {});
       process = p;
       stdin = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
       stdout = lines;
-    }
-
-    /**
-     * Hands each line of {@code in} to {@code line} on a platform daemon thread named {@code name},
-     * then runs {@code atEnd} (at the end of the stream, or when kill() closed it).
-     */
-    private static void readLines(
-        String name, InputStream in, Consumer<String> line, Runnable atEnd) {
-      Thread.ofPlatform()
-          .daemon(true)
-          .name(name)
-          .start(
-              () -> {
-                try (BufferedReader r =
-                    new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                  for (String l; (l = r.readLine()) != null; ) line.accept(l);
-                } catch (IOException e) {
-                  // stream closed by kill()
-                }
-                atEnd.run();
-              });
     }
 
     private String exitCode() {
