@@ -460,8 +460,6 @@ public final class GrpoTrainer<D> {
             : setup.trainProblems(Seeds.TRAIN_PROBLEMS, step, drawn);
     int per = all.size() / worldSize;
     List<Problem<D>> problems = all.subList(rank * per, (rank + 1) * per);
-    List<int[]> promptIds = new ArrayList<>();
-    for (Problem<D> p : problems) promptIds.add(setup.prompts().ids(p));
     RunConfig.Sampling s = cfg.sampling();
     SamplingParams sp =
         new SamplingParams(
@@ -495,6 +493,8 @@ public final class GrpoTrainer<D> {
       generated = env.tokens() - env.observationTokens(); // observations are prefilled, not decoded
       episodes.checkFailures(b);
     } else {
+      List<int[]> promptIds = new ArrayList<>();
+      for (Problem<D> p : problems) promptIds.add(setup.prompts().ids(p));
       sampler = new Sampler(weights.rollout(), setup.folder().samplableVocab(), s.decodeMode());
       rollout =
           mode == AdvantageMode.TREE
