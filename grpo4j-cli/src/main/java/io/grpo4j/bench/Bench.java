@@ -332,10 +332,10 @@ public final class Bench {
    */
   private static void loraRollouts(Settings s, Map<String, Object> out, Consumer<String> log) {
     List<Adapters> paths = List.of(Adapters.ON_THE_FLY, Adapters.MERGED);
-    double[] merge = new double[2];
+    double[] timings = new double[2]; // [merge wall s, CPU s of merge + sampling]
     long tokens = 0;
     for (int i = 0; i < s.warmup(); i++)
-      for (Adapters how : paths) rollout(s, s.prompts(), s.groupSize(), how, merge);
+      for (Adapters how : paths) rollout(s, s.prompts(), s.groupSize(), how, timings);
     double[][] seconds = new double[paths.size()][s.repeats()];
     double[][] cpu = new double[paths.size()][s.repeats()];
     double[] merges = new double[s.repeats()];
@@ -343,10 +343,10 @@ public final class Bench {
       for (int j = 0; j < paths.size(); j++) {
         int k = i % 2 == 0 ? j : paths.size() - 1 - j;
         Adapters how = paths.get(k);
-        Rollout r = rollout(s, s.prompts(), s.groupSize(), how, merge);
-        seconds[k][i] = merge[0] + r.prefillSeconds() + r.decodeSeconds();
-        cpu[k][i] = merge[1];
-        if (how == Adapters.MERGED) merges[i] = merge[0];
+        Rollout r = rollout(s, s.prompts(), s.groupSize(), how, timings);
+        seconds[k][i] = timings[0] + r.prefillSeconds() + r.decodeSeconds();
+        cpu[k][i] = timings[1];
+        if (how == Adapters.MERGED) merges[i] = timings[0];
         tokens = r.completionTokens();
       }
     }
