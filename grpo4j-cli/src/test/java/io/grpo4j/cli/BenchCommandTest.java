@@ -9,6 +9,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,19 +26,21 @@ class BenchCommandTest {
        "rms_norm_eps": 1e-6, "tie_word_embeddings": true, "eos_token_id": 49}
       """;
 
-  @Test
-  void writesEveryDocumentedKey(@TempDir Path dir) throws Exception {
+  /**
+   * Runs {@code bench} on {@link #MICRO} (written to {@code dir/config.json}) with a micro rollout
+   * of 2 prompts × G 2 × 3 new tokens after 4 prompt tokens and no warm-up, plus {@code options};
+   * asserts exit code 0 and returns the JSON it wrote.
+   */
+  private static JsonNode bench(Path dir, String... options) throws Exception {
     Path config = dir.resolve("config.json");
     Files.writeString(config, MICRO);
     Path json = dir.resolve("out/bench.json");
-    int rc =
-        Main.commandLine()
-            .execute(
+    List<String> args =
+        new ArrayList<>(
+            List.of(
                 "bench",
                 "--preset",
                 config.toString(),
-                "--batch",
-                "2",
                 "--seq",
                 "8",
                 "--prompts",
@@ -47,20 +51,30 @@ class BenchCommandTest {
                 "3",
                 "--prompt-length",
                 "4",
-                "--decode-batch",
-                "4",
                 "--warmup",
-                "0",
-                "--repeats",
-                "1",
-                "--gemm-max",
-                "256",
-                "--decode",
-                "static",
-                "--json",
-                json.toString());
+                "0"));
+    args.addAll(List.of(options));
+    args.addAll(List.of("--json", json.toString()));
+    int rc = Main.commandLine().execute(args.toArray(String[]::new));
     assertThat(rc).isZero();
-    JsonNode r = new ObjectMapper().readTree(json.toFile());
+    return new ObjectMapper().readTree(json.toFile());
+  }
+
+  @Test
+  void writesEveryDocumentedKey(@TempDir Path dir) throws Exception {
+    JsonNode r =
+        bench(
+            dir,
+            "--batch",
+            "2",
+            "--decode-batch",
+            "4",
+            "--repeats",
+            "1",
+            "--gemm-max",
+            "256",
+            "--decode",
+            "static");
     for (String key :
         new String[] {
           "gemm_gflops_f32",
@@ -77,7 +91,7 @@ class BenchCommandTest {
       assertThat(r.get(key).asDouble()).as(key).isPositive();
     }
     JsonNode c = r.get("config");
-    assertThat(c.get("preset").asText()).isEqualTo(config.toString());
+    assertThat(c.get("preset").asText()).isEqualTo(dir.resolve("config.json").toString());
     assertThat(c.get("dtype").asText()).isEqualTo("float32");
     assertThat(c.get("decode").asText()).isEqualTo("static");
     assertThat(c.get("batch").asInt()).isEqualTo(2);
@@ -90,37 +104,7 @@ class BenchCommandTest {
 
   @Test
   void timesBothLoraRolloutPathsInTurns(@TempDir Path dir) throws Exception {
-    Path config = dir.resolve("config.json");
-    Files.writeString(config, MICRO);
-    Path json = dir.resolve("bench-lora.json");
-    int rc =
-        Main.commandLine()
-            .execute(
-                "bench",
-                "--preset",
-                config.toString(),
-                "--seq",
-                "8",
-                "--skip",
-                "gemm,train,ref,decode",
-                "--prompts",
-                "2",
-                "--group-size",
-                "2",
-                "--new-tokens",
-                "3",
-                "--prompt-length",
-                "4",
-                "--warmup",
-                "0",
-                "--repeats",
-                "3",
-                "--lora",
-                "2",
-                "--json",
-                json.toString());
-    assertThat(rc).isZero();
-    JsonNode r = new ObjectMapper().readTree(json.toFile());
+    JsonNode r = bench(dir, "--skip", "gemm,train,ref,decode", "--repeats", "3", "--lora", "2");
     for (String path : new String[] {"on_the_fly", "merged"}) {
       String key = "rollout_lora_" + path;
       assertThat(r.get(key + "_tokens_per_s").asDouble()).as(key).isPositive();
@@ -133,15 +117,13 @@ class BenchCommandTest {
       };
       java.util.Arrays.sort(t);
       assertThat(r.get(key + "_tokens_per_s").asDouble()).isCloseTo(12 / t[1], within(1e-6));
-    }
-    for (String path : new String[] {"on_the_fly", "merged"}) {
-      JsonNode cpu = r.get("rollout_lora_" + path + "_cpu_seconds");
+      JsonNode cpu = r.get(key + "_cpu_seconds");
       assertThat(cpu.size()).isEqualTo(3);
       // the process CPU clock ticks in ~10 ms steps: this micro rollout may read 0
-      for (JsonNode t : cpu) assertThat(t.asDouble()).as(path + " CPU seconds").isNotNegative();
+      for (JsonNode x : cpu) assertThat(x.asDouble()).as(path + " CPU seconds").isNotNegative();
       double[] c = {cpu.get(0).asDouble(), cpu.get(1).asDouble(), cpu.get(2).asDouble()};
       java.util.Arrays.sort(c);
-      JsonNode perCpu = r.get("rollout_lora_" + path + "_cpu_tokens_per_s");
+      JsonNode perCpu = r.get(key + "_cpu_tokens_per_s");
       if (c[1] > 0) assertThat(perCpu.asDouble()).isCloseTo(12 / c[1], within(1e-6));
       else assertThat(perCpu).as("no rate from a 0 s median").isNull();
     }

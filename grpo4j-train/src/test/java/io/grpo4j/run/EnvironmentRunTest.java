@@ -7,6 +7,7 @@ import io.grpo4j.config.RunConfig;
 import io.grpo4j.metrics.MetricsLog;
 import io.grpo4j.model.TinyPreset;
 import io.grpo4j.task.TaskContext;
+import io.grpo4j.task.TestPython;
 import io.grpo4j.task.env.EnvReply;
 import io.grpo4j.task.env.EnvRequest;
 import io.grpo4j.task.env.Environment;
@@ -161,17 +162,9 @@ class EnvironmentRunTest {
     }
   }
 
-  /** The repository's root: the first folder up from the working directory with examples/. */
-  static Path repository() {
-    Path d = Path.of("").toAbsolutePath();
-    while (d != null && !Files.isDirectory(d.resolve("examples/python-env"))) d = d.getParent();
-    if (d == null) throw new IllegalStateException("examples/python-env not found above the cwd");
-    return d;
-  }
-
   @Test
   void thePythonEnvironmentWrittenFromTheDocsTrainsATinyModelForThreeSteps() throws Exception {
-    Path env = repository().resolve("examples/python-env/env.py");
+    Path env = TestPython.repositoryFile("examples/python-env/env.py");
     StringBuilder rows = new StringBuilder();
     for (int i = 0; i < 4; i++) {
       rows.append(
@@ -187,13 +180,13 @@ class EnvironmentRunTest {
     // the settings of examples/python-env/python-env.yaml
     RunConfig cfg =
         Runs.config(
-            repository().resolve("examples/python-env/python-env.yaml"),
+            TestPython.repositoryFile("examples/python-env/python-env.yaml"),
             List.of(
                 "model.init=" + init,
                 "model.threads=1",
                 "data.train_file=" + data,
                 "data.eval_file=" + data,
-                "env.command=\"'" + io.grpo4j.task.TestPython.PYTHON + "' '" + env + "'\"",
+                "env.command=\"'" + TestPython.PYTHON + "' '" + env + "'\"",
                 // a busy machine (load 20 on 2 cores) kept the program silent past 30 s: this test
                 // is about the plumbing; timeouts have their own test above
                 "env.timeout_s=300",
@@ -231,7 +224,7 @@ class EnvironmentRunTest {
         Runs.config(
             null,
             common(
-                "env.command=\"'" + io.grpo4j.task.TestPython.PYTHON + "' '" + fake + "'\"",
+                "env.command=\"'" + TestPython.PYTHON + "' '" + fake + "'\"",
                 "env.concurrency=2",
                 "env.timeout_s=3",
                 "data.prompts_per_step=6",

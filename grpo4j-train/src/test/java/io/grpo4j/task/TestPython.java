@@ -30,4 +30,16 @@ public final class TestPython {
   public static String command(java.nio.file.Path script, String args) {
     return "'" + PYTHON + "' '" + script + "'" + (args.isEmpty() ? "" : " " + args);
   }
+
+  /**
+   * {@code relative} (a path in the repository, e.g. {@code examples/guess/env.py}) resolved in the
+   * first folder up from the working directory that holds it: the repository's root, whichever
+   * module the tests run in.
+   */
+  public static java.nio.file.Path repositoryFile(String relative) {
+    java.nio.file.Path d = java.nio.file.Path.of("").toAbsolutePath();
+    while (d != null && !java.nio.file.Files.exists(d.resolve(relative))) d = d.getParent();
+    if (d == null) throw new IllegalStateException(relative + " not found above the cwd");
+    return d.resolve(relative);
+  }
 }

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.grpo4j.task.TestPython;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,15 +25,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class GuessEnvTest {
 
-  private static Path repository() {
-    Path d = Path.of("").toAbsolutePath();
-    while (d != null && !Files.isRegularFile(d.resolve("examples/guess/env.py"))) d = d.getParent();
-    if (d == null) throw new IllegalStateException("examples/guess/env.py not found above the cwd");
-    return d;
-  }
-
   private static CommandEnvironment guessEnv(String args) {
-    String cmd = TestPython.command(repository().resolve("examples/guess/env.py"), args);
+    String cmd = TestPython.command(TestPython.repositoryFile("examples/guess/env.py"), args);
     return new CommandEnvironment(cmd, 1, Duration.ofSeconds(30), null);
   }
 
